@@ -1,0 +1,99 @@
+package keyhold
+
+import "time"
+
+// Paging limits of every list.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// Page selects one page of a list; Number is 1-based.
+type Page struct {
+	Number int
+	Size   int
+}
+
+// Offset returns the number of items before the page.
+func (p Page) Offset() int { return (p.Number - 1) * p.Size }
+
+// List is one page of results and the total number of matching items.
+type List[T any] struct {
+	Items []T
+	Total int
+	Page  Page
+}
+
+// String filter operators.
+const (
+	OpEq       = "eq"
+	OpContains = "contains"
+	OpExists   = "exists"
+)
+
+// StringFilter matches a string field exactly (eq) or by a case-insensitive
+// substring (contains).
+type StringFilter struct {
+	Op    string
+	Value string
+}
+
+// SystemAccountFilter selects system accounts.
+type SystemAccountFilter struct {
+	Name           *StringFilter
+	Description    *StringFilter
+	KonnectManaged *bool
+	Disabled       *bool
+	Page           Page
+}
+
+// TokenFilter selects the tokens of one owner.
+type TokenFilter struct {
+	Owner Ref
+	Kind  TokenKind
+	Name  *StringFilter
+	Page  Page
+}
+
+// TeamFilter selects teams.
+type TeamFilter struct {
+	Name   *StringFilter
+	Labels []LabelFilter
+	Page   Page
+}
+
+// LabelFilter matches a team label: eq, contains or exists.
+type LabelFilter struct {
+	Key   string
+	Op    string
+	Value string
+}
+
+// UserFilter selects users.
+type UserFilter struct {
+	ID       *string
+	Email    *StringFilter
+	FullName *StringFilter
+	Active   *bool
+	Page     Page
+}
+
+// AssignedRoleFilter selects the role assignments of one principal.
+type AssignedRoleFilter struct {
+	EntityID       *string
+	RoleName       *string
+	EntityTypeName *string
+}
+
+// AuditFilter selects audit events, newest first.
+type AuditFilter struct {
+	ActorID    *string
+	ActorName  *string
+	Action     *string
+	TargetID   *string
+	TargetType *string
+	Outcome    *string
+	Since      *time.Time // inclusive
+	Until      *time.Time // exclusive
+	Page       Page
+}

@@ -1,0 +1,268 @@
+// Package keyhold holds the domain of keyhold: machine identities (system
+// accounts), their access tokens, users, teams, role assignments and the
+// audit trail, with the service interfaces the transports depend on.
+//
+// It imports only the standard library. Storage lives in store/, business
+// and authorization rules in service/, transports in httpapi/ and cli/, and
+// the wiring in cmd/keyhold.
+package keyhold
+
+import "time"
+
+// PrincipalType names a kind of subject that can hold roles and tokens.
+type PrincipalType string
+
+// Principal types. Teams hold roles but never tokens.
+const (
+	PrincipalUser          PrincipalType = "user"
+	PrincipalSystemAccount PrincipalType = "system_account"
+	PrincipalTeam          PrincipalType = "team"
+	PrincipalAnonymous     PrincipalType = "anonymous"
+)
+
+// Ref points at a principal by type and id.
+type Ref struct {
+	Type PrincipalType
+	ID   string
+}
+
+// Organization is the single tenant a keyhold deployment serves.
+type Organization struct {
+	ID                  string
+	Name                string
+	OwnerID             string
+	LoginPath           string
+	State               string
+	RetentionPeriodDays int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// SystemAccount is a machine identity: a name, no email, no password.
+type SystemAccount struct {
+	ID             string
+	Name           string
+	Description    string
+	KonnectManaged bool
+	// ManagedBy is the principal that created a managed account; only it may
+	// change or delete the account. Zero for unmanaged accounts.
+	ManagedBy Ref
+	// Disabled accounts keep everything but their tokens are refused.
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TokenKind tells system-account tokens from personal access tokens.
+type TokenKind string
+
+// Token kinds, named after their wire prefixes.
+const (
+	TokenKindSystemAccount TokenKind = "spat"
+	TokenKindPersonal      TokenKind = "kpat"
+)
+
+// Token states, as personal access tokens report them; ROTATING is a
+// rotated token that works until its rotation deadline.
+const (
+	TokenActive   = "ACTIVE"
+	TokenRotating = "ROTATING"
+	TokenRevoked  = "REVOKED"
+	TokenExpired  = "EXPIRED"
+)
+
+// Token is an access token of a system account or a personal access token
+// of a user. Only its digest is ever stored; the value exists once, in the
+// result of the call that minted it.
+type Token struct {
+	ID         string
+	Kind       TokenKind
+	Owner      Ref // a system account or a user
+	Name       string
+	Digest     []byte
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	// LastUsedIP and LastUsedUserAgent describe the request of LastUsedAt.
+	LastUsedIP        string
+	LastUsedUserAgent string
+	RevokedAt         *time.Time
+	RevokedBy         *string
+	// Rotation: a rotated token names its successor and keeps working
+	// until RotationDeadline; RevokeWhenIdle retires it earlier, once the
+	// successor is in use and it has been idle that long.
+	PredecessorID    *string
+	SuccessorID      *string
+	RotationDeadline *time.Time
+	RevokeWhenIdle   *time.Duration
+}
+
+// OwnedToken is a token with its owner's name, for lists across owners.
+type OwnedToken struct {
+	Token
+	// OwnerName is the system account's name or the user's email.
+	OwnerName string
+}
+
+// RotatingToken is a rotated token with its successor's last use.
+type RotatingToken struct {
+	Token
+	SuccessorLastUsedAt *time.Time
+}
+
+// TokenUse is one observed use of a token.
+type TokenUse struct {
+	At        time.Time
+	IP        string
+	UserAgent string
+}
+
+// State reports ACTIVE, REVOKED or EXPIRED at time now.
+func (t *Token) State(now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return TokenRevoked
+	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+		return TokenExpired
+	case t.RotationDeadline != nil && !now.Before(*t.RotationDeadline):
+		return TokenRevoked // the overlap ended; the sweep records it
+	case t.SuccessorID != nil:
+		return TokenRotating
+	}
+	return TokenActive
+}
+
+// Usable reports whether the token authenticates at now.
+func (t *Token) Usable(now time.Time) bool {
+	st := t.State(now)
+	return st == TokenActive || st == TokenRotating
+}
+
+// ValidUntil returns when the token stops working: the earlier of its
+// expiry and its rotation deadline, or nil for never.
+func (t *Token) ValidUntil() *time.Time {
+	switch {
+	case t.RotationDeadline == nil:
+		return t.ExpiresAt
+	case t.ExpiresAt == nil || t.RotationDeadline.Before(*t.ExpiresAt):
+		return t.RotationDeadline
+	}
+	return t.ExpiresAt
+}
+
+// MintedToken is a token together with its value, which is shown once.
+type MintedToken struct {
+	Token
+	Value string
+}
+
+// User is a person. Users may hold personal access tokens and, later, sign
+// in to the console with a password.
+type User struct {
+	ID             string
+	Email          string
+	FullName       string
+	PreferredName  string
+	Active         bool
+	InferredRegion string
+	// PasswordHash is an argon2id PHC string, or "" when no password is set.
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Team groups principals so that roles can be given to all of them at once.
+type Team struct {
+	ID          string
+	Name        string
+	Description *string
+	SystemTeam  bool
+	// SystemKey identifies a predefined team independently of its name.
+	SystemKey string
+	Labels    map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AssignedRole gives a principal a role on an entity, or on every entity of
+// a type (EntityID "*"), in a region or in every region ("*").
+type AssignedRole struct {
+	ID             string
+	Principal      Ref
+	RoleName       string
+	EntityTypeName string
+	EntityID       string
+	EntityRegion   string
+	CreatedAt      time.Time
+}
+
+// Principal is the authenticated subject of a request.
+type Principal struct {
+	Type      PrincipalType
+	ID        string
+	Name      string
+	TokenID   string
+	TokenKind TokenKind
+}
+
+// Ref returns the principal's reference.
+func (p *Principal) Ref() Ref { return Ref{Type: p.Type, ID: p.ID} }
+
+// AuditEvent records one state change or one failed attempt.
+type AuditEvent struct {
+	ID         string
+	Time       time.Time
+	ActorType  PrincipalType
+	ActorID    string
+	ActorName  string
+	Action     string
+	TargetType string
+	TargetID   string
+	TargetName string
+	Outcome    string // "success", "failure" or "denied"
+	RequestID  string
+	ClientIP   string
+	UserAgent  string
+	// Count aggregates repeated failures (failed authentications per client
+	// address and minute); 1 for ordinary events.
+	Count int
+}
+
+// Audit outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeDenied  = "denied"
+)
+
+// Grants are what a principal holds: its direct role assignments, those of
+// its teams, and the keys of the predefined system teams it belongs to.
+type Grants struct {
+	Roles       []*AssignedRole
+	SystemTeams []string
+}
+
+// ChangeKind names what a Change is about.
+type ChangeKind string
+
+// Change kinds. A membership change is a change of the member; a role
+// assignment is a change of its holder.
+const (
+	ChangeToken         ChangeKind = "token"
+	ChangeSystemAccount ChangeKind = "system_account"
+	ChangeUser          ChangeKind = "user"
+	ChangeTeam          ChangeKind = "team"
+)
+
+// Change records, in the transaction of a write, that an entity changed, so
+// that every replica's in-memory index reloads it.
+type Change struct {
+	Seq  int64
+	Kind ChangeKind
+	ID   string
+	// Digest is set for tokens, so that a deleted token can be dropped from
+	// an index that no longer finds it in the database.
+	Digest []byte
+	At     time.Time
+}

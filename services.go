@@ -1,0 +1,245 @@
+package keyhold
+
+import (
+	"context"
+	"time"
+)
+
+// Permission names what a route of keyhold's own API requires. The route
+// table in httpapi names one per route; the Authorizer decides, once, what
+// grants it.
+type Permission string
+
+// Permissions of keyhold's own API.
+const (
+	// PermPublic needs no credentials at all.
+	PermPublic Permission = "public"
+	// PermAuthenticated needs any valid token; the service may check more,
+	// such as ownership of a personal access token.
+	PermAuthenticated Permission = "authenticated"
+	// PermIdentityRead reads accounts, tokens, teams, users and roles.
+	PermIdentityRead Permission = "identity:read"
+	// PermIdentityWrite changes them.
+	PermIdentityWrite Permission = "identity:write"
+	// PermAuditRead reads the audit trail.
+	PermAuditRead Permission = "audit:read"
+	// PermIntrospect asks about other principals' tokens: the batch check
+	// and token introspection. RFC 7662 §4 asks that such callers be
+	// authorized, so that the endpoints cannot be used to scan for tokens.
+	PermIntrospect Permission = "tokens:introspect"
+)
+
+// Credentials are what a request presented: a bearer token, or HTTP Basic
+// with an account name and a token as password.
+type Credentials struct {
+	Bearer    string
+	BasicUser string
+	BasicPass string
+}
+
+// Authenticator turns credentials into a principal and decides permissions.
+type Authenticator interface {
+	// Authenticate returns the principal of valid credentials. EUNAUTHENTICATED
+	// for missing, malformed, unknown, expired or revoked tokens.
+	Authenticate(ctx context.Context, c Credentials) (*Principal, error)
+	// Authorize reports whether the principal in ctx holds perm.
+	// EUNAUTHENTICATED without a principal, EFORBIDDEN without the grant.
+	Authorize(ctx context.Context, perm Permission) error
+}
+
+// SystemAccountCreate is the input of CreateSystemAccount.
+type SystemAccountCreate struct {
+	Name           string
+	Description    string
+	KonnectManaged bool
+	// CreateTeam also creates a team named after the account, with the
+	// account as its member, as authentik's "create group" does.
+	CreateTeam bool
+}
+
+// SystemAccountUpdate is the input of UpdateSystemAccount; nil leaves a
+// field unchanged.
+type SystemAccountUpdate struct {
+	Name        *string
+	Description *string
+}
+
+// SystemAccountService manages system accounts.
+type SystemAccountService interface {
+	// ListSystemAccounts returns a page of accounts. EINVALID, EFORBIDDEN.
+	ListSystemAccounts(ctx context.Context, f SystemAccountFilter) (*List[*SystemAccount], error)
+	// CreateSystemAccount creates an account. EINVALID, ECONFLICT (name taken), EFORBIDDEN.
+	CreateSystemAccount(ctx context.Context, in SystemAccountCreate) (*SystemAccount, error)
+	// GetSystemAccount returns one account. ENOTFOUND.
+	GetSystemAccount(ctx context.Context, id string) (*SystemAccount, error)
+	// UpdateSystemAccount renames or redescribes an account. EINVALID,
+	// ENOTFOUND, ECONFLICT, EFORBIDDEN (managed by someone else).
+	UpdateSystemAccount(ctx context.Context, id string, in SystemAccountUpdate) (*SystemAccount, error)
+	// DeleteSystemAccount deletes an account with its tokens, roles and
+	// memberships. ENOTFOUND, EFORBIDDEN (managed by someone else).
+	DeleteSystemAccount(ctx context.Context, id string) error
+	// SetSystemAccountDisabled disables or re-enables an account; while it
+	// is disabled every one of its tokens is refused. ENOTFOUND, EFORBIDDEN.
+	SetSystemAccountDisabled(ctx context.Context, id string, disabled bool) (*SystemAccount, error)
+}
+
+// TokenCreate is the input of CreateToken. ExpiresAt or TTL sets the expiry.
+type TokenCreate struct {
+	Name      string
+	ExpiresAt *time.Time
+	// NoExpiry asks for a token that never expires ("expires_at": null),
+	// which the policy must allow.
+	NoExpiry bool
+	TTL      *time.Duration
+	// Intent picks the default lifetime when neither ExpiresAt, NoExpiry
+	// nor TTL is given: IntentAPI, IntentAppPassword, or "" for the
+	// policy's default.
+	Intent string
+}
+
+// TokenRotate is the input of RotateToken; nil fields take the defaults.
+type TokenRotate struct {
+	// Overlap is how long the predecessor keeps working; default 24 hours.
+	Overlap *time.Duration
+	// ExpiresAt is the successor's expiry; default the predecessor's
+	// lifetime, within the policy.
+	ExpiresAt *time.Time
+	// RevokeWhenIdle retires the predecessor before the overlap ends, once
+	// the successor is in use and the predecessor has been idle that long.
+	RevokeWhenIdle *time.Duration
+}
+
+// TokenService manages the tokens of system accounts and the personal access
+// tokens of users. The owner's type decides the token's kind.
+type TokenService interface {
+	// ListTokens returns a page of an owner's tokens. ENOTFOUND, EFORBIDDEN.
+	ListTokens(ctx context.Context, owner Ref, f TokenFilter) (*List[*Token], error)
+	// CreateToken mints a token; its value is in the result and nowhere else.
+	// EINVALID, ENOTFOUND, ECONFLICT (name taken), EFORBIDDEN.
+	CreateToken(ctx context.Context, owner Ref, in TokenCreate) (*MintedToken, error)
+	// GetToken returns one token. ENOTFOUND, EFORBIDDEN.
+	GetToken(ctx context.Context, owner Ref, id string) (*Token, error)
+	// RenameToken changes a token's name. EINVALID, ENOTFOUND, ECONFLICT, EFORBIDDEN.
+	RenameToken(ctx context.Context, owner Ref, id, name string) (*Token, error)
+	// RevokeToken revokes a token and keeps it listed. ENOTFOUND, EFORBIDDEN.
+	RevokeToken(ctx context.Context, owner Ref, id string) (*Token, error)
+	// DeleteToken deletes a token. ENOTFOUND, EFORBIDDEN.
+	DeleteToken(ctx context.Context, owner Ref, id string) error
+	// RotateToken mints a successor of a system-account token, with the
+	// same name, and keeps the predecessor working until the overlap ends.
+	// A token may rotate itself. EINVALID, ENOTFOUND, ECONFLICT (not
+	// active: revoked, expired or already rotated), EFORBIDDEN.
+	RotateToken(ctx context.Context, owner Ref, id string, in TokenRotate) (*MintedToken, error)
+	// ListExpiringTokens lists the unrevoked tokens of every account and
+	// user that expire within the given number of days, soonest first.
+	// EINVALID (days outside 1–3650).
+	ListExpiringTokens(ctx context.Context, withinDays int, p Page) (*List[*OwnedToken], error)
+}
+
+// AssignRole is the input of AssignRole.
+type AssignRole struct {
+	RoleName       string
+	EntityID       string
+	EntityTypeName string
+	EntityRegion   string
+}
+
+// RoleService manages role assignments of accounts, teams and users.
+type RoleService interface {
+	// Catalogue returns the roles catalogue.
+	Catalogue() *Catalogue
+	// ListAssignedRoles returns a principal's direct assignments. ENOTFOUND.
+	ListAssignedRoles(ctx context.Context, p Ref, f AssignedRoleFilter) ([]*AssignedRole, error)
+	// AssignRole gives a role. EINVALID (unknown role, type or region),
+	// ENOTFOUND, ECONFLICT (already assigned), EFORBIDDEN (system team).
+	AssignRole(ctx context.Context, p Ref, in AssignRole) (*AssignedRole, error)
+	// GetAssignedRole returns one assignment. ENOTFOUND.
+	GetAssignedRole(ctx context.Context, p Ref, id string) (*AssignedRole, error)
+	// UnassignRole removes an assignment. ENOTFOUND, EFORBIDDEN (system team).
+	UnassignRole(ctx context.Context, p Ref, id string) error
+}
+
+// TeamCreate is the input of CreateTeam.
+type TeamCreate struct {
+	Name        string
+	Description *string
+	Labels      map[string]string
+}
+
+// TeamUpdate is the input of UpdateTeam. Nil fields stay unchanged; a nil
+// label value removes that label, and ClearLabels removes them all first.
+type TeamUpdate struct {
+	Name        *string
+	Description *string
+	Labels      map[string]*string
+	ClearLabels bool
+}
+
+// TeamService manages teams and their members.
+type TeamService interface {
+	// ListTeams returns a page of teams. EINVALID.
+	ListTeams(ctx context.Context, f TeamFilter) (*List[*Team], error)
+	// CreateTeam creates a team; names may repeat. EINVALID.
+	CreateTeam(ctx context.Context, in TeamCreate) (*Team, error)
+	// GetTeam returns one team. ENOTFOUND.
+	GetTeam(ctx context.Context, id string) (*Team, error)
+	// UpdateTeam changes a team. EINVALID (system teams too), ENOTFOUND.
+	UpdateTeam(ctx context.Context, id string, in TeamUpdate) (*Team, error)
+	// DeleteTeam deletes a team. EINVALID (system team), ENOTFOUND.
+	DeleteTeam(ctx context.Context, id string) error
+	// AddTeamMember adds an account or a user. ENOTFOUND, ECONFLICT.
+	AddTeamMember(ctx context.Context, teamID string, member Ref) error
+	// RemoveTeamMember removes an account or a user. ENOTFOUND, EINVALID
+	// (the last active user of Organization Admin).
+	RemoveTeamMember(ctx context.Context, teamID string, member Ref) error
+	// ListTeamSystemAccounts lists a team's accounts. ENOTFOUND.
+	ListTeamSystemAccounts(ctx context.Context, teamID string, f SystemAccountFilter) (*List[*SystemAccount], error)
+	// ListTeamUsers lists a team's users. ENOTFOUND.
+	ListTeamUsers(ctx context.Context, teamID string, f UserFilter) (*List[*User], error)
+	// ListMemberTeams lists the teams of an account or a user. ENOTFOUND.
+	ListMemberTeams(ctx context.Context, member Ref, f TeamFilter) (*List[*Team], error)
+}
+
+// UserCreate is the input of CreateUser.
+type UserCreate struct {
+	Email         string
+	FullName      string
+	PreferredName string
+	Password      string // optional; stored only as an argon2id hash
+}
+
+// UserUpdate is the input of UpdateUser; nil leaves a field unchanged.
+type UserUpdate struct {
+	FullName      *string
+	PreferredName *string
+}
+
+// UserService manages users.
+type UserService interface {
+	// ListUsers returns a page of users. EINVALID.
+	ListUsers(ctx context.Context, f UserFilter) (*List[*User], error)
+	// GetUser returns one user. ENOTFOUND.
+	GetUser(ctx context.Context, id string) (*User, error)
+	// CreateUser creates an active user. EINVALID, ECONFLICT (email taken).
+	CreateUser(ctx context.Context, in UserCreate) (*User, error)
+	// InviteUser creates an inactive user who has yet to accept. EINVALID, ECONFLICT.
+	InviteUser(ctx context.Context, email string) (*User, error)
+	// UpdateUser changes a user's names. EINVALID, ENOTFOUND.
+	UpdateUser(ctx context.Context, id string, in UserUpdate) (*User, error)
+	// DeleteUser deletes a user with their tokens. ENOTFOUND, EINVALID (last admin).
+	DeleteUser(ctx context.Context, id string) error
+	// Me returns the calling user. EUNAUTHENTICATED, EFORBIDDEN (system accounts).
+	Me(ctx context.Context) (*User, error)
+}
+
+// OrganizationService reads the organization.
+type OrganizationService interface {
+	// Organization returns the organization. ENOTFOUND before bootstrap.
+	Organization(ctx context.Context) (*Organization, error)
+}
+
+// AuditService reads the audit trail and records failed authentications.
+type AuditService interface {
+	// ListAuditEvents returns a page of events, newest first. EINVALID, EFORBIDDEN.
+	ListAuditEvents(ctx context.Context, f AuditFilter) (*List[*AuditEvent], error)
+}
