@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+
+	"github.com/keyhold/keyhold"
+)
+
+var auditMsgs = msgs{conflict: "An audit event with this id already exists"}
+
+const auditCols = `e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
+	e.target_type, e.target_id, e.target_name, e.outcome, e.request_id, e.client_ip,
+	e.user_agent, e.count`
+
+func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
+	var e keyhold.AuditEvent
+	var actorType string
+	err := s.Scan(append([]any{&e.ID, scanTime{&e.Time}, &actorType, &e.ActorID, &e.ActorName,
+		&e.Action, &e.TargetType, &e.TargetID, &e.TargetName, &e.Outcome, &e.RequestID,
+		&e.ClientIP, &e.UserAgent, &e.Count}, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	e.ActorType = keyhold.PrincipalType(actorType)
+	return &e, nil
+}
+
+// AppendAuditEvent stores e. The database numbers events in insertion
+// order, which breaks ties between events of the same instant.
+func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error {
+	_, err := t.exec(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
+		actor_name, action, target_type, target_id, target_name, outcome, request_id,
+		client_ip, user_agent, count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		e.ID, ts(e.Time), string(e.ActorType), e.ActorID, e.ActorName, e.Action,
+		e.TargetType, e.TargetID, e.TargetName, e.Outcome, e.RequestID,
+		e.ClientIP, e.UserAgent, e.Count)
+	return t.translate("append audit event", err, auditMsgs)
+}
+
+// ListAuditEvents returns a page of events, newest first, and the total.
+// Every set field of f is an exact match; Since is inclusive, Until
+// exclusive.
+func (t *tx) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error) {
+	w := &where{}
+	for _, c := range []struct {
+		col string
+		v   *string
+	}{
+		{"e.actor_id", f.ActorID}, {"e.actor_name", f.ActorName}, {"e.action", f.Action},
+		{"e.target_id", f.TargetID}, {"e.target_type", f.TargetType}, {"e.outcome", f.Outcome},
+	} {
+		if c.v != nil {
+			w.add(c.col+" = %s", *c.v)
+		}
+	}
+	if f.Since != nil {
+		w.add("e.occurred_at >= %s", ts(*f.Since))
+	}
+	if f.Until != nil {
+		w.add("e.occurred_at < %s", ts(*f.Until))
+	}
+	return list(ctx, t, listQuery{op: "list audit events", cols: auditCols, from: "audit_events e",
+		w: w, order: "e.occurred_at DESC, e.seq DESC", page: f.Page}, scanAuditEvent)
+}

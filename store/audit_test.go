@@ -1,0 +1,71 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
+	"github.com/keyhold/keyhold/store/storetest"
+)
+
+func TestAuditEvents(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ev := func(n int, actor, action, outcome string) *keyhold.AuditEvent {
+			return &keyhold.AuditEvent{ID: newID(), Time: at(n), ActorType: keyhold.PrincipalUser,
+				ActorID: actor, ActorName: actor + "@example.com", Action: action,
+				TargetType: "system_account", TargetID: "acct-" + action, TargetName: "bot",
+				Outcome: outcome, RequestID: "req-" + newID(), ClientIP: "192.0.2.1", UserAgent: "test/1", Count: 1}
+		}
+		e1 := ev(1, "alice", "system_account.create", keyhold.OutcomeSuccess)
+		// e2 and e3 share an instant: insertion order breaks the tie.
+		e2 := ev(2, "bob", "system_account.delete", keyhold.OutcomeDenied)
+		e3 := ev(2, "alice", "system_account.delete", keyhold.OutcomeSuccess)
+		e4 := ev(3, "", "auth.failed", keyhold.OutcomeFailure)
+		e4.ActorType, e4.ActorName, e4.Count = keyhold.PrincipalAnonymous, "", 7
+		for _, e := range []*keyhold.AuditEvent{e1, e2, e3, e4} {
+			write(t, db, func(tx service.Tx) error { return tx.AppendAuditEvent(ctx, e) })
+		}
+
+		for _, tc := range []struct {
+			name  string
+			f     keyhold.AuditFilter
+			want  []*keyhold.AuditEvent
+			total int
+		}{
+			{"NewestFirst", keyhold.AuditFilter{}, []*keyhold.AuditEvent{e4, e3, e2, e1}, 4},
+			{"Actor", keyhold.AuditFilter{ActorID: ptr("alice")}, []*keyhold.AuditEvent{e3, e1}, 2},
+			{"ActorName", keyhold.AuditFilter{ActorName: ptr("bob@example.com")}, []*keyhold.AuditEvent{e2}, 1},
+			{"ActorNameIsExact", keyhold.AuditFilter{ActorName: ptr("BOB@example.com")}, []*keyhold.AuditEvent{}, 0},
+			{"Action", keyhold.AuditFilter{Action: ptr("system_account.delete")}, []*keyhold.AuditEvent{e3, e2}, 2},
+			{"Target", keyhold.AuditFilter{TargetID: ptr("acct-system_account.create"), TargetType: ptr("system_account")}, []*keyhold.AuditEvent{e1}, 1},
+			{"Outcome", keyhold.AuditFilter{Outcome: ptr(keyhold.OutcomeFailure)}, []*keyhold.AuditEvent{e4}, 1},
+			{"SinceInclusive", keyhold.AuditFilter{Since: ptr(at(2))}, []*keyhold.AuditEvent{e4, e3, e2}, 3},
+			{"UntilExclusive", keyhold.AuditFilter{Until: ptr(at(2))}, []*keyhold.AuditEvent{e1}, 1},
+			{"Window", keyhold.AuditFilter{Since: ptr(at(2)), Until: ptr(at(3))}, []*keyhold.AuditEvent{e3, e2}, 2},
+			{"SinceOtherZone", keyhold.AuditFilter{Since: ptr(at(2).In(time.FixedZone("X", -5*3600)))}, []*keyhold.AuditEvent{e4, e3, e2}, 3},
+			{"Page", keyhold.AuditFilter{Page: page(2, 2)}, []*keyhold.AuditEvent{e2, e1}, 4},
+			{"PastTheEnd", keyhold.AuditFilter{Page: page(3, 2)}, []*keyhold.AuditEvent{}, 4},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.f.Page.Size == 0 {
+					tc.f.Page = page(1, 100)
+				}
+				read(t, db, func(tx service.Tx) error {
+					items, total, err := tx.ListAuditEvents(ctx, tc.f)
+					if err != nil {
+						return err
+					}
+					equal(t, "events", items, tc.want)
+					equal(t, "total", total, tc.total)
+					return nil
+				})
+			})
+		}
+		t.Run("ErrConflict", func(t *testing.T) {
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.AppendAuditEvent(ctx, e1) }), keyhold.ECONFLICT)
+		})
+	})
+}

@@ -1,0 +1,199 @@
+// Package store persists keyhold's domain in SQLite or PostgreSQL through
+// database/sql. The SQL is shared by both dialects ($1 placeholders, the
+// portable subset of STYLE.md); what differs (connection setup, driver
+// errors, the migration lock, schema files) lives behind the dialect
+// interface in sqlite.go and postgres.go.
+//
+// The store persists and queries; it holds no business rule.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
+)
+
+var _ service.Store = (*DB)(nil)
+
+// Options configures Open.
+type Options struct {
+	// Now is the clock used for bookkeeping such as the time a migration was
+	// applied; time.Now when nil. Domain times come from the caller.
+	Now func() time.Time
+	// Logger receives what the store reports without returning it: the
+	// failures and reconnections of WatchChanges. Nothing is logged when nil.
+	Logger *slog.Logger
+}
+
+// DB is a keyhold database. It implements service.Store.
+type DB struct {
+	d dialect
+	// read serves read-only transactions and write serves the others. On
+	// SQLite they are separate pools (several readers, one writer, so that
+	// writers queue in Go instead of failing with SQLITE_BUSY); on
+	// PostgreSQL both are the same pool.
+	read  *sql.DB
+	write *sql.DB
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// Open connects to the database named by url: "sqlite:PATH" or a bare path
+// for SQLite, "postgres://…" or "postgresql://…" for PostgreSQL. It does not
+// migrate; call Migrate, or CheckSchema before serving.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	db := &DB{now: opts.Now, log: opts.Logger}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db.d = postgresDialect{url: url}
+		db.read, err = openPostgres(ctx, url)
+		db.write = db.read
+	default:
+		path := sqlitePath(url)
+		db.d = sqliteDialect{path: path}
+		db.read, db.write, err = openSQLite(ctx, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", db.d.name(), err)
+	}
+	return db, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		if rerr := db.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.d.name() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// Read runs fn in a read-only transaction.
+func (db *DB) Read(ctx context.Context, fn func(service.Tx) error) error {
+	return db.run(ctx, db.read, &sql.TxOptions{ReadOnly: true}, false, fn)
+}
+
+// Write runs fn in a read-write transaction; an error from fn rolls back.
+// After a failed statement (say, an ECONFLICT) the transaction stays usable
+// on both dialects.
+func (db *DB) Write(ctx context.Context, fn func(service.Tx) error) error {
+	return db.run(ctx, db.write, nil, false, fn)
+}
+
+// Exclusive runs fn in a write transaction that also holds the migration
+// lock. On SQLite the immediate write transaction is already exclusive; on
+// PostgreSQL it takes the advisory lock that Migrate takes.
+func (db *DB) Exclusive(ctx context.Context, fn func(service.Tx) error) error {
+	return db.run(ctx, db.write, nil, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, lock bool, fn func(service.Tx) error) error {
+	return unavailable(db.runTx(ctx, pool, opts, lock, fn))
+}
+
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, lock bool, fn func(service.Tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	if lock {
+		if err := db.d.lock(ctx, sqlTx); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+	}
+	if err := fn(&tx{tx: sqlTx, d: db.d}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// touchBatch bounds one transaction of TouchTokens: under heavy load a
+// flush holds hundreds of thousands of uses, and one long transaction would
+// hold their row locks and a connection for seconds, starving other writes.
+const touchBatch = 500
+
+// TouchTokens raises last_used_at of the given tokens to the given uses,
+// with the client address and user agent of each, in short transactions of
+// at most touchBatch tokens. A time never moves backwards, and tokens that
+// no longer exist are ignored.
+func (db *DB) TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse) error {
+	if len(used) == 0 {
+		return nil
+	}
+	// Sorted ids make concurrent flushes from several replicas lock rows in
+	// the same order, so they cannot deadlock on PostgreSQL.
+	ids := make([]string, 0, len(used))
+	for id := range used {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), touchBatch)
+		if err := db.touch(ctx, ids[:n], used); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (db *DB) touch(ctx context.Context, ids []string, used map[string]keyhold.TokenUse) error {
+	return db.Write(ctx, func(stx service.Tx) error {
+		t := stx.(*tx)
+		stmt, err := t.tx.PrepareContext(ctx, `UPDATE tokens SET last_used_at = $1,
+			last_used_ip = $2, last_used_user_agent = $3
+			WHERE id = $4 AND (last_used_at IS NULL OR last_used_at < $1)`)
+		if err != nil {
+			return fmt.Errorf("touch tokens: %w", err)
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			u := used[id]
+			if _, err := stmt.ExecContext(ctx, ts(u.At), u.IP, u.UserAgent, id); err != nil {
+				return fmt.Errorf("touch tokens: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Backup writes a consistent snapshot of a SQLite database to outPath while
+// the database stays online. outPath must not exist. On PostgreSQL it fails:
+// use pg_dump there.
+func (db *DB) Backup(ctx context.Context, outPath string) error {
+	return db.d.backup(ctx, outPath)
+}

@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+var memberMsgs = msgs{
+	notFound: "The principal is not a member of this team",
+	conflict: "The principal is already a member of this team",
+	missing:  "The team or the member was not found",
+}
+
+// AddTeamMember makes an account or a user a member of a team; ECONFLICT
+// when it already is, ENOTFOUND when the team or the member does not exist.
+func (t *tx) AddTeamMember(ctx context.Context, teamID string, member keyhold.Ref, at time.Time) error {
+	if _, ok := memberColumn(member.Type); !ok {
+		return keyhold.Errorf(keyhold.EINVALID, "Only system accounts and users are team members")
+	}
+	account, _, user := principalArgs(member)
+	_, err := t.exec(ctx, `INSERT INTO team_members (team_id, account_id, user_id, created_at)
+		VALUES ($1, $2, $3, $4)`, teamID, account, user, ts(at))
+	return t.translate("add team member", err, memberMsgs)
+}
+
+// RemoveTeamMember ends a membership; ENOTFOUND when there is none.
+func (t *tx) RemoveTeamMember(ctx context.Context, teamID string, member keyhold.Ref) error {
+	col, ok := memberColumn(member.Type)
+	if !ok {
+		return &keyhold.Error{Code: keyhold.ENOTFOUND, Message: memberMsgs.notFound}
+	}
+	return t.execOne(ctx, "remove team member", memberMsgs,
+		`DELETE FROM team_members WHERE team_id = $1 AND `+col+` = $2`, teamID, member.ID)
+}

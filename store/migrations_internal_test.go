@@ -1,0 +1,58 @@
+package store
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMigrationVersions checks the embedded migrations: they parse, their
+// numbers run 1, 2, 3… without gaps, and both dialects have the same ones.
+func TestMigrationVersions(t *testing.T) {
+	var versions [2][]int
+	for i, d := range []string{"sqlite", "postgres"} {
+		ms, err := migrations(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, m := range ms {
+			if m.version != j+1 {
+				t.Fatalf("%s: migration %s has number %d, want %d", d, m.name, m.version, j+1)
+			}
+			versions[i] = append(versions[i], m.version)
+		}
+	}
+	if len(versions[0]) == 0 || len(versions[0]) != len(versions[1]) {
+		t.Fatalf("sqlite has %v, postgres %v", versions[0], versions[1])
+	}
+}
+
+// TestMigrationsAdditive keeps migrations after the first additive, so that
+// replicas of the previous release keep serving while a new one migrates:
+// nothing is dropped, renamed or retyped. The one exception is replacing a
+// unique index by a looser one (DROP INDEX), which an older release cannot
+// notice: every row it writes satisfies both; it is allowed only when the
+// same migration creates a unique index in its place.
+func TestMigrationsAdditive(t *testing.T) {
+	for _, d := range []string{"sqlite", "postgres"} {
+		ms, err := migrations(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms[1:] {
+			var code []string
+			for _, line := range strings.Split(m.sql, "\n") {
+				line, _, _ = strings.Cut(line, "--")
+				code = append(code, line)
+			}
+			sql := strings.ToUpper(strings.Join(strings.Fields(strings.Join(code, " ")), " "))
+			if strings.Contains(sql, "CREATE UNIQUE INDEX") {
+				sql = strings.ReplaceAll(sql, "DROP INDEX ", "")
+			}
+			for _, bad := range []string{"DROP ", "RENAME ", "ALTER COLUMN", "TRUNCATE "} {
+				if strings.Contains(sql, bad) {
+					t.Errorf("%s/%s contains %q: migrations after the first must only add", d, m.name, bad)
+				}
+			}
+		}
+	}
+}

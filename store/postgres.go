@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// migrationLockKey is the pg_advisory_xact_lock key of Migrate and
+// Exclusive, the same in every replica. It is "keyhold" in ASCII.
+const migrationLockKey int64 = 0x6b6579686f6c64
+
+// openPostgres opens one pool for reads and writes. Query parameters of the
+// URL that pgx does not know, such as search_path, are sent to the server as
+// run-time parameters.
+func openPostgres(ctx context.Context, url string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// postgresDialect is the PostgreSQL dialect (pgx through database/sql) of
+// the database at url, which WatchChanges connects to on its own.
+type postgresDialect struct{ url string }
+
+func (postgresDialect) name() string { return "postgres" }
+
+func (postgresDialect) classify(err error) errClass {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return errOther
+	}
+	switch e.Code {
+	case "23505": // unique_violation
+		return errUnique
+	case "23503": // foreign_key_violation
+		return errForeignKey
+	}
+	return errOther
+}
+
+// savepoints is true: a failed statement aborts the whole transaction
+// unless it ran under a savepoint.
+func (postgresDialect) savepoints() bool { return true }
+
+func (postgresDialect) lock(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey)
+	return err
+}
+
+// skipLocked makes concurrent callers of a conditional update pick
+// different rows instead of queueing on the same ones.
+func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
+
+// maxParams is the limit of the wire protocol, whose Bind message counts
+// parameters in 16 bits.
+func (postgresDialect) maxParams() int { return 65535 }
+
+// rawTime is col: pgx decodes the binary timestamptz format cheaply.
+func (postgresDialect) rawTime(col string) string { return col }
+
+func (postgresDialect) bulkParam(i int) string { return "$" + strconv.Itoa(i) }
+
+func (postgresDialect) bulkSettings(context.Context, *sql.Conn) (func(), error) {
+	return func() {}, nil
+}
+
+func (postgresDialect) hasTable(ctx context.Context, q querier, table string) (bool, error) {
+	var ok bool
+	// to_regclass resolves the name through search_path, as queries do.
+	err := q.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&ok)
+	return ok, err
+}
+
+func (postgresDialect) backup(context.Context, string) error {
+	return errors.New("backup: not supported on PostgreSQL; use pg_dump")
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// sqliteParams apply to every SQLite connection. busy_timeout comes first
+// (the driver sorts it so) so the other pragmas wait instead of failing.
+// _time_format=sqlite writes times as "2006-01-02 15:04:05.999999999-07:00";
+// since the store only writes UTC, text order is time order.
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+	"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+
+// sqlitePath returns the file path of a "sqlite:PATH" URL or a bare path.
+// "sqlite://PATH" is accepted too, so "sqlite:///var/lib/k.db" is absolute.
+func sqlitePath(url string) string {
+	p := strings.TrimPrefix(url, "sqlite:")
+	if p != url {
+		p = strings.TrimPrefix(p, "//")
+	}
+	return p
+}
+
+// openSQLite opens a read pool of several connections and a write pool of
+// one, whose transactions begin IMMEDIATE: a writer takes the lock before
+// reading, so a read-then-write transaction never fails halfway with
+// SQLITE_BUSY, and writers of this process queue on the pool instead.
+func openSQLite(ctx context.Context, path string) (read, write *sql.DB, err error) {
+	switch {
+	case path == "":
+		return nil, nil, errors.New("empty path")
+	case strings.ContainsAny(path, "?#"):
+		return nil, nil, fmt.Errorf("path %q: '?' and '#' are not allowed", path)
+	case path == ":memory:" || strings.HasPrefix(path, "file::memory:"):
+		// The two pools would each see a different empty database.
+		return nil, nil, errors.New("in-memory databases are not supported; use a file")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, nil, err
+	}
+	write, err = sql.Open("sqlite", path+"?"+sqliteParams+"&_txlock=immediate")
+	if err != nil {
+		return nil, nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	// Connect the writer first: it switches the file to WAL, which needs a
+	// moment alone with it, before readers connect.
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, nil, err
+	}
+	read, err = sql.Open("sqlite", path+"?"+sqliteParams+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, nil, err
+	}
+	n := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, nil, err
+	}
+	return read, write, nil
+}
+
+// sqliteDialect is the SQLite dialect (modernc.org/sqlite) of the database
+// file at path.
+type sqliteDialect struct{ path string }
+
+func (sqliteDialect) name() string { return "sqlite" }
+
+func (sqliteDialect) classify(err error) errClass {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return errOther
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return errUnique
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return errForeignKey
+	}
+	return errOther
+}
+
+// savepoints is false: SQLite undoes only the failed statement.
+func (sqliteDialect) savepoints() bool { return false }
+
+// lock does nothing: a write transaction begins IMMEDIATE, which already
+// excludes every other writer, in this process and in others.
+func (sqliteDialect) lock(context.Context, *sql.Tx) error { return nil }
+
+// skipLocked is empty: a write transaction begins IMMEDIATE, so no other
+// writer runs meanwhile.
+func (sqliteDialect) skipLocked() string { return "" }
+
+// maxParams is SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
+func (sqliteDialect) maxParams() int { return 32766 }
+
+// rawTime applies the unary +, which changes no value but hides the
+// column's declared type, so the driver returns the text as it is instead
+// of parsing it with time.Parse, twice (it first tries another layout).
+func (sqliteDialect) rawTime(col string) string { return "+" + col }
+
+// bulkParam is an anonymous "?", not the shared "$i". SQLite keeps the
+// names of named and numbered parameters in a list it searches linearly,
+// when parsing and on every bind: with the thousands of parameters of a bulk
+// INSERT, "$i" made binding quadratic and BulkLoad a hundred times slower.
+func (sqliteDialect) bulkParam(int) string { return "?" }
+
+// bulkCacheKiB is the page cache of the connection of BulkLoad. Inserting
+// random keys (digests, owner ids) into the indexes of a million tokens
+// touches pages all over them: with the default 2 MiB, SQLite spills dirty
+// pages to the WAL again and again, and a load takes many minutes.
+const bulkCacheKiB = 1 << 20
+
+// bulkSettings raises the page cache of conn for the load, and restores it.
+func (sqliteDialect) bulkSettings(ctx context.Context, conn *sql.Conn) (func(), error) {
+	var was int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&was); err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -bulkCacheKiB)); err != nil {
+		return nil, err
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, was))
+	}, nil
+}
+
+func (sqliteDialect) hasTable(ctx context.Context, q querier, table string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, table).Scan(&n)
+	return n > 0, err
+}
+
+// backup runs VACUUM INTO, which copies a consistent snapshot from a read
+// transaction, so writers carry on meanwhile (WAL), and compacts the copy.
+// It needs a connection of its own: the read pool is query_only, which
+// refuses VACUUM INTO, and the one write connection would hold up every
+// writer for as long as the copy takes.
+func (d sqliteDialect) backup(ctx context.Context, outPath string) error {
+	if _, err := os.Stat(outPath); err == nil {
+		return fmt.Errorf("backup: %s already exists", outPath)
+	}
+	if err := os.MkdirAll(filepath.Dir(outPath), 0o750); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	db, err := sql.Open("sqlite", d.path+"?"+sqliteParams)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO $1`, outPath); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
+	"github.com/keyhold/keyhold/store/storetest"
+)
+
+func TestTeamCRUD(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		tm := &keyhold.Team{ID: newID(), Name: "Platform", Description: ptr("Runs things"),
+			SystemTeam: true, SystemKey: "platform", Labels: map[string]string{"env": "prod", "tier": "1"},
+			CreatedAt: t0, UpdatedAt: t0}
+		write(t, db, func(tx service.Tx) error { return tx.CreateTeam(ctx, tm) })
+
+		get := func(t *testing.T, id string) *keyhold.Team {
+			var got *keyhold.Team
+			read(t, db, func(tx service.Tx) (err error) { got, err = tx.GetTeam(ctx, id); return err })
+			return got
+		}
+		t.Run("OK", func(t *testing.T) {
+			equal(t, "team", get(t, tm.ID), tm)
+			// Names may repeat; descriptions may be absent; labels are never nil.
+			plain := newTeam(t, db, "Platform", nil, 1)
+			equal(t, "plain team", get(t, plain.ID), plain)
+		})
+		t.Run("ErrNotFound", func(t *testing.T) {
+			wantCode(t, db.Read(ctx, func(tx service.Tx) error { _, err := tx.GetTeam(ctx, newID()); return err }), keyhold.ENOTFOUND)
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
+				return tx.UpdateTeam(ctx, &keyhold.Team{ID: newID(), Name: "x", UpdatedAt: t0})
+			}), keyhold.ENOTFOUND)
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.DeleteTeam(ctx, newID()) }), keyhold.ENOTFOUND)
+		})
+		t.Run("ErrConflict", func(t *testing.T) {
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
+				return tx.CreateTeam(ctx, &keyhold.Team{ID: newID(), Name: "Again", SystemKey: "platform", CreatedAt: t0, UpdatedAt: t0})
+			}), keyhold.ECONFLICT)
+		})
+		t.Run("UpdateReplacesLabels", func(t *testing.T) {
+			tm.Name, tm.Description, tm.UpdatedAt = "Platform Team", nil, at(4)
+			tm.Labels = map[string]string{"env": "staging", "owner": "ops"}
+			write(t, db, func(tx service.Tx) error { return tx.UpdateTeam(ctx, tm) })
+			equal(t, "updated", get(t, tm.ID), tm)
+			tm.Labels = map[string]string{}
+			write(t, db, func(tx service.Tx) error { return tx.UpdateTeam(ctx, tm) })
+			equal(t, "labels cleared", get(t, tm.ID), tm)
+		})
+	})
+}
+
+func TestListTeams(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := newTeam(t, db, "Backend", map[string]string{"env": "Prod-EU", "tier": "1"}, 2)
+		a := newTeam(t, db, "API 50%", map[string]string{"env": "prod"}, 1)
+		c := newTeam(t, db, "Console", nil, 3)
+
+		for _, tc := range []struct {
+			name  string
+			f     keyhold.TeamFilter
+			want  []*keyhold.Team
+			total int
+		}{
+			{"All", keyhold.TeamFilter{}, []*keyhold.Team{a, b, c}, 3},
+			{"NameEq", keyhold.TeamFilter{Name: eq("Console")}, []*keyhold.Team{c}, 1},
+			{"NameContains", keyhold.TeamFilter{Name: contains("n")}, []*keyhold.Team{b, c}, 2},
+			{"NameContainsPercent", keyhold.TeamFilter{Name: contains("0%")}, []*keyhold.Team{a}, 1},
+			{"LabelEq", keyhold.TeamFilter{Labels: []keyhold.LabelFilter{{Key: "env", Op: keyhold.OpEq, Value: "prod"}}}, []*keyhold.Team{a}, 1},
+			{"LabelContains", keyhold.TeamFilter{Labels: []keyhold.LabelFilter{{Key: "env", Op: keyhold.OpContains, Value: "PROD"}}}, []*keyhold.Team{a, b}, 2},
+			{"LabelExists", keyhold.TeamFilter{Labels: []keyhold.LabelFilter{{Key: "tier", Op: keyhold.OpExists}}}, []*keyhold.Team{b}, 1},
+			{"LabelsAnd", keyhold.TeamFilter{Labels: []keyhold.LabelFilter{
+				{Key: "env", Op: keyhold.OpContains, Value: "prod"}, {Key: "tier", Op: keyhold.OpEq, Value: "1"}}}, []*keyhold.Team{b}, 1},
+			{"LabelOtherKey", keyhold.TeamFilter{Labels: []keyhold.LabelFilter{{Key: "tier", Op: keyhold.OpEq, Value: "prod"}}}, []*keyhold.Team{}, 0},
+			{"Page", keyhold.TeamFilter{Page: page(2, 2)}, []*keyhold.Team{c}, 3},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.f.Page.Size == 0 {
+					tc.f.Page = page(1, 100)
+				}
+				read(t, db, func(tx service.Tx) error {
+					items, total, err := tx.ListTeams(ctx, tc.f)
+					if err != nil {
+						return err
+					}
+					equal(t, "teams", items, tc.want)
+					equal(t, "total", total, tc.total)
+					return nil
+				})
+			})
+		}
+	})
+}
+
+func TestTeamMembers(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		team := newTeam(t, db, "Ops", nil, 0)
+		other := newTeam(t, db, "Dev", map[string]string{"k": "v"}, 1)
+		acct := newAccount(t, db, "bot", 0)
+		acct2 := newAccount(t, db, "bot2", 1)
+		user := newUser(t, db, "u@example.com", 0)
+		write(t, db, func(tx service.Tx) error {
+			for _, m := range []struct {
+				team string
+				ref  keyhold.Ref
+			}{{team.ID, accountRef(acct)}, {team.ID, accountRef(acct2)}, {team.ID, userRef(user)}, {other.ID, accountRef(acct)}} {
+				if err := tx.AddTeamMember(ctx, m.team, m.ref, t0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+
+		t.Run("Lists", func(t *testing.T) {
+			read(t, db, func(tx service.Tx) error {
+				accts, total, err := tx.ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Page: page(1, 10)})
+				equal(t, "accounts", accts, []*keyhold.SystemAccount{acct, acct2})
+				equal(t, "total", total, 2)
+				if err != nil {
+					return err
+				}
+				accts, total, err = tx.ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Name: eq("bot2"), Page: page(1, 10)})
+				equal(t, "filtered accounts", accts, []*keyhold.SystemAccount{acct2})
+				equal(t, "total", total, 1)
+				if err != nil {
+					return err
+				}
+				users, total, err := tx.ListTeamUsers(ctx, team.ID, keyhold.UserFilter{Page: page(1, 10)})
+				equal(t, "users", users, []*keyhold.User{user})
+				equal(t, "total", total, 1)
+				if err != nil {
+					return err
+				}
+				teams, total, err := tx.ListMemberTeams(ctx, accountRef(acct), keyhold.TeamFilter{Page: page(1, 10)})
+				equal(t, "teams", teams, []*keyhold.Team{team, other})
+				equal(t, "total", total, 2)
+				if err != nil {
+					return err
+				}
+				teams, _, err = tx.ListMemberTeams(ctx, userRef(user), keyhold.TeamFilter{Name: contains("OP"), Page: page(1, 10)})
+				equal(t, "user teams", teams, []*keyhold.Team{team})
+				return err
+			})
+		})
+		t.Run("ErrConflict", func(t *testing.T) {
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
+				return tx.AddTeamMember(ctx, team.ID, userRef(user), t0)
+			}), keyhold.ECONFLICT)
+		})
+		t.Run("ErrNotFound", func(t *testing.T) {
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
+				return tx.AddTeamMember(ctx, newID(), userRef(user), t0)
+			}), keyhold.ENOTFOUND)
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
+				return tx.AddTeamMember(ctx, team.ID, keyhold.Ref{Type: keyhold.PrincipalUser, ID: newID()}, t0)
+			}), keyhold.ENOTFOUND)
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
+				return tx.RemoveTeamMember(ctx, other.ID, userRef(user))
+			}), keyhold.ENOTFOUND)
+		})
+		t.Run("Remove", func(t *testing.T) {
+			write(t, db, func(tx service.Tx) error { return tx.RemoveTeamMember(ctx, team.ID, accountRef(acct2)) })
+			read(t, db, func(tx service.Tx) error {
+				accts, total, err := tx.ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Page: page(1, 10)})
+				equal(t, "accounts", accts, []*keyhold.SystemAccount{acct})
+				equal(t, "total", total, 1)
+				return err
+			})
+		})
+	})
+}
