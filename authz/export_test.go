@@ -1,0 +1,4 @@
+package authz
+
+// ParseUUIDForTest exposes parseUUID to the tests.
+var ParseUUIDForTest = parseUUID

@@ -1,0 +1,220 @@
+// Package authz is keyhold's in-memory decision index: token digest →
+// principal → effective grants. Decisions read only memory; the service
+// keeps the index current from the database's change feed.
+//
+// The index holds no policy of keyhold's own API and no database code: it
+// answers "does this token's principal hold role R on entity E in region
+// G", with role implications from the catalogue.
+package authz
+
+import (
+	"sync"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+// Grant is one role a principal holds on an entity (or "*") in a region
+// (or "*").
+type Grant struct {
+	Role     keyhold.RoleID
+	EntityID string
+	Region   string
+}
+
+type principal struct {
+	// The fields a decision reads come first, with a few effective grants
+	// inline, so that they share the principal's first cache lines.
+	active bool
+	ref    keyhold.Ref
+	name   string
+	// effective is direct plus the grants of every team, recomputed on
+	// change so that a decision only scans one slice; it points into inline
+	// when it fits.
+	effective   []Grant
+	inline      [2]Grant
+	direct      []Grant
+	teams       []string // team ids
+	systemTeams []string
+	tokens      [][32]byte
+}
+
+type team struct {
+	systemKey string
+	grants    []Grant
+	members   map[keyhold.Ref]struct{}
+}
+
+// Index is safe for concurrent use. Decisions take a read lock and do not
+// allocate; changes take the write lock.
+type Index struct {
+	cat *keyhold.Catalogue
+	mu  sync.RWMutex
+	// tokens holds one cache line per token (see slot): at a million
+	// tokens every pointer chased is a cache miss on the hot path.
+	tokens     *table
+	principals map[keyhold.Ref]*principal
+	teams      map[string]*team
+}
+
+// New returns an empty index over a catalogue.
+func New(cat *keyhold.Catalogue) *Index {
+	return &Index{cat: cat, tokens: newTable(), principals: map[keyhold.Ref]*principal{}, teams: map[string]*team{}}
+}
+
+// Catalogue returns the catalogue the index resolves roles with.
+func (ix *Index) Catalogue() *keyhold.Catalogue { return ix.cat }
+
+// Outcome is the verdict of a decision.
+type Outcome int
+
+// Outcomes.
+const (
+	Unauthenticated Outcome = iota // missing, malformed, unknown, expired or revoked token
+	Allowed
+	Forbidden   // a valid token whose principal lacks the role
+	RateLimited // the client address failed too often; decided by the service
+)
+
+// String names the outcome, for metrics and logs.
+func (o Outcome) String() string {
+	return [...]string{"unauthenticated", "allowed", "forbidden", "rate_limited"}[o]
+}
+
+// Query asks for one role on one entity; a nil *Query asks only whether
+// the token is valid.
+type Query struct {
+	Role     keyhold.RoleID
+	EntityID string
+	Region   string
+	// AnyRegion accepts a grant in any region; keyhold's own policy uses it
+	// for global entity types such as Identity.
+	AnyRegion bool
+}
+
+// Decision is the answer to a query. Principal is set unless the outcome
+// is Unauthenticated.
+type Decision struct {
+	Outcome Outcome
+	Reason  string
+	// Principal names the token's owner; its TokenID is left empty, so that
+	// a decision does not allocate: TokenID formats it on demand.
+	Principal keyhold.Principal
+	// Token is the token's id as UUID bytes.
+	Token     [16]byte
+	IssuedAt  int64 // unix seconds
+	ExpiresAt int64 // unix seconds; 0 never
+	// RetryAfter is set with RateLimited.
+	RetryAfter time.Duration
+}
+
+// TokenID returns the token's id as a string.
+func (d *Decision) TokenID() string { return formatUUID(d.Token) }
+
+// Reasons for refusals; constant strings, so that a decision does not
+// allocate.
+const (
+	ReasonMalformed = "The token is malformed"
+	ReasonUnknown   = "A valid token is required"
+	ReasonExpired   = "The token has expired"
+	ReasonNoRole    = "The principal does not hold the required role"
+)
+
+// Decide authenticates a token value and, with q, checks one role. It
+// reads memory only and does not allocate.
+func (ix *Index) Decide(value string, q *Query, now time.Time) Decision {
+	kind, ok := keyhold.ParseTokenValue(value)
+	if !ok {
+		return Decision{Reason: ReasonMalformed}
+	}
+	digest := keyhold.TokenDigestArray(value)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	e := ix.tokens.find(&digest)
+	if e == nil || kindOf(e.principal.ref.Type) != kind || !e.principal.active {
+		return Decision{Reason: ReasonUnknown}
+	}
+	if e.expires != 0 && now.Unix()-epoch2020 >= int64(e.expires) {
+		return Decision{Reason: ReasonExpired}
+	}
+	p := e.principal
+	d := Decision{Outcome: Allowed, Token: e.id, IssuedAt: int64(e.issued) + epoch2020,
+		Principal: keyhold.Principal{Type: p.ref.Type, ID: p.ref.ID, Name: p.name, TokenKind: kind}}
+	if e.expires != 0 {
+		d.ExpiresAt = int64(e.expires) + epoch2020
+	}
+	if q != nil && !ix.holds(p, q) {
+		d.Outcome, d.Reason = Forbidden, ReasonNoRole
+	}
+	return d
+}
+
+func kindOf(t keyhold.PrincipalType) keyhold.TokenKind {
+	if t == keyhold.PrincipalUser {
+		return keyhold.TokenKindPersonal
+	}
+	return keyhold.TokenKindSystemAccount
+}
+
+func (ix *Index) holds(p *principal, q *Query) bool {
+	for i := range p.effective {
+		g := &p.effective[i]
+		if ix.cat.Implies(g.Role, q.Role) &&
+			(g.EntityID == keyhold.AnyEntity || g.EntityID == q.EntityID) &&
+			(q.AnyRegion || g.Region == keyhold.AnyRegion || g.Region == q.Region) {
+			return true
+		}
+	}
+	return false
+}
+
+// Holds reports whether a principal holds q, and whether it is known.
+func (ix *Index) Holds(ref keyhold.Ref, q *Query) (holds, known bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	p := ix.principals[ref]
+	if p == nil || !p.active {
+		return false, false
+	}
+	return ix.holds(p, q), true
+}
+
+// InSystemTeam reports whether a principal belongs to the predefined team
+// with the given key.
+func (ix *Index) InSystemTeam(ref keyhold.Ref, key string) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	p := ix.principals[ref]
+	if p == nil {
+		return false
+	}
+	for _, k := range p.systemTeams {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// EffectiveGrants returns a copy of a principal's effective grants.
+func (ix *Index) EffectiveGrants(ref keyhold.Ref) []Grant {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	p := ix.principals[ref]
+	if p == nil {
+		return nil
+	}
+	return append([]Grant(nil), p.effective...)
+}
+
+// Stats counts what the index holds.
+type Stats struct {
+	Tokens, Principals, Teams int
+}
+
+// Stats returns the index's sizes.
+func (ix *Index) Stats() Stats {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return Stats{Tokens: ix.tokens.len(), Principals: len(ix.principals), Teams: len(ix.teams)}
+}

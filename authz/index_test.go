@@ -1,0 +1,202 @@
+package authz_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/authz"
+)
+
+type fixture struct {
+	seq int
+	ix  *authz.Index
+	cat *keyhold.Catalogue
+	now time.Time
+}
+
+func newFixture(t testing.TB) *fixture {
+	return &fixture{ix: authz.New(keyhold.DefaultCatalogue()), cat: keyhold.DefaultCatalogue(), now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (f *fixture) grant(t testing.TB, et, role, id, region string) authz.Grant {
+	g, ok := f.ix.GrantOf(&keyhold.AssignedRole{EntityTypeName: et, RoleName: role, EntityID: id, EntityRegion: region})
+	if !ok {
+		t.Fatalf("no role %s/%s", et, role)
+	}
+	return g
+}
+
+func (f *fixture) query(t testing.TB, et, role, id, region string) *authz.Query {
+	r, ok := f.cat.Role(et, role)
+	if !ok {
+		t.Fatalf("no role %s/%s", et, role)
+	}
+	return &authz.Query{Role: r, EntityID: id, Region: region}
+}
+
+func (f *fixture) token(t testing.TB, owner keyhold.Ref, expires *time.Time) (string, *keyhold.Token) {
+	v, err := keyhold.GenerateTokenValue(keyhold.TokenKindSystemAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.seq++
+	tok := &keyhold.Token{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", f.seq), Kind: keyhold.TokenKindSystemAccount, Owner: owner, Digest: keyhold.TokenDigest(v), CreatedAt: f.now, ExpiresAt: expires}
+	if !f.ix.PutToken(tok) {
+		t.Fatal("principal unknown")
+	}
+	return v, tok
+}
+
+const cp = "11111111-1111-4111-8111-111111111111"
+
+func TestDecide(t *testing.T) {
+	f := newFixture(t)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutTeam(authz.TeamState{ID: "deployers", Grants: []authz.Grant{f.grant(t, "Control Planes", "Deployer", "*", "us")}})
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "ci-bot", Active: true,
+		Direct: []authz.Grant{f.grant(t, "Control Planes", "Admin", cp, "eu")}, Teams: []string{"deployers"}})
+	v, _ := f.token(t, bot, nil)
+
+	cases := []struct {
+		name string
+		q    *authz.Query
+		want authz.Outcome
+	}{
+		{"authentication only", nil, authz.Allowed},
+		{"exact role, entity and region", f.query(t, "Control Planes", "Admin", cp, "eu"), authz.Allowed},
+		{"admin implies viewer", f.query(t, "Control Planes", "Viewer", cp, "eu"), authz.Allowed},
+		{"other region", f.query(t, "Control Planes", "Viewer", cp, "us"), authz.Forbidden},
+		{"other entity", f.query(t, "Control Planes", "Viewer", "22222222-2222-4222-8222-222222222222", "eu"), authz.Forbidden},
+		{"other entity type", f.query(t, "API Products", "Viewer", cp, "eu"), authz.Forbidden},
+		{"through the team, any entity in us", f.query(t, "Control Planes", "Deployer", "33333333-3333-4333-8333-333333333333", "us"), authz.Allowed},
+		{"team grant does not imply more", f.query(t, "Control Planes", "Viewer", "33333333-3333-4333-8333-333333333333", "us"), authz.Forbidden},
+	}
+	for _, c := range cases {
+		d := f.ix.Decide(v, c.q, f.now)
+		if d.Outcome != c.want {
+			t.Errorf("%s: %v (%s), want %v", c.name, d.Outcome, d.Reason, c.want)
+		}
+		if d.Outcome != authz.Unauthenticated && (d.Principal.Name != "ci-bot" || d.Principal.ID != "bot") {
+			t.Errorf("%s: principal %+v", c.name, d.Principal)
+		}
+	}
+
+	// A team losing its grant takes it from its members at once.
+	f.ix.PutTeam(authz.TeamState{ID: "deployers"})
+	if d := f.ix.Decide(v, f.query(t, "Control Planes", "Deployer", cp, "us"), f.now); d.Outcome != authz.Forbidden {
+		t.Errorf("after the team lost its role: %v", d.Outcome)
+	}
+	// Leaving the team: the grant is gone, the token still works.
+	f.ix.PutTeam(authz.TeamState{ID: "deployers", Grants: []authz.Grant{f.grant(t, "Control Planes", "Deployer", "*", "*")}})
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "ci-bot", Active: true})
+	if d := f.ix.Decide(v, f.query(t, "Control Planes", "Deployer", cp, "us"), f.now); d.Outcome != authz.Forbidden {
+		t.Errorf("after leaving the team: %v", d.Outcome)
+	}
+	f.ix.RemovePrincipal(bot)
+	if d := f.ix.Decide(v, nil, f.now); d.Outcome != authz.Unauthenticated {
+		t.Errorf("token of a deleted principal: %v", d.Outcome)
+	}
+	if st := f.ix.Stats(); st.Tokens != 0 || st.Principals != 0 {
+		t.Errorf("stats after removal = %+v", st)
+	}
+}
+
+func TestDecideRefusals(t *testing.T) {
+	f := newFixture(t)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
+	exp := f.now.Add(time.Hour)
+	v, tok := f.token(t, bot, &exp)
+	d := f.ix.Decide(v, nil, f.now)
+	if d.Outcome != authz.Allowed || d.TokenID() != tok.ID || d.ExpiresAt != exp.Unix() || d.IssuedAt != f.now.Unix() {
+		t.Fatalf("fresh token: %v %s %s %d", d.Outcome, d.Reason, d.TokenID(), d.ExpiresAt)
+	}
+	if d := f.ix.Decide(v, nil, exp); d.Outcome != authz.Unauthenticated || d.Reason != authz.ReasonExpired {
+		t.Errorf("at expiry: %v %s", d.Outcome, d.Reason)
+	}
+	other, _ := keyhold.GenerateTokenValue(keyhold.TokenKindSystemAccount)
+	for name, value := range map[string]string{"garbage": "spat_nope", "unknown": other, "empty": "", "wrong kind prefix": "kpat_" + v[5:]} {
+		if d := f.ix.Decide(value, nil, f.now); d.Outcome != authz.Unauthenticated {
+			t.Errorf("%s: %v", name, d.Outcome)
+		}
+	}
+	f.ix.RemoveToken(tok.Digest)
+	if d := f.ix.Decide(v, nil, f.now); d.Outcome != authz.Unauthenticated {
+		t.Errorf("removed token: %v", d.Outcome)
+	}
+	// An inactive user's tokens do not work.
+	u := keyhold.Ref{Type: keyhold.PrincipalUser, ID: "u"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: u, Name: "u@example.com", Active: false})
+	uv, _ := keyhold.GenerateTokenValue(keyhold.TokenKindPersonal)
+	f.ix.PutToken(&keyhold.Token{ID: "00000002-0000-4000-8000-000000000000", Kind: keyhold.TokenKindPersonal, Owner: u, Digest: keyhold.TokenDigest(uv), CreatedAt: f.now})
+	if d := f.ix.Decide(uv, nil, f.now); d.Outcome != authz.Unauthenticated {
+		t.Errorf("inactive user: %v", d.Outcome)
+	}
+}
+
+func TestDecideDoesNotAllocate(t *testing.T) {
+	f := newFixture(t)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true, Direct: []authz.Grant{f.grant(t, "Control Planes", "Viewer", "*", "*")}})
+	v, _ := f.token(t, bot, nil)
+	q := f.query(t, "Control Planes", "Viewer", cp, "eu")
+	if n := testing.AllocsPerRun(200, func() { f.ix.Decide(v, q, f.now) }); n != 0 {
+		t.Errorf("%v allocations per decision, want 0", n)
+	}
+}
+
+// The table must keep every key reachable through growth and deletions
+// that shift clusters back.
+func TestTableChurn(t *testing.T) {
+	f := newFixture(t)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
+	live := map[string]*keyhold.Token{}
+	var order []string
+	for i := 0; i < 5000; i++ {
+		v, tok := f.token(t, bot, nil)
+		live[v] = tok
+		order = append(order, v)
+		if i%3 == 2 { // delete an older one
+			victim := order[i/2]
+			if tk, ok := live[victim]; ok {
+				f.ix.RemoveToken(tk.Digest)
+				delete(live, victim)
+			}
+		}
+	}
+	for _, v := range order {
+		_, want := live[v]
+		if got := f.ix.Decide(v, nil, f.now).Outcome == authz.Allowed; got != want {
+			t.Fatalf("token present=%v, decided %v", want, got)
+		}
+	}
+	if st := f.ix.Stats(); st.Tokens != len(live) {
+		t.Errorf("%d tokens in the index, want %d", st.Tokens, len(live))
+	}
+}
+
+func TestUUIDRoundTrip(t *testing.T) {
+	for _, id := range []string{"00000000-0000-4000-8000-000000000000", "0d9f2f0e-8b7e-4b43-9c61-6a3b8a9a1f11", "ABCDEF01-2345-4678-9abc-def012345678"} {
+		d := authz.Decision{}
+		u, ok := authz.ParseUUIDForTest(id)
+		if !ok {
+			t.Fatalf("%s refused", id)
+		}
+		d.Token = u
+		if got := d.TokenID(); got != strings.ToLower(id) {
+			t.Errorf("%s → %s", id, got)
+		}
+	}
+	for _, bad := range []string{"", "0d9f2f0e8b7e4b439c616a3b8a9a1f11", "0d9f2f0e-8b7e-4b43-9c61-6a3b8a9a1f1g", "0d9f2f0e-8b7e-4b43-9c61_6a3b8a9a1f11"} {
+		if _, ok := authz.ParseUUIDForTest(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { authz.ParseUUIDForTest("0d9f2f0e-8b7e-4b43-9c61-6a3b8a9a1f11") }); n != 0 {
+		t.Errorf("%v allocations per parse", n)
+	}
+}
