@@ -1,0 +1,219 @@
+package service
+
+import (
+	"context"
+
+	"github.com/keyhold/keyhold"
+)
+
+const targetSystemAccount = "system_account"
+
+// ListSystemAccounts implements keyhold.SystemAccountService.
+func (s *Service) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
+	var items []*keyhold.SystemAccount
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListSystemAccounts(ctx, f); return err })
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
+
+// CreateSystemAccount implements keyhold.SystemAccountService. A managed
+// account records its creator, the only principal that may change it.
+func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAccountCreate) (*keyhold.SystemAccount, error) {
+	var c checker
+	c.text("name", in.Name, 1, maxNameLen)
+	c.text("description", in.Description, 0, maxDescriptionLen)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	a := &keyhold.SystemAccount{ID: newID(), Name: in.Name, Description: in.Description, KonnectManaged: in.KonnectManaged, CreatedAt: now, UpdatedAt: now}
+	if p := keyhold.PrincipalFromContext(ctx); in.KonnectManaged && p != nil {
+		a.ManagedBy = p.Ref()
+	}
+	ev := s.audit(ctx, "system_account.create", targetSystemAccount, a.ID, a.Name)
+	err := s.write(ctx, ev, func(tx Tx) error {
+		if err := tx.CreateSystemAccount(ctx, a); err != nil {
+			return err
+		}
+		if in.CreateTeam {
+			if err := s.createAccountTeam(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		return s.changed(ctx, tx, keyhold.ChangeSystemAccount, a.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// GetSystemAccount implements keyhold.SystemAccountService.
+func (s *Service) GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error) {
+	if err := validID("accountId", id); err != nil {
+		return nil, err
+	}
+	var a *keyhold.SystemAccount
+	err := s.read(ctx, func(tx Tx) (err error) { a, err = tx.GetSystemAccount(ctx, id); return err })
+	return a, err
+}
+
+// UpdateSystemAccount implements keyhold.SystemAccountService.
+func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold.SystemAccountUpdate) (*keyhold.SystemAccount, error) {
+	if err := validID("accountId", id); err != nil {
+		return nil, err
+	}
+	var c checker
+	if in.Name != nil {
+		c.text("name", *in.Name, 1, maxNameLen)
+	}
+	if in.Description != nil {
+		c.text("description", *in.Description, 0, maxDescriptionLen)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	var a *keyhold.SystemAccount
+	ev := s.audit(ctx, "system_account.update", targetSystemAccount, id, "")
+	err := s.write(ctx, ev, func(tx Tx) (err error) {
+		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
+			return err
+		}
+		if in.Name != nil {
+			a.Name = *in.Name
+		}
+		if in.Description != nil {
+			a.Description = *in.Description
+		}
+		a.UpdatedAt = s.clock()
+		ev.TargetName = a.Name
+		if err := tx.UpdateSystemAccount(ctx, a); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeSystemAccount, a.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// DeleteSystemAccount implements keyhold.SystemAccountService. Its tokens
+// stop working at once, since authentication reads the store.
+func (s *Service) DeleteSystemAccount(ctx context.Context, id string) error {
+	if err := validID("accountId", id); err != nil {
+		return err
+	}
+	ev := s.audit(ctx, "system_account.delete", targetSystemAccount, id, "")
+	return s.write(ctx, ev, func(tx Tx) error {
+		a, err := s.manageableAccount(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ev.TargetName = a.Name
+		if err := tx.DeleteSystemAccount(ctx, id); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeSystemAccount, id, nil)
+	})
+}
+
+// createAccountTeam creates a team named after a new account, with the
+// account as its member, in the account's transaction.
+func (s *Service) createAccountTeam(ctx context.Context, tx Tx, a *keyhold.SystemAccount) error {
+	desc := "Team of the system account " + a.Name
+	if len([]rune(desc)) > maxDescriptionLen {
+		desc = string([]rune(desc)[:maxDescriptionLen])
+	}
+	t := &keyhold.Team{ID: newID(), Name: a.Name, Description: &desc, Labels: map[string]string{}, CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt}
+	member := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
+	for _, step := range []func() error{
+		func() error { return tx.CreateTeam(ctx, t) },
+		func() error { return tx.AddTeamMember(ctx, t.ID, member, a.CreatedAt) },
+		func() error { return tx.AppendAuditEvent(ctx, s.audit(ctx, "team.create", targetTeam, t.ID, t.Name)) },
+		func() error {
+			return tx.AppendAuditEvent(ctx, s.audit(ctx, "team.member.add", targetTeam, t.ID, t.Name))
+		},
+		func() error { return s.changed(ctx, tx, keyhold.ChangeTeam, t.ID, nil) },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetSystemAccountDisabled implements keyhold.SystemAccountService.
+func (s *Service) SetSystemAccountDisabled(ctx context.Context, id string, disabled bool) (*keyhold.SystemAccount, error) {
+	if err := validID("accountId", id); err != nil {
+		return nil, err
+	}
+	action := "system_account.enable"
+	if disabled {
+		action = "system_account.disable"
+	}
+	var a *keyhold.SystemAccount
+	ev := s.audit(ctx, action, targetSystemAccount, id, "")
+	err := s.write(ctx, ev, func(tx Tx) (err error) {
+		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
+			return err
+		}
+		ev.TargetName = a.Name
+		if a.Disabled == disabled {
+			return nil // idempotent; the event still records the request
+		}
+		a.Disabled, a.UpdatedAt = disabled, s.clock()
+		if err := tx.UpdateSystemAccount(ctx, a); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeSystemAccount, a.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// manageableAccount loads an account that the caller may change: any
+// unmanaged account, a managed one that the caller itself manages, or a
+// managed one whose manager no longer exists, so that an orphan can still
+// be cleaned up by those who may write identities.
+func (s *Service) manageableAccount(ctx context.Context, tx Tx, id string) (*keyhold.SystemAccount, error) {
+	a, err := tx.GetSystemAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.KonnectManaged {
+		return a, nil
+	}
+	if p := keyhold.PrincipalFromContext(ctx); p != nil && p.Ref() == a.ManagedBy {
+		return a, nil
+	}
+	switch err := ownerExists(ctx, tx, a.ManagedBy); keyhold.ErrorCode(err) {
+	case keyhold.ENOTFOUND:
+		return a, nil
+	case "":
+		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "The system account %q is managed by the integration that created it; only that principal may change it, its tokens or its roles", a.Name)
+	default:
+		return nil, err
+	}
+}
+
+// changeableOwner checks, inside a write, that a token owner or role holder
+// exists and that the caller may change what it holds.
+func (s *Service) changeableOwner(ctx context.Context, tx Tx, owner keyhold.Ref) error {
+	if owner.Type == keyhold.PrincipalSystemAccount {
+		_, err := s.manageableAccount(ctx, tx, owner.ID)
+		return err
+	}
+	return principalExists(ctx, tx, owner)
+}
+
+// account loads an account that must exist.
+func accountExists(ctx context.Context, tx Tx, id string) error {
+	_, err := tx.GetSystemAccount(ctx, id)
+	return err
+}

@@ -1,0 +1,141 @@
+package service
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/authz"
+)
+
+var errNoToken = keyhold.Errorf(keyhold.EUNAUTHENTICATED, "A valid token is required")
+
+// Authenticate implements keyhold.Authenticator. A bearer token, or HTTP
+// Basic with an account name (or user email) and a token as password. It
+// reads only the in-memory index.
+func (s *Service) Authenticate(ctx context.Context, c keyhold.Credentials) (*keyhold.Principal, error) {
+	d := s.Decide(ctx, "api", c, nil)
+	if d.Outcome == authz.RateLimited {
+		return nil, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter}
+	}
+	if d.Outcome != authz.Allowed {
+		return nil, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason)
+	}
+	p := d.Principal
+	return &p, nil
+}
+
+// Decide authenticates credentials and, with q, checks one role, from the
+// index alone. Every refusal to authenticate is counted in the aggregated
+// audit of failed authentications; every use of a valid token is recorded
+// for last_used_at. surface names the caller for metrics.
+func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
+	start := time.Now()
+	value, basic := c.Bearer, false
+	if value == "" && c.BasicPass != "" {
+		value, basic = c.BasicPass, true
+	}
+	var d authz.Decision
+	ri := keyhold.RequestFromContext(ctx)
+	now := s.now()
+	wait := time.Duration(0)
+	if value != "" {
+		wait = s.limiter.retryAfter(ri.ClientIP, now)
+	}
+	switch {
+	case wait > 0:
+		d = authz.Decision{Outcome: authz.RateLimited, Reason: "Too many failed authentications from this address; try again later", RetryAfter: wait}
+	case value == "":
+		d = authz.Decision{Reason: authz.ReasonUnknown}
+	case !s.Loaded():
+		d = authz.Decision{Reason: "The server is starting; try again"}
+	default:
+		d = s.index.Decide(value, q, now)
+		if basic && d.Outcome != authz.Unauthenticated && subtle.ConstantTimeCompare([]byte(c.BasicUser), []byte(d.Principal.Name)) != 1 {
+			d = authz.Decision{Reason: authz.ReasonUnknown}
+		}
+		if d.Outcome == authz.Unauthenticated {
+			s.failures.record(ri.ClientIP, ri.UserAgent, now)
+			s.limiter.fail(ri.ClientIP, now)
+		} else {
+			d.Principal.TokenID = d.TokenID()
+			s.usage.record(d.Principal.TokenID, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
+		}
+	}
+	s.observer.Decision(surface, d.Outcome.String(), time.Since(start))
+	return d
+}
+
+// grant is one way to hold a permission: membership of a predefined team,
+// or a role on an entity type (on every entity, in any region).
+type grant struct {
+	systemTeam string
+	entityType string
+	role       string
+}
+
+// permissionGrants is the whole policy of keyhold's own API, as data.
+var permissionGrants = map[keyhold.Permission][]grant{
+	keyhold.PermIdentityRead: {
+		{systemTeam: teamOrgAdmin}, {systemTeam: teamOrgAdminReadOnly},
+		{entityType: keyhold.IdentityEntityType, role: "Admin"},
+	},
+	keyhold.PermIdentityWrite: {
+		{systemTeam: teamOrgAdmin},
+		{entityType: keyhold.IdentityEntityType, role: "Admin"},
+	},
+	keyhold.PermIntrospect: {
+		{systemTeam: teamOrgAdmin}, {systemTeam: teamOrgAdminReadOnly},
+		{entityType: keyhold.IdentityEntityType, role: "Admin"},
+	},
+	keyhold.PermAuditRead: {
+		{systemTeam: teamOrgAdmin}, {systemTeam: teamOrgAdminReadOnly},
+		{entityType: keyhold.IdentityEntityType, role: "Admin"},
+		{entityType: "Audit Logs", role: "Admin"},
+	},
+}
+
+// Authorize implements keyhold.Authenticator. Grants are read live, so a
+// removed membership or assignment takes effect on the next request.
+func (s *Service) Authorize(ctx context.Context, perm keyhold.Permission) error {
+	if perm == keyhold.PermPublic {
+		return nil
+	}
+	p := keyhold.PrincipalFromContext(ctx)
+	if p == nil {
+		return errNoToken
+	}
+	if perm == keyhold.PermAuthenticated {
+		return nil
+	}
+	if !s.holds(p, perm) {
+		return keyhold.Errorf(keyhold.EFORBIDDEN, "You do not have permission to perform this action (requires %s)", perm)
+	}
+	return nil
+}
+
+func (s *Service) holds(p *keyhold.Principal, perm keyhold.Permission) bool {
+	ref := p.Ref()
+	for _, want := range permissionGrants[perm] {
+		if want.systemTeam != "" && s.index.InSystemTeam(ref, want.systemTeam) {
+			return true
+		}
+		if want.role == "" {
+			continue
+		}
+		role, ok := s.catalogue.Role(want.entityType, want.role)
+		if !ok {
+			continue
+		}
+		if held, _ := s.index.Holds(ref, &authz.Query{Role: role, EntityID: keyhold.AnyEntity, AnyRegion: true}); held {
+			return true
+		}
+	}
+	return false
+}
+
+// may reports whether the caller holds perm, without failing.
+func (s *Service) may(ctx context.Context, perm keyhold.Permission) bool {
+	return s.Authorize(ctx, perm) == nil
+}

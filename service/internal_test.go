@@ -1,0 +1,176 @@
+package service
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/authz"
+)
+
+func TestPassword(t *testing.T) {
+	h, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=3,p=2$") || strings.Contains(h, "horse") {
+		t.Fatalf("hash %q", h)
+	}
+	if !VerifyPassword(h, "correct horse battery staple") {
+		t.Error("the right password was refused")
+	}
+	for _, bad := range []string{"", "correct horse battery stapl", "Correct horse battery staple"} {
+		if VerifyPassword(h, bad) {
+			t.Errorf("%q was accepted", bad)
+		}
+	}
+	if VerifyPassword("$argon2i$v=19$m=1,t=1,p=1$AAAA$AAAA", "x") || VerifyPassword("garbage", "x") {
+		t.Error("a malformed hash verified")
+	}
+}
+
+func TestFailureRecorderAggregatesPerAddressAndMinute(t *testing.T) {
+	f := newFailureRecorder()
+	t0 := time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		f.record("192.0.2.1", "curl", t0.Add(time.Duration(i)*time.Second))
+	}
+	f.record("192.0.2.2", "curl", t0)
+	f.record("192.0.2.1", "curl", t0.Add(time.Minute))
+	if got := f.drain(t0.Add(30*time.Second), false); len(got) != 0 {
+		t.Fatalf("the current minute was flushed early: %d events", len(got))
+	}
+	got := f.drain(t0.Add(time.Minute), false)
+	counts := map[string]int{}
+	for _, e := range got {
+		counts[e.ClientIP] = e.Count
+		if e.Action != "auth.failed" || e.Outcome != keyhold.OutcomeFailure || !e.Time.Equal(t0.Truncate(time.Minute)) {
+			t.Errorf("event %+v", e)
+		}
+	}
+	if counts["192.0.2.1"] != 5 || counts["192.0.2.2"] != 1 || len(got) != 2 {
+		t.Errorf("counts = %v", counts)
+	}
+	if rest := f.drain(t0.Add(time.Minute), true); len(rest) != 1 || rest[0].Count != 1 {
+		t.Errorf("final drain = %v", rest)
+	}
+}
+
+func TestFailureRecorderIsBounded(t *testing.T) {
+	f := newFailureRecorder()
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	for i := 0; i < maxFailureKeys+500; i++ {
+		f.record(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), "", t0)
+	}
+	got := f.drain(t0, true)
+	if len(got) > maxFailureKeys+1 {
+		t.Fatalf("%d keys kept, bound is %d", len(got), maxFailureKeys)
+	}
+	total := 0
+	for _, e := range got {
+		total += e.Count
+	}
+	if total != maxFailureKeys+500 {
+		t.Errorf("counted %d failures, want %d", total, maxFailureKeys+500)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	cat := keyhold.DefaultCatalogue()
+	type role struct{ et, r, id, region string }
+	cases := []struct {
+		name  string
+		teams []string // system keys
+		roles []role
+		perm  keyhold.Permission
+		holds bool
+	}{
+		{"org admin writes", []string{teamOrgAdmin}, nil, keyhold.PermIdentityWrite, true},
+		{"read-only admin reads", []string{teamOrgAdminReadOnly}, nil, keyhold.PermIdentityRead, true},
+		{"read-only admin cannot write", []string{teamOrgAdminReadOnly}, nil, keyhold.PermIdentityWrite, false},
+		{"identity admin writes", nil, []role{{"Identity", "Admin", "*", "*"}}, keyhold.PermIdentityWrite, true},
+		{"identity admin in one region still administers identities", nil, []role{{"Identity", "Admin", "*", "us"}}, keyhold.PermIdentityWrite, true},
+		{"identity admin on one entity is not global", nil, []role{{"Identity", "Admin", "0d9f2f0e-8b7e-4b43-9c61-6a3b8a9a1f11", "*"}}, keyhold.PermIdentityWrite, false},
+		{"control plane admin is not an identity admin", nil, []role{{"Control Planes", "Admin", "*", "*"}}, keyhold.PermIdentityRead, false},
+		{"audit logs admin reads the audit trail", nil, []role{{"Audit Logs", "Admin", "*", "*"}}, keyhold.PermAuditRead, true},
+		{"audit logs admin cannot read identities", nil, []role{{"Audit Logs", "Admin", "*", "*"}}, keyhold.PermIdentityRead, false},
+		{"other system team grants nothing here", []string{"portal-admin"}, nil, keyhold.PermIdentityRead, false},
+		{"nothing", nil, nil, keyhold.PermAuditRead, false},
+	}
+	for i, c := range cases {
+		ix := authz.New(cat)
+		ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: fmt.Sprint(i)}
+		st := authz.PrincipalState{Ref: ref, Name: "p", Active: true}
+		for j, key := range c.teams {
+			id := fmt.Sprint("team", j)
+			ix.PutTeam(authz.TeamState{ID: id, SystemKey: key})
+			st.Teams = append(st.Teams, id)
+		}
+		for _, r := range c.roles {
+			g, ok := ix.GrantOf(&keyhold.AssignedRole{EntityTypeName: r.et, RoleName: r.r, EntityID: r.id, EntityRegion: r.region})
+			if !ok {
+				t.Fatalf("%s: unknown role", c.name)
+			}
+			st.Direct = append(st.Direct, g)
+		}
+		ix.PutPrincipal(st)
+		s := &Service{index: ix, catalogue: cat}
+		if got := s.holds(&keyhold.Principal{Type: ref.Type, ID: ref.ID}, c.perm); got != c.holds {
+			t.Errorf("%s: holds = %v", c.name, got)
+		}
+	}
+}
+
+func TestUsageRecorderKeepsLatest(t *testing.T) {
+	u := newUsageRecorder()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	use := func(d time.Duration, ip string) keyhold.TokenUse {
+		return keyhold.TokenUse{At: t0.Add(d), IP: ip, UserAgent: strings.Repeat("x", 600)}
+	}
+	u.record("a", use(time.Minute, "192.0.2.1"))
+	u.record("a", use(0, "192.0.2.2"))
+	batch := u.drain()
+	if got := batch["a"]; !got.At.Equal(t0.Add(time.Minute)) || got.IP != "192.0.2.1" || len(got.UserAgent) != maxUserAgent || len(u.drain()) != 0 {
+		t.Fatalf("batch = %+v", batch)
+	}
+	u.record("a", use(2*time.Minute, "192.0.2.3"))
+	u.restore(batch)
+	if got := u.drain()["a"]; !got.At.Equal(t0.Add(2*time.Minute)) || got.IP != "192.0.2.3" {
+		t.Errorf("restore overwrote a newer use: %+v", got)
+	}
+}
+
+// The feed position waits at a missing sequence number (a transaction
+// that took it may not have committed yet) and passes it only once it is
+// seen or gapTimeout has gone by.
+func TestFeedAdvanceWaitsAtGaps(t *testing.T) {
+	s := &Service{feed: feed{applied: 10, seen: map[int64]bool{}, gaps: map[int64]time.Time{}}}
+	apply := func(seqs ...int64) {
+		var cs []keyhold.Change
+		for _, q := range seqs {
+			s.feed.seen[q] = true
+			cs = append(cs, keyhold.Change{Seq: q})
+		}
+		s.advance(cs)
+	}
+	apply(11, 13, 14)
+	if s.feed.applied != 11 {
+		t.Fatalf("applied = %d, want 11 (waiting at 12)", s.feed.applied)
+	}
+	apply(12)
+	if s.feed.applied != 14 || len(s.feed.seen) != 0 || len(s.feed.gaps) != 0 {
+		t.Fatalf("after 12 arrived: applied %d, seen %v, gaps %v", s.feed.applied, s.feed.seen, s.feed.gaps)
+	}
+	apply(16)
+	if s.feed.applied != 14 {
+		t.Fatalf("applied = %d, want 14 (waiting at 15)", s.feed.applied)
+	}
+	s.feed.gaps[15] = time.Now().Add(-gapTimeout - time.Second) // 15 rolled back long ago
+	apply()
+	s.advance([]keyhold.Change{{Seq: 16}})
+	if s.feed.applied != 16 {
+		t.Errorf("applied = %d, want 16 once the gap timed out", s.feed.applied)
+	}
+}

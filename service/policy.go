@@ -1,0 +1,47 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+var _ keyhold.PolicyService = (*Service)(nil)
+
+// Bounds of a token policy.
+const (
+	minPolicyLifetime = time.Hour
+	maxPolicyLifetime = 10 * 365 * 24 * time.Hour
+)
+
+// TokenPolicy implements keyhold.PolicyService.
+func (s *Service) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error) {
+	var p *keyhold.TokenPolicy
+	err := s.read(ctx, func(tx Tx) (err error) { p, err = tx.GetTokenPolicy(ctx); return err })
+	return p, err
+}
+
+// SetTokenPolicy implements keyhold.PolicyService. Existing tokens keep
+// their expiry; the policy applies to tokens created afterwards.
+func (s *Service) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (*keyhold.TokenPolicy, error) {
+	var c checker
+	switch {
+	case p.MaxLifetime < minPolicyLifetime:
+		c.add(keyhold.FieldError{Field: "max_lifetime_seconds", Reason: "must be at least an hour", Rule: "min", Minimum: keyhold.Int64(int64(minPolicyLifetime.Seconds()))})
+	case p.MaxLifetime > maxPolicyLifetime:
+		c.add(keyhold.FieldError{Field: "max_lifetime_seconds", Reason: "must be at most ten years", Rule: "max", Maximum: keyhold.Int64(int64(maxPolicyLifetime.Seconds()))})
+	}
+	if p.DefaultLifetime < time.Minute || p.DefaultLifetime > p.MaxLifetime {
+		c.add(keyhold.FieldError{Field: "default_lifetime_seconds", Reason: "must be at least a minute and at most the maximum lifetime", Rule: "max", Maximum: keyhold.Int64(int64(p.MaxLifetime.Seconds()))})
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	p.MaxLifetime, p.DefaultLifetime = p.MaxLifetime.Truncate(time.Second), p.DefaultLifetime.Truncate(time.Second)
+	ev := s.audit(ctx, "token_policy.update", "organization", "", "token policy")
+	if err := s.write(ctx, ev, func(tx Tx) error { return tx.SetTokenPolicy(ctx, &p) }); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}

@@ -1,0 +1,71 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/authz"
+	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
+	"github.com/keyhold/keyhold/store/storetest"
+)
+
+// Replicas agree on rate limits through merged counts: failures spread
+// over two replicas block the address on both once merged.
+func TestRateLimitMergedAcrossReplicas(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			_, url := storetest.OpenURL(t, backend)
+			now := time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)
+			clock := func() time.Time { return now }
+			replica := func() *service.Service {
+				db, err := store.Open(context.Background(), url, store.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				s := service.New(service.Config{Store: db, Now: clock, AuthFailureLimit: 10})
+				if err := s.LoadIndex(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			a, b := replica(), replica()
+			ctx := keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{ClientIP: "192.0.2.9"})
+			other := keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{ClientIP: "192.0.2.10"})
+			bad := keyhold.Credentials{Bearer: "spat_guess"}
+			for i := 0; i < 6; i++ {
+				a.Decide(ctx, "test", bad, nil)
+			}
+			for i := 0; i < 5; i++ {
+				b.Decide(ctx, "test", bad, nil)
+			}
+			b.Decide(other, "test", bad, nil)
+			for _, s := range []*service.Service{a, b} {
+				if d := s.Decide(ctx, "test", bad, nil); d.Outcome == authz.RateLimited {
+					t.Fatal("blocked before the counts were merged; neither replica alone reached the limit")
+				}
+			}
+			for _, s := range []*service.Service{a, b, a} {
+				if err := s.MergeFailures(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, s := range []*service.Service{a, b} {
+				d := s.Decide(ctx, "test", bad, nil)
+				if d.Outcome != authz.RateLimited || d.RetryAfter <= 0 || d.RetryAfter > 50*time.Second {
+					t.Errorf("replica %d: %v, retry after %v", i, d.Outcome, d.RetryAfter)
+				}
+				if d := s.Decide(other, "test", bad, nil); d.Outcome == authz.RateLimited {
+					t.Errorf("replica %d blocked an address below the limit", i)
+				}
+			}
+			now = now.Add(time.Minute) // a new window
+			if d := a.Decide(ctx, "test", bad, nil); d.Outcome == authz.RateLimited {
+				t.Error("still blocked in the next minute")
+			}
+		})
+	}
+}

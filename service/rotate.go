@@ -1,0 +1,163 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+// defaultOverlap is how long a rotated token keeps working by default.
+const defaultOverlap = 24 * time.Hour
+
+// RotateToken implements keyhold.TokenService.
+func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string, in keyhold.TokenRotate) (*keyhold.MintedToken, error) {
+	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
+		return nil, err
+	}
+	if owner.Type != keyhold.PrincipalSystemAccount {
+		return nil, notFound("token")
+	}
+	if err := s.mayRotate(ctx, owner, id); err != nil {
+		return nil, err
+	}
+	overlap := defaultOverlap
+	if in.Overlap != nil {
+		overlap = *in.Overlap
+	}
+	var c checker
+	if overlap < 0 {
+		c.add(keyhold.FieldError{Field: "overlap_seconds", Reason: "must not be negative", Rule: "min", Minimum: keyhold.Int64(0)})
+	}
+	if in.RevokeWhenIdle != nil && *in.RevokeWhenIdle < time.Minute {
+		c.add(keyhold.FieldError{Field: "revoke_when_idle_seconds", Reason: "must be at least 60", Rule: "min", Minimum: keyhold.Int64(60)})
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	value, err := keyhold.GenerateTokenValue(keyhold.TokenKindSystemAccount)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	succ := keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: owner, Digest: keyhold.TokenDigest(value),
+		CreatedAt: now, UpdatedAt: now, PredecessorID: &id}
+	ev := s.audit(ctx, "token.rotate", targetToken, id, "")
+	err = s.write(ctx, ev, func(tx Tx) error {
+		if err := s.changeableOwner(ctx, tx, owner); err != nil {
+			return err
+		}
+		pred, err := tx.GetToken(ctx, owner, id)
+		if err != nil {
+			return err
+		}
+		if st := pred.State(now); st != keyhold.TokenActive {
+			return keyhold.Errorf(keyhold.ECONFLICT, "Only an active token can be rotated; this one is %s", st)
+		}
+		policy, err := tx.GetTokenPolicy(ctx)
+		if err != nil {
+			return err
+		}
+		if overlap > policy.MaxLifetime {
+			return keyhold.Invalid(keyhold.FieldError{Field: "overlap_seconds", Reason: "is beyond the organization's maximum token lifetime", Rule: "max", Maximum: keyhold.Int64(int64(policy.MaxLifetime / time.Second))})
+		}
+		if succ.ExpiresAt, err = successorExpiry(pred, in, policy, now); err != nil {
+			return err
+		}
+		succ.Name = pred.Name
+		deadline := now.Add(overlap)
+		pred.SuccessorID, pred.RotationDeadline, pred.RevokeWhenIdle, pred.UpdatedAt = &succ.ID, &deadline, in.RevokeWhenIdle, now
+		ev.TargetName = pred.Name
+		for _, step := range []func() error{
+			func() error { return tx.UpdateToken(ctx, pred) }, // first: it leaves the name to its successor
+			func() error { return tx.CreateToken(ctx, &succ) },
+			func() error { return s.changed(ctx, tx, keyhold.ChangeToken, pred.ID, pred.Digest) },
+			func() error { return s.changed(ctx, tx, keyhold.ChangeToken, succ.ID, succ.Digest) },
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &keyhold.MintedToken{Token: succ, Value: value}, nil
+}
+
+// mayRotate lets a token rotate itself without any identity role, so that
+// automation can renew its own credential and nothing more; anyone else
+// needs identity write.
+func (s *Service) mayRotate(ctx context.Context, owner keyhold.Ref, id string) error {
+	if p := keyhold.PrincipalFromContext(ctx); p != nil && p.TokenID == id && p.Ref() == owner {
+		return nil
+	}
+	return s.Authorize(ctx, keyhold.PermIdentityWrite)
+}
+
+// successorExpiry is the requested expiry, or the predecessor's lifetime
+// from now, within the policy.
+func successorExpiry(pred *keyhold.Token, in keyhold.TokenRotate, p *keyhold.TokenPolicy, now time.Time) (*time.Time, error) {
+	if in.ExpiresAt != nil {
+		return tokenExpiry(keyhold.TokenKindSystemAccount, keyhold.TokenCreate{ExpiresAt: in.ExpiresAt}, p, now)
+	}
+	if pred.ExpiresAt == nil {
+		if p.AllowNonExpiring {
+			return nil, nil
+		}
+		return tokenExpiry(keyhold.TokenKindSystemAccount, keyhold.TokenCreate{}, p, now)
+	}
+	e := now.Add(min(pred.ExpiresAt.Sub(pred.CreatedAt), p.MaxLifetime))
+	return &e, nil
+}
+
+// retireRotations revokes rotated tokens whose overlap ended, or whose
+// successor is in use while they have been idle long enough. A decision
+// already refuses a token past its deadline; this records it, frees the
+// slot and tells every replica.
+func (s *Service) retireRotations(ctx context.Context) error {
+	return s.store.Write(ctx, func(tx Tx) error {
+		rotating, err := tx.ListRotating(ctx, 500)
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		for _, r := range rotating {
+			reason := ""
+			switch {
+			case !now.Before(*r.RotationDeadline):
+				reason = "the rotation overlap ended"
+			case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
+				reason = "the successor is in use and this token was idle"
+			default:
+				continue
+			}
+			t := r.Token
+			at := now
+			if r.RotationDeadline.Before(now) {
+				at = *r.RotationDeadline
+			}
+			t.RevokedAt, t.UpdatedAt = &at, now
+			if err := tx.UpdateToken(ctx, &t); err != nil {
+				return err
+			}
+			ev := s.audit(ctx, "token.revoke", targetToken, t.ID, t.Name+" ("+reason+")")
+			if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+				return err
+			}
+			if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// idleSince is when a rotated token was last used, or rotated if never.
+func idleSince(t *keyhold.Token) time.Time {
+	if t.LastUsedAt != nil {
+		return *t.LastUsedAt
+	}
+	return t.UpdatedAt
+}

@@ -1,0 +1,136 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+// Store is the persistence the service needs. Implementations live in
+// store/; they persist and query, and hold no business rule.
+type Store interface {
+	// Read runs fn in a read-only transaction.
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Write runs fn in a read-write transaction; an error from fn rolls back.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Exclusive runs fn in a write transaction that also holds the
+	// migration lock, so that only one replica at a time can run it.
+	Exclusive(ctx context.Context, fn func(Tx) error) error
+	// TouchTokens raises last_used_at of the given tokens to the given
+	// times, ignoring tokens that no longer exist.
+	TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// WatchChanges blocks until ctx ends, calling notify whenever another
+	// process may have committed changes: on PostgreSQL on every
+	// notification of the changes channel and once after every
+	// (re)connection, so that a caller catches up after an outage. On
+	// SQLite, where one process owns the database, it only waits.
+	WatchChanges(ctx context.Context, notify func()) error
+	// ClaimJob reports whether this process should run the periodic job
+	// name now: at most one claim succeeds per period across every process
+	// sharing the database.
+	ClaimJob(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
+	// MergeAuthFailures records this replica's failed-authentication counts
+	// per client address for a one-minute window and returns the addresses
+	// whose total over every replica has reached limit in that window.
+	MergeAuthFailures(ctx context.Context, replica string, window time.Time, counts map[string]int, limit int) ([]string, error)
+}
+
+// Tx is one transaction. Not-found is an ENOTFOUND *keyhold.Error and a
+// unique violation an ECONFLICT one; every other error is internal.
+type Tx interface {
+	GetOrganization(ctx context.Context) (*keyhold.Organization, error)
+	CreateOrganization(ctx context.Context, o *keyhold.Organization) error
+	GetTokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error)
+	SetTokenPolicy(ctx context.Context, p *keyhold.TokenPolicy) error
+
+	// CreateSystemAccount: ECONFLICT when the name, folded to lower case, is taken.
+	CreateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
+	GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error)
+	// GetSystemAccountByName matches the name exactly.
+	GetSystemAccountByName(ctx context.Context, name string) (*keyhold.SystemAccount, error)
+	ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
+	UpdateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
+	// DeleteSystemAccount cascades to tokens, assignments and memberships.
+	DeleteSystemAccount(ctx context.Context, id string) error
+
+	// CreateUser: ECONFLICT when the email, folded to lower case, is taken.
+	CreateUser(ctx context.Context, u *keyhold.User) error
+	GetUser(ctx context.Context, id string) (*keyhold.User, error)
+	GetUserByEmail(ctx context.Context, email string) (*keyhold.User, error)
+	ListUsers(ctx context.Context, f keyhold.UserFilter) ([]*keyhold.User, int, error)
+	UpdateUser(ctx context.Context, u *keyhold.User) error
+	DeleteUser(ctx context.Context, id string) error
+
+	// CreateToken: ECONFLICT when the owner has an unrevoked token of that name.
+	CreateToken(ctx context.Context, t *keyhold.Token) error
+	GetToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error)
+	GetTokenByDigest(ctx context.Context, digest []byte) (*keyhold.Token, error)
+	ListTokens(ctx context.Context, f keyhold.TokenFilter) ([]*keyhold.Token, int, error)
+	// ListExpiringTokens returns a page of unrevoked tokens of every owner
+	// that expire after from and at or before until, soonest first.
+	ListExpiringTokens(ctx context.Context, from, until time.Time, p keyhold.Page) ([]*keyhold.OwnedToken, int, error)
+	// ListRotating returns up to limit rotated, unrevoked tokens, soonest
+	// deadline first, with their successors' last use.
+	ListRotating(ctx context.Context, limit int) ([]*keyhold.RotatingToken, error)
+	// UpdateToken writes name, updated_at, revoked_at, revoked_by,
+	// successor_id, rotation_deadline and revoke_when_idle.
+	UpdateToken(ctx context.Context, t *keyhold.Token) error
+	DeleteToken(ctx context.Context, owner keyhold.Ref, id string) error
+
+	CreateTeam(ctx context.Context, t *keyhold.Team) error
+	GetTeam(ctx context.Context, id string) (*keyhold.Team, error)
+	ListTeams(ctx context.Context, f keyhold.TeamFilter) ([]*keyhold.Team, int, error)
+	// UpdateTeam writes name, description, labels (replacing them) and updated_at.
+	UpdateTeam(ctx context.Context, t *keyhold.Team) error
+	DeleteTeam(ctx context.Context, id string) error
+	// AddTeamMember: ECONFLICT when already a member.
+	AddTeamMember(ctx context.Context, teamID string, member keyhold.Ref, at time.Time) error
+	// RemoveTeamMember: ENOTFOUND when not a member.
+	RemoveTeamMember(ctx context.Context, teamID string, member keyhold.Ref) error
+	ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
+	ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) ([]*keyhold.User, int, error)
+	ListMemberTeams(ctx context.Context, member keyhold.Ref, f keyhold.TeamFilter) ([]*keyhold.Team, int, error)
+
+	// CreateAssignedRole: ECONFLICT when the principal already has the same
+	// role, entity type, entity id and region.
+	CreateAssignedRole(ctx context.Context, r *keyhold.AssignedRole) error
+	GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (*keyhold.AssignedRole, error)
+	ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.AssignedRoleFilter) ([]*keyhold.AssignedRole, error)
+	DeleteAssignedRole(ctx context.Context, p keyhold.Ref, id string) error
+	// Grants returns a user's or account's direct assignments, those of its
+	// teams, and the system keys of its teams.
+	Grants(ctx context.Context, p keyhold.Ref) (*keyhold.Grants, error)
+
+	// AppendChange records a change; on PostgreSQL its commit notifies
+	// every listener of the changes channel.
+	AppendChange(ctx context.Context, c *keyhold.Change) error
+	// ListChanges returns up to limit changes with Seq > after, by Seq.
+	ListChanges(ctx context.Context, after int64, limit int) ([]keyhold.Change, error)
+	// LastChangeSeq returns the highest Seq, or 0.
+	LastChangeSeq(ctx context.Context) (int64, error)
+	// PruneChanges deletes changes older than before.
+	PruneChanges(ctx context.Context, before time.Time) (int64, error)
+
+	// GetTokenByID returns a token whoever owns it. ENOTFOUND.
+	GetTokenByID(ctx context.Context, id string) (*keyhold.Token, error)
+	// MarkExpiredTokens returns up to limit tokens that expired at or before
+	// now and were not returned by an earlier call, and marks them.
+	MarkExpiredTokens(ctx context.Context, now time.Time, limit int) ([]*keyhold.Token, error)
+
+	// The Scan methods stream every row of a kind to fn, for loading the
+	// in-memory index; fn must not keep the pointer it is given. ScanTokens
+	// skips revoked tokens and those expired at now.
+	ScanTokens(ctx context.Context, now time.Time, fn func(*keyhold.Token) error) error
+	ScanSystemAccounts(ctx context.Context, fn func(*keyhold.SystemAccount) error) error
+	ScanUsers(ctx context.Context, fn func(*keyhold.User) error) error
+	ScanTeams(ctx context.Context, fn func(*keyhold.Team) error) error
+	ScanAssignedRoles(ctx context.Context, fn func(*keyhold.AssignedRole) error) error
+	ScanMemberships(ctx context.Context, fn func(teamID string, member keyhold.Ref) error) error
+
+	AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error
+	// ListAuditEvents orders newest first.
+	ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error)
+}

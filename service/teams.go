@@ -1,0 +1,278 @@
+package service
+
+import (
+	"context"
+
+	"github.com/keyhold/keyhold"
+)
+
+const targetTeam = "team"
+
+var errSystemTeam = keyhold.Invalid(keyhold.FieldError{Field: "teamID", Reason: "system teams cannot be modified", Source: "path"})
+
+// ListTeams implements keyhold.TeamService.
+func (s *Service) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
+	var items []*keyhold.Team
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListTeams(ctx, f); return err })
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
+
+// CreateTeam implements keyhold.TeamService. Team names may repeat.
+func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (*keyhold.Team, error) {
+	var c checker
+	c.text("name", in.Name, 1, maxNameLen)
+	if in.Description != nil {
+		c.text("description", *in.Description, 1, maxDescriptionLen)
+	}
+	labels := map[string]*string{}
+	for k, v := range in.Labels {
+		labels[k] = &v
+	}
+	c.labels("labels", labels)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	t := &keyhold.Team{ID: newID(), Name: in.Name, Description: in.Description, Labels: in.Labels, CreatedAt: now, UpdatedAt: now}
+	if t.Labels == nil {
+		t.Labels = map[string]string{}
+	}
+	ev := s.audit(ctx, "team.create", targetTeam, t.ID, t.Name)
+	err := s.write(ctx, ev, func(tx Tx) error {
+		if err := tx.CreateTeam(ctx, t); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeTeam, t.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// GetTeam implements keyhold.TeamService.
+func (s *Service) GetTeam(ctx context.Context, id string) (*keyhold.Team, error) {
+	if err := validID("teamId", id); err != nil {
+		return nil, err
+	}
+	var t *keyhold.Team
+	err := s.read(ctx, func(tx Tx) (err error) { t, err = tx.GetTeam(ctx, id); return err })
+	return t, err
+}
+
+// UpdateTeam implements keyhold.TeamService. System teams are immutable.
+func (s *Service) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate) (*keyhold.Team, error) {
+	if err := validID("teamId", id); err != nil {
+		return nil, err
+	}
+	var c checker
+	if in.Name != nil {
+		c.text("name", *in.Name, 1, maxNameLen)
+	}
+	if in.Description != nil {
+		c.text("description", *in.Description, 1, maxDescriptionLen)
+	}
+	c.labels("labels", in.Labels)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	var t *keyhold.Team
+	ev := s.audit(ctx, "team.update", targetTeam, id, "")
+	err := s.write(ctx, ev, func(tx Tx) (err error) {
+		if t, err = mutableTeam(ctx, tx, id); err != nil {
+			return err
+		}
+		applyTeamUpdate(t, in)
+		t.UpdatedAt = s.clock()
+		ev.TargetName = t.Name
+		c.labels("labels", stringPtrs(t.Labels))
+		if err := c.err(); err != nil {
+			return err
+		}
+		return tx.UpdateTeam(ctx, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func applyTeamUpdate(t *keyhold.Team, in keyhold.TeamUpdate) {
+	if in.Name != nil {
+		t.Name = *in.Name
+	}
+	if in.Description != nil {
+		t.Description = in.Description
+	}
+	if in.ClearLabels {
+		t.Labels = map[string]string{}
+	}
+	for k, v := range in.Labels {
+		if v == nil {
+			delete(t.Labels, k)
+		} else {
+			t.Labels[k] = *v
+		}
+	}
+}
+
+func stringPtrs(m map[string]string) map[string]*string {
+	out := make(map[string]*string, len(m))
+	for k, v := range m {
+		out[k] = &v
+	}
+	return out
+}
+
+// DeleteTeam implements keyhold.TeamService.
+func (s *Service) DeleteTeam(ctx context.Context, id string) error {
+	if err := validID("teamId", id); err != nil {
+		return err
+	}
+	ev := s.audit(ctx, "team.delete", targetTeam, id, "")
+	return s.write(ctx, ev, func(tx Tx) error {
+		t, err := mutableTeam(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ev.TargetName = t.Name
+		if err := tx.DeleteTeam(ctx, id); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeTeam, id, nil)
+	})
+}
+
+func mutableTeam(ctx context.Context, tx Tx, id string) (*keyhold.Team, error) {
+	t, err := tx.GetTeam(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.SystemTeam {
+		return nil, errSystemTeam
+	}
+	if t.Labels == nil {
+		t.Labels = map[string]string{}
+	}
+	return t, nil
+}
+
+func memberField(m keyhold.Ref) string {
+	if m.Type == keyhold.PrincipalUser {
+		return "userId"
+	}
+	return "accountId"
+}
+
+// AddTeamMember implements keyhold.TeamService. Membership of system teams
+// may change; their fields and roles may not.
+func (s *Service) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref) error {
+	return s.changeMembership(ctx, teamID, m, "team.member.add", func(tx Tx) error {
+		t, err := tx.GetTeam(ctx, teamID)
+		if err != nil {
+			return err
+		}
+		if err := s.mayGrantTeam(ctx, tx, t); err != nil {
+			return err
+		}
+		return tx.AddTeamMember(ctx, teamID, m, s.clock())
+	})
+}
+
+// RemoveTeamMember implements keyhold.TeamService. The last active user of
+// Organization Admin stays.
+func (s *Service) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.Ref) error {
+	return s.changeMembership(ctx, teamID, m, "team.member.remove", func(tx Tx) error {
+		if m.Type == keyhold.PrincipalUser {
+			if err := keepAnAdmin(ctx, tx, teamID, m.ID); err != nil {
+				return err
+			}
+		}
+		return tx.RemoveTeamMember(ctx, teamID, m)
+	})
+}
+
+func (s *Service) changeMembership(ctx context.Context, teamID string, m keyhold.Ref, action string, change func(Tx) error) error {
+	if err := validIDs("teamId", teamID, memberField(m), m.ID); err != nil {
+		return err
+	}
+	ev := s.audit(ctx, action, targetTeam, teamID, "")
+	return s.write(ctx, ev, func(tx Tx) error {
+		t, err := tx.GetTeam(ctx, teamID)
+		if err != nil {
+			return err
+		}
+		if err := ownerExists(ctx, tx, m); err != nil {
+			return err
+		}
+		ev.TargetName = t.Name
+		if err := change(tx); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, principalChange(m), m.ID, nil)
+	})
+}
+
+// ListTeamSystemAccounts implements keyhold.TeamService.
+func (s *Service) ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
+	if err := validID("teamId", teamID); err != nil {
+		return nil, err
+	}
+	var items []*keyhold.SystemAccount
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) {
+		if _, err = tx.GetTeam(ctx, teamID); err != nil {
+			return err
+		}
+		items, total, err = tx.ListTeamSystemAccounts(ctx, teamID, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
+
+// ListTeamUsers implements keyhold.TeamService.
+func (s *Service) ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
+	if err := validID("teamId", teamID); err != nil {
+		return nil, err
+	}
+	var items []*keyhold.User
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) {
+		if _, err = tx.GetTeam(ctx, teamID); err != nil {
+			return err
+		}
+		items, total, err = tx.ListTeamUsers(ctx, teamID, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
+
+// ListMemberTeams implements keyhold.TeamService.
+func (s *Service) ListMemberTeams(ctx context.Context, m keyhold.Ref, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
+	if err := validID(memberField(m), m.ID); err != nil {
+		return nil, err
+	}
+	var items []*keyhold.Team
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) {
+		if err = ownerExists(ctx, tx, m); err != nil {
+			return err
+		}
+		items, total, err = tx.ListMemberTeams(ctx, m, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}

@@ -1,0 +1,339 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+const (
+	targetToken = "token"
+	// maxTokenLifetime is Konnect's documented limit of 12 months.
+	maxTokenLifetime = 365 * 24 * time.Hour
+	minPATTTL        = 24 * time.Hour
+	// maxActivePATs is Konnect's documented limit per user.
+	maxActivePATs = 10
+)
+
+func ownerField(owner keyhold.Ref) string {
+	if owner.Type == keyhold.PrincipalUser {
+		return "userId"
+	}
+	return "accountId"
+}
+
+func kindOf(owner keyhold.Ref) keyhold.TokenKind {
+	if owner.Type == keyhold.PrincipalUser {
+		return keyhold.TokenKindPersonal
+	}
+	return keyhold.TokenKindSystemAccount
+}
+
+// tokenAccess says what the caller wants to do with an owner's tokens.
+type tokenAccess int
+
+const (
+	tokenRead   tokenAccess = iota // list, get
+	tokenRevoke                    // revoke
+	tokenManage                    // create, rename, delete
+)
+
+// checkTokenAccess applies the rules on personal access tokens: a user
+// manages their own, with a personal token; Identity admins may read and
+// revoke anyone's. System-account tokens are governed by the route's
+// permission alone.
+func (s *Service) checkTokenAccess(ctx context.Context, owner keyhold.Ref, access tokenAccess) error {
+	if owner.Type != keyhold.PrincipalUser {
+		return nil
+	}
+	p := keyhold.PrincipalFromContext(ctx)
+	if p != nil && p.Type == keyhold.PrincipalUser && p.ID == owner.ID && p.TokenKind == keyhold.TokenKindPersonal {
+		return nil
+	}
+	switch access {
+	case tokenRead:
+		if s.may(ctx, keyhold.PermIdentityRead) {
+			return nil
+		}
+	case tokenRevoke:
+		if s.may(ctx, keyhold.PermIdentityWrite) {
+			return nil
+		}
+	}
+	return keyhold.Errorf(keyhold.EFORBIDDEN, "Only the user may manage their own personal access tokens")
+}
+
+func ownerExists(ctx context.Context, tx Tx, owner keyhold.Ref) error {
+	if owner.Type == keyhold.PrincipalUser {
+		_, err := tx.GetUser(ctx, owner.ID)
+		return err
+	}
+	return accountExists(ctx, tx, owner.ID)
+}
+
+// ListTokens implements keyhold.TokenService.
+func (s *Service) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.TokenFilter) (*keyhold.List[*keyhold.Token], error) {
+	if err := validID(ownerField(owner), owner.ID); err != nil {
+		return nil, err
+	}
+	if err := s.checkTokenAccess(ctx, owner, tokenRead); err != nil {
+		return nil, err
+	}
+	f.Owner, f.Kind = owner, kindOf(owner)
+	var items []*keyhold.Token
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) {
+		if err = ownerExists(ctx, tx, owner); err != nil {
+			return err
+		}
+		items, total, err = tx.ListTokens(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
+
+// CreateToken implements keyhold.TokenService.
+func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.TokenCreate) (*keyhold.MintedToken, error) {
+	if err := validID(ownerField(owner), owner.ID); err != nil {
+		return nil, err
+	}
+	if err := s.checkTokenAccess(ctx, owner, tokenManage); err != nil {
+		return nil, err
+	}
+	if err := notSelfMinting(ctx, owner); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	var c checker
+	if owner.Type == keyhold.PrincipalUser {
+		c.patName("name", in.Name)
+	} else {
+		c.text("name", in.Name, 1, maxNameLen)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	kind := kindOf(owner)
+	value, err := keyhold.GenerateTokenValue(kind)
+	if err != nil {
+		return nil, err
+	}
+	t := keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: in.Name, Digest: keyhold.TokenDigest(value),
+		CreatedAt: now, UpdatedAt: now}
+	ev := s.audit(ctx, "token.create", targetToken, t.ID, t.Name)
+	err = s.write(ctx, ev, func(tx Tx) error {
+		if err := s.changeableOwner(ctx, tx, owner); err != nil {
+			return err
+		}
+		policy, err := tx.GetTokenPolicy(ctx)
+		if err != nil {
+			return err
+		}
+		if t.ExpiresAt, err = tokenExpiry(kind, in, policy, now); err != nil {
+			return err
+		}
+		if kind == keyhold.TokenKindPersonal {
+			if err := checkPATLimit(ctx, tx, owner, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateToken(ctx, &t); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &keyhold.MintedToken{Token: t, Value: value}, nil
+}
+
+// intentLifetimes are the default lifetimes of token intents.
+var intentLifetimes = map[string]time.Duration{
+	keyhold.IntentAPI:         30 * time.Minute,
+	keyhold.IntentAppPassword: 365 * 24 * time.Hour,
+}
+
+// tokenExpiry applies the organization's policy to a requested lifetime: nil
+// for a token that never expires. Personal access tokens keep Konnect's
+// rules (ttl_seconds or expires_at, always expiring) within the policy.
+func tokenExpiry(kind keyhold.TokenKind, in keyhold.TokenCreate, p *keyhold.TokenPolicy, now time.Time) (*time.Time, error) {
+	maxSeconds := keyhold.Int64(int64(p.MaxLifetime / time.Second))
+	tooLong := keyhold.FieldError{Field: "expires_at", Reason: "is beyond the organization's maximum token lifetime", Rule: "max", Maximum: maxSeconds}
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	switch {
+	case in.TTL != nil:
+		limit := min(p.MaxLifetime, maxTokenLifetime)
+		if *in.TTL < minPATTTL {
+			return nil, keyhold.Invalid(keyhold.FieldError{Field: "ttl_seconds", Reason: "must be at least one day", Rule: "min", Minimum: keyhold.Int64(int64(minPATTTL.Seconds()))})
+		} else if *in.TTL > limit {
+			return nil, keyhold.Invalid(keyhold.FieldError{Field: "ttl_seconds", Reason: "is beyond the maximum token lifetime", Rule: "max", Maximum: keyhold.Int64(int64(limit.Seconds()))})
+		}
+		return at(*in.TTL), nil
+	case in.ExpiresAt != nil:
+		e := in.ExpiresAt.UTC().Truncate(time.Microsecond)
+		if !e.After(now) {
+			return nil, keyhold.Invalid(keyhold.FieldError{Field: "expires_at", Reason: "must be in the future", Rule: "invalid"})
+		} else if e.Sub(now) > p.MaxLifetime {
+			return nil, keyhold.Invalid(tooLong)
+		}
+		return &e, nil
+	case kind == keyhold.TokenKindPersonal:
+		return nil, keyhold.Invalid(keyhold.FieldError{Field: "ttl_seconds", Reason: "ttl_seconds or expires_at is required", Rule: "required"})
+	case in.NoExpiry:
+		if !p.AllowNonExpiring {
+			return nil, keyhold.Invalid(keyhold.FieldError{Field: "expires_at", Reason: "tokens that never expire are not allowed by the organization's policy", Rule: "required"})
+		}
+		return nil, nil
+	}
+	d, ok := p.DefaultLifetime, true
+	if in.Intent != "" {
+		d, ok = intentLifetimes[in.Intent]
+	}
+	if !ok {
+		return nil, keyhold.Invalid(keyhold.FieldError{Field: "intent", Reason: "is not a known intent", Rule: "enum", Choices: []string{keyhold.IntentAPI, keyhold.IntentAppPassword}})
+	}
+	return at(min(d, p.MaxLifetime)), nil
+}
+
+func checkPATLimit(ctx context.Context, tx Tx, owner keyhold.Ref, now time.Time) error {
+	all, _, err := tx.ListTokens(ctx, keyhold.TokenFilter{Owner: owner, Kind: keyhold.TokenKindPersonal, Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	if err != nil {
+		return err
+	}
+	active := 0
+	for _, t := range all {
+		if t.State(now) == keyhold.TokenActive {
+			active++
+		}
+	}
+	if active >= maxActivePATs {
+		return keyhold.Errorf(keyhold.ECONFLICT, "A user may hold at most %d active personal access tokens; revoke or delete one first", maxActivePATs)
+	}
+	return nil
+}
+
+// GetToken implements keyhold.TokenService.
+func (s *Service) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error) {
+	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
+		return nil, err
+	}
+	if err := s.checkTokenAccess(ctx, owner, tokenRead); err != nil {
+		return nil, err
+	}
+	var t *keyhold.Token
+	err := s.read(ctx, func(tx Tx) (err error) { t, err = tx.GetToken(ctx, owner, id); return err })
+	return t, err
+}
+
+// RenameToken implements keyhold.TokenService.
+func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name string) (*keyhold.Token, error) {
+	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
+		return nil, err
+	}
+	var c checker
+	if owner.Type == keyhold.PrincipalUser {
+		c.patName("name", name)
+	} else {
+		c.text("name", name, 1, maxNameLen)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return s.changeToken(ctx, owner, id, tokenManage, "token.update", func(t *keyhold.Token) { t.Name = name })
+}
+
+// RevokeToken implements keyhold.TokenService.
+func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error) {
+	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
+		return nil, err
+	}
+	return s.changeToken(ctx, owner, id, tokenRevoke, "token.revoke", func(t *keyhold.Token) {
+		if t.RevokedAt != nil {
+			return
+		}
+		now := s.clock()
+		t.RevokedAt = &now
+		if p := keyhold.PrincipalFromContext(ctx); p != nil {
+			t.RevokedBy = &p.ID
+		}
+	})
+}
+
+func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string, access tokenAccess, action string, change func(*keyhold.Token)) (*keyhold.Token, error) {
+	if err := s.checkTokenAccess(ctx, owner, access); err != nil {
+		return nil, err
+	}
+	var t *keyhold.Token
+	ev := s.audit(ctx, action, targetToken, id, "")
+	err := s.write(ctx, ev, func(tx Tx) (err error) {
+		if err = s.changeableOwner(ctx, tx, owner); err != nil {
+			return err
+		}
+		if t, err = tx.GetToken(ctx, owner, id); err != nil {
+			return err
+		}
+		change(t)
+		t.UpdatedAt = s.clock()
+		ev.TargetName = t.Name
+		if err := tx.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// DeleteToken implements keyhold.TokenService.
+func (s *Service) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) error {
+	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
+		return err
+	}
+	if err := s.checkTokenAccess(ctx, owner, tokenManage); err != nil {
+		return err
+	}
+	ev := s.audit(ctx, "token.delete", targetToken, id, "")
+	return s.write(ctx, ev, func(tx Tx) error {
+		if err := s.changeableOwner(ctx, tx, owner); err != nil {
+			return err
+		}
+		t, err := tx.GetToken(ctx, owner, id)
+		if err != nil {
+			return err
+		}
+		ev.TargetName = t.Name
+		if err := tx.DeleteToken(ctx, owner, id); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
+	})
+}
+
+// maxExpiryWindowDays bounds the expiring-tokens query.
+const maxExpiryWindowDays = 3650
+
+// ListExpiringTokens implements keyhold.TokenService.
+func (s *Service) ListExpiringTokens(ctx context.Context, withinDays int, p keyhold.Page) (*keyhold.List[*keyhold.OwnedToken], error) {
+	if withinDays < 1 || withinDays > maxExpiryWindowDays {
+		return nil, keyhold.Invalid(keyhold.FieldError{Field: "within_days", Reason: "must be between 1 and 3650", Rule: "max",
+			Maximum: keyhold.Int64(maxExpiryWindowDays), Source: "query"})
+	}
+	now := s.clock()
+	var items []*keyhold.OwnedToken
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) {
+		items, total, err = tx.ListExpiringTokens(ctx, now, now.Add(time.Duration(withinDays)*24*time.Hour), p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, p), nil
+}

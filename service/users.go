@@ -1,0 +1,194 @@
+package service
+
+import (
+	"context"
+
+	"github.com/keyhold/keyhold"
+)
+
+const targetUser = "user"
+
+// ListUsers implements keyhold.UserService.
+func (s *Service) ListUsers(ctx context.Context, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
+	var items []*keyhold.User
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListUsers(ctx, f); return err })
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
+
+// GetUser implements keyhold.UserService.
+func (s *Service) GetUser(ctx context.Context, id string) (*keyhold.User, error) {
+	if err := validID("userId", id); err != nil {
+		return nil, err
+	}
+	var u *keyhold.User
+	err := s.read(ctx, func(tx Tx) (err error) { u, err = tx.GetUser(ctx, id); return err })
+	return u, err
+}
+
+// CreateUser implements keyhold.UserService.
+func (s *Service) CreateUser(ctx context.Context, in keyhold.UserCreate) (*keyhold.User, error) {
+	return s.addUser(ctx, in, true, "user.create")
+}
+
+// InviteUser implements keyhold.UserService. The user stays inactive, and
+// cannot hold working tokens, until the invitation is accepted.
+func (s *Service) InviteUser(ctx context.Context, email string) (*keyhold.User, error) {
+	return s.addUser(ctx, keyhold.UserCreate{Email: email}, false, "user.invite")
+}
+
+func (s *Service) addUser(ctx context.Context, in keyhold.UserCreate, active bool, action string) (*keyhold.User, error) {
+	var c checker
+	c.email("email", in.Email)
+	c.text("full_name", in.FullName, 0, maxNameLen)
+	c.text("preferred_name", in.PreferredName, 0, maxNameLen)
+	if in.Password != "" {
+		c.text("password", in.Password, minPasswordLen, 1024)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	u := &keyhold.User{ID: newID(), Email: in.Email, FullName: in.FullName, PreferredName: in.PreferredName,
+		Active: active, InferredRegion: "us", CreatedAt: now, UpdatedAt: now}
+	if in.Password != "" {
+		h, err := HashPassword(in.Password)
+		if err != nil {
+			return nil, err
+		}
+		u.PasswordHash = h
+	}
+	ev := s.audit(ctx, action, targetUser, u.ID, u.Email)
+	err := s.write(ctx, ev, func(tx Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeUser, u.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UpdateUser implements keyhold.UserService.
+func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate) (*keyhold.User, error) {
+	if err := validID("userId", id); err != nil {
+		return nil, err
+	}
+	var c checker
+	if in.FullName != nil {
+		c.text("full_name", *in.FullName, 1, maxNameLen)
+	}
+	if in.PreferredName != nil {
+		c.text("preferred_name", *in.PreferredName, 0, maxNameLen)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	var u *keyhold.User
+	ev := s.audit(ctx, "user.update", targetUser, id, "")
+	err := s.write(ctx, ev, func(tx Tx) (err error) {
+		if u, err = tx.GetUser(ctx, id); err != nil {
+			return err
+		}
+		if in.FullName != nil {
+			u.FullName = *in.FullName
+		}
+		if in.PreferredName != nil {
+			u.PreferredName = *in.PreferredName
+		}
+		u.UpdatedAt = s.clock()
+		ev.TargetName = u.Email
+		return tx.UpdateUser(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DeleteUser implements keyhold.UserService. The user's personal tokens go
+// with them; system accounts they created keep working.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	if err := validID("userId", id); err != nil {
+		return err
+	}
+	ev := s.audit(ctx, "user.delete", targetUser, id, "")
+	return s.write(ctx, ev, func(tx Tx) error {
+		u, err := tx.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := keepAnAdmin(ctx, tx, "", id); err != nil {
+			return err
+		}
+		ev.TargetName = u.Email
+		if err := tx.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeUser, id, nil)
+	})
+}
+
+var errLastAdmin = keyhold.Invalid(keyhold.FieldError{Field: "userId",
+	Reason: "is the last active member of Organization Admin; add another admin first", Source: "path"})
+
+// keepAnAdmin refuses to let the user leave the Organization Admin team
+// (teamID, or whichever it is when teamID is "") when no other active user
+// would remain in it. Nobody could administer keyhold afterwards, and
+// Bootstrap refuses an initialized database, so there would be no way back.
+func keepAnAdmin(ctx context.Context, tx Tx, teamID, userID string) error {
+	user := keyhold.Ref{Type: keyhold.PrincipalUser, ID: userID}
+	if teamID == "" {
+		teams, _, err := tx.ListMemberTeams(ctx, user, keyhold.TeamFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
+			if t.SystemKey == teamOrgAdmin {
+				teamID = t.ID
+			}
+		}
+		if teamID == "" {
+			return nil
+		}
+	} else if t, err := tx.GetTeam(ctx, teamID); err != nil || t.SystemKey != teamOrgAdmin {
+		return err
+	}
+	active := true
+	admins, total, err := tx.ListTeamUsers(ctx, teamID, keyhold.UserFilter{Active: &active, Page: keyhold.Page{Number: 1, Size: 2}})
+	if err != nil {
+		return err
+	}
+	if total == 1 && admins[0].ID == userID {
+		return errLastAdmin
+	}
+	return nil
+}
+
+// Me implements keyhold.UserService.
+func (s *Service) Me(ctx context.Context) (*keyhold.User, error) {
+	p := keyhold.PrincipalFromContext(ctx)
+	if p == nil {
+		return nil, errNoToken
+	}
+	if p.Type != keyhold.PrincipalUser {
+		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "System accounts have no user; use GET /v1/whoami")
+	}
+	return s.GetUser(ctx, p.ID)
+}
+
+// ListAuditEvents implements keyhold.AuditService.
+func (s *Service) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*keyhold.List[*keyhold.AuditEvent], error) {
+	var items []*keyhold.AuditEvent
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListAuditEvents(ctx, f); return err })
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
