@@ -1,0 +1,240 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/authz"
+)
+
+// Decider answers authorization decisions from the in-memory index.
+type Decider interface {
+	// Decide authenticates credentials and, with q, checks one role.
+	Decide(ctx context.Context, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision
+	// Index returns the index, for the catalogue and effective grants.
+	Index() *authz.Index
+}
+
+// Headers of the forward-auth answer and of the gateway's permission.
+const (
+	HeaderPrincipalType = "X-Keyhold-Principal-Type"
+	HeaderPrincipalID   = "X-Keyhold-Principal-Id"
+	HeaderPrincipalName = "X-Keyhold-Principal-Name"
+	HeaderTokenID       = "X-Keyhold-Token-Id"
+
+	HeaderRoleName       = "X-Keyhold-Role-Name"
+	HeaderEntityTypeName = "X-Keyhold-Entity-Type-Name"
+	HeaderEntityID       = "X-Keyhold-Entity-Id"
+	HeaderEntityRegion   = "X-Keyhold-Entity-Region"
+)
+
+// permission is a requested role on an entity, by name.
+type permission struct {
+	RoleName       string `json:"role_name"`
+	EntityTypeName string `json:"entity_type_name"`
+	EntityID       string `json:"entity_id"`
+	EntityRegion   string `json:"entity_region"`
+}
+
+// resolve turns a permission into a query; nil when none was asked.
+func resolve(cat *keyhold.Catalogue, p permission, field string) (*authz.Query, error) {
+	if p == (permission{}) {
+		return nil, nil
+	}
+	var errs []keyhold.FieldError
+	bad := func(f, reason, rule string, choices []string) {
+		errs = append(errs, keyhold.FieldError{Field: field + f, Reason: reason, Rule: rule, Choices: choices})
+	}
+	role, ok := cat.Role(p.EntityTypeName, p.RoleName)
+	switch {
+	case ok: // the hot path: no list of choices to build
+	case p.EntityTypeName == "":
+		bad("entity_type_name", "is required with role_name", "required", nil)
+	case !cat.HasEntityType(p.EntityTypeName):
+		bad("entity_type_name", "is not a known entity type", "enum", cat.EntityTypes())
+	default:
+		bad("role_name", "is not a role of "+p.EntityTypeName, "enum", cat.RolesOf(p.EntityTypeName))
+	}
+	if p.EntityID == "" {
+		bad("entity_id", "is required with role_name", "required", nil)
+	}
+	if !keyhold.ValidRegion(p.EntityRegion) {
+		bad("entity_region", "is not a known region", "enum", keyhold.Regions)
+	}
+	if len(errs) > 0 {
+		return nil, keyhold.Invalid(errs...)
+	}
+	return &authz.Query{Role: role, EntityID: p.EntityID, Region: p.EntityRegion}, nil
+}
+
+// authorize is forward-auth for gateways. /v1/authorize takes the
+// permission from its query, which the gateway's configuration fixes; it
+// answers any method, since some gateways forward the client's. Any
+// method on /v1/authorize/{rest...} serves gateways that append the
+// client's own method, path and query: there the permission comes only
+// from X-Keyhold-* headers that the gateway sets, never from the client's
+// query. It writes no log line and no database row per request.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	var p permission
+	if r.URL.Path == "/v1/authorize" {
+		q := r.URL.Query()
+		p = permission{q.Get("role_name"), q.Get("entity_type_name"), q.Get("entity_id"), q.Get("entity_region")}
+	} else {
+		h := r.Header
+		p = permission{h.Get(HeaderRoleName), h.Get(HeaderEntityTypeName), h.Get(HeaderEntityID), h.Get(HeaderEntityRegion)}
+	}
+	ctx := keyhold.NewContextWithRequest(r.Context(), keyhold.RequestInfo{ClientIP: s.clientIP(r), UserAgent: r.UserAgent()})
+	query, err := resolve(s.decider.Index().Catalogue(), p, "")
+	if err != nil {
+		s.decisionError(w, r, err)
+		return
+	}
+	d := s.decider.Decide(ctx, "authorize", credentials(r), query)
+	switch d.Outcome {
+	case authz.Unauthenticated:
+		s.decisionError(w, r, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason))
+	case authz.Forbidden:
+		s.decisionError(w, r, keyhold.Errorf(keyhold.EFORBIDDEN, "%s", d.Reason))
+	case authz.RateLimited:
+		s.decisionError(w, r, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter})
+	default:
+		h := w.Header()
+		h[HeaderPrincipalType] = []string{string(d.Principal.Type)}
+		h[HeaderPrincipalID] = []string{d.Principal.ID}
+		h[HeaderPrincipalName] = []string{d.Principal.Name}
+		h[HeaderTokenID] = []string{d.Principal.TokenID}
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// decisionError writes a refusal; the request id exists only for refusals,
+// so that the allowed path stays cheap.
+func (s *Server) decisionError(w http.ResponseWriter, r *http.Request, err error) {
+	id := newRequestID()
+	w.Header().Set("X-Request-Id", id)
+	writeError(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)), err)
+}
+
+type checkBody struct {
+	Active    bool          `json:"active"`
+	Principal *whoamiJSON   `json:"principal,omitempty"`
+	Results   []checkResult `json:"results"`
+}
+
+type checkResult struct {
+	Allowed bool `json:"allowed"`
+}
+
+// maxChecks bounds one batch.
+const maxChecks = 100
+
+// check is the batch check: an authorized service sends a subject token
+// and permissions, and gets a verdict for each. The caller's own token is
+// authenticated and authorized by the route; the subject's failures count
+// in the aggregated audit of failed authentications, against token
+// scanning (RFC 7662 §4).
+func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
+	o, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	token := o.str("token", true)
+	var perms []permission
+	o.get("checks", false, &perms, "is_array", "must be an array of permissions")
+	if len(perms) > maxChecks {
+		o.errs = append(o.errs, keyhold.FieldError{Field: "checks", Reason: "too many checks", Rule: "max_items", Maximum: keyhold.Int64(maxChecks)})
+	}
+	if err := o.err(); err != nil {
+		return err
+	}
+	cat := s.decider.Index().Catalogue()
+	queries := make([]*authz.Query, len(perms))
+	for i, p := range perms {
+		if p == (permission{}) {
+			return keyhold.Invalid(keyhold.FieldError{Field: "checks[" + strconv.Itoa(i) + "]", Reason: "is empty", Rule: "required"})
+		}
+		if queries[i], err = resolve(cat, p, "checks["+strconv.Itoa(i)+"]."); err != nil {
+			return err
+		}
+	}
+	body := checkBody{Results: make([]checkResult, len(perms))}
+	d := s.decider.Decide(r.Context(), "check", keyhold.Credentials{Bearer: *token}, nil)
+	if d.Outcome != authz.Unauthenticated {
+		body.Active = true
+		body.Principal = whoamiOut(&d.Principal)
+		ix := s.decider.Index()
+		for i, q := range queries {
+			held, _ := ix.Holds(d.Principal.Ref(), q)
+			body.Results[i].Allowed = held
+		}
+	}
+	writeJSON(w, r, http.StatusOK, body)
+	return nil
+}
+
+func whoamiOut(p *keyhold.Principal) *whoamiJSON {
+	return &whoamiJSON{PrincipalType: string(p.Type), PrincipalID: p.ID, PrincipalName: p.Name, TokenID: p.TokenID, TokenType: string(p.TokenKind)}
+}
+
+type introspection struct {
+	Active        bool                `json:"active"`
+	Sub           string              `json:"sub,omitempty"`
+	Username      string              `json:"username,omitempty"`
+	TokenType     string              `json:"token_type,omitempty"`
+	Exp           *int64              `json:"exp,omitempty"`
+	Iat           int64               `json:"iat,omitempty"`
+	Jti           string              `json:"jti,omitempty"`
+	PrincipalType string              `json:"principal_type,omitempty"`
+	Roles         []effectiveRoleJSON `json:"roles,omitempty"`
+}
+
+// activeIntrospection always lists roles, even none.
+type activeIntrospection struct {
+	introspection
+	Roles []effectiveRoleJSON `json:"roles"`
+}
+
+type effectiveRoleJSON struct {
+	RoleName       string `json:"role_name"`
+	EntityTypeName string `json:"entity_type_name"`
+	EntityID       string `json:"entity_id"`
+	EntityRegion   string `json:"entity_region"`
+}
+
+// introspect is RFC 7662 token introspection: a form-encoded token from an
+// authorized caller; inactive tokens get only {"active": false}.
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return keyhold.Errorf(keyhold.ETOOLARGE, "The request body is larger than %d bytes", tooLarge.Limit)
+		}
+		return keyhold.Invalid(keyhold.FieldError{Field: "body", Reason: "must be application/x-www-form-urlencoded", Source: "body"})
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		return keyhold.Invalid(keyhold.FieldError{Field: "token", Reason: "is required", Rule: "required", Source: "body"})
+	}
+	d := s.decider.Decide(r.Context(), "introspect", keyhold.Credentials{Bearer: token}, nil)
+	if d.Outcome == authz.Unauthenticated {
+		writeJSON(w, r, http.StatusOK, introspection{Active: false})
+		return nil
+	}
+	p := d.Principal
+	out := activeIntrospection{introspection: introspection{Active: true, Sub: p.ID, Username: p.Name, TokenType: "Bearer",
+		Iat: d.IssuedAt, Jti: p.TokenID, PrincipalType: string(p.Type)}, Roles: []effectiveRoleJSON{}}
+	if d.ExpiresAt != 0 {
+		out.Exp = &d.ExpiresAt
+	}
+	ix := s.decider.Index()
+	for _, g := range ix.EffectiveGrants(p.Ref()) {
+		et, role := ix.Catalogue().RoleName(g.Role)
+		out.Roles = append(out.Roles, effectiveRoleJSON{RoleName: role, EntityTypeName: et, EntityID: g.EntityID, EntityRegion: g.Region})
+	}
+	writeJSON(w, r, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	_ "embed"
+	"net/http"
+
+	"github.com/keyhold/keyhold"
+)
+
+// OpenAPIDocument is the hand-written description of every route.
+//
+//go:embed openapi.yaml
+var OpenAPIDocument []byte
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, err := w.Write(OpenAPIDocument)
+	return err
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz answers whether this replica can serve. It does not fail on a
+// database outage alone: a replica that cannot reach the database answers
+// 503 for its own requests, but taking every replica out of the load
+// balancer at once would turn a partial outage into a total one.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.ready != nil {
+		if err := s.ready(r.Context()); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
+	p := keyhold.PrincipalFromContext(r.Context())
+	writeJSON(w, r, http.StatusOK, whoamiJSON{PrincipalType: string(p.Type), PrincipalID: p.ID, PrincipalName: p.Name, TokenID: p.TokenID, TokenType: string(p.TokenKind)})
+	return nil
+}
+
+func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.svc.Orgs.Organization(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusOK, organizationOut(o))
+	return nil
+}
+
+var auditFilters = filterSpec{"actor_id": filterEq, "actor_name": filterEq, "action": filterEq, "target_id": filterEq,
+	"target_type": filterEq, "outcome": filterEq, "occurred_at": filterTime}
+
+func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseQuery(r.URL.Query(), auditFilters)
+	if err != nil {
+		return err
+	}
+	f := keyhold.AuditFilter{ActorID: q.eq("actor_id"), ActorName: q.eq("actor_name"), Action: q.eq("action"), TargetID: q.eq("target_id"),
+		TargetType: q.eq("target_type"), Outcome: q.eq("outcome"), Since: q.time("occurred_at", "gte"), Until: q.time("occurred_at", "lt"), Page: q.page}
+	l, err := s.svc.Audit.ListAuditEvents(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusOK, pageOf(l, auditEventOut))
+	return nil
+}
+
+// serveMetrics serves Prometheus metrics, unauthenticated as scrapers
+// expect; put keyhold behind a proxy that hides /metrics if it must not
+// be public.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.metrics == nil {
+		http.NotFound(w, r)
+		return
+	}
+	s.metrics.ServeHTTP(w, r)
+}

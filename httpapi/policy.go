@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+type tokenPolicyJSON struct {
+	MaxLifetimeSeconds     int64 `json:"max_lifetime_seconds"`
+	DefaultLifetimeSeconds int64 `json:"default_lifetime_seconds"`
+	AllowNonExpiring       bool  `json:"allow_non_expiring"`
+}
+
+func tokenPolicyOut(p *keyhold.TokenPolicy) tokenPolicyJSON {
+	return tokenPolicyJSON{MaxLifetimeSeconds: int64(p.MaxLifetime / time.Second),
+		DefaultLifetimeSeconds: int64(p.DefaultLifetime / time.Second), AllowNonExpiring: p.AllowNonExpiring}
+}
+
+func (s *Server) getTokenPolicy(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.svc.Policy.TokenPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusOK, tokenPolicyOut(p))
+	return nil
+}
+
+func (s *Server) putTokenPolicy(w http.ResponseWriter, r *http.Request) error {
+	o, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	maxSec, defSec, allow := o.integer("max_lifetime_seconds", true), o.integer("default_lifetime_seconds", true), o.boolean("allow_non_expiring")
+	if !o.has("allow_non_expiring") {
+		o.fail("allow_non_expiring", "is required", "required")
+	}
+	o.only("max_lifetime_seconds", "default_lifetime_seconds", "allow_non_expiring")
+	if err := o.err(); err != nil {
+		return err
+	}
+	clamp := func(v int64) time.Duration { return time.Duration(min(max(v, 0), 1<<33)) * time.Second }
+	p, err := s.svc.Policy.SetTokenPolicy(r.Context(), keyhold.TokenPolicy{MaxLifetime: clamp(*maxSec), DefaultLifetime: clamp(*defSec), AllowNonExpiring: allow != nil && *allow})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusOK, tokenPolicyOut(p))
+	return nil
+}
