@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
+)
+
+// openMigrated opens the database and brings its schema up to date.
+func openMigrated(ctx context.Context, url string) (*store.DB, error) {
+	db, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func initCommand(io stdio) *cobra.Command {
+	var dbURL, email, org string
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Initialize an empty database and print the first admin's personal access token on stdout",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if email == "" {
+				return &exitError{"--admin-email (or KEYHOLD_ADMIN_EMAIL) is required"}
+			}
+			ctx := cmd.Context()
+			db, err := openMigrated(ctx, dbURL)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			svc := service.New(service.Config{Store: db})
+			tok, err := svc.Bootstrap(ctx, service.BootstrapInput{OrgName: org, AdminEmail: email})
+			if keyhold.ErrorCode(err) == keyhold.ECONFLICT {
+				return &exitError{"the database is already initialized; nothing was changed"}
+			} else if err != nil {
+				return err
+			}
+			fmt.Fprintf(io.err, "Initialized organization %q with admin %s.\n", org, email)
+			fmt.Fprintln(io.out, tok.Value)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dbURL, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&email, "admin-email", "", "email of the first admin (required)")
+	cmd.Flags().StringVar(&org, "org-name", "keyhold", "name of the organization")
+	return cmd
+}
+
+func migrateCommand(io stdio) *cobra.Command {
+	var dbURL string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring the database schema up to date",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openMigrated(cmd.Context(), dbURL)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(io.err, "The schema is up to date.")
+			return db.Close()
+		},
+	}
+	cmd.Flags().StringVar(&dbURL, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	return cmd
+}
+
+func backupCommand(io stdio) *cobra.Command {
+	var dbURL, out string
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Take a consistent online snapshot of a SQLite database",
+		Long:  "Take a consistent online snapshot of a SQLite database while the server runs. For PostgreSQL use pg_dump (see docs/operations.md).",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return &exitError{"--out (or KEYHOLD_OUT) is required"}
+			}
+			db, err := store.Open(cmd.Context(), dbURL, store.Options{})
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Backup(cmd.Context(), out); err != nil {
+				return err
+			}
+			fmt.Fprintf(io.err, "Wrote a snapshot to %s.\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dbURL, "db", defaultDB, "database: sqlite:PATH or a bare path")
+	cmd.Flags().StringVar(&out, "out", "", "file to write the snapshot to (required; must not exist)")
+	return cmd
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold/store/storetest"
+)
+
+// tcpProxy forwards loopback connections to PostgreSQL and can cut them,
+// so that a test takes the database away from one replica without
+// touching the server other tests share.
+type tcpProxy struct {
+	t      *testing.T
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]bool
+}
+
+func newProxy(t *testing.T, target string) *tcpProxy {
+	p := &tcpProxy{t: t, target: target, conns: map[net.Conn]bool{}}
+	p.listen("127.0.0.1:0")
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *tcpProxy) listen(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		p.t.Fatalf("proxy listen: %v", err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.pipe(c)
+		}
+	}()
+}
+
+func (p *tcpProxy) pipe(c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[up] = true, true
+	p.mu.Unlock()
+	go func() { _, _ = io.Copy(up, c); up.Close() }()
+	_, _ = io.Copy(c, up)
+	c.Close()
+}
+
+// cut closes the listener and every connection: the database is gone.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = map[net.Conn]bool{}
+}
+
+// restore listens again on the same address.
+func (p *tcpProxy) restore() { p.listen(p.addr) }
+
+// When PostgreSQL goes away, decisions keep coming from the index, writes
+// fail with 503 problem+json, and the replica catches up by itself when
+// the database returns.
+func TestDatabaseOutage(t *testing.T) {
+	if !contains(storetest.Backends(t), storetest.Postgres) {
+		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
+	}
+	direct := storetest.NewURL(t, storetest.Postgres)
+	u, _ := url.Parse(direct)
+	proxy := newProxy(t, u.Host)
+	viaProxy := *u
+	viaProxy.Host = proxy.addr
+
+	a := startServe(t, "--db", viaProxy.String())
+	b := startServe(t, "--db", direct)
+	admin := kpatPattern.FindString(a.out.String())
+	_, acct := a.call(t, "POST", "/v3/system-accounts", admin, `{"name":"outage","description":""}`)
+	id := acct["id"].(string)
+	expires := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	_, tok := a.call(t, "POST", "/v3/system-accounts/"+id+"/access-tokens", admin, `{"name":"t","expires_at":"`+expires+`"}`)
+	spat, tokID := tok["token"].(string), tok["id"].(string)
+
+	proxy.cut()
+	for i := 0; i < 20; i++ {
+		if status, _ := a.call(t, "GET", "/v1/authorize", spat, ""); status != 200 {
+			t.Fatalf("decision during the outage: %d, want 200 from the index", status)
+		}
+	}
+	status, body := a.call(t, "POST", "/v3/system-accounts", admin, `{"name":"during","description":""}`)
+	if status != 503 || body["title"] != "Service Unavailable" {
+		t.Errorf("write during the outage: %d %v, want 503 problem+json", status, body)
+	}
+	// Meanwhile the token is deleted through a replica that still has the
+	// database.
+	if status, _ := b.call(t, "DELETE", "/v3/system-accounts/"+id+"/access-tokens/"+tokID, admin, ""); status != 204 {
+		t.Fatalf("delete through the other replica: %d", status)
+	}
+	if status, _ := a.call(t, "GET", "/v1/authorize", spat, ""); status != 200 {
+		t.Logf("replica without the database already refuses: %d", status)
+	}
+	proxy.restore()
+	waitStatus(t, a, spat, 401, "the deleted token after the database returned")
+	if status, _ := a.call(t, "POST", "/v3/system-accounts", admin, `{"name":"after","description":""}`); status != 201 {
+		t.Errorf("write after the outage: %d", status)
+	}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/keyhold/keyhold"
+)
+
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// hooks let in-process tests learn what a real run would print or bind.
+type hooks struct {
+	onListen func(addr net.Addr)
+}
+
+// exitError carries a message for stderr and a non-zero exit code.
+type exitError struct{ msg string }
+
+func (e *exitError) Error() string { return e.msg }
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string, io stdio, getenv func(string) string, h *hooks) int {
+	if h == nil {
+		h = &hooks{}
+	}
+	root := &cobra.Command{
+		Use:           "keyhold",
+		Short:         "keyhold serves identities for automation: system accounts, their tokens, roles and teams",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return flagsFromEnv(cmd, getenv)
+		},
+	}
+	root.SetArgs(args)
+	root.SetIn(io.in)
+	root.SetOut(io.out)
+	root.SetErr(io.err)
+	root.AddCommand(serveCommand(io, h), initCommand(io), migrateCommand(io), backupCommand(io))
+	root.AddCommand(benchCommand(io))
+	if err := root.ExecuteContext(ctx); err != nil {
+		var kerr *keyhold.Error
+		if errors.As(err, &kerr) && len(kerr.Fields) > 0 {
+			fmt.Fprintf(io.err, "keyhold: %s: %s\n", kerr.Fields[0].Field, kerr.Fields[0].Reason)
+		} else {
+			fmt.Fprintf(io.err, "keyhold: %v\n", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// flagsFromEnv lets every flag be set as KEYHOLD_<FLAG>, with dashes as
+// underscores; a flag given on the command line wins.
+func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		name := "KEYHOLD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && !f.Changed && err == nil {
+			if serr := f.Value.Set(v); serr != nil {
+				err = fmt.Errorf("%s: %w", name, serr)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+const defaultDB = "sqlite:data/keyhold.db"
