@@ -7,7 +7,10 @@
 // the wiring in cmd/keyhold.
 package keyhold
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // PrincipalType names a kind of subject that can hold roles and tokens.
 type PrincipalType string
@@ -96,7 +99,24 @@ type Token struct {
 	SuccessorID      *string
 	RotationDeadline *time.Time
 	RevokeWhenIdle   *time.Duration
+	// Scope narrows a system-account token to some of its account's roles;
+	// nil leaves it all of them. Every entry is held by the account.
+	Scope []ScopeRole
+	// AllowedCIDRs binds a token to client networks; nil allows any.
+	AllowedCIDRs []netip.Prefix
 }
+
+// ScopeRole is one role a scoped token may use: the shape of an assigned
+// role without its id.
+type ScopeRole struct {
+	RoleName       string
+	EntityTypeName string
+	EntityID       string
+	EntityRegion   string
+}
+
+// Restricted reports whether the token is narrower than its account.
+func (t *Token) Restricted() bool { return t.Scope != nil || t.AllowedCIDRs != nil }
 
 // OwnedToken is a token with its owner's name, for lists across owners.
 type OwnedToken struct {
@@ -204,6 +224,9 @@ type Principal struct {
 	Name      string
 	TokenID   string
 	TokenKind TokenKind
+	// Scoped is set when the token carries only part of the principal's
+	// roles: permission checks then ask the token, not the principal.
+	Scoped bool
 }
 
 // Ref returns the principal's reference.
@@ -265,4 +288,17 @@ type Change struct {
 	// an index that no longer finds it in the database.
 	Digest []byte
 	At     time.Time
+}
+
+// ParseCIDR reads a network in CIDR notation, or a single address as a
+// network of one.
+func ParseCIDR(s string) (netip.Prefix, bool) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), true
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, a.BitLen()), true
 }

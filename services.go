@@ -2,6 +2,7 @@ package keyhold
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -35,6 +36,12 @@ type Credentials struct {
 	Bearer    string
 	BasicUser string
 	BasicPass string
+	// Subject marks the token of another party that a service asks about
+	// (batch check, introspection): network-bound tokens are then decided
+	// against ClientIP, the address that party uses, and refused without
+	// one.
+	Subject  bool
+	ClientIP string
 }
 
 // Authenticator turns credentials into a principal and decides permissions.
@@ -95,6 +102,9 @@ type TokenCreate struct {
 	// nor TTL is given: IntentAPI, IntentAppPassword, or "" for the
 	// policy's default.
 	Intent string
+	// Scope and AllowedCIDRs narrow a system-account token; see Token.
+	Scope        []ScopeRole
+	AllowedCIDRs []netip.Prefix
 }
 
 // TokenRotate is the input of RotateToken; nil fields take the defaults.

@@ -8,6 +8,7 @@
 package authz
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 
@@ -55,11 +56,15 @@ type Index struct {
 	tokens     *table
 	principals map[keyhold.Ref]*principal
 	teams      map[string]*team
+	// restrictions holds, by token id, the scope and networks of the few
+	// tokens whose slot has restrictedBit set.
+	restrictions map[[16]byte]*restriction
 }
 
 // New returns an empty index over a catalogue.
 func New(cat *keyhold.Catalogue) *Index {
-	return &Index{cat: cat, tokens: newTable(), principals: map[keyhold.Ref]*principal{}, teams: map[string]*team{}}
+	return &Index{cat: cat, tokens: newTable(), principals: map[keyhold.Ref]*principal{}, teams: map[string]*team{},
+		restrictions: map[[16]byte]*restriction{}}
 }
 
 // Catalogue returns the catalogue the index resolves roles with.
@@ -106,6 +111,9 @@ type Decision struct {
 	ExpiresAt int64 // unix seconds; 0 never
 	// RetryAfter is set with RateLimited.
 	RetryAfter time.Duration
+	// Scoped is set for a token that carries only part of its principal's
+	// roles.
+	Scoped bool
 }
 
 // TokenID returns the token's id as a string.
@@ -120,9 +128,11 @@ const (
 	ReasonNoRole    = "The principal does not hold the required role"
 )
 
-// Decide authenticates a token value and, with q, checks one role. It
-// reads memory only and does not allocate.
-func (ix *Index) Decide(value string, q *Query, now time.Time) Decision {
+// Decide authenticates a token value used from a client address and, with
+// q, checks one role. It reads memory only and does not allocate. A token
+// bound to networks refuses a client outside them, and an invalid client
+// address.
+func (ix *Index) Decide(value string, q *Query, client netip.Addr, now time.Time) Decision {
 	kind, ok := keyhold.ParseTokenValue(value)
 	if !ok {
 		return Decision{Reason: ReasonMalformed}
@@ -138,13 +148,25 @@ func (ix *Index) Decide(value string, q *Query, now time.Time) Decision {
 		return Decision{Reason: ReasonExpired}
 	}
 	p := e.principal
-	d := Decision{Outcome: Allowed, Token: e.id, IssuedAt: int64(e.issued) + epoch2020,
+	d := Decision{Outcome: Allowed, Token: e.id, IssuedAt: int64(e.issued&^restrictedBit) + epoch2020,
 		Principal: keyhold.Principal{Type: p.ref.Type, ID: p.ref.ID, Name: p.name, TokenKind: kind}}
 	if e.expires != 0 {
 		d.ExpiresAt = int64(e.expires) + epoch2020
 	}
-	if q != nil && !ix.holds(p, q) {
+	var r *restriction
+	if e.issued&restrictedBit != 0 {
+		r = ix.restrictions[e.id]
+	}
+	switch {
+	case r != nil && !r.allows(client):
+		d.Outcome, d.Reason = Forbidden, ReasonNetwork
+	case q != nil && !ix.holds(p, q):
 		d.Outcome, d.Reason = Forbidden, ReasonNoRole
+	case r != nil && r.scope != nil && q != nil && !covers(ix.cat, r.scope, q):
+		d.Outcome, d.Reason = Forbidden, ReasonScope
+	}
+	if r != nil && r.scope != nil {
+		d.Scoped, d.Principal.Scoped = true, true
 	}
 	return d
 }
@@ -157,15 +179,7 @@ func kindOf(t keyhold.PrincipalType) keyhold.TokenKind {
 }
 
 func (ix *Index) holds(p *principal, q *Query) bool {
-	for i := range p.effective {
-		g := &p.effective[i]
-		if ix.cat.Implies(g.Role, q.Role) &&
-			(g.EntityID == keyhold.AnyEntity || g.EntityID == q.EntityID) &&
-			(q.AnyRegion || g.Region == keyhold.AnyRegion || g.Region == q.Region) {
-			return true
-		}
-	}
-	return false
+	return covers(ix.cat, p.effective, q)
 }
 
 // Holds reports whether a principal holds q, and whether it is known.

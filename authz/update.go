@@ -70,7 +70,9 @@ func (ix *Index) RemovePrincipal(ref keyhold.Ref) {
 		return
 	}
 	for i := range p.tokens {
-		ix.tokens.remove(&p.tokens[i])
+		if old, ok := ix.tokens.remove(&p.tokens[i]); ok {
+			delete(ix.restrictions, old.id)
+		}
 	}
 	for _, id := range p.teams {
 		if t := ix.teams[id]; t != nil {
@@ -121,7 +123,13 @@ func (ix *Index) putToken(t *keyhold.Token) bool {
 	if p == nil || !ok || kindOf(p.ref.Type) != t.Kind {
 		return false
 	}
-	v := slot{principal: p, id: id, issued: seconds(t.CreatedAt.Unix())}
+	v := slot{principal: p, id: id, issued: seconds(t.CreatedAt.Unix()) &^ restrictedBit}
+	if r := ix.restrictionOf(t); r != nil {
+		v.issued |= restrictedBit
+		ix.restrictions[id] = r
+	} else {
+		delete(ix.restrictions, id)
+	}
 	copy(v.digest[:], t.Digest)
 	if until := t.ValidUntil(); until != nil {
 		v.expires = max(seconds(until.Unix()), 1)
@@ -149,6 +157,7 @@ func (ix *Index) RemoveToken(digest []byte) {
 	defer ix.mu.Unlock()
 	if old, ok := ix.tokens.remove(&d); ok {
 		old.principal.dropToken(d)
+		delete(ix.restrictions, old.id)
 	}
 }
 
@@ -218,5 +227,5 @@ func (ix *Index) Replace(from *Index) {
 	defer from.mu.Unlock()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.tokens, ix.principals, ix.teams = from.tokens, from.principals, from.teams
+	ix.tokens, ix.principals, ix.teams, ix.restrictions = from.tokens, from.principals, from.teams, from.restrictions
 }

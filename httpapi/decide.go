@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/keyhold/keyhold"
@@ -142,10 +143,18 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	token := o.str("token", true)
+	clientIP := o.str("client_ip", false)
 	var perms []permission
 	o.get("checks", false, &perms, "is_array", "must be an array of permissions")
 	if len(perms) > maxChecks {
 		o.errs = append(o.errs, keyhold.FieldError{Field: "checks", Reason: "too many checks", Rule: "max_items", Maximum: keyhold.Int64(maxChecks)})
+	}
+	if clientIP != nil {
+		if _, err := netip.ParseAddr(*clientIP); err != nil {
+			o.errs = append(o.errs, keyhold.FieldError{Field: "client_ip", Reason: "must be an IPv4 or IPv6 address", Rule: "invalid"})
+		}
+	} else {
+		clientIP = new(string)
 	}
 	if err := o.err(); err != nil {
 		return err
@@ -161,18 +170,24 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	body := checkBody{Results: make([]checkResult, len(perms))}
-	d := s.decider.Decide(r.Context(), "check", keyhold.Credentials{Bearer: *token}, nil)
-	if d.Outcome != authz.Unauthenticated {
+	d := s.decider.Decide(r.Context(), "check", keyhold.Credentials{Bearer: *token, Subject: true, ClientIP: *clientIP}, nil)
+	if usable(d) {
 		body.Active = true
 		body.Principal = whoamiOut(&d.Principal)
 		ix := s.decider.Index()
 		for i, q := range queries {
-			held, _ := ix.Holds(d.Principal.Ref(), q)
+			held, _ := ix.TokenHolds(d.Principal.Ref(), d.Principal.TokenID, q)
 			body.Results[i].Allowed = held
 		}
 	}
 	writeJSON(w, r, http.StatusOK, body)
 	return nil
+}
+
+// usable reports whether a subject token may be used at all: valid, and,
+// when bound to networks, used from one of them.
+func usable(d authz.Decision) bool {
+	return d.Outcome == authz.Allowed || d.Outcome == authz.Forbidden && d.Reason != authz.ReasonNetwork
 }
 
 func whoamiOut(p *keyhold.Principal) *whoamiJSON {
@@ -219,8 +234,12 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if token == "" {
 		return keyhold.Invalid(keyhold.FieldError{Field: "token", Reason: "is required", Rule: "required", Source: "body"})
 	}
-	d := s.decider.Decide(r.Context(), "introspect", keyhold.Credentials{Bearer: token}, nil)
-	if d.Outcome == authz.Unauthenticated {
+	clientIP := r.PostForm.Get("client_ip")
+	if _, err := netip.ParseAddr(clientIP); clientIP != "" && err != nil {
+		return keyhold.Invalid(keyhold.FieldError{Field: "client_ip", Reason: "must be an IPv4 or IPv6 address", Rule: "invalid", Source: "body"})
+	}
+	d := s.decider.Decide(r.Context(), "introspect", keyhold.Credentials{Bearer: token, Subject: true, ClientIP: clientIP}, nil)
+	if !usable(d) {
 		writeJSON(w, r, http.StatusOK, introspection{Active: false})
 		return nil
 	}
@@ -231,7 +250,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 		out.Exp = &d.ExpiresAt
 	}
 	ix := s.decider.Index()
-	for _, g := range ix.EffectiveGrants(p.Ref()) {
+	for _, g := range ix.TokenGrants(p.Ref(), p.TokenID) {
 		et, role := ix.Catalogue().RoleName(g.Role)
 		out.Roles = append(out.Roles, effectiveRoleJSON{RoleName: role, EntityTypeName: et, EntityID: g.EntityID, EntityRegion: g.Region})
 	}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -74,6 +76,32 @@ func (o *object) err() error {
 		return nil
 	}
 	return keyhold.Invalid(o.errs...)
+}
+
+// restrictions reads a token's optional scope (roles in the shape of
+// assigned roles) and allowed networks (CIDRs, or single addresses).
+func (o *object) restrictions() ([]keyhold.ScopeRole, []netip.Prefix) {
+	var scope []keyhold.ScopeRole
+	var perms []permission
+	if o.get("scope", false, &perms, "is_array", "must be an array of roles") {
+		scope = make([]keyhold.ScopeRole, len(perms))
+		for i, p := range perms {
+			scope[i] = keyhold.ScopeRole(p)
+		}
+	}
+	var nets []netip.Prefix
+	var cidrs []string
+	if o.get("allowed_cidrs", false, &cidrs, "is_array", "must be an array of networks in CIDR notation") {
+		nets = make([]netip.Prefix, len(cidrs))
+		for i, c := range cidrs {
+			p, ok := keyhold.ParseCIDR(c)
+			if !ok {
+				o.fail("allowed_cidrs["+strconv.Itoa(i)+"]", "must be a network in CIDR notation, such as 10.0.0.0/8, or an address", "invalid")
+			}
+			nets[i] = p
+		}
+	}
+	return scope, nets
 }
 
 // has reports whether the field is present, even as null.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -54,12 +55,14 @@ type accessTokenJSON struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	// keyhold extensions; Konnect's token schema allows more fields.
-	State             string     `json:"state"`
-	LastUsedIP        string     `json:"last_used_ip,omitempty"`
-	LastUsedUserAgent string     `json:"last_used_user_agent,omitempty"`
-	PredecessorID     *string    `json:"predecessor_id,omitempty"`
-	SuccessorID       *string    `json:"successor_id,omitempty"`
-	RotationDeadline  *time.Time `json:"rotation_deadline,omitempty"`
+	State             string       `json:"state"`
+	LastUsedIP        string       `json:"last_used_ip,omitempty"`
+	LastUsedUserAgent string       `json:"last_used_user_agent,omitempty"`
+	PredecessorID     *string      `json:"predecessor_id,omitempty"`
+	SuccessorID       *string      `json:"successor_id,omitempty"`
+	RotationDeadline  *time.Time   `json:"rotation_deadline,omitempty"`
+	Scope             []permission `json:"scope,omitempty"`
+	AllowedCIDRs      []string     `json:"allowed_cidrs,omitempty"`
 }
 
 type accessTokenCreatedJSON struct {
@@ -72,8 +75,31 @@ func accessTokenOut(now time.Time) func(t *keyhold.Token) accessTokenJSON {
 	return func(t *keyhold.Token) accessTokenJSON {
 		return accessTokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
 			State: t.State(now), LastUsedAt: t.LastUsedAt, LastUsedIP: t.LastUsedIP, LastUsedUserAgent: t.LastUsedUserAgent,
-			PredecessorID: t.PredecessorID, SuccessorID: t.SuccessorID, RotationDeadline: t.RotationDeadline}
+			PredecessorID: t.PredecessorID, SuccessorID: t.SuccessorID, RotationDeadline: t.RotationDeadline,
+			Scope: scopeOut(t.Scope), AllowedCIDRs: cidrsOut(t.AllowedCIDRs)}
 	}
+}
+
+func scopeOut(scope []keyhold.ScopeRole) []permission {
+	if scope == nil {
+		return nil
+	}
+	out := make([]permission, len(scope))
+	for i, s := range scope {
+		out[i] = permission(s)
+	}
+	return out
+}
+
+func cidrsOut(nets []netip.Prefix) []string {
+	if nets == nil {
+		return nil
+	}
+	out := make([]string, len(nets))
+	for i, n := range nets {
+		out[i] = n.String()
+	}
+	return out
 }
 
 type personalTokenJSON struct {

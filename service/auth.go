@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/subtle"
+	"net/netip"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -18,6 +19,9 @@ func (s *Service) Authenticate(ctx context.Context, c keyhold.Credentials) (*key
 	d := s.Decide(ctx, "api", c, nil)
 	if d.Outcome == authz.RateLimited {
 		return nil, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter}
+	}
+	if d.Outcome == authz.Forbidden { // a restricted token used from outside its networks
+		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "%s", d.Reason)
 	}
 	if d.Outcome != authz.Allowed {
 		return nil, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason)
@@ -51,7 +55,12 @@ func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credenti
 	case !s.Loaded():
 		d = authz.Decision{Reason: "The server is starting; try again"}
 	default:
-		d = s.index.Decide(value, q, now)
+		from := ri.ClientIP
+		if c.Subject {
+			from = c.ClientIP
+		}
+		client, _ := netip.ParseAddr(from)
+		d = s.index.Decide(value, q, client, now)
 		if basic && d.Outcome != authz.Unauthenticated && subtle.ConstantTimeCompare([]byte(c.BasicUser), []byte(d.Principal.Name)) != 1 {
 			d = authz.Decision{Reason: authz.ReasonUnknown}
 		}
@@ -60,11 +69,30 @@ func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credenti
 			s.limiter.fail(ri.ClientIP, now)
 		} else {
 			d.Principal.TokenID = d.TokenID()
-			s.usage.record(d.Principal.TokenID, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
+			if action := refusalAction(d.Reason); action != "" {
+				s.failures.refuse(refusal{action: action, owner: d.Principal.Ref(), name: d.Principal.Name, token: d.Principal.TokenID},
+					from, ri.UserAgent, now)
+			}
+			// A use from outside the token's networks is no use of it.
+			if d.Reason != authz.ReasonNetwork {
+				s.usage.record(d.Principal.TokenID, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
+			}
 		}
 	}
 	s.observer.Decision(surface, d.Outcome.String(), time.Since(start))
 	return d
+}
+
+// refusalAction names the audit action of a valid token refused for its
+// restrictions, or "" for any other decision.
+func refusalAction(reason string) string {
+	switch reason {
+	case authz.ReasonNetwork:
+		return auditRefusedNetwork
+	case authz.ReasonScope:
+		return auditRefusedScope
+	}
+	return ""
 }
 
 // grant is one way to hold a permission: membership of a predefined team,
@@ -118,7 +146,9 @@ func (s *Service) Authorize(ctx context.Context, perm keyhold.Permission) error 
 func (s *Service) holds(p *keyhold.Principal, perm keyhold.Permission) bool {
 	ref := p.Ref()
 	for _, want := range permissionGrants[perm] {
-		if want.systemTeam != "" && s.index.InSystemTeam(ref, want.systemTeam) {
+		// A scoped token holds only roles of its scope, never a system
+		// team's privileges.
+		if want.systemTeam != "" && !p.Scoped && s.index.InSystemTeam(ref, want.systemTeam) {
 			return true
 		}
 		if want.role == "" {
@@ -128,11 +158,22 @@ func (s *Service) holds(p *keyhold.Principal, perm keyhold.Permission) bool {
 		if !ok {
 			continue
 		}
-		if held, _ := s.index.Holds(ref, &authz.Query{Role: role, EntityID: keyhold.AnyEntity, AnyRegion: true}); held {
+		if s.principalHolds(p, &authz.Query{Role: role, EntityID: keyhold.AnyEntity, AnyRegion: true}) {
 			return true
 		}
 	}
 	return false
+}
+
+// principalHolds reports whether the principal of a request may use q:
+// through its token's scope when the token is scoped.
+func (s *Service) principalHolds(p *keyhold.Principal, q *authz.Query) bool {
+	if p.Scoped {
+		held, _ := s.index.TokenHolds(p.Ref(), p.TokenID, q)
+		return held
+	}
+	held, _ := s.index.Holds(p.Ref(), q)
+	return held
 }
 
 // may reports whether the caller holds perm, without failing.

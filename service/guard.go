@@ -16,7 +16,7 @@ var errEscalation = keyhold.Errorf(keyhold.EFORBIDDEN, "You may give only roles 
 // (bootstrap) and may do anything.
 func (s *Service) isOrgAdmin(ctx context.Context) bool {
 	p := keyhold.PrincipalFromContext(ctx)
-	return p == nil || s.index.InSystemTeam(p.Ref(), teamOrgAdmin)
+	return p == nil || !p.Scoped && s.index.InSystemTeam(p.Ref(), teamOrgAdmin)
 }
 
 // mayGrant checks that the caller holds a role it is about to give: the
@@ -30,8 +30,7 @@ func (s *Service) mayGrant(ctx context.Context, entityType, role, entityID, regi
 	if !ok {
 		return errEscalation
 	}
-	held, _ := s.index.Holds(keyhold.PrincipalFromContext(ctx).Ref(), &authz.Query{Role: id, EntityID: entityID, Region: region})
-	if !held {
+	if !s.principalHolds(keyhold.PrincipalFromContext(ctx), &authz.Query{Role: id, EntityID: entityID, Region: region}) {
 		return keyhold.Errorf(keyhold.EFORBIDDEN, "You may give only roles that you hold yourself: you do not hold %s on %s %s in %s", role, entityType, entityID, region)
 	}
 	return nil

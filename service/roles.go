@@ -145,7 +145,14 @@ func (s *Service) UnassignRole(ctx context.Context, p keyhold.Ref, id string) er
 			return err
 		}
 		ev.TargetName = r.EntityTypeName + "/" + r.RoleName
+		scoped, err := scopedTokens(ctx, tx, p)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteAssignedRole(ctx, p, id); err != nil {
+			return err
+		}
+		if err := s.narrowScopes(ctx, tx, scoped); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, principalChange(p), p.ID, nil)

@@ -64,7 +64,8 @@ func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string,
 		if succ.ExpiresAt, err = successorExpiry(pred, in, policy, now); err != nil {
 			return err
 		}
-		succ.Name = pred.Name
+		// The successor keeps its predecessor's name, scope and networks.
+		succ.Name, succ.Scope, succ.AllowedCIDRs = pred.Name, pred.Scope, pred.AllowedCIDRs
 		deadline := now.Add(overlap)
 		pred.SuccessorID, pred.RotationDeadline, pred.RevokeWhenIdle, pred.UpdatedAt = &succ.ID, &deadline, in.RevokeWhenIdle, now
 		ev.TargetName = pred.Name

@@ -75,6 +75,9 @@ type Tx interface {
 	// ListRotating returns up to limit rotated, unrevoked tokens, soonest
 	// deadline first, with their successors' last use.
 	ListRotating(ctx context.Context, limit int) ([]*keyhold.RotatingToken, error)
+	// ListScopedTokens returns the unrevoked scoped tokens of the account
+	// accountID and of the accounts in the team teamID ("" for neither).
+	ListScopedTokens(ctx context.Context, accountID, teamID string) ([]*keyhold.Token, error)
 	// UpdateToken writes name, updated_at, revoked_at, revoked_by,
 	// successor_id, rotation_deadline and revoke_when_idle.
 	UpdateToken(ctx context.Context, t *keyhold.Token) error

@@ -140,7 +140,14 @@ func (s *Service) DeleteTeam(ctx context.Context, id string) error {
 			return err
 		}
 		ev.TargetName = t.Name
+		scoped, err := scopedTokens(ctx, tx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: id})
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteTeam(ctx, id); err != nil {
+			return err
+		}
+		if err := s.narrowScopes(ctx, tx, scoped); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeTeam, id, nil)
@@ -192,7 +199,14 @@ func (s *Service) RemoveTeamMember(ctx context.Context, teamID string, m keyhold
 				return err
 			}
 		}
-		return tx.RemoveTeamMember(ctx, teamID, m)
+		scoped, err := scopedTokens(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+		if err := tx.RemoveTeamMember(ctx, teamID, m); err != nil {
+			return err
+		}
+		return s.narrowScopes(ctx, tx, scoped)
 	})
 }
 

@@ -117,16 +117,22 @@ func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	if err := s.validateRestrictions(owner, &in); err != nil {
+		return nil, err
+	}
 	kind := kindOf(owner)
 	value, err := keyhold.GenerateTokenValue(kind)
 	if err != nil {
 		return nil, err
 	}
 	t := keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: in.Name, Digest: keyhold.TokenDigest(value),
-		CreatedAt: now, UpdatedAt: now}
+		CreatedAt: now, UpdatedAt: now, Scope: in.Scope, AllowedCIDRs: in.AllowedCIDRs}
 	ev := s.audit(ctx, "token.create", targetToken, t.ID, t.Name)
 	err = s.write(ctx, ev, func(tx Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
+			return err
+		}
+		if err := s.checkScope(ctx, tx, owner.ID, t.Scope); err != nil {
 			return err
 		}
 		policy, err := tx.GetTokenPolicy(ctx)

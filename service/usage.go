@@ -54,7 +54,24 @@ const maxFailureKeys = 10000
 type failureKey struct {
 	ip     string
 	minute time.Time
+	// refusal is set for a valid token refused for its restrictions, and
+	// empty for a failed authentication.
+	refusal refusal
 }
+
+// refusal names a restricted token refused, and why.
+type refusal struct {
+	action string // auditRefusedNetwork or auditRefusedScope
+	owner  keyhold.Ref
+	name   string // the owner's name
+	token  string // the token's id
+}
+
+// Audit actions of refused uses of restricted tokens.
+const (
+	auditRefusedNetwork = "token.use.refused_network"
+	auditRefusedScope   = "token.use.refused_scope"
+)
 
 type failureCount struct {
 	n         int
@@ -73,7 +90,16 @@ func newFailureRecorder() *failureRecorder {
 }
 
 func (f *failureRecorder) record(ip, userAgent string, at time.Time) {
-	k := failureKey{ip: ip, minute: at.Truncate(time.Minute)}
+	f.add(failureKey{ip: ip, minute: at.Truncate(time.Minute)}, userAgent)
+}
+
+// refuse counts a use of a restricted token refused for its restrictions,
+// per token, reason, client address and minute.
+func (f *failureRecorder) refuse(r refusal, ip, userAgent string, at time.Time) {
+	f.add(failureKey{ip: ip, minute: at.Truncate(time.Minute), refusal: r}, userAgent)
+}
+
+func (f *failureRecorder) add(k failureKey, userAgent string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.counts[k]
@@ -104,10 +130,15 @@ func (f *failureRecorder) drain(now time.Time, all bool) []*keyhold.AuditEvent {
 		if !all && !k.minute.Before(current) {
 			continue
 		}
-		out = append(out, &keyhold.AuditEvent{
+		e := &keyhold.AuditEvent{
 			Time: k.minute, ActorType: keyhold.PrincipalAnonymous, Action: "auth.failed",
-			TargetType: "token", Outcome: keyhold.OutcomeFailure, ClientIP: k.ip, UserAgent: c.userAgent, Count: c.n,
-		})
+			TargetType: targetToken, Outcome: keyhold.OutcomeFailure, ClientIP: k.ip, UserAgent: c.userAgent, Count: c.n,
+		}
+		if r := k.refusal; r.action != "" {
+			e.ActorType, e.ActorID, e.ActorName = r.owner.Type, r.owner.ID, r.name
+			e.Action, e.TargetID, e.Outcome = r.action, r.token, keyhold.OutcomeDenied
+		}
+		out = append(out, e)
 		delete(f.counts, k)
 	}
 	return out

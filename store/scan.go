@@ -54,11 +54,12 @@ func (t *tx) times(cols ...string) string {
 // more time over a million tokens, and LastUsedAt is stale at once anyway.
 func (t *tx) ScanTokens(ctx context.Context, now time.Time, fn func(*keyhold.Token) error) error {
 	var k keyhold.Token
-	var kind sql.RawBytes
-	dest := []any{&k.ID, &kind, &k.Owner.ID, &k.Digest, scanTime{&k.CreatedAt}, scanNullTime{&k.ExpiresAt}, scanNullTime{&k.RotationDeadline}}
+	var kind, scope, cidrs sql.RawBytes
+	dest := []any{&k.ID, &kind, &k.Owner.ID, &k.Digest, scanTime{&k.CreatedAt}, scanNullTime{&k.ExpiresAt}, scanNullTime{&k.RotationDeadline},
+		&scope, &cidrs}
 	// The kind tells which owner column is set, so one will do.
 	return t.scanRows(ctx, "scan tokens", `SELECT k.id, k.kind, COALESCE(k.account_id, k.user_id),
-		k.digest, `+t.times("k.created_at", "k.expires_at", "k.rotation_deadline")+`
+		k.digest, `+t.times("k.created_at", "k.expires_at", "k.rotation_deadline")+`, k.scope, k.allowed_cidrs
 		FROM tokens k WHERE k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $1)
 		AND (k.rotation_deadline IS NULL OR k.rotation_deadline > $1)`,
 		[]any{ts(now)}, dest, func() error {
@@ -68,6 +69,9 @@ func (t *tx) ScanTokens(ctx context.Context, now time.Time, fn func(*keyhold.Tok
 				k.Owner.Type = keyhold.PrincipalUser
 			}
 			k.Name, k.UpdatedAt, k.LastUsedAt, k.RevokedAt, k.RevokedBy = "", time.Time{}, nil, nil, nil
+			if err := decodeRestrictions(&k, scope, cidrs); err != nil {
+				return err
+			}
 			return fn(&k)
 		})
 }

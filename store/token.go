@@ -19,18 +19,22 @@ var tokenMsgs = msgs{
 
 const tokenCols = `k.id, k.kind, k.account_id, k.user_id, k.name, k.digest, k.created_at,
 	k.updated_at, k.expires_at, k.last_used_at, k.revoked_at, k.revoked_by, k.last_used_ip, k.last_used_user_agent,
-	k.predecessor_id, k.successor_id, k.rotation_deadline, k.revoke_when_idle_seconds`
+	k.predecessor_id, k.successor_id, k.rotation_deadline, k.revoke_when_idle_seconds,
+	k.scope, k.allowed_cidrs`
 
 func scanToken(s scanner, extra ...any) (*keyhold.Token, error) {
 	var k keyhold.Token
 	var kind string
-	var account, user, revokedBy, pred, succ sql.NullString
+	var account, user, revokedBy, pred, succ, scope, cidrs sql.NullString
 	var idle sql.NullInt64
 	err := s.Scan(append([]any{&k.ID, &kind, &account, &user, &k.Name, &k.Digest,
 		scanTime{&k.CreatedAt}, scanTime{&k.UpdatedAt}, scanNullTime{&k.ExpiresAt},
 		scanNullTime{&k.LastUsedAt}, scanNullTime{&k.RevokedAt}, &revokedBy, &k.LastUsedIP, &k.LastUsedUserAgent,
-		&pred, &succ, scanNullTime{&k.RotationDeadline}, &idle}, extra...)...)
+		&pred, &succ, scanNullTime{&k.RotationDeadline}, &idle, &scope, &cidrs}, extra...)...)
 	if err != nil {
+		return nil, err
+	}
+	if err := decodeRestrictions(&k, nullBytes(scope), nullBytes(cidrs)); err != nil {
 		return nil, err
 	}
 	if pred.Valid {
@@ -58,14 +62,15 @@ func (t *tx) CreateToken(ctx context.Context, k *keyhold.Token) error {
 		return keyhold.Errorf(keyhold.EINVALID, "Tokens belong to system accounts and users")
 	}
 	account, _, user := principalArgs(k.Owner)
+	scope, cidrs := restrictionArgs(k)
 	_, err := t.exec(ctx, `INSERT INTO tokens (id, kind, account_id, user_id, name, name_fold,
 		digest, created_at, updated_at, expires_at, last_used_at, revoked_at, revoked_by,
-		predecessor_id, successor_id, rotation_deadline, revoke_when_idle_seconds)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		predecessor_id, successor_id, rotation_deadline, revoke_when_idle_seconds, scope, allowed_cidrs)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		k.ID, string(k.Kind), account, user, k.Name, strings.ToLower(k.Name),
 		k.Digest, ts(k.CreatedAt), ts(k.UpdatedAt), nullTS(k.ExpiresAt),
 		nullTS(k.LastUsedAt), nullTS(k.RevokedAt), k.RevokedBy,
-		k.PredecessorID, k.SuccessorID, nullTS(k.RotationDeadline), idleSeconds(k.RevokeWhenIdle))
+		k.PredecessorID, k.SuccessorID, nullTS(k.RotationDeadline), idleSeconds(k.RevokeWhenIdle), scope, cidrs)
 	return t.translate("create token", err, tokenMsgs)
 }
 
@@ -114,19 +119,21 @@ func (t *tx) ListTokens(ctx context.Context, f keyhold.TokenFilter) ([]*keyhold.
 		order: "k.created_at, k.id", page: f.Page}, scanToken)
 }
 
-// UpdateToken writes name, updated_at, revoked_at and revoked_by of the
-// token k.ID of k.Owner; ENOTFOUND, ECONFLICT (name taken).
+// UpdateToken writes name, updated_at, revoked_at, revoked_by, the
+// rotation fields and the scope of the token k.ID of k.Owner; ENOTFOUND,
+// ECONFLICT (name taken). Allowed networks never change.
 func (t *tx) UpdateToken(ctx context.Context, k *keyhold.Token) error {
 	col, ok := memberColumn(k.Owner.Type)
 	if !ok {
 		return &keyhold.Error{Code: keyhold.ENOTFOUND, Message: tokenMsgs.notFound}
 	}
+	scope, _ := restrictionArgs(k)
 	return t.execOne(ctx, "update token", tokenMsgs, `UPDATE tokens
 		SET name = $1, name_fold = $2, updated_at = $3, revoked_at = $4, revoked_by = $5,
-		successor_id = $6, rotation_deadline = $7, revoke_when_idle_seconds = $8
-		WHERE id = $9 AND `+col+` = $10`,
+		successor_id = $6, rotation_deadline = $7, revoke_when_idle_seconds = $8, scope = $9
+		WHERE id = $10 AND `+col+` = $11`,
 		k.Name, strings.ToLower(k.Name), ts(k.UpdatedAt), nullTS(k.RevokedAt), k.RevokedBy,
-		k.SuccessorID, nullTS(k.RotationDeadline), idleSeconds(k.RevokeWhenIdle),
+		k.SuccessorID, nullTS(k.RotationDeadline), idleSeconds(k.RevokeWhenIdle), scope,
 		k.ID, k.Owner.ID)
 }
 

@@ -1,0 +1,178 @@
+package service
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/authz"
+)
+
+// maxRestrictions bounds a token's scope and its allowed networks.
+const maxRestrictions = 32
+
+// validateRestrictions checks a scope and allowed networks against the
+// catalogue and canonicalizes them: duplicates dropped, networks masked.
+func (s *Service) validateRestrictions(owner keyhold.Ref, in *keyhold.TokenCreate) error {
+	if in.Scope == nil && in.AllowedCIDRs == nil {
+		return nil
+	}
+	if owner.Type != keyhold.PrincipalSystemAccount {
+		return keyhold.Invalid(keyhold.FieldError{Field: "scope", Reason: "only system-account tokens can be scoped or bound to networks", Rule: "invalid"})
+	}
+	var c checker
+	switch n := len(in.Scope); {
+	case in.Scope == nil:
+	case n == 0:
+		c.add(keyhold.FieldError{Field: "scope", Reason: "must name at least one role; omit it for all of the account's roles", Rule: "min_items", Minimum: keyhold.Int64(1)})
+	case n > maxRestrictions:
+		c.add(keyhold.FieldError{Field: "scope", Reason: "has too many roles", Rule: "max_items", Maximum: keyhold.Int64(maxRestrictions)})
+	}
+	var scope []keyhold.ScopeRole
+	for i, r := range in.Scope {
+		err := s.validateAssignment(keyhold.AssignRole{RoleName: r.RoleName, EntityTypeName: r.EntityTypeName, EntityID: r.EntityID, EntityRegion: r.EntityRegion})
+		if e, ok := err.(*keyhold.Error); ok {
+			for _, f := range e.Fields {
+				f.Field = "scope[" + strconv.Itoa(i) + "]." + f.Field
+				c.add(f)
+			}
+			continue
+		}
+		if !slices.Contains(scope, r) {
+			scope = append(scope, r)
+		}
+	}
+	if in.Scope != nil {
+		in.Scope = scope
+	}
+	switch n := len(in.AllowedCIDRs); {
+	case in.AllowedCIDRs == nil:
+	case n == 0:
+		c.add(keyhold.FieldError{Field: "allowed_cidrs", Reason: "must name at least one network; omit it to allow any", Rule: "min_items", Minimum: keyhold.Int64(1)})
+	case n > maxRestrictions:
+		c.add(keyhold.FieldError{Field: "allowed_cidrs", Reason: "has too many networks", Rule: "max_items", Maximum: keyhold.Int64(maxRestrictions)})
+	}
+	if in.AllowedCIDRs != nil {
+		var nets []netip.Prefix
+		for _, p := range in.AllowedCIDRs {
+			if p = p.Masked(); !slices.Contains(nets, p) {
+				nets = append(nets, p)
+			}
+		}
+		in.AllowedCIDRs = nets
+	}
+	return c.err()
+}
+
+// accountRoles returns every role an account holds, directly or through
+// its teams, as scope entries.
+func accountRoles(ctx context.Context, tx Tx, accountID string) ([]keyhold.ScopeRole, error) {
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: accountID}
+	holders := []keyhold.Ref{ref}
+	for page := 1; ; page++ {
+		teams, total, err := tx.ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: keyhold.Page{Number: page, Size: keyhold.MaxPageSize}})
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range teams {
+			holders = append(holders, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: t.ID})
+		}
+		if page*keyhold.MaxPageSize >= total {
+			break
+		}
+	}
+	var out []keyhold.ScopeRole
+	for _, h := range holders {
+		roles, err := tx.ListAssignedRoles(ctx, h, keyhold.AssignedRoleFilter{})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range roles {
+			out = append(out, keyhold.ScopeRole{RoleName: r.RoleName, EntityTypeName: r.EntityTypeName, EntityID: r.EntityID, EntityRegion: r.EntityRegion})
+		}
+	}
+	return out, nil
+}
+
+// checkScope requires every entry of a new token's scope to be held by
+// its account: a scope narrows, it never widens.
+func (s *Service) checkScope(ctx context.Context, tx Tx, accountID string, scope []keyhold.ScopeRole) error {
+	if scope == nil {
+		return nil
+	}
+	held, err := accountRoles(ctx, tx, accountID)
+	if err != nil {
+		return err
+	}
+	var c checker
+	for i, r := range scope {
+		if !authz.ScopeCovers(s.catalogue, held, r) {
+			c.add(keyhold.FieldError{Field: "scope[" + strconv.Itoa(i) + "]", Rule: "invalid",
+				Reason: "is not held by the system account, directly or through its teams: " + r.RoleName + " on " + r.EntityTypeName + " " + r.EntityID + " in " + r.EntityRegion})
+		}
+	}
+	return c.err()
+}
+
+// scopedTokens returns the scoped tokens that a change to an account's or
+// a team's roles may leave uncovered; call it before the change, and
+// narrowScopes after it.
+func scopedTokens(ctx context.Context, tx Tx, p keyhold.Ref) ([]*keyhold.Token, error) {
+	switch p.Type {
+	case keyhold.PrincipalSystemAccount:
+		return tx.ListScopedTokens(ctx, p.ID, "")
+	case keyhold.PrincipalTeam:
+		return tx.ListScopedTokens(ctx, "", p.ID)
+	}
+	return nil, nil
+}
+
+// narrowScopes checks scoped tokens again after their accounts lost a role:
+// entries no longer held leave the scope, and a token left with none is
+// revoked. Each change is audited, in the transaction that took the role.
+func (s *Service) narrowScopes(ctx context.Context, tx Tx, tokens []*keyhold.Token) error {
+	held := map[string][]keyhold.ScopeRole{}
+	for _, t := range tokens {
+		roles, ok := held[t.Owner.ID]
+		if !ok {
+			var err error
+			if roles, err = accountRoles(ctx, tx, t.Owner.ID); err != nil {
+				return err
+			}
+			held[t.Owner.ID] = roles
+		}
+		kept := make([]keyhold.ScopeRole, 0, len(t.Scope))
+		for _, r := range t.Scope {
+			if authz.ScopeCovers(s.catalogue, roles, r) {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) == len(t.Scope) {
+			continue
+		}
+		now := s.clock()
+		action := "token.scope.narrow"
+		if len(kept) == 0 {
+			action = "token.revoke"
+			t.RevokedAt = &now
+			if p := keyhold.PrincipalFromContext(ctx); p != nil {
+				t.RevokedBy = &p.ID
+			}
+		} else {
+			t.Scope = kept
+		}
+		t.UpdatedAt = now
+		if err := tx.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		if err := tx.AppendAuditEvent(ctx, s.audit(ctx, action, targetToken, t.ID, t.Name)); err != nil {
+			return err
+		}
+		if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
