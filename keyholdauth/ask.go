@@ -52,7 +52,7 @@ func (v verdict) result(err error) (*Principal, error) {
 }
 
 // ask sends one decision request to keyhold.
-func (a *Authenticator) ask(ctx context.Context, authorization string, p Permission) (verdict, error) {
+func (a *Authenticator) ask(ctx context.Context, authorization, clientIP string, p Permission) (verdict, error) {
 	u := *a.endpoint
 	if p != (Permission{}) {
 		q := url.Values{}
@@ -71,6 +71,9 @@ func (a *Authenticator) ask(ctx context.Context, authorization string, p Permiss
 		return verdict{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	req.Header.Set("Authorization", authorization)
+	if clientIP != "" {
+		req.Header.Set("X-Forwarded-For", clientIP)
+	}
 	res, err := a.client.Do(req)
 	if err != nil {
 		return verdict{}, fmt.Errorf("%w: %w", ErrUnavailable, err)

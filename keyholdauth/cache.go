@@ -36,10 +36,10 @@ func newCache(ttl time.Duration, limit int) *cache {
 
 // cacheKey digests the credentials and the permission. Each field is
 // length-prefixed, so that no two different inputs share an encoding.
-func cacheKey(authorization string, p Permission) [sha256.Size]byte {
+func cacheKey(authorization, clientIP string, p Permission) [sha256.Size]byte {
 	h := sha256.New()
 	var n [8]byte
-	for _, s := range [...]string{"keyholdauth/v1", authorization, p.RoleName, p.EntityTypeName, p.EntityID, p.EntityRegion} {
+	for _, s := range [...]string{"keyholdauth/v2", authorization, clientIP, p.RoleName, p.EntityTypeName, p.EntityID, p.EntityRegion} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))

@@ -49,5 +49,5 @@ func Key(authorization string, p *Permission) [32]byte {
 	if p != nil {
 		perm = *p
 	}
-	return cacheKey(authorization, perm)
+	return cacheKey(authorization, "", perm)
 }

@@ -87,6 +87,13 @@ type Config struct {
 	// Permission returns the role a request needs. A nil func, or a nil
 	// result, asks keyhold for authentication only.
 	Permission func(*http.Request) *Permission
+	// ClientIP, when set, returns the address of the request's client. It
+	// is sent to keyhold as X-Forwarded-For, so that tokens bound to
+	// client networks are judged by their client's address, and it is part
+	// of the cache key. keyhold honours it only when this service's
+	// address is among keyhold's --trusted-proxies. Without it, keyhold
+	// sees this service's address.
+	ClientIP func(*http.Request) string
 	// OnError, when set, writes the response for every request that is
 	// not let through, in place of WriteError. err is an *Error (see
 	// ErrUnauthenticated, ErrForbidden and ErrInvalidPermission) or wraps
@@ -137,6 +144,7 @@ type Authenticator struct {
 	endpoint   *url.URL
 	client     *http.Client
 	permission func(*http.Request) *Permission
+	clientIP   func(*http.Request) string
 	onError    func(http.ResponseWriter, *http.Request, error)
 	cache      *cache // nil when MaxStaleness is zero
 }
@@ -161,6 +169,7 @@ func New(c Config) (*Authenticator, error) {
 		endpoint:   base.JoinPath("v1", "authorize"),
 		client:     c.Client,
 		permission: c.Permission,
+		clientIP:   c.ClientIP,
 		onError:    c.OnError,
 	}
 	a.endpoint.RawQuery, a.endpoint.Fragment = "", ""
@@ -199,10 +208,17 @@ func defaultClient() *http.Client {
 // error wrapping ErrUnavailable and the transport's error. Verdicts may
 // come from the cache; see the package documentation on staleness.
 func (a *Authenticator) Check(ctx context.Context, authorization string, p *Permission) (*Principal, error) {
+	return a.CheckFrom(ctx, authorization, "", p)
+}
+
+// CheckFrom is Check for a token used from the client address clientIP
+// ("" for none): keyhold judges network-bound tokens by it, provided this
+// service is among its trusted proxies (see Config.ClientIP).
+func (a *Authenticator) CheckFrom(ctx context.Context, authorization, clientIP string, p *Permission) (*Principal, error) {
 	if authorization == "" {
 		return nil, errMissing
 	}
-	if !validHeaderValue(authorization) {
+	if !validHeaderValue(authorization) || !validHeaderValue(clientIP) {
 		return nil, errMalformed
 	}
 	var perm Permission
@@ -210,14 +226,14 @@ func (a *Authenticator) Check(ctx context.Context, authorization string, p *Perm
 		perm = *p
 	}
 	if a.cache == nil {
-		v, err := a.ask(ctx, authorization, perm)
+		v, err := a.ask(ctx, authorization, clientIP, perm)
 		return v.result(err)
 	}
-	key := cacheKey(authorization, perm)
+	key := cacheKey(authorization, clientIP, perm)
 	if v, ok := a.cache.get(key); ok {
 		return v.result(nil)
 	}
-	v, err := a.ask(ctx, authorization, perm)
+	v, err := a.ask(ctx, authorization, clientIP, perm)
 	if err == nil && v.cacheable() {
 		a.cache.put(key, v)
 	}

@@ -10,7 +10,11 @@ import "net/http"
 // answers unexpectedly. The permission checked is Config.Permission's.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.Check(r.Context(), authorization(r), a.permissionOf(r))
+		var client string
+		if a.clientIP != nil {
+			client = a.clientIP(r)
+		}
+		p, err := a.CheckFrom(r.Context(), authorization(r), client, a.permissionOf(r))
 		if err != nil {
 			a.refuse(w, r, err)
 			return
