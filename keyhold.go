@@ -96,6 +96,9 @@ type Token struct {
 	SuccessorID      *string
 	RotationDeadline *time.Time
 	RevokeWhenIdle   *time.Duration
+	// AutoRotate asks for a successor before the token expires, delivered
+	// by webhook (system-account tokens only).
+	AutoRotate bool
 }
 
 // OwnedToken is a token with its owner's name, for lists across owners.

@@ -95,6 +95,10 @@ type TokenCreate struct {
 	// nor TTL is given: IntentAPI, IntentAppPassword, or "" for the
 	// policy's default.
 	Intent string
+	// AutoRotate asks for a successor before expiry, delivered to the
+	// account's token.auto_rotated webhook destination (system-account
+	// tokens only).
+	AutoRotate bool
 }
 
 // TokenRotate is the input of RotateToken; nil fields take the defaults.

@@ -125,10 +125,11 @@ func (s *Server) createAccessToken(w http.ResponseWriter, r *http.Request) error
 	// intent's) or null (a token that never expires, where the policy
 	// allows it): keyhold extensions of Konnect's required field.
 	name, expires, intent := o.str("name", true), o.time("expires_at", false), o.str("intent", false)
+	autoRotate := o.boolean("auto_rotate")
 	if err := o.err(); err != nil {
 		return err
 	}
-	in := keyhold.TokenCreate{Name: *name, ExpiresAt: expires, NoExpiry: o.isNull("expires_at"), Intent: deref(intent)}
+	in := keyhold.TokenCreate{Name: *name, ExpiresAt: expires, NoExpiry: o.isNull("expires_at"), Intent: deref(intent), AutoRotate: autoRotate != nil && *autoRotate}
 	t, err := s.svc.Tokens.CreateToken(r.Context(), accountRef(r), in)
 	if err != nil {
 		return err

@@ -60,6 +60,7 @@ type accessTokenJSON struct {
 	PredecessorID     *string    `json:"predecessor_id,omitempty"`
 	SuccessorID       *string    `json:"successor_id,omitempty"`
 	RotationDeadline  *time.Time `json:"rotation_deadline,omitempty"`
+	AutoRotate        bool       `json:"auto_rotate"`
 }
 
 type accessTokenCreatedJSON struct {
@@ -72,7 +73,7 @@ func accessTokenOut(now time.Time) func(t *keyhold.Token) accessTokenJSON {
 	return func(t *keyhold.Token) accessTokenJSON {
 		return accessTokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
 			State: t.State(now), LastUsedAt: t.LastUsedAt, LastUsedIP: t.LastUsedIP, LastUsedUserAgent: t.LastUsedUserAgent,
-			PredecessorID: t.PredecessorID, SuccessorID: t.SuccessorID, RotationDeadline: t.RotationDeadline}
+			PredecessorID: t.PredecessorID, SuccessorID: t.SuccessorID, RotationDeadline: t.RotationDeadline, AutoRotate: t.AutoRotate}
 	}
 }
 

@@ -94,7 +94,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		m.DB(name, pool)
 	}
 	api := httpapi.New(httpapi.Config{
-		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc},
+		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc, Webhooks: svc},
 		Logger:   log, TrustedProxies: proxies, Observer: m, Metrics: m.Handler(),
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 	})
