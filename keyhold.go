@@ -104,6 +104,9 @@ type Token struct {
 	Scope []ScopeRole
 	// AllowedCIDRs binds a token to client networks; nil allows any.
 	AllowedCIDRs []netip.Prefix
+	// AutoRotate asks for a successor before the token expires, delivered
+	// by webhook (system-account tokens only).
+	AutoRotate bool
 }
 
 // ScopeRole is one role a scoped token may use: the shape of an assigned

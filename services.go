@@ -105,6 +105,10 @@ type TokenCreate struct {
 	// Scope and AllowedCIDRs narrow a system-account token; see Token.
 	Scope        []ScopeRole
 	AllowedCIDRs []netip.Prefix
+	// AutoRotate asks for a successor before expiry, delivered to the
+	// account's token.auto_rotated webhook destination (system-account
+	// tokens only).
+	AutoRotate bool
 }
 
 // TokenRotate is the input of RotateToken; nil fields take the defaults.

@@ -126,11 +126,12 @@ func (s *Server) createAccessToken(w http.ResponseWriter, r *http.Request) error
 	// allows it): keyhold extensions of Konnect's required field.
 	name, expires, intent := o.str("name", true), o.time("expires_at", false), o.str("intent", false)
 	scope, cidrs := o.restrictions()
+	autoRotate := o.boolean("auto_rotate")
 	if err := o.err(); err != nil {
 		return err
 	}
 	in := keyhold.TokenCreate{Name: *name, ExpiresAt: expires, NoExpiry: o.isNull("expires_at"), Intent: deref(intent),
-		Scope: scope, AllowedCIDRs: cidrs}
+		Scope: scope, AllowedCIDRs: cidrs, AutoRotate: autoRotate != nil && *autoRotate}
 	t, err := s.svc.Tokens.CreateToken(r.Context(), accountRef(r), in)
 	if err != nil {
 		return err

@@ -63,6 +63,7 @@ type accessTokenJSON struct {
 	RotationDeadline  *time.Time   `json:"rotation_deadline,omitempty"`
 	Scope             []permission `json:"scope,omitempty"`
 	AllowedCIDRs      []string     `json:"allowed_cidrs,omitempty"`
+	AutoRotate        bool         `json:"auto_rotate"`
 }
 
 type accessTokenCreatedJSON struct {
@@ -76,7 +77,7 @@ func accessTokenOut(now time.Time) func(t *keyhold.Token) accessTokenJSON {
 		return accessTokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
 			State: t.State(now), LastUsedAt: t.LastUsedAt, LastUsedIP: t.LastUsedIP, LastUsedUserAgent: t.LastUsedUserAgent,
 			PredecessorID: t.PredecessorID, SuccessorID: t.SuccessorID, RotationDeadline: t.RotationDeadline,
-			Scope: scopeOut(t.Scope), AllowedCIDRs: cidrsOut(t.AllowedCIDRs)}
+			Scope: scopeOut(t.Scope), AllowedCIDRs: cidrsOut(t.AllowedCIDRs), AutoRotate: t.AutoRotate}
 	}
 }
 

@@ -26,6 +26,7 @@ type Services struct {
 	Decider  Decider
 	Policy   keyhold.PolicyService
 	Leaks    LeakReporter
+	Webhooks keyhold.WebhookService
 }
 
 // Config configures a Server.

@@ -114,6 +114,9 @@ func (s *Service) DeleteSystemAccount(ctx context.Context, id string) error {
 			return err
 		}
 		ev.TargetName = a.Name
+		if err := s.emitAccount(ctx, tx, keyhold.EventAccountDeleted, a); err != nil {
+			return err
+		}
 		if err := tx.DeleteSystemAccount(ctx, id); err != nil {
 			return err
 		}
@@ -168,6 +171,11 @@ func (s *Service) SetSystemAccountDisabled(ctx context.Context, id string, disab
 		a.Disabled, a.UpdatedAt = disabled, s.clock()
 		if err := tx.UpdateSystemAccount(ctx, a); err != nil {
 			return err
+		}
+		if disabled {
+			if err := s.emitAccount(ctx, tx, keyhold.EventAccountDisabled, a); err != nil {
+				return err
+			}
 		}
 		return s.changed(ctx, tx, keyhold.ChangeSystemAccount, a.ID, nil)
 	})

@@ -23,6 +23,8 @@ type job struct {
 var jobs = []job{
 	{"expire-tokens", 1, (*Service).expireTokens},
 	{"retire-rotations", 1, (*Service).retireRotations},
+	{"warn-expiring", 1, (*Service).warnExpiring},
+	{"auto-rotate", 1, (*Service).autoRotateTokens},
 	{"prune-changes", 10, (*Service).pruneChanges},
 }
 
@@ -64,6 +66,9 @@ func (s *Service) expireTokens(ctx context.Context) error {
 					return err
 				}
 				if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
+					return err
+				}
+				if err := s.emitToken(ctx, tx, keyhold.EventTokenExpired, t, nil); err != nil {
 					return err
 				}
 			}

@@ -69,6 +69,11 @@ func (s *Service) revokeLeaked(ctx context.Context, value, source string) (bool,
 			return err
 		}
 		revoked = true
+		for _, typ := range []string{keyhold.EventTokenLeaked, keyhold.EventTokenRevoked} {
+			if err := s.emitToken(ctx, tx, typ, t, map[string]any{"reason": "leaked", "source": source}); err != nil {
+				return err
+			}
+		}
 		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
 	})
 	if err == nil && revoked {

@@ -173,6 +173,11 @@ func (s *Service) narrowScopes(ctx context.Context, tx Tx, tokens []*keyhold.Tok
 		if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
 			return err
 		}
+		if t.RevokedAt != nil {
+			if err := s.emitToken(ctx, tx, keyhold.EventTokenRevoked, t, map[string]any{"reason": "scope_lost"}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

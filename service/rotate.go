@@ -64,27 +64,39 @@ func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string,
 		if succ.ExpiresAt, err = successorExpiry(pred, in, policy, now); err != nil {
 			return err
 		}
-		// The successor keeps its predecessor's name, scope and networks.
-		succ.Name, succ.Scope, succ.AllowedCIDRs = pred.Name, pred.Scope, pred.AllowedCIDRs
-		deadline := now.Add(overlap)
-		pred.SuccessorID, pred.RotationDeadline, pred.RevokeWhenIdle, pred.UpdatedAt = &succ.ID, &deadline, in.RevokeWhenIdle, now
 		ev.TargetName = pred.Name
-		for _, step := range []func() error{
-			func() error { return tx.UpdateToken(ctx, pred) }, // first: it leaves the name to its successor
-			func() error { return tx.CreateToken(ctx, &succ) },
-			func() error { return s.changed(ctx, tx, keyhold.ChangeToken, pred.ID, pred.Digest) },
-			func() error { return s.changed(ctx, tx, keyhold.ChangeToken, succ.ID, succ.Digest) },
-		} {
-			if err := step(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.rotateIn(ctx, tx, pred, &succ, overlap, in.RevokeWhenIdle, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &keyhold.MintedToken{Token: succ, Value: value}, nil
+}
+
+// rotateIn makes succ the successor of pred, inside a write: succ takes
+// pred's name and its auto_rotate, and pred keeps working for overlap, or
+// until idle once succ is in use. Manual and automatic rotation share it.
+func (s *Service) rotateIn(ctx context.Context, tx Tx, pred, succ *keyhold.Token, overlap time.Duration, idle *time.Duration, now time.Time) error {
+	// The successor keeps its predecessor's name, scope, networks and
+	// automatic rotation.
+	succ.Name, succ.Scope, succ.AllowedCIDRs, succ.AutoRotate = pred.Name, pred.Scope, pred.AllowedCIDRs, pred.AutoRotate
+	deadline := now.Add(overlap)
+	pred.SuccessorID, pred.RotationDeadline, pred.RevokeWhenIdle, pred.UpdatedAt = &succ.ID, &deadline, idle, now
+	for _, step := range []func() error{
+		func() error { return tx.UpdateToken(ctx, pred) }, // first: it leaves the name to its successor
+		func() error { return tx.CreateToken(ctx, succ) },
+		func() error { return s.changed(ctx, tx, keyhold.ChangeToken, pred.ID, pred.Digest) },
+		func() error { return s.changed(ctx, tx, keyhold.ChangeToken, succ.ID, succ.Digest) },
+		func() error {
+			return s.emitToken(ctx, tx, keyhold.EventTokenRotated, pred, map[string]any{
+				"successor_id": succ.ID, "rotation_deadline": deadline, "successor_expires_at": succ.ExpiresAt})
+		},
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mayRotate lets a token rotate itself without any identity role, so that
@@ -125,12 +137,12 @@ func (s *Service) retireRotations(ctx context.Context) error {
 		}
 		now := s.clock()
 		for _, r := range rotating {
-			reason := ""
+			reason, code := "", ""
 			switch {
 			case !now.Before(*r.RotationDeadline):
-				reason = "the rotation overlap ended"
+				reason, code = "the rotation overlap ended", "rotation_ended"
 			case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
-				reason = "the successor is in use and this token was idle"
+				reason, code = "the successor is in use and this token was idle", "rotation_idle"
 			default:
 				continue
 			}
@@ -145,6 +157,9 @@ func (s *Service) retireRotations(ctx context.Context) error {
 			}
 			ev := s.audit(ctx, "token.revoke", targetToken, t.ID, t.Name+" ("+reason+")")
 			if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+				return err
+			}
+			if err := s.emitToken(ctx, tx, keyhold.EventTokenRevoked, &t, map[string]any{"reason": code}); err != nil {
 				return err
 			}
 			if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {

@@ -7,6 +7,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,14 @@ type Config struct {
 	// may make per minute before it gets 429; default 100, negative for no
 	// limit.
 	AuthFailureLimit int
+	// SecretKey seals webhook signing secrets at rest (AES-256-GCM, 32
+	// bytes). Without it webhooks cannot be created and nothing is sent.
+	SecretKey []byte
+	// WebhookClient sends deliveries; default a 10 s timeout and no
+	// redirects.
+	WebhookClient *http.Client
+	// WebhookTick is how often due deliveries are sent; default 1s.
+	WebhookTick time.Duration
 }
 
 // Observer receives what the service measures, for metrics.
@@ -79,6 +88,10 @@ type Service struct {
 	// loaded is read on every decision; an atomic keeps decisions off
 	// syncMu, which the feed holds across database reads.
 	loaded atomic.Bool
+	// sealer is nil without a secret key.
+	sealer     *sealer
+	hookClient *http.Client
+	hookTick   time.Duration
 }
 
 // Compile-time checks that Service implements every service interface.
@@ -91,9 +104,12 @@ var (
 	_ keyhold.UserService          = (*Service)(nil)
 	_ keyhold.OrganizationService  = (*Service)(nil)
 	_ keyhold.AuditService         = (*Service)(nil)
+	_ keyhold.WebhookService       = (*Service)(nil)
 )
 
-// New returns a Service. Call Run to flush usage and failure records.
+// New returns a Service. Call Run to flush usage and failure records. A
+// SecretKey that is not SecretKeySize bytes long is a programming error
+// (cmd/keyhold checks the key file first), and New panics on it.
 func New(c Config) *Service {
 	s := &Service{store: c.Store, catalogue: c.Catalogue, now: c.Now, log: c.Logger, interval: c.TouchInterval, poll: c.PollInterval, observer: c.Observer}
 	if s.catalogue == nil {
@@ -129,6 +145,19 @@ func New(c Config) *Service {
 	s.limiter, s.replica = newLimiter(limit), newID()
 	s.usage = newUsageRecorder()
 	s.failures = newFailureRecorder()
+	s.hookClient, s.hookTick = c.WebhookClient, c.WebhookTick
+	if s.hookClient == nil {
+		s.hookClient = newWebhookClient()
+	}
+	if s.hookTick <= 0 {
+		s.hookTick = defaultHookTicker
+	}
+	if c.SecretKey != nil {
+		var err error
+		if s.sealer, err = newSealer(c.SecretKey); err != nil {
+			panic("service: " + err.Error())
+		}
+	}
 	return s
 }
 
@@ -151,6 +180,9 @@ func (s *Service) Run(ctx context.Context) {
 			s.log.Error("watch changes", "err", err)
 		}
 	})
+	if s.sealer != nil {
+		wg.Go(func() { s.deliveryLoop(ctx) })
+	}
 	poll := time.NewTicker(s.poll)
 	flush := time.NewTicker(s.interval)
 	jobs := time.NewTicker(s.jobTick)

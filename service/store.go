@@ -134,6 +134,40 @@ type Tx interface {
 	ScanMemberships(ctx context.Context, fn func(teamID string, member keyhold.Ref) error) error
 
 	AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error
+
+	// CreateWebhook stores a destination with its sealed signing secret.
+	CreateWebhook(ctx context.Context, d *keyhold.WebhookDestination, sealed []byte) error
+	// GetWebhook returns a destination and its sealed secret. ENOTFOUND.
+	GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDestination, []byte, error)
+	ListWebhooks(ctx context.Context, p keyhold.Page) ([]*keyhold.WebhookDestination, int, error)
+	// WebhooksFor returns the enabled destinations without an account
+	// filter or filtered on accountID.
+	WebhooksFor(ctx context.Context, accountID string) ([]*keyhold.WebhookDestination, error)
+	// UpdateWebhook writes d, and the sealed secret unless nil. ENOTFOUND.
+	UpdateWebhook(ctx context.Context, d *keyhold.WebhookDestination, sealed []byte) error
+	// DeleteWebhook cascades to its deliveries. ENOTFOUND.
+	DeleteWebhook(ctx context.Context, id string) error
+	// AppendDelivery queues a delivery in the outbox.
+	AppendDelivery(ctx context.Context, d *keyhold.WebhookDelivery) error
+	GetDelivery(ctx context.Context, destinationID, id string) (*keyhold.WebhookDelivery, error)
+	// ListDeliveries orders newest first.
+	ListDeliveries(ctx context.Context, destinationID string, p keyhold.Page) ([]*keyhold.WebhookDelivery, int, error)
+	// ClaimDeliveries leases up to limit due pending deliveries to owner.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, owner string, limit int) ([]*keyhold.WebhookDelivery, error)
+	// FinishAttempt records an attempt's outcome if owner still holds the
+	// lease, and reports whether it did.
+	FinishAttempt(ctx context.Context, d *keyhold.WebhookDelivery, owner string) (bool, error)
+	// RequeueDelivery makes a delivery pending again with no attempts.
+	RequeueDelivery(ctx context.Context, d *keyhold.WebhookDelivery) error
+	// ListUnwarnedTokens returns tokens expiring in (now, until] without an
+	// expiry warning of days or fewer.
+	ListUnwarnedTokens(ctx context.Context, now, until time.Time, days, limit int) ([]*keyhold.Token, error)
+	// RecordExpiryWarning: ECONFLICT when already recorded.
+	RecordExpiryWarning(ctx context.Context, tokenID string, days int, at time.Time) error
+	// ListAutoRotateDue returns active auto-rotate tokens expiring in
+	// (now, until] that have no auto-rotation delivery yet.
+	ListAutoRotateDue(ctx context.Context, now, until time.Time, limit int) ([]*keyhold.Token, error)
+
 	// ListAuditEvents orders newest first.
 	ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error)
 }

@@ -114,6 +114,9 @@ func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold
 	} else {
 		c.text("name", in.Name, 1, maxNameLen)
 	}
+	if in.AutoRotate && owner.Type != keyhold.PrincipalSystemAccount {
+		c.add(keyhold.FieldError{Field: "auto_rotate", Reason: "is for system-account tokens only", Rule: "unknown_property"})
+	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -126,7 +129,8 @@ func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold
 		return nil, err
 	}
 	t := keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: in.Name, Digest: keyhold.TokenDigest(value),
-		CreatedAt: now, UpdatedAt: now, Scope: in.Scope, AllowedCIDRs: in.AllowedCIDRs}
+		CreatedAt: now, UpdatedAt: now, Scope: in.Scope, AllowedCIDRs: in.AllowedCIDRs,
+		AutoRotate: in.AutoRotate}
 	ev := s.audit(ctx, "token.create", targetToken, t.ID, t.Name)
 	err = s.write(ctx, ev, func(tx Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
@@ -141,6 +145,9 @@ func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold
 		}
 		if t.ExpiresAt, err = tokenExpiry(kind, in, policy, now); err != nil {
 			return err
+		}
+		if t.AutoRotate && t.ExpiresAt == nil {
+			return keyhold.Invalid(keyhold.FieldError{Field: "auto_rotate", Reason: "needs a token that expires", Rule: "invalid"})
 		}
 		if kind == keyhold.TokenKindPersonal {
 			if err := checkPATLimit(ctx, tx, owner, now); err != nil {
@@ -250,7 +257,7 @@ func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name s
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.changeToken(ctx, owner, id, tokenManage, "token.update", func(t *keyhold.Token) { t.Name = name })
+	return s.changeToken(ctx, owner, id, tokenManage, "token.update", func(t *keyhold.Token) { t.Name = name }, nil)
 }
 
 // RevokeToken implements keyhold.TokenService.
@@ -258,19 +265,26 @@ func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string)
 	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
 		return nil, err
 	}
+	revoked := false
 	return s.changeToken(ctx, owner, id, tokenRevoke, "token.revoke", func(t *keyhold.Token) {
 		if t.RevokedAt != nil {
 			return
 		}
 		now := s.clock()
+		revoked = t.Usable(now)
 		t.RevokedAt = &now
 		if p := keyhold.PrincipalFromContext(ctx); p != nil {
 			t.RevokedBy = &p.ID
 		}
+	}, func(tx Tx, t *keyhold.Token) error {
+		if !revoked {
+			return nil
+		}
+		return s.emitToken(ctx, tx, keyhold.EventTokenRevoked, t, map[string]any{"reason": "revoked"})
 	})
 }
 
-func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string, access tokenAccess, action string, change func(*keyhold.Token)) (*keyhold.Token, error) {
+func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string, access tokenAccess, action string, change func(*keyhold.Token), after func(Tx, *keyhold.Token) error) (*keyhold.Token, error) {
 	if err := s.checkTokenAccess(ctx, owner, access); err != nil {
 		return nil, err
 	}
@@ -288,6 +302,11 @@ func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string,
 		ev.TargetName = t.Name
 		if err := tx.UpdateToken(ctx, t); err != nil {
 			return err
+		}
+		if after != nil {
+			if err := after(tx, t); err != nil {
+				return err
+			}
 		}
 		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
 	})
@@ -315,6 +334,11 @@ func (s *Service) DeleteToken(ctx context.Context, owner keyhold.Ref, id string)
 			return err
 		}
 		ev.TargetName = t.Name
+		if t.Usable(s.clock()) {
+			if err := s.emitToken(ctx, tx, keyhold.EventTokenRevoked, t, map[string]any{"reason": "deleted"}); err != nil {
+				return err
+			}
+		}
 		if err := tx.DeleteToken(ctx, owner, id); err != nil {
 			return err
 		}

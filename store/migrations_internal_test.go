@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func TestMigrationVersions(t *testing.T) {
 			versions[i] = append(versions[i], m.version)
 		}
 	}
-	if len(versions[0]) == 0 || len(versions[0]) != len(versions[1]) {
+	if len(versions[0]) == 0 || !slices.Equal(versions[0], versions[1]) {
 		t.Fatalf("sqlite has %v, postgres %v", versions[0], versions[1])
 	}
 }

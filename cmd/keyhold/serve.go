@@ -22,9 +22,9 @@ import (
 )
 
 type serveFlags struct {
-	db, listen, adminEmail, orgName, trustedProxies, logLevel, rolesFile string
-	authFailureLimit                                                     int
-	shutdownTimeout, readyInterval, jobTick, jobPeriod                   time.Duration
+	db, listen, adminEmail, orgName, trustedProxies, logLevel, rolesFile, secretKeyFile string
+	authFailureLimit                                                                    int
+	shutdownTimeout, readyInterval, jobTick, jobPeriod                                  time.Duration
 }
 
 func serveCommand(io stdio, h *hooks) *cobra.Command {
@@ -44,6 +44,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.IntVar(&f.authFailureLimit, "auth-failure-limit", 100, "failed authentications per client address and minute, over all replicas, before 429 (negative: no limit)")
 	fl.StringVar(&f.rolesFile, "roles-file", "", "JSON file of the organization's own entity types and roles (docs/authorization.md)")
+	fl.StringVar(&f.secretKeyFile, "secret-key-file", "", "file of 32 random bytes (base64 or hex, mode 0600) that encrypts webhook signing secrets; without it webhooks are off")
 	fl.DurationVar(&f.readyInterval, "readiness-interval", 5*time.Second, "how often /readyz re-checks that the schema matches this binary")
 	fl.DurationVar(&f.jobTick, "job-tick", 15*time.Second, "how often this replica tries to claim background jobs")
 	fl.DurationVar(&f.jobPeriod, "job-period", time.Minute, "how often the expiry sweep runs across all replicas (the change-feed pruning runs every 10 periods)")
@@ -64,6 +65,10 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	if err != nil {
 		return err
 	}
+	key, err := loadSecretKey(f.secretKeyFile)
+	if err != nil {
+		return err
+	}
 	db, err := openMigrated(ctx, f.db)
 	if err != nil {
 		return err
@@ -74,7 +79,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 	svc := service.New(service.Config{Store: db, Logger: log, Catalogue: cat, Observer: m,
-		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit})
+		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit, SecretKey: key})
 	tok, err := svc.Bootstrap(ctx, service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
 	switch {
 	case err == nil:
@@ -94,7 +99,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		m.DB(name, pool)
 	}
 	api := httpapi.New(httpapi.Config{
-		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc},
+		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc, Webhooks: svc},
 		Logger:   log, TrustedProxies: proxies, Observer: m, Metrics: m.Handler(),
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 	})

@@ -71,6 +71,13 @@ type Env struct {
 // Options adjust an Env.
 type Options struct {
 	TrustedProxies []netip.Prefix
+	// SecretKey seals webhook secrets; without it webhooks are refused.
+	SecretKey []byte
+	// DBURL reuses a database that another Env bootstrapped, as a restarted
+	// server or a second replica would; its Admin is then empty.
+	DBURL string
+	// Clock is shared with another Env; a new one when nil.
+	Clock *Clock
 }
 
 // Each runs fn against a fresh Env on every configured backend.
@@ -80,23 +87,41 @@ func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
 	}
 }
 
+// EachWith is Each with options.
+func EachWith(t *testing.T, o Options, fn func(t *testing.T, e *Env)) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b, func(t *testing.T) { fn(t, New(t, b, o)) })
+	}
+}
+
 // New starts an Env on backend ("sqlite" or "postgres").
 func New(t testing.TB, backend string, o Options) *Env {
-	db, url := storetest.OpenURL(t, backend)
-	e := &Env{T: t, DB: db, DBURL: url, Clock: &Clock{t: time.Now().UTC().Truncate(time.Second)}, Logs: &Buffer{}, router: router(t)}
-	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log})
-	tok, err := e.Service.Bootstrap(context.Background(), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
-	if err != nil {
-		t.Fatalf("bootstrap: %v", err)
+	var db *store.DB
+	url := o.DBURL
+	if url == "" {
+		db, url = storetest.OpenURL(t, backend)
+	} else {
+		db = storetest.OpenUnmigrated(t, url)
 	}
-	e.Admin, e.AdminID = tok.Value, tok.Owner.ID
+	e := &Env{T: t, DB: db, DBURL: url, Clock: o.Clock, Logs: &Buffer{}, router: router(t)}
+	if e.Clock == nil {
+		e.Clock = &Clock{t: time.Now().UTC().Truncate(time.Second)}
+	}
+	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log, SecretKey: o.SecretKey})
+	if o.DBURL == "" {
+		tok, err := e.Service.Bootstrap(context.Background(), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
+		if err != nil {
+			t.Fatalf("bootstrap: %v", err)
+		}
+		e.Admin, e.AdminID = tok.Value, tok.Owner.ID
+	}
 	if err := e.Service.LoadIndex(context.Background()); err != nil {
 		t.Fatalf("load index: %v", err)
 	}
 	svc := e.Service
 	api := httpapi.New(httpapi.Config{
-		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc},
+		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc, Webhooks: svc},
 		Logger:   log, TrustedProxies: o.TrustedProxies, Now: e.Clock.Now,
 	})
 	e.Server = httptest.NewServer(api)

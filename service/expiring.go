@@ -1,0 +1,62 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+// expiryThresholds are the days before expiry at which token.expiring is
+// sent, as Konnect sends its e-mails; smallest first, so that a token
+// found late gets only the warning that applies now.
+var expiryThresholds = []int{1, 7, 14}
+
+// warnExpiring sends token.expiring once per token and threshold. What was
+// sent is recorded with the outbox rows, in one transaction, so restarts
+// and replicas never repeat a warning. While no destination subscribes,
+// nothing is recorded, so a destination added later is warned about the
+// threshold each token is in at that time.
+func (s *Service) warnExpiring(ctx context.Context) error {
+	var wanted bool
+	err := s.read(ctx, func(tx Tx) error {
+		all, _, err := tx.ListWebhooks(ctx, keyhold.Page{Number: 1, Size: keyhold.MaxPageSize})
+		for _, d := range all {
+			wanted = wanted || d.Enabled && slices.Contains(d.EventTypes, keyhold.EventTokenExpiring)
+		}
+		return err
+	})
+	if err != nil || !wanted {
+		return err
+	}
+	for _, days := range expiryThresholds {
+		for {
+			var n int
+			err := s.store.Write(ctx, func(tx Tx) error {
+				now := s.clock()
+				toks, err := tx.ListUnwarnedTokens(ctx, now, now.Add(time.Duration(days)*24*time.Hour), days, 500)
+				if err != nil {
+					return err
+				}
+				n = len(toks)
+				for _, t := range toks {
+					if err := tx.RecordExpiryWarning(ctx, t.ID, days, now); err != nil {
+						return err
+					}
+					if err := s.emitToken(ctx, tx, keyhold.EventTokenExpiring, t, map[string]any{"threshold_days": days}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if n < 500 {
+				break
+			}
+		}
+	}
+	return nil
+}

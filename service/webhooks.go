@@ -1,0 +1,290 @@
+package service
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/keyhold/keyhold"
+)
+
+var _ keyhold.WebhookService = (*Service)(nil)
+
+const (
+	targetWebhook = "webhook"
+	maxURLLen     = 2048
+)
+
+// errNoSecretKey answers calls that would need to seal a signing secret on
+// a server started without a key.
+var errNoSecretKey = keyhold.Errorf(keyhold.ECONFLICT,
+	"Webhook signing secrets are kept encrypted, and this server has no key for them: start keyhold with --secret-key-file (KEYHOLD_SECRET_KEY_FILE)")
+
+// ListWebhooks implements keyhold.WebhookService.
+func (s *Service) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDestination], error) {
+	var items []*keyhold.WebhookDestination
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListWebhooks(ctx, p); return err })
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, p), nil
+}
+
+// CreateWebhook implements keyhold.WebhookService.
+func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (*keyhold.WebhookDestinationWithSecret, error) {
+	now := s.clock()
+	d := &keyhold.WebhookDestination{ID: newID(), Name: in.Name, URL: in.URL, EventTypes: in.EventTypes,
+		SystemAccountID: in.SystemAccountID, Enabled: in.Enabled == nil || *in.Enabled, CreatedAt: now, UpdatedAt: now}
+	if err := checkWebhook(d); err != nil {
+		return nil, err
+	}
+	if s.sealer == nil {
+		return nil, errNoSecretKey
+	}
+	secret, raw, err := newSigningSecret()
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.sealer.seal(raw, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	ev := s.audit(ctx, "webhook.create", targetWebhook, d.ID, d.Name)
+	err = s.write(ctx, ev, func(tx Tx) error {
+		if d.SystemAccountID != "" {
+			if err := accountExists(ctx, tx, d.SystemAccountID); err != nil {
+				return err
+			}
+		}
+		return tx.CreateWebhook(ctx, d, sealed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &keyhold.WebhookDestinationWithSecret{WebhookDestination: *d, Secret: secret}, nil
+}
+
+// checkWebhook validates a destination as it is to be stored.
+func checkWebhook(d *keyhold.WebhookDestination) error {
+	var c checker
+	c.text("name", d.Name, 1, maxNameLen)
+	if reason := checkURL(d.URL); reason != "" {
+		c.add(keyhold.FieldError{Field: "url", Reason: reason, Rule: "invalid"})
+	}
+	if len(d.EventTypes) == 0 {
+		c.add(keyhold.FieldError{Field: "event_types", Reason: "must name at least one event type", Rule: "min_items", Minimum: keyhold.Int64(1)})
+	}
+	seen := map[string]bool{}
+	for _, t := range d.EventTypes {
+		if !slices.Contains(keyhold.EventTypes, t) || seen[t] {
+			c.add(keyhold.FieldError{Field: "event_types", Reason: "must be distinct known event types", Rule: "enum", Choices: keyhold.EventTypes})
+			break
+		}
+		seen[t] = true
+	}
+	if d.SystemAccountID != "" && validID("system_account_id", d.SystemAccountID) != nil {
+		c.add(keyhold.FieldError{Field: "system_account_id", Reason: "invalid ID format", Rule: "is_uuid"})
+	}
+	// A token value goes only where an account's owner pointed it.
+	if seen[keyhold.EventTokenAutoRotated] && d.SystemAccountID == "" {
+		c.add(keyhold.FieldError{Field: "system_account_id", Reason: "is required to receive token.auto_rotated, which carries token values", Rule: "required"})
+	}
+	return c.err()
+}
+
+// checkURL returns why u is not an acceptable destination URL, or "".
+func checkURL(u string) string {
+	if len(u) > maxURLLen {
+		return "is too long"
+	}
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || strings.ContainsAny(u, " \t\r\n\x00"):
+		return "must be an absolute http or https URL"
+	case p.Scheme != "http" && p.Scheme != "https":
+		return "must use http or https"
+	case p.Host == "" || p.Hostname() == "":
+		return "must name a host"
+	case p.Fragment != "":
+		return "must not have a fragment"
+	}
+	return ""
+}
+
+// GetWebhook implements keyhold.WebhookService.
+func (s *Service) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDestination, error) {
+	if err := validID("webhookId", id); err != nil {
+		return nil, err
+	}
+	var d *keyhold.WebhookDestination
+	err := s.read(ctx, func(tx Tx) (err error) { d, _, err = tx.GetWebhook(ctx, id); return err })
+	return d, err
+}
+
+// UpdateWebhook implements keyhold.WebhookService.
+func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.WebhookUpdate) (*keyhold.WebhookDestination, error) {
+	if err := validID("webhookId", id); err != nil {
+		return nil, err
+	}
+	var d *keyhold.WebhookDestination
+	ev := s.audit(ctx, "webhook.update", targetWebhook, id, "")
+	err := s.write(ctx, ev, func(tx Tx) (err error) {
+		if d, _, err = tx.GetWebhook(ctx, id); err != nil {
+			return err
+		}
+		set(&d.Name, in.Name)
+		set(&d.URL, in.URL)
+		set(&d.EventTypes, in.EventTypes)
+		set(&d.SystemAccountID, in.SystemAccountID)
+		set(&d.Enabled, in.Enabled)
+		if err := checkWebhook(d); err != nil {
+			return err
+		}
+		if in.SystemAccountID != nil && d.SystemAccountID != "" {
+			if err := accountExists(ctx, tx, d.SystemAccountID); err != nil {
+				return err
+			}
+		}
+		d.UpdatedAt, ev.TargetName = s.clock(), d.Name
+		return tx.UpdateWebhook(ctx, d, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// DeleteWebhook implements keyhold.WebhookService.
+func (s *Service) DeleteWebhook(ctx context.Context, id string) error {
+	if err := validID("webhookId", id); err != nil {
+		return err
+	}
+	ev := s.audit(ctx, "webhook.delete", targetWebhook, id, "")
+	return s.write(ctx, ev, func(tx Tx) error {
+		d, _, err := tx.GetWebhook(ctx, id)
+		if err != nil {
+			return err
+		}
+		ev.TargetName = d.Name
+		return tx.DeleteWebhook(ctx, id)
+	})
+}
+
+// RotateWebhookSecret implements keyhold.WebhookService. The old secret
+// stops signing at once; Standard Webhooks receivers may accept both while
+// they switch.
+func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (*keyhold.WebhookDestinationWithSecret, error) {
+	if err := validID("webhookId", id); err != nil {
+		return nil, err
+	}
+	if s.sealer == nil {
+		return nil, errNoSecretKey
+	}
+	secret, raw, err := newSigningSecret()
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.sealer.seal(raw, id)
+	if err != nil {
+		return nil, err
+	}
+	var d *keyhold.WebhookDestination
+	ev := s.audit(ctx, "webhook.rotate_secret", targetWebhook, id, "")
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
+		if d, _, err = tx.GetWebhook(ctx, id); err != nil {
+			return err
+		}
+		d.UpdatedAt, ev.TargetName = s.clock(), d.Name
+		return tx.UpdateWebhook(ctx, d, sealed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &keyhold.WebhookDestinationWithSecret{WebhookDestination: *d, Secret: secret}, nil
+}
+
+// TestWebhook implements keyhold.WebhookService: a webhook.test event to
+// this destination alone, whatever it subscribes to.
+func (s *Service) TestWebhook(ctx context.Context, id string) (*keyhold.WebhookDelivery, error) {
+	if err := validID("webhookId", id); err != nil {
+		return nil, err
+	}
+	var del *keyhold.WebhookDelivery
+	ev := s.audit(ctx, "webhook.test", targetWebhook, id, "")
+	err := s.write(ctx, ev, func(tx Tx) error {
+		d, _, err := tx.GetWebhook(ctx, id)
+		if err != nil {
+			return err
+		}
+		ev.TargetName = d.Name
+		e, err := s.newEvent(keyhold.EventWebhookTest, map[string]any{"webhook_id": d.ID, "webhook_name": d.Name})
+		if err != nil {
+			return err
+		}
+		del = s.newDelivery(d.ID, e, "", "")
+		return tx.AppendDelivery(ctx, del)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return del, nil
+}
+
+// ListWebhookDeliveries implements keyhold.WebhookService.
+func (s *Service) ListWebhookDeliveries(ctx context.Context, id string, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDelivery], error) {
+	if err := validID("webhookId", id); err != nil {
+		return nil, err
+	}
+	var items []*keyhold.WebhookDelivery
+	var total int
+	err := s.read(ctx, func(tx Tx) (err error) {
+		if _, _, err = tx.GetWebhook(ctx, id); err != nil {
+			return err
+		}
+		items, total, err = tx.ListDeliveries(ctx, id, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, p), nil
+}
+
+// RedeliverWebhook implements keyhold.WebhookService. An auto-rotation
+// delivery redelivered mints a fresh successor again, if its token is
+// still active.
+func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (*keyhold.WebhookDelivery, error) {
+	if err := validIDs("webhookId", id, "deliveryId", deliveryID); err != nil {
+		return nil, err
+	}
+	var d *keyhold.WebhookDelivery
+	ev := s.audit(ctx, "webhook.redeliver", targetWebhook, id, "")
+	err := s.write(ctx, ev, func(tx Tx) (err error) {
+		w, _, err := tx.GetWebhook(ctx, id)
+		if err != nil {
+			return err
+		}
+		ev.TargetName = w.Name
+		if d, err = tx.GetDelivery(ctx, id, deliveryID); err != nil {
+			return err
+		}
+		if d.Status == keyhold.DeliveryPending {
+			return keyhold.Errorf(keyhold.ECONFLICT, "The delivery is still pending")
+		}
+		now := s.clock()
+		d.Status, d.Attempts, d.NextAttemptAt, d.DeliveredAt, d.UpdatedAt = keyhold.DeliveryPending, 0, &now, nil, now
+		return tx.RequeueDelivery(ctx, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
