@@ -82,6 +82,13 @@ func (a *app) prerun(cmd *cobra.Command, _ []string) error {
 	default:
 		return usageErrorf("--output must be table, json or yaml, not %q", a.output)
 	}
+	// Cobra checks these after this hook, without an exit code of their own.
+	if err := cmd.ValidateRequiredFlags(); err != nil {
+		return usageErr(err)
+	}
+	if err := cmd.ValidateFlagGroups(); err != nil {
+		return usageErr(err)
+	}
 	return nil
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -228,4 +227,3 @@ func (a *app) rolesUnassign() *cobra.Command {
 	return cmd
 }
 
-var _ = fmt.Sprint

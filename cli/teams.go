@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -345,4 +344,3 @@ func (a *app) memberChange(add bool) *cobra.Command {
 	return cmd
 }
 
-var _ = fmt.Sprint

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
 )
@@ -141,6 +142,13 @@ func TestCLISystemAccountsAndTokens(t *testing.T) {
 			t.Fatalf("rotate printed %q", rotated)
 		}
 		k.golden("tokens-list-rotated", k.run("tokens", "list", "ci-bot", "--name-contains", "deploy"))
+		// Use the successor, record the use, and look three hours later.
+		k.env["KEYHOLD_TOKEN"] = strings.TrimSpace(rotated)
+		k.run("auth", "status")
+		delete(k.env, "KEYHOLD_TOKEN")
+		e.Service.Flush(context.Background(), true)
+		e.Clock.Advance(3 * time.Hour)
+		k.golden("tokens-list-used", k.run("tokens", "list", "ci-bot", "--name-contains", "deploy"))
 		k.golden("tokens-expiring", k.run("tokens", "expiring", "--within-days", "40"))
 		k.run("tokens", "delete", "ci-bot", "json")
 		k.fail(4, "tokens", "get", "ci-bot", "json")
