@@ -226,4 +226,3 @@ func (a *app) rolesUnassign() *cobra.Command {
 	cmd.Flags().StringVar(&region, "region", "", "the region or * (default: any)")
 	return cmd
 }
-

@@ -343,4 +343,3 @@ func (a *app) memberChange(add bool) *cobra.Command {
 	cmd.MarkFlagsOneRequired("account", "user")
 	return cmd
 }
-
