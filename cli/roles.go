@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -127,6 +128,12 @@ func (a *app) rolesList() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Assignments made in the same instant come in any order; sort
+			// them by what they grant, so that the output is stable.
+			slices.SortFunc(list, func(x, y client.AssignedRole) int {
+				return cmp.Or(cmp.Compare(x.EntityTypeName, y.EntityTypeName), cmp.Compare(x.RoleName, y.RoleName),
+					cmp.Compare(x.EntityID, y.EntityID), cmp.Compare(x.EntityRegion, y.EntityRegion), cmp.Compare(x.ID, y.ID))
+			})
 			return a.print(a.rolesView(list, list))
 		},
 	}
