@@ -173,3 +173,23 @@ func TestCLIAuditPolicyAndLeaks(t *testing.T) {
 		k.fail(3, "auth", "status")
 	})
 }
+
+// The README's "From the terminal" flow works as written.
+func TestCLIReadmeFlow(t *testing.T) {
+	k := newTerm(t, apitest.New(t, "sqlite", apitest.Options{}))
+	k.login()
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"sa", "create", "ci-deployer", "--description", "Deploys from CI"},
+		{"tokens", "create", "ci-deployer", "--name", "deploy", "--expires-in", "90d", "--save-to", dir + "/deploy.token"},
+		{"roles", "assign", "--account", "ci-deployer", "--role", "Admin", "--entity-type", "Control Planes"},
+		{"teams", "create", "platform", "--description", "Platform automation"},
+		{"teams", "members", "add", "platform", "--account", "ci-deployer"},
+		{"tokens", "rotate", "ci-deployer", "deploy", "--overlap", "1h", "--save-to", dir + "/deploy.token.new"},
+	} {
+		k.run(args...)
+	}
+	if out := k.run("tokens", "list", "ci-deployer"); !strings.Contains(out, "ROTATING") || !strings.Contains(out, "ACTIVE") {
+		t.Errorf("tokens list: %s", out)
+	}
+}
