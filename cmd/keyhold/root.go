@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/cli"
 )
 
 type stdio struct {
@@ -23,6 +25,10 @@ type stdio struct {
 // hooks let in-process tests learn what a real run would print or bind.
 type hooks struct {
 	onListen func(addr net.Addr)
+	// now is the clock of the remote commands' relative times.
+	now func() time.Time
+	// afterPoll is called after each poll of "keyhold audit tail".
+	afterPoll func()
 }
 
 // exitError carries a message for stderr and a non-zero exit code.
@@ -50,7 +56,12 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetErr(io.err)
 	root.AddCommand(serveCommand(io, h), initCommand(io), migrateCommand(io), backupCommand(io))
 	root.AddCommand(benchCommand(io))
+	root.AddCommand(cli.Commands(cli.Options{In: io.in, Out: io.out, Err: io.err, Getenv: getenv, Now: h.now, AfterPoll: h.afterPoll})...)
 	if err := root.ExecuteContext(ctx); err != nil {
+		if code := cli.ExitCode(err); code != cli.ExitFailure || errors.As(err, new(*cli.ExitError)) {
+			cli.PrintError(io.err, err)
+			return code
+		}
 		var kerr *keyhold.Error
 		if errors.As(err, &kerr) && len(kerr.Fields) > 0 {
 			fmt.Fprintf(io.err, "keyhold: %s: %s\n", kerr.Fields[0].Field, kerr.Fields[0].Reason)
