@@ -57,7 +57,7 @@ func Commands(o Options) []*cobra.Command {
 	cmds := []*cobra.Command{
 		a.loginCommand(), a.logoutCommand(), a.authCommand(),
 		a.accountsCommand(), a.tokensCommand(), a.rolesCommand(), a.teamsCommand(),
-		a.usersCommand(), a.auditCommand(), a.policyCommand(), a.leakCommand(),
+		a.usersCommand(), a.auditCommand(), a.policyCommand(), a.leakCommand(), a.webhooksCommand(),
 	}
 	for _, c := range cmds {
 		c.PersistentFlags().StringVar(&a.profile, "profile", "", "configuration profile to use (default: the current one; env KEYHOLD_PROFILE)")

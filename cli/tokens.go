@@ -150,6 +150,7 @@ the server's token policy decides the expiry.`,
 	cmd.Flags().StringVar(&in.Intent, "intent", "", "api (30 minutes) or app_password (one year) for the default lifetime")
 	cmd.Flags().StringArrayVar(&scopes, "scope", nil, "restrict the token to a role the account holds: ROLE:ENTITY_TYPE:ENTITY_ID:REGION (repeatable)")
 	cmd.Flags().StringSliceVar(&in.AllowedCIDRs, "allowed-cidr", nil, "accept the token only from these networks (repeatable)")
+	cmd.Flags().BoolVar(&in.AutoRotate, "auto-rotate", false, "mint a successor before expiry and deliver it to the account's token.auto_rotated webhook")
 	cmd.Flags().StringVar(&saveTo, "save-to", "", "write the value to this new file (mode 0600) instead of standard output")
 	return cmd
 }

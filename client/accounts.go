@@ -80,6 +80,9 @@ type AccessTokenCreate struct {
 	Intent       string
 	Scope        []Permission
 	AllowedCIDRs []string
+	// AutoRotate asks for a successor before expiry, delivered by the
+	// account's token.auto_rotated webhook.
+	AutoRotate bool
 }
 
 // CreateAccessToken mints a token; its value is in the answer's Token.
@@ -99,6 +102,9 @@ func (c *Client) CreateAccessToken(ctx context.Context, accountID string, in Acc
 	}
 	if len(in.AllowedCIDRs) > 0 {
 		body["allowed_cidrs"] = in.AllowedCIDRs
+	}
+	if in.AutoRotate {
+		body["auto_rotate"] = true
 	}
 	var t AccessToken
 	return &t, c.do(ctx, "POST", pathf("/v3/system-accounts/%s/access-tokens", accountID), nil, body, &t)

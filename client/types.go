@@ -39,6 +39,7 @@ type AccessToken struct {
 	RotationDeadline  *time.Time   `json:"rotation_deadline,omitempty"`
 	Scope             []Permission `json:"scope,omitempty"`
 	AllowedCIDRs      []string     `json:"allowed_cidrs,omitempty"`
+	AutoRotate        bool         `json:"auto_rotate"`
 	Token             string       `json:"token,omitempty"`
 }
 
