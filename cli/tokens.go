@@ -32,7 +32,11 @@ func (a *app) tokensView(list []client.AccessToken, data any) view {
 	v := view{data: data, header: []string{"NAME", "ID", "STATE", "EXPIRES", "LAST USED", "CREATED"}}
 	for _, t := range list {
 		v.ids = append(v.ids, t.ID)
-		v.rows = append(v.rows, []string{t.Name, t.ID, t.State, a.until(t.ExpiresAt), a.ago(t.LastUsedAt), a.ago(&t.CreatedAt)})
+		ends := t.ExpiresAt
+		if t.State == "ROTATING" && t.RotationDeadline != nil && (ends == nil || t.RotationDeadline.Before(*ends)) {
+			ends = t.RotationDeadline // a rotated token stops at the end of its overlap
+		}
+		v.rows = append(v.rows, []string{t.Name, t.ID, t.State, a.until(ends), a.ago(t.LastUsedAt), a.ago(&t.CreatedAt)})
 	}
 	return v
 }

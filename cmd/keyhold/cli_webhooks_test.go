@@ -69,6 +69,7 @@ func TestCLIWebhooks(t *testing.T) {
 		// A failing receiver: the test event stays pending with its error;
 		// redeliver is refused while it is pending.
 		status.Store(500)
+		k.tick() // newest first: the test event is the newest
 		id := strings.TrimSpace(k.run("webhooks", "test", "alerts", "-q"))
 		if _, err := e.Service.DeliverWebhooks(t.Context()); err != nil {
 			t.Fatal(err)
