@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetErr(io.err)
 	root.AddCommand(serveCommand(io, h), initCommand(io), migrateCommand(io), backupCommand(io))
 	root.AddCommand(benchCommand(io))
+	addSetPassword(root, io)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var kerr *keyhold.Error
 		if errors.As(err, &kerr) && len(kerr.Fields) > 0 {
