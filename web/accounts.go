@@ -262,8 +262,13 @@ func (s *Server) accountConsequences(ctx context.Context, a *keyhold.SystemAccou
 	if err != nil {
 		return nil, err
 	}
-	out := []string{plural(active, "working token stops", "working tokens stop") + " working at once.",
-		plural(recent, "token was", "tokens were") + " used in the last 24 h: whatever uses them will fail."}
+	out := []string{plural(active, "working token stops", "working tokens stop") + " working at once."}
+	switch {
+	case recent > 0:
+		out = append(out, plural(recent, "token was", "tokens were")+" used in the last 24 h: whatever uses them will fail.")
+	case active > 0:
+		out = append(out, "None of them was used in the last 24 h.")
+	}
 	return out, nil
 }
 

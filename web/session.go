@@ -105,7 +105,7 @@ func (s *Server) wrap(rt route) http.Handler {
 // csrfOK checks a form's token in constant time, and that a browser that
 // names the form's origin names this server.
 func (s *Server) csrfOK(r *http.Request, want string) bool {
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" && o != s.origin {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
 			return false

@@ -173,8 +173,8 @@ func (s *Server) memberRef(r *http.Request, f *form) (keyhold.Ref, bool) {
 
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *call) error {
 	f := newForm(r.PostForm)
-	ref, ok := s.memberRef(r, f)
-	if ok {
+	status := http.StatusBadRequest
+	if ref, ok := s.memberRef(r, f); ok {
 		err := s.svc.Teams.AddTeamMember(r.Context(), r.PathValue("id"), ref)
 		if err == nil {
 			return redirect(w, r, "/ui/teams/"+r.PathValue("id"), "member-added")
@@ -182,8 +182,9 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *call) erro
 		if !f.absorb(err, "member") {
 			return err
 		}
+		status = statusOf[keyhold.ErrorCode(err)]
 	}
-	return s.renderTeam(w, r, c, f, http.StatusBadRequest)
+	return s.renderTeam(w, r, c, f, status)
 }
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -42,6 +43,10 @@ type Config struct {
 	// console behind a TLS-terminating proxy (a https --public-url). Over
 	// TLS they are always Secure.
 	SecureCookies bool
+	// PublicURL is the address browsers use (keyhold serve --public-url);
+	// forms whose Origin is it are accepted besides those of the request's
+	// own host, for a proxy that rewrites Host.
+	PublicURL string
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []netip.Prefix
 	// Now is the clock; default time.Now.
@@ -53,6 +58,7 @@ type Server struct {
 	svc     Services
 	log     *slog.Logger
 	secure  bool
+	origin  string // scheme://host of PublicURL, or ""
 	proxies []netip.Prefix
 	now     func() time.Time
 	pages   *pages
@@ -64,6 +70,9 @@ func New(c Config) *Server {
 	s := &Server{svc: c.Services, log: c.Logger, secure: c.SecureCookies, proxies: c.TrustedProxies, now: c.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if u, err := url.Parse(c.PublicURL); err == nil && u.Host != "" {
+		s.origin = u.Scheme + "://" + u.Host
 	}
 	if s.now == nil {
 		s.now = time.Now

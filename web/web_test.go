@@ -198,7 +198,7 @@ func TestAccountFlowAndSecrets(t *testing.T) {
 			t.Fatal("a secret reached the logs")
 		}
 		assertNotStored(t, e, value, adminPassword, b.session())
-		b.get(accountPath+"/delete").want(t, http.StatusOK, "1 working token stops working", "0 tokens were used in the last 24 h")
+		b.get(accountPath+"/delete").want(t, http.StatusOK, "1 working token stops working", "None of them was used in the last 24 h")
 		b.post(accountPath+"/delete", url.Values{}).want(t, http.StatusOK, "System account deleted")
 	})
 }
@@ -226,7 +226,8 @@ func TestSetupLink(t *testing.T) {
 func TestPagesAndForbidden(t *testing.T) {
 	e := newEnv(t, "sqlite", "")
 	ctx := e.adminCtx()
-	if _, err := e.svc.CreateUser(ctx, keyhold.UserCreate{Email: "reader@example.com", Password: "reader password 123"}); err != nil {
+	readerUser, err := e.svc.CreateUser(ctx, keyhold.UserCreate{Email: "reader@example.com", Password: "reader password 123"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	admin := e.browser()
@@ -243,6 +244,22 @@ func TestPagesAndForbidden(t *testing.T) {
 	reader.signIn("reader@example.com", "reader password 123").want(t, http.StatusForbidden, "Not allowed")
 	reader.get("/ui/me").want(t, http.StatusOK, "You have no personal access tokens")
 	reader.post("/ui/me/tokens/new", url.Values{"name": {"mine"}, "expiry": {"7d"}}).want(t, http.StatusCreated, "kpat_")
+	reader.post("/ui/accounts/new", url.Values{"name": {"sneaky"}}).want(t, http.StatusForbidden, "Not allowed")
+
+	// Deactivating a user ends their sessions and refuses their sign-in.
+	admin.get("/ui/users/"+readerUser.ID+"/deactivate").want(t, http.StatusOK, "1 personal access token is refused")
+	admin.post("/ui/users/"+readerUser.ID+"/deactivate", url.Values{}).want(t, http.StatusOK, "User deactivated")
+	if p := reader.get("/ui/me"); p.url != "/ui/signin" {
+		t.Fatalf("a deactivated user's session still served %s", p.url)
+	}
+	e.browser().signIn("reader@example.com", "reader password 123").want(t, http.StatusUnauthorized)
+	// The last admin cannot deactivate themselves away.
+	admin.get("/ui/users")
+	me, err := e.svc.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin.post("/ui/users/"+me.ID+"/deactivate", url.Values{}).want(t, http.StatusBadRequest, "last active member of Organization Admin")
 }
 
 // assertNotStored dumps the database and fails if it holds any secret.

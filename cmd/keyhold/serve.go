@@ -119,7 +119,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	})
 	console := web.New(web.Config{
 		Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc},
-		Logger:   log, TrustedProxies: proxies, SecureCookies: strings.HasPrefix(publicURL, "https://"),
+		Logger:   log, TrustedProxies: proxies, SecureCookies: strings.HasPrefix(publicURL, "https://"), PublicURL: publicURL,
 	})
 	root := http.NewServeMux()
 	root.Handle("/ui/", console)
