@@ -20,7 +20,7 @@ func TestTeamsUsersAndEdits(t *testing.T) {
 
 		b.get("/ui/accounts/new")
 		acct := b.post("/ui/accounts/new", url.Values{"name": {"builder"}}).want(t, http.StatusOK, "System account created")
-		b.get(acct.url + "/edit").want(t, http.StatusOK, `value="builder"`)
+		b.get(acct.url+"/edit").want(t, http.StatusOK, `value="builder"`)
 		b.post(acct.url+"/edit", url.Values{"name": {""}}).want(t, http.StatusBadRequest, `id="name-error"`, "cannot be blank")
 		b.post(acct.url+"/edit", url.Values{"name": {"builder-2"}, "description": {"builds"}}).want(t, http.StatusOK, "System account saved", "builder-2")
 
@@ -35,7 +35,7 @@ func TestTeamsUsersAndEdits(t *testing.T) {
 		if err != nil || users.Total != 1 {
 			t.Fatalf("team users: %v %v", users, err)
 		}
-		b.get(team.url + "/roles/new").want(t, http.StatusOK, "Assign a role to release")
+		b.get(team.url+"/roles/new").want(t, http.StatusOK, "Assign a role to release")
 		b.post(team.url+"/roles/new", url.Values{"entity_type_name": {"API Products"}, "role_name": {"Viewer"},
 			"entity_id": {"*"}, "entity_region": {"us"}}).want(t, http.StatusOK, "Role assigned")
 		roles, err := e.svc.ListAssignedRoles(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: teamID}, keyhold.AssignedRoleFilter{})
@@ -43,7 +43,7 @@ func TestTeamsUsersAndEdits(t *testing.T) {
 			t.Fatalf("team roles: %v %v", roles, err)
 		}
 		b.post(team.url+"/roles/"+roles[0].ID+"/delete", url.Values{}).want(t, http.StatusOK, "Role removed")
-		b.get(team.url + "/delete").want(t, http.StatusOK, "1 system account loses", "1 user loses")
+		b.get(team.url+"/delete").want(t, http.StatusOK, "1 system account loses", "1 user loses")
 		b.post(team.url+"/delete", url.Values{}).want(t, http.StatusOK, "Team deleted")
 
 		// System teams are read-only: the page offers no edit, the service refuses one.
