@@ -18,6 +18,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: module, stdOnly: true},
 		{pkg: module + "/service", forbidden: []string{module + "/store", module + "/httpapi", module + "/cli", module + "/web"}},
 		{pkg: module + "/httpapi", forbidden: []string{module + "/store", module + "/service", module + "/cli"}},
+		{pkg: module + "/web", forbidden: []string{module + "/store", module + "/service", module + "/httpapi", module + "/cli"}},
 		{pkg: module + "/store", forbidden: []string{module + "/httpapi", module + "/cli", module + "/web"}},
 	}
 	for _, r := range rules {

@@ -48,6 +48,8 @@ type Config struct {
 	WebhookClient *http.Client
 	// WebhookTick is how often due deliveries are sent; default 1s.
 	WebhookTick time.Duration
+	// SessionTTL is how long a console session lasts; default 12 hours.
+	SessionTTL time.Duration
 }
 
 // Observer receives what the service measures, for metrics.
@@ -92,6 +94,8 @@ type Service struct {
 	sealer     *sealer
 	hookClient *http.Client
 	hookTick   time.Duration
+	sessionTTL time.Duration
+	signIns    signInLimiter
 }
 
 // Compile-time checks that Service implements every service interface.
@@ -151,6 +155,10 @@ func New(c Config) *Service {
 	}
 	if s.hookTick <= 0 {
 		s.hookTick = defaultHookTicker
+	}
+	s.sessionTTL = c.SessionTTL
+	if s.sessionTTL <= 0 {
+		s.sessionTTL = defaultSessionTTL
 	}
 	if c.SecretKey != nil {
 		var err error

@@ -41,6 +41,8 @@ type Store interface {
 // Tx is one transaction. Not-found is an ENOTFOUND *keyhold.Error and a
 // unique violation an ECONFLICT one; every other error is internal.
 type Tx interface {
+	SessionTx
+
 	GetOrganization(ctx context.Context) (*keyhold.Organization, error)
 	CreateOrganization(ctx context.Context, o *keyhold.Organization) error
 	GetTokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error)
@@ -170,4 +172,20 @@ type Tx interface {
 
 	// ListAuditEvents orders newest first.
 	ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error)
+}
+
+// SessionTx is the storage of console sessions and password setup tokens;
+// the store's Tx implements it. Secrets are stored as digests only.
+type SessionTx interface {
+	CreateSession(ctx context.Context, s *keyhold.Session, digest []byte) error
+	// GetSessionByDigest returns a session, expired or not. ENOTFOUND.
+	GetSessionByDigest(ctx context.Context, digest []byte) (*keyhold.Session, error)
+	DeleteSession(ctx context.Context, digest []byte) error
+	DeleteUserSessions(ctx context.Context, userID string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+	CreateSetupToken(ctx context.Context, digest []byte, userID string, created, expires time.Time) error
+	// ConsumeSetupToken deletes an unexpired setup token and returns its
+	// user id. ENOTFOUND.
+	ConsumeSetupToken(ctx context.Context, digest []byte, now time.Time) (string, error)
+	GetSetupTokenUser(ctx context.Context, digest []byte, now time.Time) (string, error)
 }

@@ -48,7 +48,8 @@ func (s *Service) checkTokenAccess(ctx context.Context, owner keyhold.Ref, acces
 		return nil
 	}
 	p := keyhold.PrincipalFromContext(ctx)
-	if p != nil && p.Type == keyhold.PrincipalUser && p.ID == owner.ID && p.TokenKind == keyhold.TokenKindPersonal {
+	if p != nil && p.Type == keyhold.PrincipalUser && p.ID == owner.ID &&
+		(p.TokenKind == keyhold.TokenKindPersonal || p.TokenKind == keyhold.TokenKindSession) {
 		return nil
 	}
 	switch access {

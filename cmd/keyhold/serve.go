@@ -19,10 +19,13 @@ import (
 	"github.com/keyhold/keyhold/httpapi"
 	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/web"
 )
 
 type serveFlags struct {
 	db, listen, adminEmail, orgName, trustedProxies, logLevel, rolesFile, secretKeyFile string
+	publicURL                                                                           string
+	sessionTTL                                                                          time.Duration
 	authFailureLimit                                                                    int
 	shutdownTimeout, readyInterval, jobTick, jobPeriod                                  time.Duration
 }
@@ -45,6 +48,8 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.IntVar(&f.authFailureLimit, "auth-failure-limit", 100, "failed authentications per client address and minute, over all replicas, before 429 (negative: no limit)")
 	fl.StringVar(&f.rolesFile, "roles-file", "", "JSON file of the organization's own entity types and roles (docs/authorization.md)")
 	fl.StringVar(&f.secretKeyFile, "secret-key-file", "", "file of 32 random bytes (base64 or hex, mode 0600) that encrypts webhook signing secrets; without it webhooks are off")
+	fl.StringVar(&f.publicURL, "public-url", "", "URL at which browsers reach this server, e.g. https://keyhold.example.com; builds the first admin's setup link and, when https, marks console cookies Secure (default http://LISTEN)")
+	fl.DurationVar(&f.sessionTTL, "session-ttl", 12*time.Hour, "how long a console sign-in lasts")
 	fl.DurationVar(&f.readyInterval, "readiness-interval", 5*time.Second, "how often /readyz re-checks that the schema matches this binary")
 	fl.DurationVar(&f.jobTick, "job-tick", 15*time.Second, "how often this replica tries to claim background jobs")
 	fl.DurationVar(&f.jobPeriod, "job-period", time.Minute, "how often the expiry sweep runs across all replicas (the change-feed pruning runs every 10 periods)")
@@ -79,11 +84,20 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 	svc := service.New(service.Config{Store: db, Logger: log, Catalogue: cat, Observer: m,
-		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit, SecretKey: key})
+		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit, SecretKey: key, SessionTTL: f.sessionTTL})
+	publicURL, err := consoleURL(f.publicURL, f.listen)
+	if err != nil {
+		return err
+	}
 	tok, err := svc.Bootstrap(ctx, service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
 	switch {
 	case err == nil:
 		printBootstrapToken(io, tok.Value, f.listen)
+		setup, err := svc.CreateSetupLink(ctx, f.adminEmail, 0)
+		if err != nil {
+			return fmt.Errorf("bootstrap: setup link: %w", err)
+		}
+		printSetupLink(io, publicURL, setup)
 	case keyhold.ErrorCode(err) != keyhold.ECONFLICT:
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -103,11 +117,19 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		Logger:   log, TrustedProxies: proxies, Observer: m, Metrics: m.Handler(),
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 	})
+	console := web.New(web.Config{
+		Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc},
+		Logger:   log, TrustedProxies: proxies, SecureCookies: strings.HasPrefix(publicURL, "https://"), PublicURL: publicURL,
+	})
+	root := http.NewServeMux()
+	root.Handle("/ui/", console)
+	root.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
+	root.Handle("/", api)
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyhold/keyhold/service"
+)
+
+// consoleURL returns the base URL browsers use, without a trailing slash:
+// --public-url, or http:// and the listen address.
+func consoleURL(public, listen string) (string, error) {
+	if public == "" {
+		return "http://" + listen, nil
+	}
+	u, err := url.Parse(public)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--public-url: %q is not an http(s) URL", public)
+	}
+	return strings.TrimRight(public, "/"), nil
+}
+
+func printSetupLink(io stdio, base, secret string) {
+	fmt.Fprintf(io.out, `The first admin sets a console password here (one use, valid 24 hours):
+
+    %s/ui/setup?token=%s
+
+`, base, secret)
+}
+
+// addSetPassword attaches "set-password" to the "users" command, creating
+// that command when no other part of the tree has.
+func addSetPassword(root *cobra.Command, io stdio, getenv func(string) string) {
+	var users *cobra.Command
+	for _, c := range root.Commands() {
+		if c.Name() == "users" {
+			users = c
+		}
+	}
+	if users == nil {
+		users = &cobra.Command{Use: "users", Short: "Manage users"}
+		root.AddCommand(users)
+	}
+	sp := setPasswordCommand(io)
+	// A local command beside the remote ones: KEYHOLD_DB applies to it as
+	// to serve, which the remote commands' own hook would not do.
+	sp.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd, getenv) }
+	users.AddCommand(sp)
+}
+
+// setPasswordCommand is the break-glass way into the console: it sets a
+// user's password straight in the database, reading it from stdin.
+func setPasswordCommand(io stdio) *cobra.Command {
+	var db, email string
+	cmd := &cobra.Command{
+		Use:   "set-password",
+		Short: "Set a user's console password in the database (reads the password from stdin)",
+		Long: `Set-password is the break-glass way into the console: it writes the user's
+password (argon2id) straight into the database, ends their console sessions,
+and needs no server or login, only --db (or KEYHOLD_DB).`,
+		Example: `  keyhold users set-password --db sqlite:data/keyhold.db --email admin@localhost < password.txt
+  printf '%s\n' "$NEW_PASSWORD" | KEYHOLD_DB=postgres://… keyhold users set-password --email ops@example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			line, err := bufio.NewReader(io.in).ReadString('\n')
+			if err != nil && line == "" {
+				return fmt.Errorf("read the password from stdin: %w", err)
+			}
+			password := strings.TrimRight(line, "\r\n")
+			store, err := openMigrated(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			svc := service.New(service.Config{Store: store})
+			u, err := svc.SetPassword(cmd.Context(), email, password)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(io.out, "Password set for %s; their console sessions ended.\n", u.Email)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&db, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&email, "email", "", "email of the user")
+	_ = cmd.MarkFlagRequired("email")
+	return cmd
+}

@@ -1,0 +1,335 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+const listPageSize = 20
+
+type accountsPage struct {
+	Items   []*keyhold.SystemAccount
+	Pager   pager
+	Q       string
+	Managed string
+	CanEdit bool
+}
+
+func (accountsPage) title() (string, string) { return "System accounts", "accounts" }
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	pg := newPager(r, listPageSize)
+	f := keyhold.SystemAccountFilter{Page: pg.page()}
+	d := accountsPage{Q: strings.TrimSpace(q.Get("q")), Managed: q.Get("managed"), CanEdit: s.may(r, write)}
+	if d.Q != "" {
+		f.Name = &keyhold.StringFilter{Op: keyhold.OpContains, Value: d.Q}
+	}
+	switch d.Managed {
+	case "managed", "unmanaged":
+		m := d.Managed == "managed"
+		f.KonnectManaged = &m
+	default:
+		d.Managed = ""
+	}
+	list, err := s.svc.Accounts.ListSystemAccounts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	d.Items, pg.Total = list.Items, list.Total
+	d.Pager = pg
+	page := "accounts.html"
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "account-results" {
+		page = "accounts_results.html"
+	}
+	s.render(w, r, c, http.StatusOK, page, d)
+	return nil
+}
+
+// may reports whether the signed-in user holds perm, to show or hide
+// controls; the services decide again on every change.
+func (s *Server) may(r *http.Request, perm keyhold.Permission) bool {
+	return s.svc.Auth.Authorize(r.Context(), perm) == nil
+}
+
+type accountForm struct {
+	Form    *form
+	Account *keyhold.SystemAccount
+}
+
+func (d accountForm) title() (string, string) {
+	if d.Account != nil {
+		return "Edit " + d.Account.Name, "accounts"
+	}
+	return "New system account", "accounts"
+}
+
+func (s *Server) newAccountForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	s.render(w, r, c, http.StatusOK, "account_form.html", accountForm{Form: newForm(nil)})
+	return nil
+}
+
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(r.PostForm)
+	a, err := s.svc.Accounts.CreateSystemAccount(r.Context(), keyhold.SystemAccountCreate{
+		Name: strings.TrimSpace(f.Get("name")), Description: f.Get("description"),
+		KonnectManaged: f.Get("konnect_managed") == "on", CreateTeam: f.Get("create_team") == "on"})
+	if err != nil {
+		if !f.absorb(err, "name", "description") {
+			return err
+		}
+		s.render(w, r, c, statusOf[keyhold.ErrorCode(err)], "account_form.html", accountForm{Form: f})
+		return nil
+	}
+	return redirect(w, r, "/ui/accounts/"+a.ID, "account-created")
+}
+
+func (s *Server) editAccountForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := newForm(map[string][]string{"name": {a.Name}, "description": {a.Description}})
+	s.render(w, r, c, http.StatusOK, "account_form.html", accountForm{Form: f, Account: a})
+	return nil
+}
+
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := newForm(r.PostForm)
+	name, desc := strings.TrimSpace(f.Get("name")), f.Get("description")
+	if _, err := s.svc.Accounts.UpdateSystemAccount(r.Context(), a.ID, keyhold.SystemAccountUpdate{Name: &name, Description: &desc}); err != nil {
+		if !f.absorb(err, "name", "description") {
+			return err
+		}
+		s.render(w, r, c, statusOf[keyhold.ErrorCode(err)], "account_form.html", accountForm{Form: f, Account: a})
+		return nil
+	}
+	return redirect(w, r, "/ui/accounts/"+a.ID, "account-updated")
+}
+
+// accountPage is the detail page of an account.
+type accountPage struct {
+	Account  *keyhold.SystemAccount
+	Tokens   []tokenRow
+	Roles    []*keyhold.AssignedRole
+	Teams    []*keyhold.Team
+	AllTeams []*keyhold.Team
+	Events   []*keyhold.AuditEvent
+	// Events is nil when the user may not read the audit trail.
+	CanAudit bool
+	CanEdit  bool
+	// Locked says why a managed account cannot be changed here, or "".
+	Locked string
+}
+
+func (d accountPage) title() (string, string) { return d.Account.Name, "accounts" }
+
+// tokenRow is a token as a list shows it.
+type tokenRow struct {
+	*keyhold.Token
+	State     string
+	ValidTo   *time.Time
+	Active    bool
+	Successor string
+}
+
+func (s *Server) tokenRows(items []*keyhold.Token) []tokenRow {
+	now := s.now()
+	rows := make([]tokenRow, 0, len(items))
+	for _, t := range items {
+		st := t.State(now)
+		row := tokenRow{Token: t, State: st, ValidTo: t.ValidUntil(), Active: st == keyhold.TokenActive}
+		if t.SuccessorID != nil {
+			row.Successor = *t.SuccessorID
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	a, err := s.svc.Accounts.GetSystemAccount(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
+	d := accountPage{Account: a, CanEdit: s.may(r, write), CanAudit: s.may(r, audit), Locked: lockedReason(a, c.Principal)}
+	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	if err != nil {
+		return err
+	}
+	d.Tokens = s.tokenRows(toks.Items)
+	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
+		return err
+	}
+	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref); err != nil {
+		return err
+	}
+	if d.CanAudit {
+		ev, err := s.svc.Audit.ListAuditEvents(ctx, keyhold.AuditFilter{TargetID: &a.ID, Page: keyhold.Page{Number: 1, Size: 10}})
+		if err != nil {
+			return err
+		}
+		d.Events = ev.Items
+	}
+	s.render(w, r, c, http.StatusOK, "account.html", d)
+	return nil
+}
+
+// memberTeams returns the teams of a member, and the teams it could join.
+func (s *Server) memberTeams(ctx context.Context, ref keyhold.Ref) (in, others []*keyhold.Team, err error) {
+	all := keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}
+	mine, err := s.svc.Teams.ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: all})
+	if err != nil {
+		return nil, nil, err
+	}
+	teams, err := s.svc.Teams.ListTeams(ctx, keyhold.TeamFilter{Page: all})
+	if err != nil {
+		return nil, nil, err
+	}
+	member := map[string]bool{}
+	for _, t := range mine.Items {
+		member[t.ID] = true
+	}
+	for _, t := range teams.Items {
+		if !member[t.ID] {
+			others = append(others, t)
+		}
+	}
+	return mine.Items, others, nil
+}
+
+// lockedReason says why p cannot change a managed account, or "".
+func lockedReason(a *keyhold.SystemAccount, p *keyhold.Principal) string {
+	if !a.KonnectManaged || (p != nil && a.ManagedBy == p.Ref()) {
+		return ""
+	}
+	return fmt.Sprintf("This account is managed by the integration that created it (%s %s). Only that principal may change it, its tokens or its roles; change it there.",
+		strings.ReplaceAll(string(a.ManagedBy.Type), "_", " "), a.ManagedBy.ID)
+}
+
+// confirmPage asks before a destructive action and names what it breaks.
+type confirmPage struct {
+	Heading string
+	Action  string
+	Button  string
+	Cancel  string
+	// Consequences name what will break.
+	Consequences []string
+	Danger       bool
+}
+
+func (d confirmPage) title() (string, string) { return d.Heading, "" }
+
+// usage summarizes an account's tokens for a confirmation.
+func (s *Server) tokenUsage(ctx context.Context, ref keyhold.Ref) (active, usedRecently int, err error) {
+	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	if err != nil {
+		return 0, 0, err
+	}
+	now := s.now()
+	for _, t := range toks.Items {
+		if t.Usable(now) {
+			active++
+			if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < 24*time.Hour {
+				usedRecently++
+			}
+		}
+	}
+	return active, usedRecently, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func (s *Server) accountConsequences(ctx context.Context, a *keyhold.SystemAccount) ([]string, error) {
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
+	active, recent, err := s.tokenUsage(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{plural(active, "working token stops", "working tokens stop") + " working at once."}
+	switch {
+	case recent > 0:
+		out = append(out, plural(recent, "token was", "tokens were")+" used in the last 24 h: whatever uses them will fail.")
+	case active > 0:
+		out = append(out, "None of them was used in the last 24 h.")
+	}
+	return out, nil
+}
+
+func (s *Server) confirmDisable(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	cons, err := s.accountConsequences(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	cons = append(cons, "The account keeps its tokens, roles and teams; enabling it again restores them.")
+	s.render(w, r, c, http.StatusOK, "confirm.html", confirmPage{Heading: "Disable " + a.Name + "?",
+		Action: "/ui/accounts/" + a.ID + "/disable", Button: "Disable account", Cancel: "/ui/accounts/" + a.ID, Consequences: cons})
+	return nil
+}
+
+func (s *Server) setDisabled(disabled bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		a, err := s.svc.Accounts.SetSystemAccountDisabled(r.Context(), r.PathValue("id"), disabled)
+		if err != nil {
+			return err
+		}
+		done := "account-enabled"
+		if disabled {
+			done = "account-disabled"
+		}
+		return redirect(w, r, "/ui/accounts/"+a.ID, done)
+	}
+}
+
+func (s *Server) confirmDeleteAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	a, err := s.svc.Accounts.GetSystemAccount(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	cons, err := s.accountConsequences(ctx, a)
+	if err != nil {
+		return err
+	}
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
+	roles, err := s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{})
+	if err != nil {
+		return err
+	}
+	teams, _, err := s.memberTeams(ctx, ref)
+	if err != nil {
+		return err
+	}
+	cons = append(cons, plural(len(roles), "role assignment is", "role assignments are")+" deleted.",
+		"It leaves "+plural(len(teams), "team", "teams")+".", "This cannot be undone.")
+	s.render(w, r, c, http.StatusOK, "confirm.html", confirmPage{Heading: "Delete " + a.Name + "?", Danger: true,
+		Action: "/ui/accounts/" + a.ID + "/delete", Button: "Delete account", Cancel: "/ui/accounts/" + a.ID, Consequences: cons})
+	return nil
+}
+
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.svc.Accounts.DeleteSystemAccount(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/ui/accounts", "account-deleted")
+}

@@ -1,0 +1,191 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+const (
+	public = keyhold.PermPublic
+	authn  = keyhold.PermAuthenticated
+	read   = keyhold.PermIdentityRead
+	write  = keyhold.PermIdentityWrite
+	audit  = keyhold.PermAuditRead
+)
+
+type signInPage struct {
+	Form *form
+	Next string
+}
+
+func (signInPage) title() (string, string) { return "Sign in", "" }
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	s.render(w, r, c, http.StatusOK, "signin.html", signInPage{Form: newForm(nil), Next: r.URL.Query().Get("next")})
+	return nil
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(r.PostForm)
+	f.Values.Del("password") // never rendered back
+	next := r.PostFormValue("next")
+	sess, secret, err := s.svc.Sessions.SignIn(r.Context(), keyhold.SignIn{Email: r.PostFormValue("email"), Password: r.PostFormValue("password")})
+	if err != nil {
+		if !f.absorb(err, "email", "password") {
+			return err
+		}
+		status := statusOf[keyhold.ErrorCode(err)]
+		s.render(w, r, c, status, "signin.html", signInPage{Form: f, Next: next})
+		return nil
+	}
+	maxAge := int(time.Until(sess.ExpiresAt).Seconds())
+	http.SetCookie(w, s.cookie(r, sessionCookie, secret, max(maxAge, 1)))
+	s.clearCookie(w, r, preSessionCookie)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c *call) error {
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.svc.Sessions.SignOut(r.Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	s.clearCookie(w, r, sessionCookie)
+	return redirect(w, r, "/ui/signin", "signed-out")
+}
+
+type setupPage struct {
+	Form  *form
+	Token string
+	Email string
+}
+
+func (setupPage) title() (string, string) { return "Set your password", "" }
+
+func (s *Server) setupForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	tok := r.URL.Query().Get("token")
+	u, err := s.svc.Sessions.SetupUser(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, http.StatusOK, "setup.html", setupPage{Form: newForm(nil), Token: tok, Email: u.Email})
+	return nil
+}
+
+func (s *Server) setup(w http.ResponseWriter, r *http.Request, c *call) error {
+	tok := r.PostFormValue("token")
+	f := newForm(nil)
+	pw, again := r.PostFormValue("password"), r.PostFormValue("password_again")
+	if pw != again {
+		f.Errors["password_again"] = "does not match the password"
+	} else if _, err := s.svc.Sessions.SetPasswordWithSetup(r.Context(), tok, pw); err != nil {
+		if keyhold.ErrorCode(err) != keyhold.EINVALID || !f.absorb(err, "password") {
+			return err
+		}
+	} else {
+		return redirect(w, r, "/ui/signin", "password-set")
+	}
+	u, err := s.svc.Sessions.SetupUser(r.Context(), tok)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, http.StatusBadRequest, "setup.html", setupPage{Form: f, Token: tok, Email: u.Email})
+	return nil
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.URL.Path != "/ui/" {
+		return keyhold.Errorf(keyhold.ENOTFOUND, "There is no page at %s", r.URL.Path)
+	}
+	http.Redirect(w, r, "/ui/accounts", http.StatusSeeOther)
+	return nil
+}
+
+// routes is the console's whole surface, each page with the permission it
+// needs; the services apply every finer rule.
+func (s *Server) routes() []route {
+	return append(s.holderRoutes(), []route{
+		{"GET /ui/", authn, s.home},
+		{"GET /ui/signin", public, s.signInForm},
+		{"POST /ui/signin", public, s.signIn},
+		{"POST /ui/signout", authn, s.signOut},
+		{"GET /ui/setup", public, s.setupForm},
+		{"POST /ui/setup", public, s.setup},
+
+		{"GET /ui/accounts", read, s.listAccounts},
+		{"GET /ui/accounts/new", write, s.newAccountForm},
+		{"POST /ui/accounts/new", write, s.createAccount},
+		{"GET /ui/accounts/{id}", read, s.showAccount},
+		{"GET /ui/accounts/{id}/edit", write, s.editAccountForm},
+		{"POST /ui/accounts/{id}/edit", write, s.updateAccount},
+		{"GET /ui/accounts/{id}/disable", write, s.confirmDisable},
+		{"POST /ui/accounts/{id}/disable", write, s.setDisabled(true)},
+		{"POST /ui/accounts/{id}/enable", write, s.setDisabled(false)},
+		{"GET /ui/accounts/{id}/delete", write, s.confirmDeleteAccount},
+		{"POST /ui/accounts/{id}/delete", write, s.deleteAccount},
+
+		{"GET /ui/accounts/{id}/tokens/new", write, s.newTokenForm},
+		{"POST /ui/accounts/{id}/tokens/new", write, s.createToken},
+		{"GET /ui/accounts/{id}/tokens/{tid}/rotate", write, s.rotateForm},
+		// A token may rotate itself; a session is no token, so write it is.
+		{"POST /ui/accounts/{id}/tokens/{tid}/rotate", write, s.rotateToken},
+		{"GET /ui/accounts/{id}/tokens/{tid}/delete", write, s.confirmDeleteToken},
+		{"POST /ui/accounts/{id}/tokens/{tid}/delete", write, s.deleteToken},
+
+		{"GET /ui/teams", read, s.listTeams},
+		{"GET /ui/teams/new", write, s.newTeamForm},
+		{"POST /ui/teams/new", write, s.createTeam},
+		{"GET /ui/teams/{id}", read, s.showTeam},
+		{"GET /ui/teams/{id}/edit", write, s.editTeamForm},
+		{"POST /ui/teams/{id}/edit", write, s.updateTeam},
+		{"GET /ui/teams/{id}/delete", write, s.confirmDeleteTeam},
+		{"POST /ui/teams/{id}/delete", write, s.deleteTeam},
+		{"POST /ui/teams/{id}/members", write, s.addMember},
+		{"POST /ui/teams/{id}/members/remove", write, s.removeMember},
+
+		{"GET /ui/users", read, s.listUsers},
+		{"GET /ui/users/new", write, s.newUserForm},
+		{"POST /ui/users/new", write, s.createUser},
+		{"GET /ui/users/{id}", read, s.showUser},
+		{"GET /ui/users/{id}/deactivate", write, s.confirmDeactivate},
+		{"POST /ui/users/{id}/deactivate", write, s.setActive(false)},
+		{"POST /ui/users/{id}/activate", write, s.setActive(true)},
+		{"POST /ui/users/{id}/tokens/{tid}/revoke", write, s.revokeUserToken},
+
+		// Personal access tokens: the user's own, under the service's owner rules.
+		{"GET /ui/me", authn, s.showMe},
+		{"POST /ui/me/tokens/new", authn, s.createPersonalToken},
+		{"POST /ui/me/tokens/{tid}/delete", authn, s.deletePersonalToken},
+
+		{"GET /ui/audit", audit, s.listAudit},
+	}...)
+}
+
+// holderRoutes are the role and team pages shared by accounts, teams and
+// users; the handlers read the kind from the path value "kind".
+func (s *Server) holderRoutes() []route {
+	var rs []route
+	for _, kind := range []string{"accounts", "teams", "users"} {
+		base := "/ui/" + kind + "/{id}"
+		rs = append(rs,
+			route{"GET " + base + "/roles/new", write, withKind(kind, s.assignRoleForm)},
+			route{"POST " + base + "/roles/new", write, withKind(kind, s.assignRole)},
+			route{"POST " + base + "/roles/{rid}/delete", write, withKind(kind, s.unassignRole)})
+		if kind != "teams" {
+			rs = append(rs,
+				route{"POST " + base + "/teams", write, withKind(kind, s.joinTeam)},
+				route{"POST " + base + "/teams/{tid}/remove", write, withKind(kind, s.leaveTeam)})
+		}
+	}
+	return rs
+}
+
+func withKind(kind string, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		r.SetPathValue("kind", kind)
+		return h(w, r, c)
+	}
+}

@@ -1,0 +1,233 @@
+// The everyday flow of the keyhold console in headless Chromium, run by
+// web/browser_test.go against a server it started on loopback. After each
+// step the page's claim is checked through the API with an admin token.
+//
+// Environment: KEYHOLD_URL, KEYHOLD_ADMIN_TOKEN, KEYHOLD_EMAIL,
+// KEYHOLD_PASSWORD, KEYHOLD_TEAM (a team's name), KEYHOLD_SCREENSHOTS (a
+// directory, or empty for none), CHROMIUM (default /usr/bin/chromium).
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+const base = process.env.KEYHOLD_URL;
+const adminToken = process.env.KEYHOLD_ADMIN_TOKEN;
+const email = process.env.KEYHOLD_EMAIL;
+const password = process.env.KEYHOLD_PASSWORD;
+const teamName = process.env.KEYHOLD_TEAM;
+const shots = process.env.KEYHOLD_SCREENSHOTS || "";
+const controlPlane = "6f1b0c7e-2d4a-4b8e-9a51-3c2d1e0f9a7b";
+
+function step(name) { console.log(`== ${name}`); }
+
+async function api(method, p, { token = adminToken, body } = {}) {
+  const res = await fetch(base + p, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+
+// Every console error and uncaught exception of every page fails the run;
+// documents the test expects to be refused are allowed their status line.
+const errors = [];
+let expectRefusal = false;
+function watch(page) {
+  page.on("console", (msg) => {
+    if (msg.type() !== "error") return;
+    if (expectRefusal && msg.text().startsWith("Failed to load resource")) return;
+    errors.push(`${page.url()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => errors.push(`${page.url()}: ${err.message}`));
+}
+
+// Secrets minted so far, and the documents allowed to carry each.
+const secrets = [];
+const documents = [];
+const pending = [];
+function record(page) {
+  page.on("response", (res) => {
+    if (!["document", "xhr", "fetch"].includes(res.request().resourceType())) return;
+    pending.push(res.text().then(
+      (body) => documents.push({ url: res.url(), method: res.request().method(), body }),
+      () => { /* redirects have no body */ }));
+  });
+}
+
+async function shot(page, name, mask = []) {
+  if (!shots) return;
+  await page.screenshot({ path: path.join(shots, name), fullPage: true, mask, maskColor: "#13233a" });
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
+  watch(page);
+  record(page);
+
+  step("a system account's token cannot sign in");
+  const bot = await api("POST", "/v3/system-accounts", { body: { name: "e2e-bot", description: "tries to sign in" } });
+  assert.equal(bot.status, 201);
+  const botToken = await api("POST", `/v3/system-accounts/${bot.json.id}/access-tokens`, { body: { name: "t", expires_at: new Date(Date.now() + 86400e3).toISOString() } });
+  assert.equal(botToken.status, 201);
+  await page.goto(base + "/ui/");
+  assert.match(page.url(), /\/ui\/signin/);
+  await shot(page, "signin.png");
+  expectRefusal = true;
+  await page.getByLabel("Email").fill("e2e-bot");
+  await page.getByLabel("Password").fill(botToken.json.token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("System accounts and tokens cannot sign in").waitFor();
+  await page.getByLabel("Email").fill(botToken.json.token);
+  await page.getByLabel("Password").fill("whatever it is");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("System accounts and tokens cannot sign in").waitFor();
+  expectRefusal = false;
+  assert.match(page.url(), /\/ui\/signin/);
+  assert.equal((await context.cookies()).some((c) => c.name === "keyhold_session"), false, "a system account got a session");
+  assert.equal((await api("DELETE", `/v3/system-accounts/${bot.json.id}`)).status, 204);
+
+  step("sign in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "System accounts" }).waitFor();
+  await page.getByText(email).waitFor();
+  const session = (await context.cookies()).find((c) => c.name === "keyhold_session");
+  assert.ok(session && session.httpOnly && session.sameSite === "Lax", "session cookie is HttpOnly and SameSite=Lax");
+
+  step("create an account");
+  await page.getByRole("link", { name: "New system account" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("ci-deployer");
+  await page.getByLabel(/Description/).fill("Deploys from CI");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByText("System account created.").waitFor();
+  const accountID = (await page.locator("#account-id").textContent()).trim();
+  let r = await api("GET", `/v3/system-accounts/${accountID}`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.name, "ci-deployer");
+  assert.equal(r.json.description, "Deploys from CI");
+
+  step("mint a token and read its value once");
+  await page.getByRole("link", { name: "New token" }).click();
+  await page.getByLabel(/^Name/).fill("deploy");
+  await page.getByLabel("Expires", { exact: true }).selectOption("30d");
+  await page.getByRole("button", { name: "Create token" }).click();
+  await page.getByText("It is shown only this once").waitFor();
+  const value = await page.locator("#token-value").inputValue();
+  assert.match(value, /^spat_[0-9A-Za-z]{49}$/);
+  secrets.push(value);
+  await page.getByRole("button", { name: "Copy" }).click();
+  await page.getByText("Copied.").waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), value);
+  await shot(page, "token-created.png", [page.locator("#token-value")]);
+  r = await api("GET", `/v3/system-accounts/${accountID}/access-tokens`);
+  assert.equal(r.json.data.length, 1);
+  assert.equal(r.json.data[0].name, "deploy");
+  const tokenID = (await page.locator("#token-id").textContent()).trim();
+  assert.equal(r.json.data[0].id, tokenID);
+  r = await api("GET", "/v1/whoami", { token: value });
+  assert.equal(r.status, 200, "the minted value authenticates");
+  await page.getByRole("link", { name: /I have copied it/ }).click();
+  await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ACTIVE").waitFor();
+
+  step("assign Viewer on a control plane in eu");
+  await page.getByRole("link", { name: "Assign a role" }).click();
+  await page.getByLabel("Entity type").selectOption("Control Planes");
+  await page.getByLabel("Role", { exact: true }).selectOption("Viewer");
+  await page.getByLabel(/Entity id/).fill(controlPlane);
+  await page.getByLabel("Region").selectOption("eu");
+  await shot(page, "assign-role.png");
+  await page.getByRole("button", { name: "Assign role" }).click();
+  await page.getByText("Role assigned.").waitFor();
+  await page.locator(`tr[data-role="Viewer|Control Planes|${controlPlane}|eu"]`).waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/assigned-roles`);
+  assert.deepEqual(r.json.data.map((a) => [a.role_name, a.entity_type_name, a.entity_id, a.entity_region]),
+    [["Viewer", "Control Planes", controlPlane, "eu"]]);
+
+  step("add the account to a team");
+  await page.getByLabel("Add to team").selectOption({ label: teamName });
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByText("Added to the team.").waitFor();
+  await page.locator(".chips").getByRole("link", { name: teamName }).waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/teams`);
+  assert.deepEqual(r.json.data.map((t) => t.name), [teamName]);
+  await shot(page, "account.png");
+
+  step("rotate the token");
+  await page.getByRole("link", { name: "Rotate deploy" }).click();
+  await page.getByLabel("Keep the current token working for").selectOption("24h");
+  await page.getByRole("button", { name: "Rotate token" }).click();
+  await page.getByText("Token deploy rotated").waitFor();
+  const rotated = await page.locator("#token-value").inputValue();
+  assert.match(rotated, /^spat_/);
+  assert.notEqual(rotated, value);
+  secrets.push(rotated);
+  await page.getByText("keeps working until").waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/access-tokens`);
+  const states = Object.fromEntries(r.json.data.map((t) => [t.id, t.state]));
+  assert.equal(states[tokenID], "ROTATING");
+  const successorID = (await page.locator("#token-id").textContent()).trim();
+  assert.equal(states[successorID], "ACTIVE");
+  assert.equal((await api("GET", "/v1/whoami", { token: rotated })).status, 200, "the successor works");
+  assert.equal((await api("GET", "/v1/whoami", { token: value })).status, 200, "the predecessor works during the overlap");
+  await page.getByRole("link", { name: /I have copied it/ }).click();
+  await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ROTATING").waitFor();
+
+  step("every main page renders");
+  for (const [link, heading, file] of [["Teams", "Teams", "teams.png"], ["Users", "Users", "users.png"],
+    ["Audit log", "Audit log", "audit.png"], ["My tokens", "Your personal access tokens", null]]) {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
+    await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+    if (file) await shot(page, file);
+  }
+  await page.getByRole("link", { name: "Teams" }).click();
+  await page.getByRole("link", { name: teamName }).click();
+  await page.locator("#members").getByRole("link", { name: "ci-deployer" }).waitFor();
+  await shot(page, "team.png");
+
+  step("keyboard: the search field filters the list as one types");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "System accounts" }).click();
+  await page.getByLabel("Search by name").focus();
+  await page.keyboard.type("deploy");
+  await page.locator("#account-results").getByRole("link", { name: "ci-deployer" }).waitFor();
+  await page.waitForURL(/q=deploy/);
+  await shot(page, "accounts.png");
+
+  step("delete the account");
+  await page.locator("#account-results").getByRole("link", { name: "ci-deployer" }).click();
+  await page.getByRole("link", { name: "Delete", exact: true }).click();
+  await page.getByText("What this breaks").waitFor();
+  await page.getByText(/2 working tokens stop working at once/).waitFor();
+  await page.getByText(/used in the last 24 h/).waitFor();
+  await shot(page, "confirm-delete.png");
+  await page.getByRole("button", { name: "Delete account" }).click();
+  await page.getByText("System account deleted.").waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}`);
+  assert.equal(r.status, 404);
+  assert.equal((await api("GET", "/v1/whoami", { token: rotated })).status, 401, "the deleted account's token is refused");
+
+  step("no token value on any later page");
+  await Promise.all(pending);
+  assert.ok(documents.length > 10, `only ${documents.length} documents recorded`);
+  for (const s of secrets) {
+    const carriers = documents.filter((d) => d.body.includes(s));
+    assert.equal(carriers.length, 1, `a token value appeared on ${carriers.map((d) => d.url).join(", ")}`);
+    assert.equal(carriers[0].method, "POST");
+    assert.match(carriers[0].url, /\/tokens\/(new|[^/]+\/rotate)$/);
+  }
+
+  assert.deepEqual(errors, [], "pages logged console errors");
+  await context.close();
+  console.log("browser flow OK");
+} finally {
+  await browser.close();
+}

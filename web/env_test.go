@@ -1,0 +1,205 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/httpapi"
+	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
+	"github.com/keyhold/keyhold/store/storetest"
+	"github.com/keyhold/keyhold/web"
+)
+
+const (
+	adminEmail    = "admin@example.com"
+	adminPassword = "correct horse battery staple"
+)
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// env is keyhold's API and console on one loopback server over a real
+// database, as keyhold serve mounts them.
+type env struct {
+	t      testing.TB
+	srv    *httptest.Server
+	svc    *service.Service
+	db     *store.DB
+	dbURL  string
+	logs   *logBuffer
+	admin  string // the first admin's personal access token
+	backed string
+}
+
+// newEnv starts a server over a fresh database of backend, or over dbURL
+// when it is set (a second replica).
+func newEnv(t testing.TB, backend, dbURL string) *env {
+	e := &env{t: t, logs: &logBuffer{}, backed: backend}
+	lastEnv = e
+	if dbURL == "" {
+		e.db, e.dbURL = storetest.OpenURL(t, backend)
+	} else {
+		e.db, e.dbURL = storetest.OpenUnmigrated(t, dbURL), dbURL
+	}
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.svc = service.New(service.Config{Store: e.db, Logger: log})
+	ctx := context.Background()
+	if dbURL == "" {
+		tok, err := e.svc.Bootstrap(ctx, service.BootstrapInput{OrgName: "Acme", AdminEmail: adminEmail})
+		if err != nil {
+			t.Fatalf("bootstrap: %v", err)
+		}
+		e.admin = tok.Value
+		if _, err := e.svc.SetPassword(ctx, adminEmail, adminPassword); err != nil {
+			t.Fatalf("set password: %v", err)
+		}
+	}
+	if err := e.svc.LoadIndex(ctx); err != nil {
+		t.Fatalf("load index: %v", err)
+	}
+	api := httpapi.New(httpapi.Config{Logger: log, Services: httpapi.Services{Auth: e.svc, Accounts: e.svc, Tokens: e.svc,
+		Roles: e.svc, Teams: e.svc, Users: e.svc, Orgs: e.svc, Audit: e.svc, Decider: e.svc, Policy: e.svc, Leaks: e.svc, Webhooks: e.svc}})
+	console := web.New(web.Config{Logger: log, Services: web.Services{Auth: e.svc, Sessions: e.svc, Accounts: e.svc,
+		Tokens: e.svc, Roles: e.svc, Teams: e.svc, Users: e.svc, Audit: e.svc}})
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", console)
+	mux.Handle("/", api)
+	e.srv = httptest.NewServer(mux)
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.svc.Run(runCtx); close(done) }()
+	t.Cleanup(func() { e.srv.Close(); cancel(); <-done })
+	return e
+}
+
+// lastEnv is the newest env, whose logs a failing page check prints.
+var lastEnv *env
+
+// eachBackend runs fn on SQLite and, when configured, PostgreSQL.
+func eachBackend(t *testing.T, fn func(t *testing.T, backend string)) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+// browser is a cookie-keeping HTTP client that remembers the last page.
+type browser struct {
+	t    testing.TB
+	e    *env
+	c    *http.Client
+	last string // body of the last page
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: e.t, e: e, c: &http.Client{Jar: jar}}
+}
+
+type page struct {
+	status int
+	body   string
+	url    string
+}
+
+func (b *browser) get(path string) page {
+	b.t.Helper()
+	resp, err := b.c.Get(b.e.srv.URL + path)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", path, err)
+	}
+	return b.read(resp)
+}
+
+func (b *browser) read(resp *http.Response) page {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	b.last = string(body)
+	return page{status: resp.StatusCode, body: string(body), url: resp.Request.URL.Path}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the CSRF token of the last page.
+func (b *browser) csrf() string {
+	m := csrfRE.FindStringSubmatch(b.last)
+	if m == nil {
+		b.t.Fatalf("no csrf token on the last page:\n%s", b.last)
+	}
+	return m[1]
+}
+
+// post submits a form with the last page's CSRF token.
+func (b *browser) post(path string, form url.Values) page {
+	b.t.Helper()
+	if form.Get("csrf") == "" {
+		form.Set("csrf", b.csrf())
+	}
+	return b.postRaw(path, form, nil)
+}
+
+func (b *browser) postRaw(path string, form url.Values, header http.Header) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", path, err)
+	}
+	return b.read(resp)
+}
+
+// signIn signs in through the form.
+func (b *browser) signIn(email, password string) page {
+	b.t.Helper()
+	b.get("/ui/signin")
+	return b.post("/ui/signin", url.Values{"email": {email}, "password": {password}})
+}
+
+func (p page) want(t testing.TB, status int, contains ...string) page {
+	t.Helper()
+	if p.status != status {
+		if p.status == http.StatusInternalServerError && lastEnv != nil {
+			t.Logf("logs: %s", lastEnv.logs.String())
+		}
+		t.Fatalf("status %d, want %d; body:\n%s", p.status, status, p.body)
+	}
+	for _, c := range contains {
+		if !strings.Contains(p.body, c) {
+			t.Fatalf("page lacks %q:\n%s", c, p.body)
+		}
+	}
+	return p
+}
+
+// admin returns the admin's principal context for direct service calls.
+func (e *env) adminCtx() context.Context {
+	p, err := e.svc.Authenticate(context.Background(), keyhold.Credentials{Bearer: e.admin})
+	if err != nil {
+		e.t.Fatalf("authenticate admin: %v", err)
+	}
+	return keyhold.NewContextWithPrincipal(context.Background(), p)
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/keyhold/keyhold"
+)
+
+// kinds maps the console's path segments to principal types.
+var kinds = map[string]keyhold.PrincipalType{
+	"accounts": keyhold.PrincipalSystemAccount,
+	"teams":    keyhold.PrincipalTeam,
+	"users":    keyhold.PrincipalUser,
+}
+
+// holder reads the principal named by the {kind} and {id} of a path.
+func (s *Server) holder(ctx context.Context, r *http.Request) (ref keyhold.Ref, name, back string, err error) {
+	kind := r.PathValue("kind")
+	pt, ok := kinds[kind]
+	if !ok {
+		return ref, "", "", keyhold.Errorf(keyhold.ENOTFOUND, "There is no page at %s", r.URL.Path)
+	}
+	ref = keyhold.Ref{Type: pt, ID: r.PathValue("id")}
+	back = "/ui/" + kind + "/" + ref.ID
+	switch pt {
+	case keyhold.PrincipalSystemAccount:
+		var a *keyhold.SystemAccount
+		if a, err = s.svc.Accounts.GetSystemAccount(ctx, ref.ID); err == nil {
+			name = a.Name
+		}
+	case keyhold.PrincipalTeam:
+		var t *keyhold.Team
+		if t, err = s.svc.Teams.GetTeam(ctx, ref.ID); err == nil {
+			name = t.Name
+		}
+	case keyhold.PrincipalUser:
+		var u *keyhold.User
+		if u, err = s.svc.Users.GetUser(ctx, ref.ID); err == nil {
+			name = u.Email
+		}
+	}
+	return ref, name, back, err
+}
+
+// entityType is one entity type of the catalogue with its roles.
+type entityType struct {
+	Name  string
+	Roles []string
+}
+
+type roleForm struct {
+	Form    *form
+	Name    string
+	Back    string
+	Action  string
+	Types   []entityType
+	Regions []string
+}
+
+func (d roleForm) title() (string, string) { return "Assign a role to " + d.Name, "" }
+
+func (s *Server) assignRoleForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(map[string][]string{"entity_id": {"*"}, "entity_region": {"*"}})
+	return s.showRoleForm(w, r, c, f, http.StatusOK)
+}
+
+func (s *Server) showRoleForm(w http.ResponseWriter, r *http.Request, c *call, f *form, status int) error {
+	_, name, back, err := s.holder(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Roles.Catalogue()
+	var types []entityType
+	for _, t := range cat.EntityTypes() {
+		types = append(types, entityType{Name: t, Roles: cat.RolesOf(t)})
+	}
+	s.render(w, r, c, status, "role_form.html", roleForm{Form: f, Name: name, Back: back,
+		Action: back + "/roles/new", Types: types, Regions: keyhold.Regions})
+	return nil
+}
+
+func (s *Server) assignRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref, _, back, err := s.holder(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	f := newForm(r.PostForm)
+	in := keyhold.AssignRole{RoleName: f.Get("role_name"), EntityTypeName: f.Get("entity_type_name"),
+		EntityID: strings.TrimSpace(f.Get("entity_id")), EntityRegion: f.Get("entity_region")}
+	if _, err := s.svc.Roles.AssignRole(r.Context(), ref, in); err != nil {
+		if !f.absorb(err, "role_name", "entity_type_name", "entity_id", "entity_region") {
+			return err
+		}
+		return s.showRoleForm(w, r, c, f, statusOf[keyhold.ErrorCode(err)])
+	}
+	return redirect(w, r, back, "role-assigned")
+}
+
+func (s *Server) unassignRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref, _, back, err := s.holder(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Roles.UnassignRole(r.Context(), ref, r.PathValue("rid")); err != nil {
+		return err
+	}
+	return redirect(w, r, back, "role-removed")
+}
+
+// joinTeam adds the account or user of the path to the team picked.
+func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref, _, back, err := s.holder(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if ref.Type == keyhold.PrincipalTeam {
+		return keyhold.Errorf(keyhold.EINVALID, "Teams cannot be members of teams")
+	}
+	if err := s.svc.Teams.AddTeamMember(r.Context(), r.PostFormValue("team_id"), ref); err != nil {
+		return err
+	}
+	return redirect(w, r, back, "team-added")
+}
+
+func (s *Server) leaveTeam(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref, _, back, err := s.holder(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Teams.RemoveTeamMember(r.Context(), r.PathValue("tid"), ref); err != nil {
+		return err
+	}
+	return redirect(w, r, back, "team-removed")
+}

@@ -1,0 +1,238 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+// expiryChoices are the lifetimes the token form offers.
+var expiryChoices = []struct{ Value, Label string }{
+	{"", "Organization default"},
+	{"api", "Short-lived, for an API script (intent api: 30 minutes)"},
+	{"app_password", "Long-lived, as an app password (intent app_password: one year)"},
+	{"7d", "7 days"}, {"30d", "30 days"}, {"90d", "90 days"}, {"365d", "365 days"},
+	{"date", "On the date below"},
+	{"never", "Never (only if the policy allows it)"},
+}
+
+type tokenForm struct {
+	Form    *form
+	Account *keyhold.SystemAccount
+	Roles   []*keyhold.AssignedRole
+	Choices any
+}
+
+func (d tokenForm) title() (string, string) { return "New token for " + d.Account.Name, "accounts" }
+
+func (s *Server) newTokenForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.showTokenForm(w, r, c, newForm(nil), http.StatusOK)
+}
+
+func (s *Server) showTokenForm(w http.ResponseWriter, r *http.Request, c *call, f *form, status int) error {
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	roles, err := s.svc.Roles.ListAssignedRoles(r.Context(), keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}, keyhold.AssignedRoleFilter{})
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, status, "token_form.html", tokenForm{Form: f, Account: a, Roles: roles, Choices: expiryChoices})
+	return nil
+}
+
+// mintedPage shows a token's value, the only time it is ever shown.
+type mintedPage struct {
+	Account *keyhold.SystemAccount
+	Token   *keyhold.MintedToken
+	Rotated *keyhold.Token
+	Back    string
+}
+
+func (d mintedPage) title() (string, string) { return "Copy your token now", "accounts" }
+
+// parseTokenCreate reads the token form; field errors go on f.
+func (s *Server) parseTokenCreate(r *http.Request, f *form, owner keyhold.Ref) keyhold.TokenCreate {
+	in := keyhold.TokenCreate{Name: strings.TrimSpace(f.Get("name")), AutoRotate: f.Get("auto_rotate") == "on"}
+	now := s.now()
+	switch e := f.Get("expiry"); e {
+	case "":
+	case keyhold.IntentAPI, keyhold.IntentAppPassword:
+		in.Intent = e
+	case "never":
+		in.NoExpiry = true
+	case "date":
+		t, err := time.Parse("2006-01-02", f.Get("expires_at"))
+		if err != nil {
+			f.Errors["expires_at"] = "pick a date (YYYY-MM-DD)"
+		} else {
+			t = t.Add(24*time.Hour - time.Second)
+			in.ExpiresAt = &t
+		}
+	default:
+		days, err := strconv.Atoi(strings.TrimSuffix(e, "d"))
+		if err != nil || !strings.HasSuffix(e, "d") || days < 1 {
+			f.Errors["expires_at"] = "pick one of the listed lifetimes"
+		} else {
+			t := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
+			in.ExpiresAt = &t
+		}
+	}
+	if owner.Type != keyhold.PrincipalSystemAccount {
+		return in
+	}
+	if ids := f.Values["scope"]; len(ids) > 0 {
+		roles, err := s.svc.Roles.ListAssignedRoles(r.Context(), owner, keyhold.AssignedRoleFilter{})
+		if err == nil {
+			byID := map[string]*keyhold.AssignedRole{}
+			for _, a := range roles {
+				byID[a.ID] = a
+			}
+			for _, id := range ids {
+				if a, ok := byID[id]; ok {
+					in.Scope = append(in.Scope, keyhold.ScopeRole{RoleName: a.RoleName, EntityTypeName: a.EntityTypeName, EntityID: a.EntityID, EntityRegion: a.EntityRegion})
+				} else {
+					f.Errors["scope"] = "names a role the account no longer holds; reload the page"
+				}
+			}
+		}
+	}
+	for _, part := range strings.FieldsFunc(f.Get("allowed_cidrs"), func(r rune) bool { return r == ',' || r == '\n' || r == ' ' || r == '\r' }) {
+		p, ok := keyhold.ParseCIDR(part)
+		if !ok {
+			f.Errors["allowed_cidrs"] = joinReason(f.Errors["allowed_cidrs"], strconv.Quote(part)+" is neither a network (CIDR) nor an address")
+			continue
+		}
+		in.AllowedCIDRs = append(in.AllowedCIDRs, p)
+	}
+	return in
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(r.PostForm)
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: r.PathValue("id")}
+	in := s.parseTokenCreate(r, f, ref)
+	if len(f.Errors) > 0 {
+		return s.showTokenForm(w, r, c, f, http.StatusBadRequest)
+	}
+	m, err := s.svc.Tokens.CreateToken(r.Context(), ref, in)
+	if err != nil {
+		if !f.absorb(err, "name", "expires_at", "scope", "allowed_cidrs", "auto_rotate") {
+			return err
+		}
+		return s.showTokenForm(w, r, c, f, statusOf[keyhold.ErrorCode(err)])
+	}
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), ref.ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, http.StatusCreated, "token_value.html", mintedPage{Account: a, Token: m, Back: "/ui/accounts/" + a.ID})
+	return nil
+}
+
+type rotatePage struct {
+	Form    *form
+	Account *keyhold.SystemAccount
+	Token   *keyhold.Token
+	Usage   []string
+}
+
+func (d rotatePage) title() (string, string) { return "Rotate " + d.Token.Name, "accounts" }
+
+func (s *Server) rotateForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.showRotate(w, r, c, newForm(map[string][]string{"overlap": {"24h"}}), http.StatusOK)
+}
+
+func (s *Server) showRotate(w http.ResponseWriter, r *http.Request, c *call, f *form, status int) error {
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: r.PathValue("id")}
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), ref.ID)
+	if err != nil {
+		return err
+	}
+	t, err := s.svc.Tokens.GetToken(r.Context(), ref, r.PathValue("tid"))
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, status, "rotate.html", rotatePage{Form: f, Account: a, Token: t})
+	return nil
+}
+
+var overlaps = map[string]time.Duration{"0": 0, "1h": time.Hour, "24h": 24 * time.Hour, "72h": 72 * time.Hour, "168h": 168 * time.Hour}
+
+func (s *Server) rotateToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(r.PostForm)
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: r.PathValue("id")}
+	var in keyhold.TokenRotate
+	if o, ok := overlaps[f.Get("overlap")]; ok {
+		in.Overlap = &o
+	} else {
+		f.Errors["overlap"] = "pick one of the listed overlaps"
+	}
+	if f.Get("revoke_when_idle") == "on" {
+		idle := time.Hour
+		in.RevokeWhenIdle = &idle
+	}
+	if len(f.Errors) > 0 {
+		return s.showRotate(w, r, c, f, http.StatusBadRequest)
+	}
+	m, err := s.svc.Tokens.RotateToken(r.Context(), ref, r.PathValue("tid"), in)
+	if err != nil {
+		if !f.absorb(err, "overlap", "revoke_when_idle") {
+			return err
+		}
+		return s.showRotate(w, r, c, f, statusOf[keyhold.ErrorCode(err)])
+	}
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), ref.ID)
+	if err != nil {
+		return err
+	}
+	old, err := s.svc.Tokens.GetToken(r.Context(), ref, r.PathValue("tid"))
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, http.StatusCreated, "token_value.html", mintedPage{Account: a, Token: m, Rotated: old, Back: "/ui/accounts/" + a.ID})
+	return nil
+}
+
+func (s *Server) confirmDeleteToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: r.PathValue("id")}
+	t, err := s.svc.Tokens.GetToken(r.Context(), ref, r.PathValue("tid"))
+	if err != nil {
+		return err
+	}
+	var cons []string
+	if t.Usable(s.now()) {
+		cons = append(cons, "The token stops working at once.")
+		if t.LastUsedAt != nil && s.now().Sub(*t.LastUsedAt) < 24*time.Hour {
+			cons = append(cons, "It was used in the last 24 h (last from "+orUnknown(t.LastUsedIP)+"): whatever uses it will fail.")
+		} else {
+			cons = append(cons, "It was not used in the last 24 h.")
+		}
+	} else {
+		cons = append(cons, "The token no longer works; deleting it removes it from the list.")
+	}
+	cons = append(cons, "This cannot be undone.")
+	s.render(w, r, c, http.StatusOK, "confirm.html", confirmPage{Heading: "Delete token " + t.Name + "?", Danger: true,
+		Action: "/ui/accounts/" + ref.ID + "/tokens/" + t.ID + "/delete", Button: "Delete token",
+		Cancel: "/ui/accounts/" + ref.ID, Consequences: cons})
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown address"
+	}
+	return s
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: r.PathValue("id")}
+	if err := s.svc.Tokens.DeleteToken(r.Context(), ref, r.PathValue("tid")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/ui/accounts/"+ref.ID, "token-deleted")
+}

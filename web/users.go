@@ -1,0 +1,260 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+type usersPage struct {
+	Items   []*keyhold.User
+	Pager   pager
+	Q       string
+	CanEdit bool
+}
+
+func (usersPage) title() (string, string) { return "Users", "users" }
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
+	pg := newPager(r, listPageSize)
+	d := usersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), CanEdit: s.may(r, write)}
+	f := keyhold.UserFilter{Page: pg.page()}
+	if d.Q != "" {
+		f.Email = &keyhold.StringFilter{Op: keyhold.OpContains, Value: d.Q}
+	}
+	list, err := s.svc.Users.ListUsers(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	d.Items, pg.Total = list.Items, list.Total
+	d.Pager = pg
+	s.render(w, r, c, http.StatusOK, "users.html", d)
+	return nil
+}
+
+type userForm struct{ Form *form }
+
+func (userForm) title() (string, string) { return "New user", "users" }
+
+func (s *Server) newUserForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	s.render(w, r, c, http.StatusOK, "user_form.html", userForm{Form: newForm(map[string][]string{"mode": {"invite"}})})
+	return nil
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(r.PostForm)
+	f.Values.Del("password")
+	var u *keyhold.User
+	var err error
+	done := "user-created"
+	if r.PostFormValue("mode") == "create" {
+		u, err = s.svc.Users.CreateUser(r.Context(), keyhold.UserCreate{Email: strings.TrimSpace(f.Get("email")),
+			FullName: f.Get("full_name"), Password: r.PostFormValue("password")})
+	} else {
+		done = "user-invited"
+		u, err = s.svc.Users.InviteUser(r.Context(), strings.TrimSpace(f.Get("email")))
+	}
+	if err != nil {
+		if !f.absorb(err, "email", "full_name", "password") {
+			return err
+		}
+		s.render(w, r, c, statusOf[keyhold.ErrorCode(err)], "user_form.html", userForm{Form: f})
+		return nil
+	}
+	return redirect(w, r, "/ui/users/"+u.ID, done)
+}
+
+type userPage struct {
+	User     *keyhold.User
+	Roles    []*keyhold.AssignedRole
+	Teams    []*keyhold.Team
+	AllTeams []*keyhold.Team
+	Tokens   []tokenRow
+	CanEdit  bool
+	Self     bool
+}
+
+func (d userPage) title() (string, string) { return d.User.Email, "users" }
+
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	u, err := s.svc.Users.GetUser(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}
+	d := userPage{User: u, CanEdit: s.may(r, write), Self: c.Principal.ID == u.ID}
+	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
+		return err
+	}
+	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref); err != nil {
+		return err
+	}
+	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	if err != nil {
+		return err
+	}
+	d.Tokens = s.tokenRows(toks.Items)
+	s.render(w, r, c, http.StatusOK, "user.html", d)
+	return nil
+}
+
+func (s *Server) confirmDeactivate(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	u, err := s.svc.Users.GetUser(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	active, recent, err := s.tokenUsage(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID})
+	if err != nil {
+		return err
+	}
+	cons := []string{"Their console sessions end and they cannot sign in.",
+		plural(active, "personal access token is", "personal access tokens are") + " refused; " +
+			plural(recent, "was", "were") + " used in the last 24 h.",
+		"Their roles and teams stay; activating them again restores access."}
+	s.render(w, r, c, http.StatusOK, "confirm.html", confirmPage{Heading: "Deactivate " + u.Email + "?",
+		Action: "/ui/users/" + u.ID + "/deactivate", Button: "Deactivate user", Cancel: "/ui/users/" + u.ID, Consequences: cons})
+	return nil
+}
+
+func (s *Server) setActive(active bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		u, err := s.svc.Sessions.SetUserActive(r.Context(), r.PathValue("id"), active)
+		if err != nil {
+			return err
+		}
+		done := "user-activated"
+		if !active {
+			done = "user-deactivated"
+		}
+		return redirect(w, r, "/ui/users/"+u.ID, done)
+	}
+}
+
+func (s *Server) revokeUserToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: r.PathValue("id")}
+	if _, err := s.svc.Tokens.RevokeToken(r.Context(), ref, r.PathValue("tid")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/ui/users/"+ref.ID, "token-deleted")
+}
+
+// mePage is the signed-in user's own page: their personal access tokens.
+type mePage struct {
+	User   *keyhold.User
+	Tokens []tokenRow
+	Form   *form
+	Minted *keyhold.MintedToken
+}
+
+func (mePage) title() (string, string) { return "Your personal access tokens", "me" }
+
+func (s *Server) showMe(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.renderMe(w, r, c, newForm(nil), nil, http.StatusOK)
+}
+
+func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, c *call, f *form, m *keyhold.MintedToken, status int) error {
+	u, err := s.svc.Users.Me(r.Context())
+	if err != nil {
+		return err
+	}
+	toks, err := s.svc.Tokens.ListTokens(r.Context(), keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID},
+		keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, status, "me.html", mePage{User: u, Tokens: s.tokenRows(toks.Items), Form: f, Minted: m})
+	return nil
+}
+
+func (s *Server) createPersonalToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(r.PostForm)
+	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: c.Principal.ID}
+	in := keyhold.TokenCreate{Name: strings.TrimSpace(f.Get("name"))}
+	days := map[string]int{"7d": 7, "30d": 30, "90d": 90, "365d": 365}[f.Get("expiry")]
+	if days == 0 {
+		f.Errors["expiry"] = "pick one of the listed lifetimes"
+		return s.renderMe(w, r, c, f, nil, http.StatusBadRequest)
+	}
+	t := s.now().Add(time.Duration(days) * 24 * time.Hour).UTC()
+	in.ExpiresAt = &t
+	m, err := s.svc.Tokens.CreateToken(r.Context(), ref, in)
+	if err != nil {
+		if !f.absorb(err, "name", "expires_at") {
+			return err
+		}
+		if e := f.Errors["expires_at"]; e != "" {
+			f.Errors["expiry"] = e
+		}
+		return s.renderMe(w, r, c, f, nil, statusOf[keyhold.ErrorCode(err)])
+	}
+	return s.renderMe(w, r, c, newForm(nil), m, http.StatusCreated)
+}
+
+func (s *Server) deletePersonalToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: c.Principal.ID}
+	if err := s.svc.Tokens.DeleteToken(r.Context(), ref, r.PathValue("tid")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/ui/me", "token-deleted")
+}
+
+type auditPage struct {
+	Items []*keyhold.AuditEvent
+	Pager pager
+	Form  *form
+}
+
+func (auditPage) title() (string, string) { return "Audit log", "audit" }
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	f := newForm(q)
+	pg := newPager(r, 50)
+	af := keyhold.AuditFilter{Page: pg.page()}
+	set := func(k string) *string {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			return &v
+		}
+		return nil
+	}
+	af.ActorName, af.Action, af.TargetID = set("actor"), set("action"), set("target")
+	for _, k := range []string{"since", "until"} {
+		v := q.Get(k)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			f.Errors[k] = "pick a date (YYYY-MM-DD)"
+			continue
+		}
+		if k == "since" {
+			af.Since = &t
+		} else {
+			t = t.Add(24 * time.Hour) // until the end of that day
+			af.Until = &t
+		}
+	}
+	d := auditPage{Form: f}
+	if len(f.Errors) == 0 {
+		list, err := s.svc.Audit.ListAuditEvents(r.Context(), af)
+		if err != nil {
+			if !f.absorb(err, "actor", "action", "target", "since", "until") {
+				return err
+			}
+		} else {
+			d.Items, pg.Total = list.Items, list.Total
+		}
+	}
+	d.Pager = pg
+	status := http.StatusOK
+	if len(f.Errors) > 0 || f.Message != "" {
+		status = http.StatusBadRequest
+	}
+	s.render(w, r, c, status, "audit.html", d)
+	return nil
+}

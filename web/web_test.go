@@ -1,0 +1,274 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/keyhold/keyhold"
+)
+
+func TestSignIn(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		t.Run("OK", func(t *testing.T) {
+			b := e.browser()
+			p := b.signIn(adminEmail, adminPassword).want(t, http.StatusOK, "System accounts", adminEmail)
+			if p.url != "/ui/accounts" {
+				t.Fatalf("landed on %s", p.url)
+			}
+			u, _ := url.Parse(e.srv.URL + "/ui/")
+			var found bool
+			for _, c := range b.c.Jar.Cookies(u) {
+				found = found || c.Name == "keyhold_session"
+			}
+			if !found {
+				t.Fatal("no session cookie")
+			}
+			b.post("/ui/signout", url.Values{}).want(t, http.StatusOK, "You are signed out")
+			if p := b.get("/ui/accounts"); p.url != "/ui/signin" {
+				t.Fatalf("after sign-out /ui/accounts served %s", p.url)
+			}
+		})
+		t.Run("CookieFlags", func(t *testing.T) {
+			b := e.browser()
+			b.get("/ui/signin")
+			b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/ui/signin", strings.NewReader(url.Values{
+				"email": {adminEmail}, "password": {adminPassword}, "csrf": {b.csrf()}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			var c *http.Cookie
+			for _, k := range resp.Cookies() {
+				if k.Name == "keyhold_session" {
+					c = k
+				}
+			}
+			if resp.StatusCode != http.StatusSeeOther || c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/ui/" {
+				t.Fatalf("status %d, cookie %+v", resp.StatusCode, c)
+			}
+		})
+		t.Run("ErrUnauthenticated", func(t *testing.T) {
+			e.browser().signIn(adminEmail, "wrong password, long enough").
+				want(t, http.StatusUnauthorized, "The email or password is wrong")
+			e.browser().signIn("nobody@example.com", adminPassword).
+				want(t, http.StatusUnauthorized, "The email or password is wrong")
+		})
+		t.Run("ErrSystemAccount", func(t *testing.T) {
+			ctx := e.adminCtx()
+			a, err := e.svc.CreateSystemAccount(ctx, keyhold.SystemAccountCreate{Name: "deployer"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := e.svc.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}, keyhold.TokenCreate{Name: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const plain = "System accounts and tokens cannot sign in to the console"
+			e.browser().signIn("deployer", m.Value).want(t, http.StatusBadRequest, plain)
+			e.browser().signIn(m.Value, "").want(t, http.StatusBadRequest, plain)
+			e.browser().signIn(adminEmail, m.Value).want(t, http.StatusBadRequest, "Tokens cannot sign in to the console")
+			e.browser().signIn(adminEmail, e.admin).want(t, http.StatusBadRequest, "Tokens cannot sign in to the console")
+		})
+	})
+}
+
+func TestSignInRateLimit(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		b := e.browser()
+		for i := 0; i < 10; i++ {
+			b.signIn(adminEmail, "not the password at all").want(t, http.StatusUnauthorized)
+		}
+		// Even the right password is refused until the minute ends.
+		b.signIn(adminEmail, adminPassword).want(t, http.StatusTooManyRequests, "Too many failed sign-ins")
+	})
+}
+
+func TestCSRF(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		b := e.browser()
+		b.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		token := b.csrf()
+		cases := []struct {
+			name   string
+			form   url.Values
+			header http.Header
+		}{
+			{"ErrMissingToken", url.Values{"name": {"evil"}}, nil},
+			{"ErrWrongToken", url.Values{"name": {"evil"}, "csrf": {"x" + token[1:]}}, nil},
+			{"ErrForeignOrigin", url.Values{"name": {"evil"}, "csrf": {token}}, http.Header{"Origin": {"https://evil.example"}}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				b.postRaw("/ui/accounts/new", c.form, c.header).want(t, http.StatusForbidden, "Form expired")
+			})
+		}
+		list, err := e.svc.ListSystemAccounts(e.adminCtx(), keyhold.SystemAccountFilter{Page: keyhold.Page{Number: 1, Size: 10}})
+		if err != nil || list.Total != 0 {
+			t.Fatalf("accounts after refused forms: %v, %v", list, err)
+		}
+		t.Run("ErrSignInWithoutPreSession", func(t *testing.T) {
+			fresh := e.browser()
+			fresh.postRaw("/ui/signin", url.Values{"email": {adminEmail}, "password": {adminPassword}, "csrf": {token}}, nil).
+				want(t, http.StatusForbidden)
+		})
+		t.Run("OK", func(t *testing.T) {
+			b.post("/ui/accounts/new", url.Values{"name": {"good"}}).want(t, http.StatusOK, "System account created")
+		})
+	})
+}
+
+// A session opened on one replica works on another over the same database.
+func TestSessionAcrossReplicas(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		a := newEnv(t, backend, "")
+		b := newEnv(t, backend, a.dbURL)
+		br := a.browser()
+		br.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		// Carry the cookie to the other replica's address.
+		ua, _ := url.Parse(a.srv.URL + "/ui/")
+		ub, _ := url.Parse(b.srv.URL + "/ui/")
+		br.c.Jar.SetCookies(ub, br.c.Jar.Cookies(ua))
+		br.e = b
+		br.get("/ui/accounts").want(t, http.StatusOK, adminEmail, "No system accounts yet")
+		br.post("/ui/accounts/new", url.Values{"name": {"made-on-b"}}).want(t, http.StatusOK, "made-on-b")
+		// Signing out on b ends the session on a too.
+		br.post("/ui/signout", url.Values{}).want(t, http.StatusOK)
+		br.e = a
+		if p := br.get("/ui/accounts"); p.url != "/ui/signin" {
+			t.Fatalf("session still valid on replica a: %s", p.url)
+		}
+	})
+}
+
+var tokenValueRE = regexp.MustCompile(`id="token-value"[^>]*value="(spat_[0-9A-Za-z]+)"`)
+
+// The flow through the pages, checked against the services; the token's
+// value is on the page that minted it and on no later page, nor in the
+// database, nor in the logs.
+func TestAccountFlowAndSecrets(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		b := e.browser()
+		b.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		b.get("/ui/accounts/new").want(t, http.StatusOK)
+		p := b.post("/ui/accounts/new", url.Values{"name": {"ci-deployer"}, "description": {"deploys"}}).
+			want(t, http.StatusOK, "System account created", "No tokens yet")
+		accountPath := p.url
+		b.get(accountPath+"/tokens/new").want(t, http.StatusOK)
+		p = b.post(accountPath+"/tokens/new", url.Values{"name": {"deploy"}, "expiry": {"30d"}, "allowed_cidrs": {"10.0.0.0/8\n192.168.1.1"}}).
+			want(t, http.StatusCreated, "shown only this once")
+		m := tokenValueRE.FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("no token value on the page:\n%s", p.body)
+		}
+		value := m[1]
+		if _, err := e.svc.Authenticate(e.adminCtx(), keyhold.Credentials{Bearer: value}); err == nil {
+			t.Fatal("a token bound to 10.0.0.0/8 authenticated from nowhere")
+		}
+		// Bad input: an error next to the field, nothing written.
+		b.get(accountPath + "/tokens/new")
+		b.post(accountPath+"/tokens/new", url.Values{"name": {"second"}, "allowed_cidrs": {"not-a-net"}}).
+			want(t, http.StatusBadRequest, `id="allowed_cidrs-error"`, "neither a network")
+		b.post(accountPath+"/tokens/new", url.Values{"name": {"deploy"}, "expiry": {"30d"}}).
+			want(t, http.StatusConflict, `class="alert"`)
+		b.get(accountPath + "/roles/new")
+		b.post(accountPath+"/roles/new", url.Values{"entity_type_name": {"Control Planes"}, "role_name": {"Viewer"},
+			"entity_id": {"not-a-uuid"}, "entity_region": {"eu"}}).want(t, http.StatusBadRequest, `id="entity_id-error"`, "must be a UUID")
+		b.post(accountPath+"/roles/new", url.Values{"entity_type_name": {"Control Planes"}, "role_name": {"Viewer"},
+			"entity_id": {"*"}, "entity_region": {"eu"}}).want(t, http.StatusOK, "Role assigned", "Viewer")
+		later := []string{accountPath, "/ui/accounts", "/ui/audit", "/ui/me", "/ui/teams", "/ui/users", accountPath + "/delete"}
+		for _, path := range later {
+			if p := b.get(path); p.status != http.StatusOK || strings.Contains(p.body, value) {
+				t.Fatalf("%s: status %d, holds the value: %v", path, p.status, strings.Contains(p.body, value))
+			}
+		}
+		if !strings.Contains(b.get(accountPath).body, "192.168.1.1/32") {
+			t.Fatal("the account page does not show the token's networks")
+		}
+		if strings.Contains(e.logs.String(), value) || strings.Contains(e.logs.String(), adminPassword) {
+			t.Fatal("a secret reached the logs")
+		}
+		assertNotStored(t, e, value, adminPassword, b.session())
+		b.get(accountPath+"/delete").want(t, http.StatusOK, "1 working token stops working", "None of them was used in the last 24 h")
+		b.post(accountPath+"/delete", url.Values{}).want(t, http.StatusOK, "System account deleted")
+	})
+}
+
+func TestSetupLink(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		secret, err := e.svc.CreateSetupLink(e.adminCtx(), adminEmail, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		b.get("/ui/setup?token="+url.QueryEscape(secret)).want(t, http.StatusOK, adminEmail)
+		b.post("/ui/setup", url.Values{"token": {secret}, "password": {"short"}, "password_again": {"short"}}).
+			want(t, http.StatusBadRequest, `id="password-error"`)
+		const pw = "a brand new passphrase"
+		b.post("/ui/setup", url.Values{"token": {secret}, "password": {pw}, "password_again": {pw}}).
+			want(t, http.StatusOK, "Password set")
+		b.get("/ui/setup?token="+url.QueryEscape(secret)).want(t, http.StatusUnauthorized, "unknown, used or expired")
+		e.browser().signIn(adminEmail, pw).want(t, http.StatusOK, "System accounts")
+		assertNotStored(t, e, secret, pw)
+	})
+}
+
+func TestPagesAndForbidden(t *testing.T) {
+	e := newEnv(t, "sqlite", "")
+	ctx := e.adminCtx()
+	readerUser, err := e.svc.CreateUser(ctx, keyhold.UserCreate{Email: "reader@example.com", Password: "reader password 123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.browser()
+	admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+	for _, path := range []string{"/ui/accounts", "/ui/accounts?q=x&managed=managed", "/ui/teams", "/ui/users", "/ui/audit",
+		"/ui/audit?since=2020-01-01&action=console.sign_in", "/ui/me", "/ui/teams/new", "/ui/users/new", "/ui/accounts/new"} {
+		admin.get(path).want(t, http.StatusOK)
+	}
+	admin.get("/ui/audit?since=yesterday").want(t, http.StatusBadRequest, `id="since-error"`)
+	admin.get("/ui/accounts/00000000-0000-0000-0000-000000000000").want(t, http.StatusNotFound)
+	admin.get("/ui/accounts/not-a-uuid").want(t, http.StatusBadRequest)
+	// A user without roles signs in but may read nothing.
+	reader := e.browser()
+	reader.signIn("reader@example.com", "reader password 123").want(t, http.StatusForbidden, "Not allowed")
+	reader.get("/ui/me").want(t, http.StatusOK, "You have no personal access tokens")
+	reader.post("/ui/me/tokens/new", url.Values{"name": {"mine"}, "expiry": {"7d"}}).want(t, http.StatusCreated, "kpat_")
+	reader.post("/ui/accounts/new", url.Values{"name": {"sneaky"}}).want(t, http.StatusForbidden, "Not allowed")
+
+	// Deactivating a user ends their sessions and refuses their sign-in.
+	admin.get("/ui/users/"+readerUser.ID+"/deactivate").want(t, http.StatusOK, "1 personal access token is refused")
+	admin.post("/ui/users/"+readerUser.ID+"/deactivate", url.Values{}).want(t, http.StatusOK, "User deactivated")
+	if p := reader.get("/ui/me"); p.url != "/ui/signin" {
+		t.Fatalf("a deactivated user's session still served %s", p.url)
+	}
+	e.browser().signIn("reader@example.com", "reader password 123").want(t, http.StatusUnauthorized)
+	// The last admin cannot deactivate themselves away.
+	admin.get("/ui/users")
+	me, err := e.svc.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin.post("/ui/users/"+me.ID+"/deactivate", url.Values{}).want(t, http.StatusBadRequest, "last active member of Organization Admin")
+}
+
+// assertNotStored dumps the database and fails if it holds any secret.
+func assertNotStored(t *testing.T, e *env, secrets ...string) {
+	t.Helper()
+	dump := dumpDatabase(t, e)
+	for _, s := range secrets {
+		if strings.Contains(dump, s) {
+			t.Fatalf("the database holds a secret in plaintext")
+		}
+	}
+}
