@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 )
@@ -93,14 +94,29 @@ func (l *limiter) block(ips []string, until time.Time) {
 // MergeFailures shares this replica's failure counts through the database
 // and blocks every address over the limit across all replicas.
 func (s *Service) MergeFailures(ctx context.Context) error {
-	if s.limiter.limit <= 0 {
+	if err := s.mergeLimiter(ctx, s.limiter, false); err != nil {
+		return err
+	}
+	return s.mergeLimiter(ctx, s.signIns.get(), true)
+}
+
+// mergeLimiter merges one limiter's counts; the API's and the console's
+// sign-in counts share the table, told apart by signInKeyPrefix.
+func (s *Service) mergeLimiter(ctx context.Context, l *limiter, signIn bool) error {
+	if l.limit <= 0 {
 		return nil
 	}
-	window, counts := s.limiter.snapshot(s.clock())
-	over, err := s.store.MergeAuthFailures(ctx, s.replica, window, counts, s.limiter.limit)
+	window, counts := l.snapshot(s.clock())
+	over, err := s.store.MergeAuthFailures(ctx, s.replica, window, counts, l.limit)
 	if err != nil {
 		return err
 	}
-	s.limiter.block(over, window.Add(time.Minute))
+	mine := over[:0]
+	for _, k := range over {
+		if strings.HasPrefix(k, signInKeyPrefix) == signIn {
+			mine = append(mine, k)
+		}
+	}
+	l.block(mine, window.Add(time.Minute))
 	return nil
 }

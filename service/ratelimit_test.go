@@ -69,3 +69,60 @@ func TestRateLimitMergedAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// Console sign-in limits are shared the same way: failed sign-ins for one
+// email spread over two replicas refuse it on both once merged, and they
+// never block the API.
+func TestSignInLimitMergedAcrossReplicas(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			_, url := storetest.OpenURL(t, backend)
+			now := time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)
+			clock := func() time.Time { return now }
+			replica := func() *service.Service {
+				db, err := store.Open(context.Background(), url, store.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				s := service.New(service.Config{Store: db, Now: clock})
+				if err := s.LoadIndex(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			a, b := replica(), replica()
+			signIn := func(s *service.Service, ip string) error {
+				ctx := keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{ClientIP: ip})
+				_, _, err := s.SignIn(ctx, keyhold.SignIn{Email: "victim@example.com", Password: "not the password"})
+				return err
+			}
+			// Six and four failures from different addresses: neither replica
+			// alone, nor any address, reaches the limit of ten.
+			for i := range 6 {
+				if code := keyhold.ErrorCode(signIn(a, "192.0.2."+string(rune('1'+i)))); code == keyhold.ERATELIMITED {
+					t.Fatal("limited before the limit")
+				}
+			}
+			for i := range 4 {
+				if code := keyhold.ErrorCode(signIn(b, "198.51.100."+string(rune('1'+i)))); code == keyhold.ERATELIMITED {
+					t.Fatal("limited before the limit")
+				}
+			}
+			for _, s := range []*service.Service{a, b, a} {
+				if err := s.MergeFailures(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, s := range []*service.Service{a, b} {
+				if code := keyhold.ErrorCode(signIn(s, "203.0.113.1")); code != keyhold.ERATELIMITED {
+					t.Errorf("replica %d: sign-in for the email after merged failures: %q, want rate limited", i, code)
+				}
+				ctx := keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{ClientIP: "192.0.2.1"})
+				if d := s.Decide(ctx, "test", keyhold.Credentials{Bearer: "spat_guess"}, nil); d.Outcome == authz.RateLimited {
+					t.Errorf("replica %d: sign-in failures blocked the API", i)
+				}
+			}
+		})
+	}
+}

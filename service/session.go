@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -38,7 +39,9 @@ var (
 )
 
 // signInLimiter counts failed sign-ins per email and per client address in
-// one-minute windows, in this replica's memory.
+// one-minute windows. Like the API's limiter, counts live in memory and are
+// merged through the database about once a second (MergeFailures), under
+// keys that start with signInKeyPrefix; emails are kept only as digests.
 type signInLimiter struct {
 	once sync.Once
 	l    *limiter
@@ -47,6 +50,16 @@ type signInLimiter struct {
 func (sl *signInLimiter) get() *limiter {
 	sl.once.Do(func() { sl.l = newLimiter(signInLimit) })
 	return sl.l
+}
+
+// signInKeyPrefix keeps sign-in counts apart from the API's in the shared
+// table of failure counts.
+const signInKeyPrefix = "signin:"
+
+// emailDigest names an email in failure counts without storing it.
+func emailDigest(email string) string {
+	d := sha256.Sum256([]byte(strings.ToLower(email)))
+	return hex.EncodeToString(d[:12])
 }
 
 // newSecret returns 256 random bits, base64url-encoded, and their digest.
@@ -76,7 +89,7 @@ func (s *Service) SignIn(ctx context.Context, in keyhold.SignIn) (*keyhold.Sessi
 	ri := keyhold.RequestFromContext(ctx)
 	now := s.now()
 	lim := s.signIns.get()
-	emailKey, ipKey := "email:"+strings.ToLower(email), "ip:"+ri.ClientIP
+	emailKey, ipKey := signInKeyPrefix+"email:"+emailDigest(email), signInKeyPrefix+"ip:"+ri.ClientIP
 	if wait := max(lim.retryAfter(emailKey, now), lim.retryAfter(ipKey, now)); wait > 0 {
 		return nil, "", &keyhold.Error{Code: keyhold.ERATELIMITED, Message: "Too many failed sign-ins; try again in a minute", RetryAfter: wait}
 	}
