@@ -137,6 +137,11 @@ func New(c Config) *Service {
 // flushes recorded token use and failed authentications, and runs the
 // single-run background jobs when this replica claims them. On the way out
 // it flushes once more, so that a graceful shutdown loses nothing recorded.
+//
+// The change feed has a goroutine of its own: a flush or a job may take
+// seconds under load, and a revocation made on another replica must not
+// wait for it. CatchUp serializes itself (syncMu), so the feed, the jobs'
+// catch-up and local writes never apply changes concurrently.
 func (s *Service) Run(ctx context.Context) {
 	wake := make(chan struct{}, 1)
 	notify := func() {
@@ -151,12 +156,11 @@ func (s *Service) Run(ctx context.Context) {
 			s.log.Error("watch changes", "err", err)
 		}
 	})
-	poll := time.NewTicker(s.poll)
+	wg.Go(func() { s.followChanges(ctx, wake) })
 	flush := time.NewTicker(s.interval)
 	jobs := time.NewTicker(s.jobTick)
 	merge := time.NewTicker(time.Second)
 	defer func() {
-		poll.Stop()
 		flush.Stop()
 		jobs.Stop()
 		merge.Stop()
@@ -169,10 +173,6 @@ func (s *Service) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-wake:
-			s.catchUpLogged(ctx)
-		case <-poll.C:
-			s.catchUpLogged(ctx)
 		case <-flush.C:
 			s.Flush(ctx, false)
 		case <-jobs.C:
@@ -182,6 +182,22 @@ func (s *Service) Run(ctx context.Context) {
 				s.log.Warn("merge failed-authentication counts", "err", err)
 			}
 		}
+	}
+}
+
+// followChanges catches up on every notification of the store and on
+// every poll, until ctx ends.
+func (s *Service) followChanges(ctx context.Context, wake <-chan struct{}) {
+	poll := time.NewTicker(s.poll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-poll.C:
+		}
+		s.catchUpLogged(ctx)
 	}
 }
 
