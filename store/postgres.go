@@ -73,6 +73,8 @@ func (postgresDialect) rawTime(col string) string { return col }
 
 func (postgresDialect) bulkParam(i int) string { return "$" + strconv.Itoa(i) }
 
+func (postgresDialect) timeParam(param string) string { return "CAST(" + param + " AS TIMESTAMPTZ)" }
+
 func (postgresDialect) bulkSettings(context.Context, *sql.Conn) (func(), error) {
 	return func() {}, nil
 }

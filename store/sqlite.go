@@ -122,6 +122,10 @@ func (sqliteDialect) rawTime(col string) string { return "+" + col }
 // INSERT, "$i" made binding quadratic and BulkLoad a hundred times slower.
 func (sqliteDialect) bulkParam(int) string { return "?" }
 
+// timeParam leaves the parameter as it is: SQLite compares the text of
+// times, which the store writes in one format.
+func (sqliteDialect) timeParam(param string) string { return param }
+
 // bulkCacheKiB is the page cache of the connection of BulkLoad. Inserting
 // random keys (digests, owner ids) into the indexes of a million tokens
 // touches pages all over them: with the default 2 MiB, SQLite spills dirty
