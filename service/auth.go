@@ -60,7 +60,7 @@ func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credenti
 			s.limiter.fail(ri.ClientIP, now)
 		} else {
 			d.Principal.TokenID = d.TokenID()
-			s.usage.record(d.Principal.TokenID, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
+			s.usage.record(d.Token, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
 		}
 	}
 	s.observer.Decision(surface, d.Outcome.String(), time.Since(start))

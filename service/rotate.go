@@ -128,7 +128,7 @@ func (s *Service) retireRotations(ctx context.Context) error {
 			switch {
 			case !now.Before(*r.RotationDeadline):
 				reason = "the rotation overlap ended"
-			case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
+			case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && s.idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
 				reason = "the successor is in use and this token was idle"
 			default:
 				continue
@@ -155,9 +155,12 @@ func (s *Service) retireRotations(ctx context.Context) error {
 }
 
 // idleSince is when a rotated token was last used, or rotated if never.
-func idleSince(t *keyhold.Token) time.Time {
+// A replica writes one token's use at most once per last-use resolution,
+// so a token in use may show a last_used_at up to that much older: it
+// counts as used until then, and retires late rather than while in use.
+func (s *Service) idleSince(t *keyhold.Token) time.Time {
 	if t.LastUsedAt != nil {
-		return *t.LastUsedAt
+		return t.LastUsedAt.Add(s.resolution)
 	}
 	return t.UpdatedAt
 }

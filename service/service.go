@@ -24,8 +24,13 @@ type Config struct {
 	// Now is the clock; defaults to time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// TouchInterval bounds how stale last_used_at may be; default 30s.
+	// TouchInterval is how often recorded token use is written; default
+	// 30s.
 	TouchInterval time.Duration
+	// LastUseResolution is how often, at most, one token's last use is
+	// written; default DefaultLastUseResolution. last_used_at may be this
+	// plus TouchInterval older than the true last use.
+	LastUseResolution time.Duration
 	// PollInterval is how often the change feed is read when no
 	// notification arrives; default 1s.
 	PollInterval time.Duration
@@ -67,15 +72,17 @@ type Service struct {
 	usage     *usageRecorder
 	failures  *failureRecorder
 	interval  time.Duration
-	poll      time.Duration
-	observer  Observer
-	jobTick   time.Duration
-	jobPeriod time.Duration
-	index     *authz.Index
-	limiter   *limiter
-	replica   string // this process, in merged counts
-	syncMu    sync.Mutex
-	feed      feed
+	// resolution is the last-use resolution; see Config.
+	resolution time.Duration
+	poll       time.Duration
+	observer   Observer
+	jobTick    time.Duration
+	jobPeriod  time.Duration
+	index      *authz.Index
+	limiter    *limiter
+	replica    string // this process, in merged counts
+	syncMu     sync.Mutex
+	feed       feed
 	// loaded is read on every decision; an atomic keeps decisions off
 	// syncMu, which the feed holds across database reads.
 	loaded atomic.Bool
@@ -108,6 +115,10 @@ func New(c Config) *Service {
 	if s.interval <= 0 {
 		s.interval = 30 * time.Second
 	}
+	s.resolution = c.LastUseResolution
+	if s.resolution <= 0 {
+		s.resolution = DefaultLastUseResolution
+	}
 	if s.poll <= 0 {
 		s.poll = time.Second
 	}
@@ -127,7 +138,7 @@ func New(c Config) *Service {
 		limit = defaultAuthFailureLimit
 	}
 	s.limiter, s.replica = newLimiter(limit), newID()
-	s.usage = newUsageRecorder()
+	s.usage = newUsageRecorder(s.resolution)
 	s.failures = newFailureRecorder()
 	return s
 }
@@ -211,8 +222,12 @@ func (s *Service) catchUpLogged(ctx context.Context) {
 // With all false, failure counts of the current minute stay pending so that
 // each client address and minute becomes one event.
 func (s *Service) Flush(ctx context.Context, all bool) {
-	if used := s.usage.drain(); len(used) > 0 {
-		if err := s.store.TouchTokens(ctx, used); err != nil {
+	if used := s.usage.drain(s.now()); len(used) > 0 {
+		byID := make(map[string]keyhold.TokenUse, len(used))
+		for id, use := range used {
+			byID[uuid.UUID(id).String()] = use
+		}
+		if err := s.store.TouchTokens(ctx, byID); err != nil {
 			s.log.Error("record token use", "err", err)
 			s.usage.restore(used)
 		}
