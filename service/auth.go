@@ -38,7 +38,10 @@ func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credenti
 	}
 	var d authz.Decision
 	ri := keyhold.RequestFromContext(ctx)
-	now := s.now()
+	now := start
+	if !s.realClock {
+		now = s.now()
+	}
 	wait := time.Duration(0)
 	if value != "" {
 		wait = s.limiter.retryAfter(ri.ClientIP, now)

@@ -68,6 +68,9 @@ type Service struct {
 	store     Store
 	catalogue *keyhold.Catalogue
 	now       func() time.Time
+	// realClock is set when now is time.Now, so that a decision reads the
+	// clock once instead of twice.
+	realClock bool
 	log       *slog.Logger
 	usage     *usageRecorder
 	failures  *failureRecorder
@@ -107,7 +110,7 @@ func New(c Config) *Service {
 		s.catalogue = keyhold.DefaultCatalogue()
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.realClock = time.Now, true
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
