@@ -82,6 +82,9 @@ summary() {
 	for k in keyhold_small baseline_small keyhold_big baseline_big; do
 		row "   $k req/s" "$(runs_of $k | median)" "$(runs_of $k)" ""
 	done
+	for k in keyhold_small baseline_small keyhold_big baseline_big; do
+		row "   $k µs of server CPU per request" "$(runs_of cpu_$k | median)" "$(runs_of cpu_$k)" ""
+	done
 	m=$(runs_of row4 | median); row "4: bytes of VmRSS per token" "$m" "$(runs_of row4)" "$(verdict "$m" '<=' 300) ≤ 300"
 	m=$(runs_of row5 | median); row "5: seconds to seed $TOKENS tokens (SQLite)" "$m" "$(runs_of row5)" "$(verdict "$m" '<=' 60) ≤ 60"
 	m=$(runs_of row6 | median); row "6: seconds from start to first 200 at $TOKENS tokens" "$m" "$(runs_of row6)" "$(verdict "$m" '<=' 5) ≤ 5"
@@ -152,6 +155,10 @@ PIDS+=("$WATCHDOG")
 start_bg() {
 	local name=$1
 	shift
+	# The files exist before the process does, so that a poll of them
+	# never races its start.
+	: >"$OUT/$name.out"
+	: >"$OUT/$name.err"
 	"$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
 	PID=$!
 	PIDS+=("$PID")
@@ -205,20 +212,28 @@ busy_jiffies() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 proc_jiffies() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # load NAME ADDR TOKENS SERVERPID runs `bench load` with this script's
-# settings and sets RPS, and OTHERS: the share of the machine's busy CPU
-# that neither the server nor the load generator used meanwhile (other
-# engineers' builds and tests), to tell a disturbed run.
+# settings and sets RPS; OTHERS, the share of the machine's busy CPU that
+# neither the server nor the load generator used meanwhile (other
+# engineers' builds and tests), to tell a disturbed run; and CPU_US, the
+# server's CPU time per request over the measured window, which the
+# machine's other work disturbs far less than requests per second.
 load() {
-	local b0 s0 b1 s1 gen hz
+	local b0 s0 b1 s1 w0 gen hz lp n
 	hz=$(getconf CLK_TCK)
 	b0=$(busy_jiffies) s0=$(proc_jiffies "$4")
 	/usr/bin/time -f '%U %S' -o "$OUT/$1.time" "$BIN" bench load --url "$2" --tokens "$3" --concurrency "$CONCURRENCY" \
-		--warmup "$WARMUP" --duration "$WINDOW" >"$OUT/$1.load" 2>&1
+		--warmup "$WARMUP" --duration "$WINDOW" >"$OUT/$1.load" 2>&1 &
+	lp=$!
+	sleep "$WARMUP"
+	w0=$(proc_jiffies "$4")
+	wait "$lp" || true
 	b1=$(busy_jiffies) s1=$(proc_jiffies "$4")
+	n=$(sed -n 's/^result .*requests=\([0-9]*\).*/\1/p' "$OUT/$1.load")
+	CPU_US=$(awk -v j=$((s1 - w0)) -v hz="$hz" -v n="${n:-0}" 'BEGIN {if (n > 0) printf "%.1f", j / hz * 1e6 / n; else print "n/a"}')
 	gen=$(awk -v hz="$hz" '{print int(($1 + $2) * hz)}' "$OUT/$1.time")
 	OTHERS=$(awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v g="$gen" 'BEGIN {x = (b > 0) ? 100 * (b - s - g) / b : 0; printf "%.0f%%", (x > 0) ? x : 0}')
 	RPS=$(sed -n 's/^result rps=\([0-9]*\).*/\1/p' "$OUT/$1.load")
-	log "load $1: $RPS requests/s; others used $OTHERS of the busy CPU meanwhile"
+	log "load $1: $RPS requests/s, $CPU_US µs of server CPU per request; others used $OTHERS of the busy CPU meanwhile"
 	grep -E '^(status|latency):' "$OUT/$1.load" | sed 's/^/    /' >&2
 }
 
@@ -278,20 +293,24 @@ if wants 2 3 4 5 6; then
 		# baseline on the same token file.
 		load "keyhold-big-$run" "http://$ADDR" "$WORK/big.txt" "$PID"
 		record "keyhold_big $RPS run=$run requests/s (others: $OTHERS of busy CPU); VmRSS after the load $(rss_kb "$PID") kB"
+		record "cpu_keyhold_big $CPU_US run=$run µs of server CPU per request in the window"
 		stop "$PID" 1 # its last flush is not measured; skip it
 		start_baseline "baseline-big-$run" "$WORK/big.txt"
 		load "baseline-big-$run" "http://$ADDR" "$WORK/big.txt" "$PID"
 		record "baseline_big $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
+		record "cpu_baseline_big $CPU_US run=$run µs of server CPU per request in the window"
 		stop "$PID"
 
 		# Rows 2 and 3 at SMALL tokens.
 		start_baseline "baseline-small-$run" "$WORK/small.txt"
 		load "baseline-small-$run" "http://$ADDR" "$WORK/small.txt" "$PID"
 		record "baseline_small $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
+		record "cpu_baseline_small $CPU_US run=$run µs of server CPU per request in the window"
 		stop "$PID"
 		start_keyhold "keyhold-small-$run" "$SMALL_DB" "$(shuf -n1 "$WORK/small.txt")"
 		load "keyhold-small-$run" "http://$ADDR" "$WORK/small.txt" "$PID"
 		record "keyhold_small $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
+		record "cpu_keyhold_small $CPU_US run=$run µs of server CPU per request in the window"
 		stop "$PID" 1
 	done
 fi
