@@ -99,8 +99,9 @@ func TestRotationRevokeWhenIdle(t *testing.T) {
 }
 
 // A replica writes one token's use at most once per last-use resolution,
-// so a used predecessor counts as in use for that long after its
-// last_used_at: it retires late, never while it may still be in use.
+// and may hold one back for another resolution, so a used predecessor
+// counts as in use for two resolutions after its last_used_at: it retires
+// late, never while it may still be in use.
 func TestRotationRevokeWhenIdleAfterUse(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
 		acct := createAccount(t, e, e.Admin, "idle-used")
@@ -117,7 +118,7 @@ func TestRotationRevokeWhenIdleAfterUse(t *testing.T) {
 		e.Service.RunJobs(t.Context())
 		e.Do("GET", "/v1/whoami", old, nil).Want(t, 200)
 
-		e.Clock.Advance(service.DefaultLastUseResolution)
+		e.Clock.Advance(2 * service.DefaultLastUseResolution)
 		e.Service.RunJobs(t.Context())
 		wantProblem(t, e.Do("GET", "/v1/whoami", old, nil), 401)
 	})

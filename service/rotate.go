@@ -156,11 +156,13 @@ func (s *Service) retireRotations(ctx context.Context) error {
 
 // idleSince is when a rotated token was last used, or rotated if never.
 // A replica writes one token's use at most once per last-use resolution,
-// so a token in use may show a last_used_at up to that much older: it
-// counts as used until then, and retires late rather than while in use.
+// and may hold a use back for up to another resolution when a flush has
+// more than it writes at once (see maxTouchPerFlush), so a token in use
+// may show a last_used_at up to two resolutions older: it counts as used
+// until then, and retires late rather than while in use.
 func (s *Service) idleSince(t *keyhold.Token) time.Time {
 	if t.LastUsedAt != nil {
-		return t.LastUsedAt.Add(s.resolution)
+		return t.LastUsedAt.Add(2 * s.resolution)
 	}
 	return t.UpdatedAt
 }

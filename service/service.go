@@ -28,8 +28,10 @@ type Config struct {
 	// 30s.
 	TouchInterval time.Duration
 	// LastUseResolution is how often, at most, one token's last use is
-	// written; default DefaultLastUseResolution. last_used_at may be this
-	// plus TouchInterval older than the true last use.
+	// written; default DefaultLastUseResolution. A flush writes at most
+	// 100,000 uses unless some have waited a resolution, so last_used_at
+	// may be two resolutions plus TouchInterval older than the true last
+	// use.
 	LastUseResolution time.Duration
 	// PollInterval is how often the change feed is read when no
 	// notification arrives; default 1s.
@@ -225,7 +227,11 @@ func (s *Service) catchUpLogged(ctx context.Context) {
 // With all false, failure counts of the current minute stay pending so that
 // each client address and minute becomes one event.
 func (s *Service) Flush(ctx context.Context, all bool) {
-	if used := s.usage.drain(s.now()); len(used) > 0 {
+	limit := maxTouchPerFlush
+	if all {
+		limit = -1
+	}
+	if used := s.usage.drain(s.now(), limit); len(used) > 0 {
 		byID := make(map[string]keyhold.TokenUse, len(used))
 		for id, use := range used {
 			byID[uuid.UUID(id).String()] = use

@@ -3,6 +3,7 @@ package service
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -11,9 +12,16 @@ import (
 // DefaultLastUseResolution is how often, at most, a replica writes the last
 // use of one token. A token in steady use is used thousands of times per
 // interval; writing each of a million tokens every 30 s took a whole core
-// on SQLite (bench/README.md, row 3). last_used_at is therefore at most the
-// resolution plus the touch interval older than the true last use.
+// on SQLite (bench/README.md, row 3).
 const DefaultLastUseResolution = 5 * time.Minute
+
+// maxTouchPerFlush bounds the uses one periodic flush writes. Right after a
+// start every token in use is new to the recorder: at a million tokens the
+// first flush would write some 700,000 rows at once (6 s of CPU on SQLite).
+// The rest wait for later flushes, but never longer than a resolution, so
+// that last_used_at is at most two resolutions plus the touch interval
+// older than the true last use.
+const maxTouchPerFlush = 100_000
 
 // usageShards spreads the recorder over independent locks, so that
 // concurrent decisions on different tokens do not queue on one mutex.
@@ -23,14 +31,15 @@ const usageShards = 64
 // last_used_at costs one batched write per interval instead of one per
 // request, and at most one write per token and resolution.
 type usageRecorder struct {
-	resolution int64 // microseconds
+	resolution int64         // microseconds
+	next       atomic.Uint32 // the shard the next drain starts at
 	shards     [usageShards]usageShard
 }
 
 type usageShard struct {
 	mu sync.Mutex
-	// pending holds the uses to write at the next flush.
-	pending map[[16]byte]keyhold.TokenUse
+	// pending holds the uses to write.
+	pending map[[16]byte]pendingUse
 	// written holds, for tokens whose use was handed to a flush less than
 	// a resolution ago, the time of that use (Unix microseconds). Older
 	// entries are pruned at each drain, so it holds at most the tokens used
@@ -39,13 +48,20 @@ type usageShard struct {
 	_       [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
+// pendingUse is the latest use of a token not yet written, and since when
+// the token has had one waiting (Unix microseconds).
+type pendingUse struct {
+	use   keyhold.TokenUse
+	since int64
+}
+
 // maxUserAgent bounds what is kept of a client's User-Agent.
 const maxUserAgent = 512
 
 func newUsageRecorder(resolution time.Duration) *usageRecorder {
 	u := &usageRecorder{resolution: resolution.Microseconds()}
 	for i := range u.shards {
-		u.shards[i] = usageShard{pending: map[[16]byte]keyhold.TokenUse{}, written: map[[16]byte]int64{}}
+		u.shards[i] = usageShard{pending: map[[16]byte]pendingUse{}, written: map[[16]byte]int64{}}
 	}
 	return u
 }
@@ -63,34 +79,44 @@ func (u *usageRecorder) record(id [16]byte, use keyhold.TokenUse) {
 	if w, ok := sh.written[id]; ok && at-w < u.resolution {
 		return
 	}
-	if p, ok := sh.pending[id]; ok && !use.At.After(p.At) {
+	p, ok := sh.pending[id]
+	if ok && !use.At.After(p.use.At) {
 		return
 	}
 	if len(use.UserAgent) > maxUserAgent {
 		use.UserAgent = strings.ToValidUTF8(use.UserAgent[:maxUserAgent], "")
 	}
-	sh.pending[id] = use
+	if !ok {
+		p.since = at
+	}
+	p.use = use
+	sh.pending[id] = p
 }
 
-// drain returns the pending uses and counts them as written; it forgets
+// drain returns at most limit pending uses, and every use that has waited
+// a resolution, and counts them as written; limit < 0 takes all. It forgets
 // writes a resolution older than now.
-func (u *usageRecorder) drain(now time.Time) map[[16]byte]keyhold.TokenUse {
+func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.TokenUse {
 	out := map[[16]byte]keyhold.TokenUse{}
 	cutoff := now.UnixMicro() - u.resolution
-	for i := range u.shards {
-		sh := &u.shards[i]
+	// Start where the last drain stopped, so that no shard's uses wait
+	// behind the others'.
+	start := int(u.next.Add(1))
+	for k := range usageShards {
+		sh := &u.shards[(start+k)%usageShards]
 		sh.mu.Lock()
 		for id, w := range sh.written {
 			if w <= cutoff {
 				delete(sh.written, id)
 			}
 		}
-		for id, use := range sh.pending {
-			out[id] = use
-			sh.written[id] = use.At.UnixMicro()
-		}
-		if len(sh.pending) > 0 {
-			sh.pending = map[[16]byte]keyhold.TokenUse{}
+		for id, p := range sh.pending {
+			if limit >= 0 && len(out) >= limit && p.since > cutoff {
+				continue
+			}
+			out[id] = p.use
+			sh.written[id] = p.use.At.UnixMicro()
+			delete(sh.pending, id)
 		}
 		sh.mu.Unlock()
 	}

@@ -47,7 +47,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.DurationVar(&f.readyInterval, "readiness-interval", 5*time.Second, "how often /readyz re-checks that the schema matches this binary")
 	fl.DurationVar(&f.jobTick, "job-tick", 15*time.Second, "how often this replica tries to claim background jobs")
 	fl.DurationVar(&f.jobPeriod, "job-period", time.Minute, "how often the expiry sweep runs across all replicas (the change-feed pruning runs every 10 periods)")
-	fl.DurationVar(&f.lastUseResolution, "last-use-resolution", service.DefaultLastUseResolution, "how often, at most, one token's last_used_at is written (it may be this plus 30 s stale)")
+	fl.DurationVar(&f.lastUseResolution, "last-use-resolution", service.DefaultLastUseResolution, "how often, at most, one token's last_used_at is written (it may be twice this plus 30 s stale)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on SIGTERM")
 	return cmd
 }
