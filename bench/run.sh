@@ -6,6 +6,7 @@
 #
 #   bash bench/run.sh                 # from the repository root
 #   RUNS=5 bash bench/run.sh          # more runs per row
+#   ROWS=7 bash bench/run.sh          # only row 7 (rows 2-6 go together)
 #
 # It builds the binary, then:
 #   row 5  seeds TOKENS tokens into a fresh SQLite database, RUNS times (timed
@@ -28,6 +29,9 @@
 set -Eeuo pipefail
 
 RUNS=${RUNS:-3}
+# ROWS selects what to measure: rows 2 to 6 share one set of SQLite
+# databases, so any of them runs them all; 7 is the PostgreSQL replicas.
+ROWS=${ROWS:-2 3 4 5 6 7}
 TOKENS=${TOKENS:-1000000}
 SMALL=${SMALL:-1000}
 WARMUP=${WARMUP:-35s}
@@ -37,6 +41,10 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PG_TOKENS=${PG_TOKENS:-$TOKENS}
 REVOKE_COUNT=${REVOKE_COUNT:-200}
 REVOKE_PACE=${REVOKE_PACE:-150ms}
+# REVOKE_TIMEOUT bounds one `bench revoke` run: creating REVOKE_COUNT
+# tokens through a loaded replica, then REVOKE_COUNT deletions at
+# REVOKE_PACE at least (30 s at the defaults).
+REVOKE_TIMEOUT=${REVOKE_TIMEOUT:-150s}
 LEAD=${LEAD:-5}
 ACCEPT_BOUND=${ACCEPT_BOUND:-25}
 BUDGET=${BUDGET:-1200}
@@ -74,6 +82,9 @@ summary() {
 	for k in keyhold_small baseline_small keyhold_big baseline_big; do
 		row "   $k req/s" "$(runs_of $k | median)" "$(runs_of $k)" ""
 	done
+	for k in keyhold_small baseline_small keyhold_big baseline_big; do
+		row "   $k µs of server CPU per request" "$(runs_of cpu_$k | median)" "$(runs_of cpu_$k)" ""
+	done
 	m=$(runs_of row4 | median); row "4: bytes of VmRSS per token" "$m" "$(runs_of row4)" "$(verdict "$m" '<=' 300) ≤ 300"
 	m=$(runs_of row5 | median); row "5: seconds to seed $TOKENS tokens (SQLite)" "$m" "$(runs_of row5)" "$(verdict "$m" '<=' 60) ≤ 60"
 	m=$(runs_of row6 | median); row "6: seconds from start to first 200 at $TOKENS tokens" "$m" "$(runs_of row6)" "$(verdict "$m" '<=' 5) ≤ 5"
@@ -81,6 +92,14 @@ summary() {
 	grep '^row7' "$RESULTS" | sed 's/^/    /' || true
 }
 
+# wants ROW... is true when ROWS names one of the rows.
+wants() {
+	local r
+	for r in "$@"; do
+		case " $ROWS " in *" $r "*) return 0 ;; esac
+	done
+	return 1
+}
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 now_ms() { date +%s%3N; }
 record() { echo "$*" | tee -a "$RESULTS" >&2; }
@@ -136,6 +155,10 @@ PIDS+=("$WATCHDOG")
 start_bg() {
 	local name=$1
 	shift
+	# The files exist before the process does, so that a poll of them
+	# never races its start.
+	: >"$OUT/$name.out"
+	: >"$OUT/$name.err"
 	"$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
 	PID=$!
 	PIDS+=("$PID")
@@ -189,20 +212,28 @@ busy_jiffies() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 proc_jiffies() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # load NAME ADDR TOKENS SERVERPID runs `bench load` with this script's
-# settings and sets RPS, and OTHERS: the share of the machine's busy CPU
-# that neither the server nor the load generator used meanwhile (other
-# engineers' builds and tests), to tell a disturbed run.
+# settings and sets RPS; OTHERS, the share of the machine's busy CPU that
+# neither the server nor the load generator used meanwhile (other
+# engineers' builds and tests), to tell a disturbed run; and CPU_US, the
+# server's CPU time per request over the measured window, which the
+# machine's other work disturbs far less than requests per second.
 load() {
-	local b0 s0 b1 s1 gen hz
+	local b0 s0 b1 s1 w0 gen hz lp n
 	hz=$(getconf CLK_TCK)
 	b0=$(busy_jiffies) s0=$(proc_jiffies "$4")
 	/usr/bin/time -f '%U %S' -o "$OUT/$1.time" "$BIN" bench load --url "$2" --tokens "$3" --concurrency "$CONCURRENCY" \
-		--warmup "$WARMUP" --duration "$WINDOW" >"$OUT/$1.load" 2>&1
+		--warmup "$WARMUP" --duration "$WINDOW" >"$OUT/$1.load" 2>&1 &
+	lp=$!
+	sleep "$WARMUP"
+	w0=$(proc_jiffies "$4")
+	wait "$lp" || true
 	b1=$(busy_jiffies) s1=$(proc_jiffies "$4")
+	n=$(sed -n 's/^result .*requests=\([0-9]*\).*/\1/p' "$OUT/$1.load")
+	CPU_US=$(awk -v j=$((s1 - w0)) -v hz="$hz" -v n="${n:-0}" 'BEGIN {if (n > 0) printf "%.1f", j / hz * 1e6 / n; else print "n/a"}')
 	gen=$(awk -v hz="$hz" '{print int(($1 + $2) * hz)}' "$OUT/$1.time")
 	OTHERS=$(awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v g="$gen" 'BEGIN {x = (b > 0) ? 100 * (b - s - g) / b : 0; printf "%.0f%%", (x > 0) ? x : 0}')
 	RPS=$(sed -n 's/^result rps=\([0-9]*\).*/\1/p' "$OUT/$1.load")
-	log "load $1: $RPS requests/s; others used $OTHERS of the busy CPU meanwhile"
+	log "load $1: $RPS requests/s, $CPU_US µs of server CPU per request; others used $OTHERS of the busy CPU meanwhile"
 	grep -E '^(status|latency):' "$OUT/$1.load" | sed 's/^/    /' >&2
 }
 
@@ -218,67 +249,76 @@ machine() {
 	echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GiB"
 	echo "go: $(go version | cut -d' ' -f3-)"
 	echo "commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (work tree differs from it)')"
-	echo "settings: RUNS=$RUNS TOKENS=$TOKENS SMALL=$SMALL WARMUP=$WARMUP WINDOW=$WINDOW CONCURRENCY=$CONCURRENCY PG_TOKENS=$PG_TOKENS REVOKE_COUNT=$REVOKE_COUNT REVOKE_PACE=$REVOKE_PACE"
+	echo "settings: RUNS=$RUNS TOKENS=$TOKENS SMALL=$SMALL WARMUP=$WARMUP WINDOW=$WINDOW CONCURRENCY=$CONCURRENCY PG_TOKENS=$PG_TOKENS REVOKE_COUNT=$REVOKE_COUNT REVOKE_PACE=$REVOKE_PACE ROWS=$ROWS"
 }
 
 log "building into $WORK"
 (cd "$ROOT" && go build -o "$BIN" ./cmd/keyhold)
 machine | tee "$OUT/machine.txt" >&2
 
-# Row 5: seeding TOKENS tokens on SQLite, RUNS times; the last database
-# serves the rows after it.
-BIG_DB="sqlite:$WORK/big.db"
-for run in $(seq "$RUNS"); do
-	rm -f "$WORK"/big.db*
-	log "row 5 run $run: seed $TOKENS tokens"
-	t0=$(now_ms)
-	"$BIN" bench seed --db "$BIG_DB" --tokens "$TOKENS" --out "$WORK/big.txt" --admin-out "$WORK/big-admin.txt" 2>"$OUT/seed-$run.err"
-	record "row5 $(awk -v ms=$(($(now_ms) - t0)) 'BEGIN {printf "%.1f", ms / 1000}') run=$run $(grep '^Seeded' "$OUT/seed-$run.err")"
-done
+# Rows 2 to 6 share the SQLite databases seeded for row 5.
+if wants 2 3 4 5 6; then
+	# Row 5: seeding TOKENS tokens on SQLite, RUNS times; the last database
+	# serves the rows after it.
+	BIG_DB="sqlite:$WORK/big.db"
+	for run in $(seq "$RUNS"); do
+		rm -f "$WORK"/big.db*
+		log "row 5 run $run: seed $TOKENS tokens"
+		t0=$(now_ms)
+		"$BIN" bench seed --db "$BIG_DB" --tokens "$TOKENS" --out "$WORK/big.txt" --admin-out "$WORK/big-admin.txt" 2>"$OUT/seed-$run.err"
+		record "row5 $(awk -v ms=$(($(now_ms) - t0)) 'BEGIN {printf "%.1f", ms / 1000}') run=$run $(grep '^Seeded' "$OUT/seed-$run.err")"
+	done
 
-log "seeding $SMALL tokens and an empty database"
-SMALL_DB="sqlite:$WORK/small.db"
-"$BIN" bench seed --db "$SMALL_DB" --tokens "$SMALL" --out "$WORK/small.txt" --admin-out "$WORK/small-admin.txt" 2>"$OUT/seed-small.err"
-EMPTY_DB="sqlite:$WORK/empty.db"
-"$BIN" init --db "$EMPTY_DB" --admin-email admin@localhost >"$WORK/empty-admin.txt" 2>/dev/null
+	log "seeding $SMALL tokens and an empty database"
+	SMALL_DB="sqlite:$WORK/small.db"
+	"$BIN" bench seed --db "$SMALL_DB" --tokens "$SMALL" --out "$WORK/small.txt" --admin-out "$WORK/small-admin.txt" 2>"$OUT/seed-small.err"
+	EMPTY_DB="sqlite:$WORK/empty.db"
+	"$BIN" init --db "$EMPTY_DB" --admin-email admin@localhost >"$WORK/empty-admin.txt" 2>/dev/null
 
-for run in $(seq "$RUNS"); do
-	# Row 4's reference: a server over an empty database.
-	start_keyhold "empty-$run" "$EMPTY_DB" "$(cat "$WORK/empty-admin.txt")"
-	sleep 2
-	empty_kb=$(rss_kb "$PID")
-	stop "$PID"
+	for run in $(seq "$RUNS"); do
+		# Row 4's reference: a server over an empty database.
+		start_keyhold "empty-$run" "$EMPTY_DB" "$(cat "$WORK/empty-admin.txt")"
+		sleep 2
+		empty_kb=$(rss_kb "$PID")
+		stop "$PID"
 
-	# Rows 6 and 4: start on TOKENS tokens, first 200, resident memory.
-	start_keyhold "keyhold-big-$run" "$BIG_DB" "$(shuf -n1 "$WORK/big.txt")"
-	record "row6 $(awk -v ms="$FIRST_MS" 'BEGIN {printf "%.2f", ms / 1000}') run=$run seconds from process start to the first 200"
-	sleep 2
-	big_kb=$(rss_kb "$PID")
-	record "row4 $(((big_kb - empty_kb) * 1024 / TOKENS)) run=$run bytes/token: VmRSS ${big_kb} kB (peak $(hwm_kb "$PID") kB) at $TOKENS tokens, ${empty_kb} kB empty"
+		# Rows 6 and 4: start on TOKENS tokens, first 200, resident memory.
+		start_keyhold "keyhold-big-$run" "$BIG_DB" "$(shuf -n1 "$WORK/big.txt")"
+		record "row6 $(awk -v ms="$FIRST_MS" 'BEGIN {printf "%.2f", ms / 1000}') run=$run seconds from process start to the first 200"
+		sleep 2
+		big_kb=$(rss_kb "$PID")
+		record "row4 $(((big_kb - empty_kb) * 1024 / TOKENS)) run=$run bytes/token: VmRSS ${big_kb} kB (peak $(hwm_kb "$PID") kB) at $TOKENS tokens, ${empty_kb} kB empty"
 
-	# Rows 2 and 3 at TOKENS tokens: keyhold (already started), then the
-	# baseline on the same token file.
-	load "keyhold-big-$run" "http://$ADDR" "$WORK/big.txt" "$PID"
-	record "keyhold_big $RPS run=$run requests/s (others: $OTHERS of busy CPU); VmRSS after the load $(rss_kb "$PID") kB"
-	stop "$PID" 1 # its last flush is not measured; skip it
-	start_baseline "baseline-big-$run" "$WORK/big.txt"
-	load "baseline-big-$run" "http://$ADDR" "$WORK/big.txt" "$PID"
-	record "baseline_big $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
-	stop "$PID"
+		# Rows 2 and 3 at TOKENS tokens: keyhold (already started), then the
+		# baseline on the same token file.
+		load "keyhold-big-$run" "http://$ADDR" "$WORK/big.txt" "$PID"
+		record "keyhold_big $RPS run=$run requests/s (others: $OTHERS of busy CPU); VmRSS after the load $(rss_kb "$PID") kB"
+		record "cpu_keyhold_big $CPU_US run=$run µs of server CPU per request in the window"
+		stop "$PID" 1 # its last flush is not measured; skip it
+		start_baseline "baseline-big-$run" "$WORK/big.txt"
+		load "baseline-big-$run" "http://$ADDR" "$WORK/big.txt" "$PID"
+		record "baseline_big $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
+		record "cpu_baseline_big $CPU_US run=$run µs of server CPU per request in the window"
+		stop "$PID"
 
-	# Rows 2 and 3 at SMALL tokens.
-	start_baseline "baseline-small-$run" "$WORK/small.txt"
-	load "baseline-small-$run" "http://$ADDR" "$WORK/small.txt" "$PID"
-	record "baseline_small $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
-	stop "$PID"
-	start_keyhold "keyhold-small-$run" "$SMALL_DB" "$(shuf -n1 "$WORK/small.txt")"
-	load "keyhold-small-$run" "http://$ADDR" "$WORK/small.txt" "$PID"
-	record "keyhold_small $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
-	stop "$PID" 1
-done
+		# Rows 2 and 3 at SMALL tokens.
+		start_baseline "baseline-small-$run" "$WORK/small.txt"
+		load "baseline-small-$run" "http://$ADDR" "$WORK/small.txt" "$PID"
+		record "baseline_small $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
+		record "cpu_baseline_small $CPU_US run=$run µs of server CPU per request in the window"
+		stop "$PID"
+		start_keyhold "keyhold-small-$run" "$SMALL_DB" "$(shuf -n1 "$WORK/small.txt")"
+		load "keyhold-small-$run" "http://$ADDR" "$WORK/small.txt" "$PID"
+		record "keyhold_small $RPS run=$run requests/s (others: $OTHERS of busy CPU)"
+		record "cpu_keyhold_small $CPU_US run=$run µs of server CPU per request in the window"
+		stop "$PID" 1
+	done
+fi
 
 # Row 7: three replicas on a schema of their own.
-if psql "$PG_URL" -qc 'SELECT 1' >/dev/null 2>&1; then
+if ! wants 7; then
+	:
+elif psql "$PG_URL" -qc 'SELECT 1' >/dev/null 2>&1; then
 	SCHEMA="keyhold_bench_$(date +%s)_$$"
 	psql "$PG_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
 	sep='&'
@@ -302,7 +342,7 @@ if psql "$PG_URL" -qc 'SELECT 1' >/dev/null 2>&1; then
 	for run in $(seq "$RUNS"); do
 		log "row 7 run $run: revoke $REVOKE_COUNT tokens, one every $REVOKE_PACE at most ($(cut -d' ' -f1-3 /proc/loadavg))"
 		KEYHOLD_ADMIN=$(cat "$WORK/pg-admin.txt") "$BIN" bench revoke --urls "$URLS" --count "$REVOKE_COUNT" \
-			--pace "$REVOKE_PACE" --bound 10s --accept-bound "${ACCEPT_BOUND}s" --timeout 60s >"$OUT/revoke-$run.out" 2>"$OUT/revoke-$run.err" || log "revoke run $run failed: $(tail -2 "$OUT/revoke-$run.err")"
+			--pace "$REVOKE_PACE" --bound 10s --accept-bound "${ACCEPT_BOUND}s" --timeout "$REVOKE_TIMEOUT" >"$OUT/revoke-$run.out" 2>"$OUT/revoke-$run.err" || log "revoke run $run failed: $(tail -2 "$OUT/revoke-$run.err")"
 		sed 's/^/    /' "$OUT/revoke-$run.out" >&2
 		line=$(grep '^result n=' "$OUT/revoke-$run.out" || true)
 		p99=$(sed -n 's/^result n=[1-9][0-9]* .* p99_ms=\([0-9.]*\).*/\1/p' <<<"$line")

@@ -78,45 +78,53 @@ func resolve(cat *keyhold.Catalogue, p permission, field string) (*authz.Query, 
 // client's own method, path and query: there the permission comes only
 // from X-Keyhold-* headers that the gateway sets, never from the client's
 // query. It writes no log line and no database row per request.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
-	var p permission
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) { s.decide(w, r) }
+
+// decide is authorize returning the status it wrote, so that ServeHTTP
+// need not wrap the writer to learn it.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request) int {
+	cat := s.decider.Index().Catalogue()
+	var query *authz.Query
+	var err error
 	if r.URL.Path == "/v1/authorize" {
-		q := r.URL.Query()
-		p = permission{q.Get("role_name"), q.Get("entity_type_name"), q.Get("entity_id"), q.Get("entity_region")}
+		query, err = s.queries.resolve(cat, r.URL.RawQuery)
 	} else {
 		h := r.Header
-		p = permission{h.Get(HeaderRoleName), h.Get(HeaderEntityTypeName), h.Get(HeaderEntityID), h.Get(HeaderEntityRegion)}
+		p := permission{h.Get(HeaderRoleName), h.Get(HeaderEntityTypeName), h.Get(HeaderEntityID), h.Get(HeaderEntityRegion)}
+		query, err = resolve(cat, p, "")
+	}
+	if err != nil {
+		return s.decisionError(w, r, err)
 	}
 	ctx := keyhold.NewContextWithRequest(r.Context(), keyhold.RequestInfo{ClientIP: s.clientIP(r), UserAgent: r.UserAgent()})
-	query, err := resolve(s.decider.Index().Catalogue(), p, "")
-	if err != nil {
-		s.decisionError(w, r, err)
-		return
-	}
 	d := s.decider.Decide(ctx, "authorize", credentials(r), query)
 	switch d.Outcome {
 	case authz.Unauthenticated:
-		s.decisionError(w, r, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason))
+		return s.decisionError(w, r, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason))
 	case authz.Forbidden:
-		s.decisionError(w, r, keyhold.Errorf(keyhold.EFORBIDDEN, "%s", d.Reason))
+		return s.decisionError(w, r, keyhold.Errorf(keyhold.EFORBIDDEN, "%s", d.Reason))
 	case authz.RateLimited:
-		s.decisionError(w, r, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter})
-	default:
-		h := w.Header()
-		h[HeaderPrincipalType] = []string{string(d.Principal.Type)}
-		h[HeaderPrincipalID] = []string{d.Principal.ID}
-		h[HeaderPrincipalName] = []string{d.Principal.Name}
-		h[HeaderTokenID] = []string{d.Principal.TokenID}
-		w.WriteHeader(http.StatusOK)
+		return s.decisionError(w, r, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter})
 	}
+	// One backing array for the four header values: one allocation, not
+	// four.
+	v := []string{string(d.Principal.Type), d.Principal.ID, d.Principal.Name, d.Principal.TokenID}
+	h := w.Header()
+	h[HeaderPrincipalType] = v[0:1:1]
+	h[HeaderPrincipalID] = v[1:2:2]
+	h[HeaderPrincipalName] = v[2:3:3]
+	h[HeaderTokenID] = v[3:4:4]
+	w.WriteHeader(http.StatusOK)
+	return http.StatusOK
 }
 
-// decisionError writes a refusal; the request id exists only for refusals,
-// so that the allowed path stays cheap.
-func (s *Server) decisionError(w http.ResponseWriter, r *http.Request, err error) {
+// decisionError writes a refusal and returns its status; the request id
+// exists only for refusals, so that the allowed path stays cheap.
+func (s *Server) decisionError(w http.ResponseWriter, r *http.Request, err error) int {
 	id := newRequestID()
 	w.Header().Set("X-Request-Id", id)
 	writeError(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)), err)
+	return statusOf(keyhold.ErrorCode(err))
 }
 
 type checkBody struct {

@@ -63,10 +63,7 @@ type invalidParam struct {
 // logged with the request id; the client sees only a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := keyhold.ErrorCode(err)
-	status := codeStatus[code]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
+	status := statusOf(code)
 	p := problem{Status: status, Title: statusTitle[status], Type: fmt.Sprintf("https://httpstatuses.com/%d", status),
 		Instance: "keyhold:trace:" + requestID(r.Context()), Detail: keyhold.ErrorMessage(err)}
 	if code == keyhold.EINTERNAL {
@@ -98,6 +95,14 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if err := json.NewEncoder(w).Encode(p); err != nil {
 		logger(r.Context()).Debug("write error response", "err", err)
 	}
+}
+
+// statusOf is the HTTP status of an error code.
+func statusOf(code string) int {
+	if status := codeStatus[code]; status != 0 {
+		return status
+	}
+	return http.StatusInternalServerError
 }
 
 // writeJSON writes a success body.

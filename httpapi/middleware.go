@@ -111,7 +111,7 @@ func (s *Server) clientIP(r *http.Request) string {
 	}
 	peer = peer.Unmap()
 	if !s.trusted(peer) {
-		return peer.String()
+		return s.addrString(peer)
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	client := peer
@@ -125,7 +125,7 @@ func (s *Server) clientIP(r *http.Request) string {
 			break
 		}
 	}
-	return client.String()
+	return s.addrString(client)
 }
 
 func (s *Server) trusted(a netip.Addr) bool {

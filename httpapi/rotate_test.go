@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/service"
 )
 
 // Rotation with overlap: the successor is shown once, the predecessor keeps
@@ -94,5 +95,31 @@ func TestRotationRevokeWhenIdle(t *testing.T) {
 		wantInvalid(t, e.Do("POST", base+succ.ID+"/rotate", e.Admin, map[string]any{"overlap_seconds": -1}), "overlap_seconds", "min")
 		wantInvalid(t, e.Do("POST", base+succ.ID+"/rotate", e.Admin, map[string]any{"overlap_seconds": 400 * 86400}), "overlap_seconds", "max")
 		wantInvalid(t, e.Do("POST", base+succ.ID+"/rotate", e.Admin, map[string]any{"bogus": 1}), "bogus", "unknown_property")
+	})
+}
+
+// A replica writes one token's use at most once per last-use resolution,
+// and may hold one back for another resolution, so a used predecessor
+// counts as in use for two resolutions after its last_used_at: it retires
+// late, never while it may still be in use.
+func TestRotationRevokeWhenIdleAfterUse(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		acct := createAccount(t, e, e.Admin, "idle-used")
+		id, old := mintSPAT(t, e, acct, "t")
+		base := "/v3/system-accounts/" + acct + "/access-tokens/"
+		var succ struct{ ID, Token string }
+		e.Do("POST", base+id+"/rotate", e.Admin, map[string]any{"revoke_when_idle_seconds": 60}).Want(t, 201).JSON(t, &succ)
+		e.Do("GET", "/v1/whoami", old, nil).Want(t, 200)
+		e.Do("GET", "/v1/whoami", succ.Token, nil).Want(t, 200)
+		e.Service.Flush(t.Context(), true)
+
+		// Idle for 60 s by last_used_at, but not beyond the resolution.
+		e.Clock.Advance(2 * time.Minute)
+		e.Service.RunJobs(t.Context())
+		e.Do("GET", "/v1/whoami", old, nil).Want(t, 200)
+
+		e.Clock.Advance(2 * service.DefaultLastUseResolution)
+		e.Service.RunJobs(t.Context())
+		wantProblem(t, e.Do("GET", "/v1/whoami", old, nil), 401)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -70,6 +71,12 @@ type Server struct {
 	handler        http.Handler
 	observer       RequestObserver
 	metrics        http.Handler
+	// queries caches the resolved permission of /v1/authorize by raw query
+	// string: a gateway sends the same few queries on every request.
+	queries queryCache
+	// peer caches the text of the last client address, which a gateway,
+	// the usual peer of /v1/authorize, repeats on every request.
+	peer atomic.Pointer[peerText]
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -116,14 +123,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// a method it does not know to another URL: a gateway must get a
 		// decision, never a redirect that could lose the permission.
 		start := time.Now()
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
-		sw := &statusWriter{ResponseWriter: w}
-		s.authorize(sw, r)
+		if r.Body != http.NoBody { // a gateway's GET has none to limit
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		}
+		status := s.decide(w, r)
 		route := "/v1/authorize"
 		if r.URL.Path != route {
 			route = "/v1/authorize/{rest...}"
 		}
-		s.observer.Request(route, r.Method, sw.status, time.Since(start))
+		s.observer.Request(route, r.Method, status, time.Since(start))
 		return
 	}
 	s.handler.ServeHTTP(w, r)

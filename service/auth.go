@@ -42,7 +42,10 @@ func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credenti
 	}
 	var d authz.Decision
 	ri := keyhold.RequestFromContext(ctx)
-	now := s.now()
+	now := start
+	if !s.realClock {
+		now = s.now()
+	}
 	wait := time.Duration(0)
 	if value != "" {
 		wait = s.limiter.retryAfter(ri.ClientIP, now)
@@ -75,7 +78,7 @@ func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credenti
 			}
 			// A use from outside the token's networks is no use of it.
 			if d.Reason != authz.ReasonNetwork {
-				s.usage.record(d.Principal.TokenID, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
+				s.usage.record(d.Token, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
 			}
 		}
 	}

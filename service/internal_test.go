@@ -124,21 +124,75 @@ func TestPolicy(t *testing.T) {
 }
 
 func TestUsageRecorderKeepsLatest(t *testing.T) {
-	u := newUsageRecorder()
+	u := newUsageRecorder(5 * time.Minute)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	use := func(d time.Duration, ip string) keyhold.TokenUse {
 		return keyhold.TokenUse{At: t0.Add(d), IP: ip, UserAgent: strings.Repeat("x", 600)}
 	}
-	u.record("a", use(time.Minute, "192.0.2.1"))
-	u.record("a", use(0, "192.0.2.2"))
-	batch := u.drain()
-	if got := batch["a"]; !got.At.Equal(t0.Add(time.Minute)) || got.IP != "192.0.2.1" || len(got.UserAgent) != maxUserAgent || len(u.drain()) != 0 {
+	a := [16]byte{15: 7}
+	u.record(a, use(time.Minute, "192.0.2.1"))
+	u.record(a, use(0, "192.0.2.2"))
+	batch := u.drain(t0.Add(time.Minute), -1)
+	if got := batch[a]; !got.At.Equal(t0.Add(time.Minute)) || got.IP != "192.0.2.1" || len(got.UserAgent) != maxUserAgent || len(u.drain(t0, -1)) != 0 {
 		t.Fatalf("batch = %+v", batch)
 	}
-	u.record("a", use(2*time.Minute, "192.0.2.3"))
+	// The write failed: the batch comes back, but a newer use wins.
+	u.record(a, use(6*time.Minute, "192.0.2.3"))
 	u.restore(batch)
-	if got := u.drain()["a"]; !got.At.Equal(t0.Add(2*time.Minute)) || got.IP != "192.0.2.3" {
+	if got := u.drain(t0.Add(6*time.Minute), -1)[a]; !got.At.Equal(t0.Add(6*time.Minute)) || got.IP != "192.0.2.3" {
 		t.Errorf("restore overwrote a newer use: %+v", got)
+	}
+}
+
+// A token's use is written at most once per resolution; the recorder
+// forgets a write once a resolution has passed, so that it stays bounded.
+func TestUsageRecorderResolution(t *testing.T) {
+	const res = 5 * time.Minute
+	u := newUsageRecorder(res)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, b := [16]byte{15: 1}, [16]byte{15: 2}
+	u.record(a, keyhold.TokenUse{At: t0})
+	if n := len(u.drain(t0, -1)); n != 1 {
+		t.Fatalf("first use: %d pending, want 1", n)
+	}
+	u.record(a, keyhold.TokenUse{At: t0.Add(res - time.Second)})
+	u.record(b, keyhold.TokenUse{At: t0.Add(res - time.Second)})
+	if got := u.drain(t0.Add(res-time.Second), -1); len(got) != 1 || got[b].At.IsZero() {
+		t.Fatalf("within the resolution: %v, want only the other token", got)
+	}
+	u.record(a, keyhold.TokenUse{At: t0.Add(res)})
+	if got := u.drain(t0.Add(res), -1); len(got) != 1 || !got[a].At.Equal(t0.Add(res)) {
+		t.Fatalf("a resolution later: %v, want the new use", got)
+	}
+	u.drain(t0.Add(3*res), -1)
+	for i := range u.shards {
+		if n := len(u.shards[i].written); n != 0 {
+			t.Errorf("shard %d keeps %d old writes", i, n)
+		}
+	}
+}
+
+// A flush writes at most its limit, the oldest waiting uses not first but
+// every use that has waited a resolution whatever the limit.
+func TestUsageRecorderLimit(t *testing.T) {
+	const res = 5 * time.Minute
+	u := newUsageRecorder(res)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 300 {
+		u.record([16]byte{14: byte(i >> 8), 15: byte(i)}, keyhold.TokenUse{At: t0})
+	}
+	if got := u.drain(t0.Add(30*time.Second), 100); len(got) != 100 {
+		t.Fatalf("first flush wrote %d, want the limit, 100", len(got))
+	}
+	if got := u.drain(t0.Add(time.Minute), 100); len(got) != 100 {
+		t.Fatalf("second flush wrote %d, want 100", len(got))
+	}
+	// A newer use of a waiting token keeps its place in the queue.
+	for i := range 300 {
+		u.record([16]byte{14: byte(i >> 8), 15: byte(i)}, keyhold.TokenUse{At: t0.Add(2 * time.Minute)})
+	}
+	if got := u.drain(t0.Add(res), 10); len(got) != 100 {
+		t.Fatalf("flush a resolution later wrote %d, want every waiting use, 100", len(got))
 	}
 }
 

@@ -141,7 +141,7 @@ func (s *Service) retireRotations(ctx context.Context) error {
 			switch {
 			case !now.Before(*r.RotationDeadline):
 				reason, code = "the rotation overlap ended", "rotation_ended"
-			case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
+			case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && s.idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
 				reason, code = "the successor is in use and this token was idle", "rotation_idle"
 			default:
 				continue
@@ -171,9 +171,14 @@ func (s *Service) retireRotations(ctx context.Context) error {
 }
 
 // idleSince is when a rotated token was last used, or rotated if never.
-func idleSince(t *keyhold.Token) time.Time {
+// A replica writes one token's use at most once per last-use resolution,
+// and may hold a use back for up to another resolution when a flush has
+// more than it writes at once (see maxTouchPerFlush), so a token in use
+// may show a last_used_at up to two resolutions older: it counts as used
+// until then, and retires late rather than while in use.
+func (s *Service) idleSince(t *keyhold.Token) time.Time {
 	if t.LastUsedAt != nil {
-		return *t.LastUsedAt
+		return t.LastUsedAt.Add(2 * s.resolution)
 	}
 	return t.UpdatedAt
 }

@@ -25,8 +25,15 @@ type Config struct {
 	// Now is the clock; defaults to time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// TouchInterval bounds how stale last_used_at may be; default 30s.
+	// TouchInterval is how often recorded token use is written; default
+	// 30s.
 	TouchInterval time.Duration
+	// LastUseResolution is how often, at most, one token's last use is
+	// written; default DefaultLastUseResolution. A flush writes at most
+	// 100,000 uses unless some have waited a resolution, so last_used_at
+	// may be two resolutions plus TouchInterval older than the true last
+	// use.
+	LastUseResolution time.Duration
 	// PollInterval is how often the change feed is read when no
 	// notification arrives; default 1s.
 	PollInterval time.Duration
@@ -74,19 +81,24 @@ type Service struct {
 	store     Store
 	catalogue *keyhold.Catalogue
 	now       func() time.Time
+	// realClock is set when now is time.Now, so that a decision reads the
+	// clock once instead of twice.
+	realClock bool
 	log       *slog.Logger
 	usage     *usageRecorder
 	failures  *failureRecorder
 	interval  time.Duration
-	poll      time.Duration
-	observer  Observer
-	jobTick   time.Duration
-	jobPeriod time.Duration
-	index     *authz.Index
-	limiter   *limiter
-	replica   string // this process, in merged counts
-	syncMu    sync.Mutex
-	feed      feed
+	// resolution is the last-use resolution; see Config.
+	resolution time.Duration
+	poll       time.Duration
+	observer   Observer
+	jobTick    time.Duration
+	jobPeriod  time.Duration
+	index      *authz.Index
+	limiter    *limiter
+	replica    string // this process, in merged counts
+	syncMu     sync.Mutex
+	feed       feed
 	// loaded is read on every decision; an atomic keeps decisions off
 	// syncMu, which the feed holds across database reads.
 	loaded atomic.Bool
@@ -120,13 +132,17 @@ func New(c Config) *Service {
 		s.catalogue = keyhold.DefaultCatalogue()
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now, s.realClock = time.Now, true
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.interval <= 0 {
 		s.interval = 30 * time.Second
+	}
+	s.resolution = c.LastUseResolution
+	if s.resolution <= 0 {
+		s.resolution = DefaultLastUseResolution
 	}
 	if s.poll <= 0 {
 		s.poll = time.Second
@@ -147,7 +163,7 @@ func New(c Config) *Service {
 		limit = defaultAuthFailureLimit
 	}
 	s.limiter, s.replica = newLimiter(limit), newID()
-	s.usage = newUsageRecorder()
+	s.usage = newUsageRecorder(s.resolution)
 	s.failures = newFailureRecorder()
 	s.hookClient, s.hookTick = c.WebhookClient, c.WebhookTick
 	if s.hookClient == nil {
@@ -174,6 +190,11 @@ func New(c Config) *Service {
 // flushes recorded token use and failed authentications, and runs the
 // single-run background jobs when this replica claims them. On the way out
 // it flushes once more, so that a graceful shutdown loses nothing recorded.
+//
+// The change feed has a goroutine of its own: a flush or a job may take
+// seconds under load, and a revocation made on another replica must not
+// wait for it. CatchUp serializes itself (syncMu), so the feed, the jobs'
+// catch-up and local writes never apply changes concurrently.
 func (s *Service) Run(ctx context.Context) {
 	wake := make(chan struct{}, 1)
 	notify := func() {
@@ -191,12 +212,11 @@ func (s *Service) Run(ctx context.Context) {
 	if s.sealer != nil {
 		wg.Go(func() { s.deliveryLoop(ctx) })
 	}
-	poll := time.NewTicker(s.poll)
+	wg.Go(func() { s.followChanges(ctx, wake) })
 	flush := time.NewTicker(s.interval)
 	jobs := time.NewTicker(s.jobTick)
 	merge := time.NewTicker(time.Second)
 	defer func() {
-		poll.Stop()
 		flush.Stop()
 		jobs.Stop()
 		merge.Stop()
@@ -209,10 +229,6 @@ func (s *Service) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-wake:
-			s.catchUpLogged(ctx)
-		case <-poll.C:
-			s.catchUpLogged(ctx)
 		case <-flush.C:
 			s.Flush(ctx, false)
 		case <-jobs.C:
@@ -222,6 +238,22 @@ func (s *Service) Run(ctx context.Context) {
 				s.log.Warn("merge failed-authentication counts", "err", err)
 			}
 		}
+	}
+}
+
+// followChanges catches up on every notification of the store and on
+// every poll, until ctx ends.
+func (s *Service) followChanges(ctx context.Context, wake <-chan struct{}) {
+	poll := time.NewTicker(s.poll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-poll.C:
+		}
+		s.catchUpLogged(ctx)
 	}
 }
 
@@ -235,8 +267,16 @@ func (s *Service) catchUpLogged(ctx context.Context) {
 // With all false, failure counts of the current minute stay pending so that
 // each client address and minute becomes one event.
 func (s *Service) Flush(ctx context.Context, all bool) {
-	if used := s.usage.drain(); len(used) > 0 {
-		if err := s.store.TouchTokens(ctx, used); err != nil {
+	limit := maxTouchPerFlush
+	if all {
+		limit = -1
+	}
+	if used := s.usage.drain(s.now(), limit); len(used) > 0 {
+		byID := make(map[string]keyhold.TokenUse, len(used))
+		for id, use := range used {
+			byID[uuid.UUID(id).String()] = use
+		}
+		if err := s.store.TouchTokens(ctx, byID); err != nil {
 			s.log.Error("record token use", "err", err)
 			s.usage.restore(used)
 		}

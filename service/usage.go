@@ -3,46 +3,135 @@ package service
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold"
 )
 
+// DefaultLastUseResolution is how often, at most, a replica writes the last
+// use of one token. A token in steady use is used thousands of times per
+// interval; writing each of a million tokens every 30 s took a whole core
+// on SQLite (bench/README.md, row 3).
+const DefaultLastUseResolution = 5 * time.Minute
+
+// maxTouchPerFlush bounds the uses one periodic flush writes. Right after a
+// start every token in use is new to the recorder: at a million tokens the
+// first flush would write some 700,000 rows at once (6 s of CPU on SQLite).
+// The rest wait for later flushes, but never longer than a resolution, so
+// that last_used_at is at most two resolutions plus the touch interval
+// older than the true last use.
+const maxTouchPerFlush = 100_000
+
+// usageShards spreads the recorder over independent locks, so that
+// concurrent decisions on different tokens do not queue on one mutex.
+const usageShards = 64
+
 // usageRecorder keeps the last use of each token in memory, so that
 // last_used_at costs one batched write per interval instead of one per
-// request.
+// request, and at most one write per token and resolution.
 type usageRecorder struct {
-	mu   sync.Mutex
-	used map[string]keyhold.TokenUse
+	resolution int64         // microseconds
+	next       atomic.Uint32 // the shard the next drain starts at
+	shards     [usageShards]usageShard
+}
+
+type usageShard struct {
+	mu sync.Mutex
+	// pending holds the uses to write.
+	pending map[[16]byte]pendingUse
+	// written holds, for tokens whose use was handed to a flush less than
+	// a resolution ago, the time of that use (Unix microseconds). Older
+	// entries are pruned at each drain, so it holds at most the tokens used
+	// within one resolution: bounded by the index.
+	written map[[16]byte]int64
+	_       [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+// pendingUse is the latest use of a token not yet written, and since when
+// the token has had one waiting (Unix microseconds).
+type pendingUse struct {
+	use   keyhold.TokenUse
+	since int64
 }
 
 // maxUserAgent bounds what is kept of a client's User-Agent.
 const maxUserAgent = 512
 
-func newUsageRecorder() *usageRecorder { return &usageRecorder{used: map[string]keyhold.TokenUse{}} }
-
-func (u *usageRecorder) record(tokenID string, use keyhold.TokenUse) {
-	u.mu.Lock()
-	if use.At.After(u.used[tokenID].At) {
-		if len(use.UserAgent) > maxUserAgent {
-			use.UserAgent = strings.ToValidUTF8(use.UserAgent[:maxUserAgent], "")
-		}
-		u.used[tokenID] = use
+func newUsageRecorder(resolution time.Duration) *usageRecorder {
+	u := &usageRecorder{resolution: resolution.Microseconds()}
+	for i := range u.shards {
+		u.shards[i] = usageShard{pending: map[[16]byte]pendingUse{}, written: map[[16]byte]int64{}}
 	}
-	u.mu.Unlock()
+	return u
 }
 
-func (u *usageRecorder) drain() map[string]keyhold.TokenUse {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	out := u.used
-	u.used = map[string]keyhold.TokenUse{}
+// shard picks by the id's last byte, which is random in a version 4 UUID.
+func (u *usageRecorder) shard(id [16]byte) *usageShard { return &u.shards[id[15]%usageShards] }
+
+// record notes a use of a token, unless a use less than a resolution
+// older was already handed to a flush, or a newer one is pending.
+func (u *usageRecorder) record(id [16]byte, use keyhold.TokenUse) {
+	at := use.At.UnixMicro()
+	sh := u.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if w, ok := sh.written[id]; ok && at-w < u.resolution {
+		return
+	}
+	p, ok := sh.pending[id]
+	if ok && !use.At.After(p.use.At) {
+		return
+	}
+	if len(use.UserAgent) > maxUserAgent {
+		use.UserAgent = strings.ToValidUTF8(use.UserAgent[:maxUserAgent], "")
+	}
+	if !ok {
+		p.since = at
+	}
+	p.use = use
+	sh.pending[id] = p
+}
+
+// drain returns at most limit pending uses, and every use that has waited
+// a resolution, and counts them as written; limit < 0 takes all. It forgets
+// writes a resolution older than now.
+func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.TokenUse {
+	out := map[[16]byte]keyhold.TokenUse{}
+	cutoff := now.UnixMicro() - u.resolution
+	// Start where the last drain stopped, so that no shard's uses wait
+	// behind the others'.
+	start := int(u.next.Add(1))
+	for k := range usageShards {
+		sh := &u.shards[(start+k)%usageShards]
+		sh.mu.Lock()
+		for id, w := range sh.written {
+			if w <= cutoff {
+				delete(sh.written, id)
+			}
+		}
+		for id, p := range sh.pending {
+			if limit >= 0 && len(out) >= limit && p.since > cutoff {
+				continue
+			}
+			out[id] = p.use
+			sh.written[id] = p.use.At.UnixMicro()
+			delete(sh.pending, id)
+		}
+		sh.mu.Unlock()
+	}
 	return out
 }
 
 // restore puts back a batch whose write failed, keeping newer uses.
-func (u *usageRecorder) restore(batch map[string]keyhold.TokenUse) {
+func (u *usageRecorder) restore(batch map[[16]byte]keyhold.TokenUse) {
 	for id, use := range batch {
+		sh := u.shard(id)
+		sh.mu.Lock()
+		if sh.written[id] == use.At.UnixMicro() {
+			delete(sh.written, id)
+		}
+		sh.mu.Unlock()
 		u.record(id, use)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,18 +31,20 @@ type Membership struct {
 	At     time.Time
 }
 
-// bulkTxRows is about how many rows one transaction of BulkLoad inserts.
-// Committing now and then lets SQLite checkpoint its WAL instead of growing
-// it to the size of the whole seed.
+// bulkTxRows is about how many rows one transaction of BulkLoad inserts on
+// PostgreSQL, so that no transaction holds a whole seed.
 const bulkTxRows = 200_000
 
-// BulkLoad inserts b with multi-row INSERT statements, a few hundred thousand
-// rows per transaction, in the order foreign keys need: accounts, users,
-// teams and labels, tokens, memberships, roles. It is for seeding
-// benchmarks and tests: it writes no audit events and no changes (a
-// replica loads its index by scanning at start), and a failure leaves the
-// batches committed before it in place. On SQLite it holds the one write
-// connection, with a 1 GiB page cache, until it returns.
+// BulkLoad inserts b with multi-row INSERT statements in the order foreign
+// keys need: accounts, users, teams and labels, tokens, memberships, roles.
+// On PostgreSQL it commits every few hundred thousand rows; on SQLite each
+// table is one transaction that builds the table's secondary indexes after
+// its rows (see bulkInsert), with automatic WAL checkpoints off and one
+// checkpoint at the end. It is for seeding benchmarks and tests: it writes
+// no audit events and no changes (a replica loads its index by scanning at
+// start), and a failure leaves the batches or tables committed before it
+// in place. On SQLite it holds the one write connection, with a 1 GiB page
+// cache, until it returns.
 func (db *DB) BulkLoad(ctx context.Context, b *Bulk) error {
 	// One connection for the whole load, so that its settings apply to
 	// every batch; on SQLite it is the one connection of the write pool.
@@ -77,7 +80,12 @@ type bulkTable struct {
 }
 
 // bulkInsert inserts tab in statements of batch rows, one prepared
-// statement for the full batches and one for the rest.
+// statement for the full batches and one for the rest. Where the dialect
+// defers indexes (SQLite), the whole table goes in one transaction that
+// drops the table's secondary indexes, inserts, and creates them again
+// from their own definitions: building an index from sorted keys once is
+// far cheaper than a million inserts at random places of it, and a failure
+// rolls the whole table back, indexes included.
 func (db *DB) bulkInsert(ctx context.Context, conn *sql.Conn, tab bulkTable, batch int) error {
 	if tab.rows == 0 {
 		return nil
@@ -87,39 +95,34 @@ func (db *DB) bulkInsert(ctx context.Context, conn *sql.Conn, tab bulkTable, bat
 		batch = limit
 	}
 	batch = min(batch, tab.rows)
-	perTx := max(batch, bulkTxRows/batch*batch)
 	args := make([]any, 0, batch*len(tab.cols))
-	for start := 0; start < tab.rows; start += perTx {
-		end := min(start+perTx, tab.rows)
-		err := bulkTx(ctx, conn, func(sqlTx *sql.Tx) error {
-			var full *sql.Stmt
-			for i := start; i < end; i += batch {
-				n := min(batch, end-i)
-				args = args[:0]
-				for j := i; j < i+n; j++ {
-					var err error
-					if args, err = tab.row(j, args); err != nil {
-						return err
-					}
-				}
-				if n < batch {
-					if _, err := sqlTx.ExecContext(ctx, insertRows(db.d, tab.name, tab.cols, n), args...); err != nil {
-						return err
-					}
-					continue
-				}
-				if full == nil {
-					var err error
-					if full, err = sqlTx.PrepareContext(ctx, insertRows(db.d, tab.name, tab.cols, n)); err != nil {
-						return err
-					}
-					defer full.Close()
-				}
-				if _, err := full.ExecContext(ctx, args...); err != nil {
+	if db.d.deferIndexes() {
+		return bulkTx(ctx, conn, func(sqlTx *sql.Tx) error {
+			indexes, err := db.d.indexes(ctx, sqlTx, tab.name)
+			if err != nil {
+				return err
+			}
+			for _, ix := range indexes {
+				if _, err := sqlTx.ExecContext(ctx, `DROP INDEX "`+ix.name+`"`); err != nil {
 					return err
 				}
 			}
+			if err := db.insertRange(ctx, sqlTx, tab, batch, 0, tab.rows, args); err != nil {
+				return err
+			}
+			for _, ix := range indexes {
+				if _, err := sqlTx.ExecContext(ctx, ix.sql); err != nil {
+					return fmt.Errorf("create index %s: %w", ix.name, err)
+				}
+			}
 			return nil
+		})
+	}
+	perTx := max(batch, bulkTxRows/batch*batch)
+	for start := 0; start < tab.rows; start += perTx {
+		end := min(start+perTx, tab.rows)
+		err := bulkTx(ctx, conn, func(sqlTx *sql.Tx) error {
+			return db.insertRange(ctx, sqlTx, tab, batch, start, end, args)
 		})
 		if err != nil {
 			return err
@@ -127,6 +130,45 @@ func (db *DB) bulkInsert(ctx context.Context, conn *sql.Conn, tab bulkTable, bat
 	}
 	return nil
 }
+
+// insertRange inserts rows [start, end) of tab in sqlTx.
+func (db *DB) insertRange(ctx context.Context, sqlTx *sql.Tx, tab bulkTable, batch, start, end int, args []any) error {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for i := start; i < end; i += batch {
+		n := min(batch, end-i)
+		args = args[:0]
+		for j := i; j < i+n; j++ {
+			var err error
+			if args, err = tab.row(j, args); err != nil {
+				return err
+			}
+		}
+		if n < batch {
+			if _, err := sqlTx.ExecContext(ctx, insertRows(db.d, tab.name, tab.cols, n), args...); err != nil {
+				return err
+			}
+			continue
+		}
+		if full == nil {
+			var err error
+			if full, err = sqlTx.PrepareContext(ctx, insertRows(db.d, tab.name, tab.cols, n)); err != nil {
+				return err
+			}
+		}
+		if _, err := full.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// index is a secondary index of a table and the statement that creates it.
+type index struct{ name, sql string }
 
 func bulkTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
 	sqlTx, err := conn.BeginTx(ctx, nil)
@@ -220,12 +262,20 @@ func bulkLabels(teams []keyhold.Team) bulkTable {
 		}}
 }
 
+// bulkTokens inserts tokens in the order of their ids, so that the primary
+// key's index, which cannot be deferred, grows at its end instead of at
+// random places; the caller's slice is left as it is.
 func bulkTokens(ks []keyhold.Token) bulkTable {
+	order := make([]int32, len(ks))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(ks[a].ID, ks[b].ID) })
 	return bulkTable{name: "tokens", rows: len(ks),
 		cols: []string{"id", "kind", "account_id", "user_id", "name", "name_fold", "digest",
 			"created_at", "updated_at", "expires_at", "last_used_at", "revoked_at", "revoked_by"},
 		row: func(i int, args []any) ([]any, error) {
-			k := &ks[i]
+			k := &ks[order[i]]
 			if _, ok := memberColumn(k.Owner.Type); !ok {
 				return nil, fmt.Errorf("token %s: owner type %q cannot hold tokens", k.ID, k.Owner.Type)
 			}

@@ -137,6 +137,17 @@ func TestBulkLoad(t *testing.T) {
 				})
 			})
 		}
+		// A table that fails to load is rolled back whole: on SQLite, where
+		// its indexes are dropped for the load, they come back with it.
+		t.Run("FailedTableKeepsIndexes", func(t *testing.T) {
+			dup := b.Tokens[0]
+			dup.ID, dup.Name = newID(), "dup"
+			if err := db.BulkLoad(ctx, &store.Bulk{Tokens: []keyhold.Token{dup}}); err == nil {
+				t.Fatal("a token with an existing digest was loaded")
+			}
+			dup.ID, dup.Name = newID(), "dup2"
+			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.CreateToken(ctx, &dup) }), keyhold.ECONFLICT)
+		})
 	})
 }
 

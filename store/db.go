@@ -141,54 +141,76 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, lock
 	return nil
 }
 
-// touchBatch bounds one transaction of TouchTokens: under heavy load a
-// flush holds hundreds of thousands of uses, and one long transaction would
-// hold their row locks and a connection for seconds, starving other writes.
-const touchBatch = 500
+// touchBatch bounds one statement, and transaction, of TouchTokens: under
+// heavy load a flush holds hundreds of thousands of uses, and one long
+// transaction would hold their row locks and the write connection for
+// seconds, starving other writes.
+const touchBatch = 1000
 
 // TouchTokens raises last_used_at of the given tokens to the given uses,
-// with the client address and user agent of each, in short transactions of
-// at most touchBatch tokens. A time never moves backwards, and tokens that
-// no longer exist are ignored.
+// with the client address and user agent of each, one UPDATE … FROM
+// (VALUES …) statement per transaction of at most touchBatch tokens. A
+// time never moves backwards, and tokens that no longer exist are ignored.
 func (db *DB) TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse) error {
 	if len(used) == 0 {
 		return nil
 	}
 	// Sorted ids make concurrent flushes from several replicas lock rows in
-	// the same order, so they cannot deadlock on PostgreSQL.
+	// the same order, so they cannot deadlock on PostgreSQL; should the
+	// planner ever pick another order, PostgreSQL aborts one of them, and
+	// the service writes that batch again at its next flush.
 	ids := make([]string, 0, len(used))
 	for id := range used {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	args := make([]any, 0, 4*min(len(ids), touchBatch))
 	for len(ids) > 0 {
 		n := min(len(ids), touchBatch)
-		if err := db.touch(ctx, ids[:n], used); err != nil {
+		args = args[:0]
+		for _, id := range ids[:n] {
+			u := used[id]
+			args = append(args, id, ts(u.At), u.IP, u.UserAgent)
+		}
+		err := db.Write(ctx, func(stx service.Tx) error {
+			_, err := stx.(*tx).tx.ExecContext(ctx, touchSQL(db.d, n), args...)
 			return err
+		})
+		if err != nil {
+			return fmt.Errorf("touch tokens: %w", err)
 		}
 		ids = ids[n:]
 	}
 	return nil
 }
 
-func (db *DB) touch(ctx context.Context, ids []string, used map[string]keyhold.TokenUse) error {
-	return db.Write(ctx, func(stx service.Tx) error {
-		t := stx.(*tx)
-		stmt, err := t.tx.PrepareContext(ctx, `UPDATE tokens SET last_used_at = $1,
-			last_used_ip = $2, last_used_user_agent = $3
-			WHERE id = $4 AND (last_used_at IS NULL OR last_used_at < $1)`)
-		if err != nil {
-			return fmt.Errorf("touch tokens: %w", err)
+// touchSQL updates the tokens of n rows of (id, time, address, user agent).
+// VALUES names its columns column1… on both SQLite (3.33 and later, for
+// UPDATE … FROM) and PostgreSQL.
+func touchSQL(d dialect, n int) string {
+	var b strings.Builder
+	b.Grow(300 + n*24)
+	b.WriteString(`UPDATE tokens SET last_used_at = v.column2, last_used_ip = v.column3,
+		last_used_user_agent = v.column4 FROM (VALUES `)
+	p := 1
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
 		}
-		defer stmt.Close()
-		for _, id := range ids {
-			u := used[id]
-			if _, err := stmt.ExecContext(ctx, ts(u.At), u.IP, u.UserAgent, id); err != nil {
-				return fmt.Errorf("touch tokens: %w", err)
-			}
-		}
-		return nil
-	})
+		b.WriteByte('(')
+		b.WriteString(d.bulkParam(p))
+		b.WriteString(", ")
+		b.WriteString(d.timeParam(d.bulkParam(p + 1)))
+		b.WriteString(", ")
+		b.WriteString(d.bulkParam(p + 2))
+		b.WriteString(", ")
+		b.WriteString(d.bulkParam(p + 3))
+		b.WriteByte(')')
+		p += 4
+	}
+	b.WriteString(`) AS v WHERE tokens.id = v.column1
+		AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)`)
+	return b.String()
 }
 
 // Backup writes a consistent snapshot of a SQLite database to outPath while

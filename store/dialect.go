@@ -39,6 +39,14 @@ type dialect interface {
 	// bulkParam is the placeholder of the i-th parameter, from 1, of the
 	// long statements of BulkLoad.
 	bulkParam(i int) string
+	// timeParam types a time parameter where nothing else would: in a
+	// VALUES list PostgreSQL takes an untyped parameter for text.
+	timeParam(param string) string
+	// deferIndexes reports whether BulkLoad drops a table's secondary
+	// indexes and creates them after its rows, in one transaction; indexes
+	// lists them.
+	deferIndexes() bool
+	indexes(ctx context.Context, tx *sql.Tx, table string) ([]index, error)
 	// bulkSettings tunes conn for BulkLoad; restore undoes it.
 	bulkSettings(ctx context.Context, conn *sql.Conn) (restore func(), err error)
 	// watch calls notify after connecting and whenever another process may

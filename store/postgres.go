@@ -73,6 +73,15 @@ func (postgresDialect) rawTime(col string) string { return col }
 
 func (postgresDialect) bulkParam(i int) string { return "$" + strconv.Itoa(i) }
 
+// deferIndexes is false: dropping an index takes an exclusive lock on the
+// table, which would stop the replicas serving from it, and PostgreSQL's
+// bulk load is not measured against a target.
+func (postgresDialect) deferIndexes() bool { return false }
+
+func (postgresDialect) indexes(context.Context, *sql.Tx, string) ([]index, error) { return nil, nil }
+
+func (postgresDialect) timeParam(param string) string { return "CAST(" + param + " AS TIMESTAMPTZ)" }
+
 func (postgresDialect) bulkSettings(context.Context, *sql.Conn) (func(), error) {
 	return func() {}, nil
 }

@@ -184,5 +184,16 @@ func TestTouchTokens(t *testing.T) {
 		if err := db.TouchTokens(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
+
+		// A flush of many uses is written in several statements.
+		many := map[string]keyhold.TokenUse{a.ID: use(at(20), "192.0.2.20"), b.ID: use(at(21), "192.0.2.21")}
+		for len(many) < 2500 {
+			many[newID()] = use(at(22), "x")
+		}
+		if err := db.TouchTokens(ctx, many); err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "a in a large flush", lastUsed(a), ptr(at(20)))
+		equal(t, "b in a large flush", get(b).LastUsedIP, "192.0.2.21")
 	})
 }

@@ -27,7 +27,7 @@ type serveFlags struct {
 	publicURL                                                                           string
 	sessionTTL                                                                          time.Duration
 	authFailureLimit                                                                    int
-	shutdownTimeout, readyInterval, jobTick, jobPeriod                                  time.Duration
+	shutdownTimeout, readyInterval, jobTick, jobPeriod, lastUseResolution               time.Duration
 }
 
 func serveCommand(io stdio, h *hooks) *cobra.Command {
@@ -53,6 +53,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.DurationVar(&f.readyInterval, "readiness-interval", 5*time.Second, "how often /readyz re-checks that the schema matches this binary")
 	fl.DurationVar(&f.jobTick, "job-tick", 15*time.Second, "how often this replica tries to claim background jobs")
 	fl.DurationVar(&f.jobPeriod, "job-period", time.Minute, "how often the expiry sweep runs across all replicas (the change-feed pruning runs every 10 periods)")
+	fl.DurationVar(&f.lastUseResolution, "last-use-resolution", service.DefaultLastUseResolution, "how often, at most, one token's last_used_at is written (it may be twice this plus 30 s stale)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on SIGTERM")
 	return cmd
 }
@@ -84,7 +85,8 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 	svc := service.New(service.Config{Store: db, Logger: log, Catalogue: cat, Observer: m,
-		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit, SecretKey: key, SessionTTL: f.sessionTTL})
+		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit, SecretKey: key, SessionTTL: f.sessionTTL,
+		LastUseResolution: f.lastUseResolution})
 	publicURL, err := consoleURL(f.publicURL, f.listen)
 	if err != nil {
 		return err

@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"net/netip"
+	"net/url"
+	"sync"
+	"sync/atomic"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/authz"
+)
+
+// maxCachedQueries bounds the query cache. A gateway's configuration fixes
+// a handful of queries; anyone may send others, so past the bound the cache
+// starts over rather than grow.
+const maxCachedQueries = 1024
+
+// queryCache maps the raw query string of /v1/authorize to its resolved
+// permission, or to the error that refuses it, so that a gateway's fixed
+// query is parsed once instead of on every request. Entries are immutable:
+// a cached *authz.Query is shared by concurrent decisions, which only read
+// it.
+type queryCache struct {
+	// last is the query resolved last: one gateway route sends the same
+	// query again and again, and comparing one string is cheaper than
+	// hashing it into m.
+	last atomic.Pointer[resolvedQuery]
+	m    sync.Map // string → *resolvedQuery
+	n    atomic.Int64
+}
+
+type resolvedQuery struct {
+	raw   string
+	cat   *keyhold.Catalogue // resolved against; another catalogue misses
+	query *authz.Query
+	err   error
+}
+
+// resolve returns the permission of a raw /v1/authorize query.
+func (c *queryCache) resolve(cat *keyhold.Catalogue, raw string) (*authz.Query, error) {
+	if rq := c.last.Load(); rq != nil && rq.raw == raw && rq.cat == cat {
+		return rq.query, rq.err
+	}
+	if v, ok := c.m.Load(raw); ok {
+		if rq := v.(*resolvedQuery); rq.cat == cat {
+			c.last.Store(rq)
+			return rq.query, rq.err
+		}
+	}
+	// As url.URL.Query does, a malformed pair is skipped, not refused.
+	q, _ := url.ParseQuery(raw)
+	p := permission{q.Get("role_name"), q.Get("entity_type_name"), q.Get("entity_id"), q.Get("entity_region")}
+	query, err := resolve(cat, p, "")
+	if c.n.Add(1) > maxCachedQueries {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	rq := &resolvedQuery{raw: raw, cat: cat, query: query, err: err}
+	c.m.Store(raw, rq)
+	c.last.Store(rq)
+	return query, err
+}
+
+// peerText is a client address and its text.
+type peerText struct {
+	addr netip.Addr
+	text string
+}
+
+// addrString returns a.String(), reusing the text of the last address
+// seen, so that a gateway's requests do not each allocate it.
+func (s *Server) addrString(a netip.Addr) string {
+	if p := s.peer.Load(); p != nil && p.addr == a {
+		return p.text
+	}
+	t := a.String()
+	s.peer.Store(&peerText{addr: a, text: t})
+	return t
+}
