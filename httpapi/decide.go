@@ -13,8 +13,9 @@ import (
 
 // Decider answers authorization decisions from the in-memory index.
 type Decider interface {
-	// Decide authenticates credentials and, with q, checks one role.
-	Decide(ctx context.Context, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision
+	// DecideRequest authenticates credentials used by the request that ri
+	// describes and, with q, checks one role.
+	DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision
 	// Index returns the index, for the catalogue and effective grants.
 	Index() *authz.Index
 }
@@ -96,8 +97,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) int {
 	if err != nil {
 		return s.decisionError(w, r, err)
 	}
-	ctx := keyhold.NewContextWithRequest(r.Context(), keyhold.RequestInfo{ClientIP: s.clientIP(r), UserAgent: r.UserAgent()})
-	d := s.decider.Decide(ctx, "authorize", credentials(r), query)
+	ri := keyhold.RequestInfo{ClientIP: s.clientIP(r), UserAgent: r.UserAgent()}
+	d := s.decider.DecideRequest(ri, "authorize", credentials(r), query)
 	switch d.Outcome {
 	case authz.Unauthenticated:
 		return s.decisionError(w, r, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason))
@@ -178,7 +179,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	body := checkBody{Results: make([]checkResult, len(perms))}
-	d := s.decider.Decide(r.Context(), "check", keyhold.Credentials{Bearer: *token, Subject: true, ClientIP: *clientIP}, nil)
+	d := s.decider.DecideRequest(keyhold.RequestFromContext(r.Context()), "check", keyhold.Credentials{Bearer: *token, Subject: true, ClientIP: *clientIP}, nil)
 	if usable(d) {
 		body.Active = true
 		body.Principal = whoamiOut(&d.Principal)
@@ -246,7 +247,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if _, err := netip.ParseAddr(clientIP); clientIP != "" && err != nil {
 		return keyhold.Invalid(keyhold.FieldError{Field: "client_ip", Reason: "must be an IPv4 or IPv6 address", Rule: "invalid", Source: "body"})
 	}
-	d := s.decider.Decide(r.Context(), "introspect", keyhold.Credentials{Bearer: token, Subject: true, ClientIP: clientIP}, nil)
+	d := s.decider.DecideRequest(keyhold.RequestFromContext(r.Context()), "introspect", keyhold.Credentials{Bearer: token, Subject: true, ClientIP: clientIP}, nil)
 	if !usable(d) {
 		writeJSON(w, r, http.StatusOK, introspection{Active: false})
 		return nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,20 @@ type Metrics struct {
 	// costs one map load instead of hashing labels into each vector.
 	decisionChildren sync.Map // decisionKey → decisionChild
 	requestChildren  sync.Map // requestKey → requestChild
+	// The children used last: a busy gateway asks the same thing over and
+	// over, and a comparison is cheaper than hashing an interface key.
+	lastDecision atomic.Pointer[keyedDecision]
+	lastRequest  atomic.Pointer[keyedRequest]
+}
+
+type keyedDecision struct {
+	key decisionKey
+	decisionChild
+}
+
+type keyedRequest struct {
+	key requestKey
+	requestChild
 }
 
 type decisionKey struct{ surface, outcome string }
@@ -81,12 +96,18 @@ func New() *Metrics {
 // Decision implements service.Observer.
 func (m *Metrics) Decision(surface, outcome string, took time.Duration) {
 	k := decisionKey{surface, outcome}
-	c, ok := m.decisionChildren.Load(k)
-	if !ok {
-		c, _ = m.decisionChildren.LoadOrStore(k, decisionChild{
-			count: m.decisions.WithLabelValues(surface, outcome), latency: m.latency.WithLabelValues(surface)})
+	var dc decisionChild
+	if last := m.lastDecision.Load(); last != nil && last.key == k {
+		dc = last.decisionChild
+	} else {
+		c, ok := m.decisionChildren.Load(k)
+		if !ok {
+			c, _ = m.decisionChildren.LoadOrStore(k, decisionChild{
+				count: m.decisions.WithLabelValues(surface, outcome), latency: m.latency.WithLabelValues(surface)})
+		}
+		dc = c.(decisionChild)
+		m.lastDecision.Store(&keyedDecision{k, dc})
 	}
-	dc := c.(decisionChild)
 	dc.count.Inc()
 	dc.latency.Observe(took.Seconds())
 }
@@ -103,12 +124,18 @@ func (m *Metrics) Request(route, method string, status int, took time.Duration) 
 		route = "unmatched"
 	}
 	k := requestKey{route, method, status}
-	c, ok := m.requestChildren.Load(k)
-	if !ok {
-		c, _ = m.requestChildren.LoadOrStore(k, requestChild{
-			count: m.requests.WithLabelValues(route, method, strconv.Itoa(status)), duration: m.duration.WithLabelValues(route)})
+	var rc requestChild
+	if last := m.lastRequest.Load(); last != nil && last.key == k {
+		rc = last.requestChild
+	} else {
+		c, ok := m.requestChildren.Load(k)
+		if !ok {
+			c, _ = m.requestChildren.LoadOrStore(k, requestChild{
+				count: m.requests.WithLabelValues(route, method, strconv.Itoa(status)), duration: m.duration.WithLabelValues(route)})
+		}
+		rc = c.(requestChild)
+		m.lastRequest.Store(&keyedRequest{k, rc})
 	}
-	rc := c.(requestChild)
 	rc.count.Inc()
 	rc.duration.Observe(took.Seconds())
 }

@@ -35,13 +35,19 @@ func (s *Service) Authenticate(ctx context.Context, c keyhold.Credentials) (*key
 // audit of failed authentications; every use of a valid token is recorded
 // for last_used_at. surface names the caller for metrics.
 func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
+	return s.DecideRequest(keyhold.RequestFromContext(ctx), surface, c, q)
+}
+
+// DecideRequest is Decide for a request described by ri, without a
+// context: the decision routes call it on every request, and a context
+// carrying ri would cost two allocations each time.
+func (s *Service) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
 	start := time.Now()
 	value, basic := c.Bearer, false
 	if value == "" && c.BasicPass != "" {
 		value, basic = c.BasicPass, true
 	}
 	var d authz.Decision
-	ri := keyhold.RequestFromContext(ctx)
 	now := start
 	if !s.realClock {
 		now = s.now()

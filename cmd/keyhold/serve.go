@@ -123,10 +123,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc},
 		Logger:   log, TrustedProxies: proxies, SecureCookies: strings.HasPrefix(publicURL, "https://"), PublicURL: publicURL,
 	})
-	root := http.NewServeMux()
-	root.Handle("/ui/", console)
-	root.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
-	root.Handle("/", api)
+	root := consoleBeside(api, console)
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
@@ -208,4 +205,22 @@ func loadCatalogue(path string) (*keyhold.Catalogue, error) {
 		return nil, fmt.Errorf("--roles-file %s: %w", path, err)
 	}
 	return keyhold.NewCatalogue(custom)
+}
+
+// consoleBeside serves the console under /ui/ and everything else from the
+// API, with one prefix test rather than a mux: the API's decision routes
+// are the hot path, and the API and the console each clean and route
+// their own paths.
+func consoleBeside(api, console http.Handler) http.Handler {
+	toConsole := http.RedirectHandler("/ui/", http.StatusMovedPermanently)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, "/ui/"):
+			console.ServeHTTP(w, r)
+		case p == "/ui" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			toConsole.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }
