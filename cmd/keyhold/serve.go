@@ -17,6 +17,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/httpapi"
+	"github.com/keyhold/keyhold/internal/gctune"
 	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/web"
@@ -110,6 +111,9 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	// left behind back to the system, so that the resident size is the
 	// index's, not the load's high-water mark.
 	debug.FreeOSMemory()
+	// From here on the live heap is mostly the index; let a fixed headroom
+	// of request garbage build up between GC cycles while it is small.
+	defer gctune.Start(gctune.DefaultHeadroom)()
 	m.Index(func() (int, int, int) { st := svc.Index().Stats(); return st.Tokens, st.Principals, st.Teams })
 	for name, pool := range db.Pools() {
 		m.DB(name, pool)
