@@ -97,7 +97,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) int {
 	if err != nil {
 		return s.decisionError(w, r, err)
 	}
-	ri := keyhold.RequestInfo{ClientIP: s.clientIP(r), UserAgent: r.UserAgent()}
+	ri := keyhold.RequestInfo{ClientIP: s.clients.Of(r), UserAgent: r.UserAgent()}
 	d := s.decider.DecideRequest(ri, "authorize", credentials(r), query)
 	switch d.Outcome {
 	case authz.Unauthenticated:

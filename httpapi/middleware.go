@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -61,7 +59,7 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		ip := s.clientIP(r)
+		ip := s.clients.Of(r)
 		log := s.log.With("request_id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		ctx = context.WithValue(ctx, loggerKey{}, log)
@@ -96,45 +94,6 @@ func argsToAttrs(args []any) []slog.Attr {
 		out = append(out, slog.Any(args[i].(string), args[i+1]))
 	}
 	return out
-}
-
-// clientIP returns the peer address, or, when the peer is a trusted proxy,
-// the right-most address of X-Forwarded-For that is not itself trusted.
-func (s *Server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	peer = peer.Unmap()
-	if !s.trusted(peer) {
-		return s.addrString(peer)
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		client = a.Unmap()
-		if !s.trusted(client) {
-			break
-		}
-	}
-	return s.addrString(client)
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.trustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // credentials reads the Authorization header: Bearer, or Basic with an

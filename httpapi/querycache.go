@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net/netip"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -59,21 +58,4 @@ func (c *queryCache) resolve(cat *keyhold.Catalogue, raw string) (*authz.Query, 
 	c.m.Store(raw, rq)
 	c.last.Store(rq)
 	return query, err
-}
-
-// peerText is a client address and its text.
-type peerText struct {
-	addr netip.Addr
-	text string
-}
-
-// addrString returns a.String(), reusing the text of the last address
-// seen, so that a gateway's requests do not each allocate it.
-func (s *Server) addrString(a netip.Addr) string {
-	if p := s.peer.Load(); p != nil && p.addr == a {
-		return p.text
-	}
-	t := a.String()
-	s.peer.Store(&peerText{addr: a, text: t})
-	return t
 }

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/clientip"
 )
 
 // Services are the service interfaces the API calls.
@@ -59,31 +59,28 @@ func (nopRequests) Request(string, string, int, time.Duration) {}
 
 // Server is the HTTP API.
 type Server struct {
-	svc            Services
-	decider        Decider
-	leaks          LeakReporter
-	log            *slog.Logger
-	trustedProxies []netip.Prefix
-	ready          func(ctx context.Context) error
-	maxBody        int64
-	now            func() time.Time
-	mux            *http.ServeMux
-	handler        http.Handler
-	observer       RequestObserver
-	metrics        http.Handler
+	svc      Services
+	decider  Decider
+	leaks    LeakReporter
+	log      *slog.Logger
+	clients  *clientip.Resolver
+	ready    func(ctx context.Context) error
+	maxBody  int64
+	now      func() time.Time
+	mux      *http.ServeMux
+	handler  http.Handler
+	observer RequestObserver
+	metrics  http.Handler
 	// queries caches the resolved permission of /v1/authorize by raw query
 	// string: a gateway sends the same few queries on every request.
 	queries queryCache
-	// peer caches the text of the last client address, which a gateway,
-	// the usual peer of /v1/authorize, repeats on every request.
-	peer atomic.Pointer[peerText]
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // New returns a Server with every route registered.
 func New(c Config) *Server {
-	s := &Server{svc: c.Services, decider: c.Services.Decider, leaks: c.Services.Leaks, log: c.Logger, trustedProxies: c.TrustedProxies, ready: c.Ready, maxBody: c.MaxBodyBytes, now: c.Now, mux: http.NewServeMux(), observer: c.Observer, metrics: c.Metrics}
+	s := &Server{svc: c.Services, decider: c.Services.Decider, leaks: c.Services.Leaks, log: c.Logger, clients: clientip.New(c.TrustedProxies), ready: c.Ready, maxBody: c.MaxBodyBytes, now: c.Now, mux: http.NewServeMux(), observer: c.Observer, metrics: c.Metrics}
 	if s.observer == nil {
 		s.observer = nopRequests{}
 	}

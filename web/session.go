@@ -6,9 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 
@@ -63,7 +61,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		ctx := keyhold.NewContextWithRequest(r.Context(), keyhold.RequestInfo{
-			RequestID: newRandom()[:16], ClientIP: s.clientIP(r), UserAgent: r.UserAgent()})
+			RequestID: newRandom()[:16], ClientIP: s.clients.Of(r), UserAgent: r.UserAgent()})
 		r = r.WithContext(ctx)
 		c := &call{}
 		if rt.perm == keyhold.PermPublic {
@@ -144,44 +142,6 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request) {
 		next = "?next=" + url.QueryEscape(r.URL.RequestURI())
 	}
 	http.Redirect(w, r, "/ui/signin"+next, http.StatusSeeOther)
-}
-
-// clientIP is the peer address, or, behind a trusted proxy, the right-most
-// untrusted address of X-Forwarded-For, as the API reads it.
-func (s *Server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	client := peer.Unmap()
-	if !s.trusted(client) {
-		return client.String()
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		client = a.Unmap()
-		if !s.trusted(client) {
-			break
-		}
-	}
-	return client.String()
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.proxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // safeNext returns a local console path to go to after sign-in.

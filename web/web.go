@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/clientip"
 )
 
 //go:embed templates/*.html
@@ -59,7 +60,7 @@ type Server struct {
 	log     *slog.Logger
 	secure  bool
 	origin  string // scheme://host of PublicURL, or ""
-	proxies []netip.Prefix
+	clients *clientip.Resolver
 	now     func() time.Time
 	pages   *pages
 	mux     *http.ServeMux
@@ -67,7 +68,7 @@ type Server struct {
 
 // New returns the console's handler; mount it at /ui/.
 func New(c Config) *Server {
-	s := &Server{svc: c.Services, log: c.Logger, secure: c.SecureCookies, proxies: c.TrustedProxies, now: c.Now}
+	s := &Server{svc: c.Services, log: c.Logger, secure: c.SecureCookies, clients: clientip.New(c.TrustedProxies), now: c.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

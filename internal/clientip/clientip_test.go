@@ -1,4 +1,4 @@
-package httpapi
+package clientip
 
 import (
 	"net/http/httptest"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestClientIP(t *testing.T) {
-	s := New(Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
+	s := New([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")})
 	cases := []struct {
 		name, peer, xff, want string
 	}{
@@ -26,7 +26,7 @@ func TestClientIP(t *testing.T) {
 			if c.xff != "" {
 				r.Header.Set("X-Forwarded-For", c.xff)
 			}
-			if got := s.clientIP(r); got != c.want {
+			if got := s.Of(r); got != c.want {
 				t.Errorf("clientIP = %q, want %q", got, c.want)
 			}
 		})
