@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/httpapi"
@@ -54,7 +55,10 @@ type env struct {
 
 // newEnv starts a server over a fresh database of backend, or over dbURL
 // when it is set (a second replica).
-func newEnv(t testing.TB, backend, dbURL string) *env {
+func newEnv(t testing.TB, backend, dbURL string) *env { return newEnvAt(t, backend, dbURL, nil) }
+
+// newEnvAt is newEnv with the service's clock (nil: the real one).
+func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 	e := &env{t: t, logs: &logBuffer{}, backed: backend}
 	lastEnv = e
 	if dbURL == "" {
@@ -63,7 +67,7 @@ func newEnv(t testing.TB, backend, dbURL string) *env {
 		e.db, e.dbURL = storetest.OpenUnmigrated(t, dbURL), dbURL
 	}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.svc = service.New(service.Config{Store: e.db, Logger: log})
+	e.svc = service.New(service.Config{Store: e.db, Logger: log, Now: now})
 	ctx := context.Background()
 	if dbURL == "" {
 		tok, err := e.svc.Bootstrap(ctx, service.BootstrapInput{OrgName: "Acme", AdminEmail: adminEmail})
