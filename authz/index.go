@@ -8,7 +8,6 @@
 package authz
 
 import (
-	"net/netip"
 	"sync"
 	"time"
 
@@ -128,11 +127,11 @@ const (
 	ReasonNoRole    = "The principal does not hold the required role"
 )
 
-// Decide authenticates a token value used from a client address and, with
-// q, checks one role. It reads memory only and does not allocate. A token
-// bound to networks refuses a client outside them, and an invalid client
-// address.
-func (ix *Index) Decide(value string, q *Query, client netip.Addr, now time.Time) Decision {
+// Decide authenticates a token value used from a client address (its
+// text; parsed only for a token bound to networks) and, with q, checks one
+// role. It reads memory only and does not allocate. A token bound to
+// networks refuses a client outside them, and an invalid client address.
+func (ix *Index) Decide(value string, q *Query, client string, now time.Time) Decision {
 	kind, ok := keyhold.ParseTokenValue(value)
 	if !ok {
 		return Decision{Reason: ReasonMalformed}

@@ -2,7 +2,6 @@ package authz_test
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +75,7 @@ func TestDecide(t *testing.T) {
 		{"team grant does not imply more", f.query(t, "Control Planes", "Viewer", "33333333-3333-4333-8333-333333333333", "us"), authz.Forbidden},
 	}
 	for _, c := range cases {
-		d := f.ix.Decide(v, c.q, netip.Addr{}, f.now)
+		d := f.ix.Decide(v, c.q, "", f.now)
 		if d.Outcome != c.want {
 			t.Errorf("%s: %v (%s), want %v", c.name, d.Outcome, d.Reason, c.want)
 		}
@@ -87,17 +86,17 @@ func TestDecide(t *testing.T) {
 
 	// A team losing its grant takes it from its members at once.
 	f.ix.PutTeam(authz.TeamState{ID: "deployers"})
-	if d := f.ix.Decide(v, f.query(t, "Control Planes", "Deployer", cp, "us"), netip.Addr{}, f.now); d.Outcome != authz.Forbidden {
+	if d := f.ix.Decide(v, f.query(t, "Control Planes", "Deployer", cp, "us"), "", f.now); d.Outcome != authz.Forbidden {
 		t.Errorf("after the team lost its role: %v", d.Outcome)
 	}
 	// Leaving the team: the grant is gone, the token still works.
 	f.ix.PutTeam(authz.TeamState{ID: "deployers", Grants: []authz.Grant{f.grant(t, "Control Planes", "Deployer", "*", "*")}})
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "ci-bot", Active: true})
-	if d := f.ix.Decide(v, f.query(t, "Control Planes", "Deployer", cp, "us"), netip.Addr{}, f.now); d.Outcome != authz.Forbidden {
+	if d := f.ix.Decide(v, f.query(t, "Control Planes", "Deployer", cp, "us"), "", f.now); d.Outcome != authz.Forbidden {
 		t.Errorf("after leaving the team: %v", d.Outcome)
 	}
 	f.ix.RemovePrincipal(bot)
-	if d := f.ix.Decide(v, nil, netip.Addr{}, f.now); d.Outcome != authz.Unauthenticated {
+	if d := f.ix.Decide(v, nil, "", f.now); d.Outcome != authz.Unauthenticated {
 		t.Errorf("token of a deleted principal: %v", d.Outcome)
 	}
 	if st := f.ix.Stats(); st.Tokens != 0 || st.Principals != 0 {
@@ -111,21 +110,21 @@ func TestDecideRefusals(t *testing.T) {
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
 	exp := f.now.Add(time.Hour)
 	v, tok := f.token(t, bot, &exp)
-	d := f.ix.Decide(v, nil, netip.Addr{}, f.now)
+	d := f.ix.Decide(v, nil, "", f.now)
 	if d.Outcome != authz.Allowed || d.TokenID() != tok.ID || d.ExpiresAt != exp.Unix() || d.IssuedAt != f.now.Unix() {
 		t.Fatalf("fresh token: %v %s %s %d", d.Outcome, d.Reason, d.TokenID(), d.ExpiresAt)
 	}
-	if d := f.ix.Decide(v, nil, netip.Addr{}, exp); d.Outcome != authz.Unauthenticated || d.Reason != authz.ReasonExpired {
+	if d := f.ix.Decide(v, nil, "", exp); d.Outcome != authz.Unauthenticated || d.Reason != authz.ReasonExpired {
 		t.Errorf("at expiry: %v %s", d.Outcome, d.Reason)
 	}
 	other, _ := keyhold.GenerateTokenValue(keyhold.TokenKindSystemAccount)
 	for name, value := range map[string]string{"garbage": "spat_nope", "unknown": other, "empty": "", "wrong kind prefix": "kpat_" + v[5:]} {
-		if d := f.ix.Decide(value, nil, netip.Addr{}, f.now); d.Outcome != authz.Unauthenticated {
+		if d := f.ix.Decide(value, nil, "", f.now); d.Outcome != authz.Unauthenticated {
 			t.Errorf("%s: %v", name, d.Outcome)
 		}
 	}
 	f.ix.RemoveToken(tok.Digest)
-	if d := f.ix.Decide(v, nil, netip.Addr{}, f.now); d.Outcome != authz.Unauthenticated {
+	if d := f.ix.Decide(v, nil, "", f.now); d.Outcome != authz.Unauthenticated {
 		t.Errorf("removed token: %v", d.Outcome)
 	}
 	// An inactive user's tokens do not work.
@@ -133,7 +132,7 @@ func TestDecideRefusals(t *testing.T) {
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: u, Name: "u@example.com", Active: false})
 	uv, _ := keyhold.GenerateTokenValue(keyhold.TokenKindPersonal)
 	f.ix.PutToken(&keyhold.Token{ID: "00000002-0000-4000-8000-000000000000", Kind: keyhold.TokenKindPersonal, Owner: u, Digest: keyhold.TokenDigest(uv), CreatedAt: f.now})
-	if d := f.ix.Decide(uv, nil, netip.Addr{}, f.now); d.Outcome != authz.Unauthenticated {
+	if d := f.ix.Decide(uv, nil, "", f.now); d.Outcome != authz.Unauthenticated {
 		t.Errorf("inactive user: %v", d.Outcome)
 	}
 }
@@ -144,7 +143,7 @@ func TestDecideDoesNotAllocate(t *testing.T) {
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true, Direct: []authz.Grant{f.grant(t, "Control Planes", "Viewer", "*", "*")}})
 	v, _ := f.token(t, bot, nil)
 	q := f.query(t, "Control Planes", "Viewer", cp, "eu")
-	if n := testing.AllocsPerRun(200, func() { f.ix.Decide(v, q, netip.Addr{}, f.now) }); n != 0 {
+	if n := testing.AllocsPerRun(200, func() { f.ix.Decide(v, q, "", f.now) }); n != 0 {
 		t.Errorf("%v allocations per decision, want 0", n)
 	}
 }
@@ -171,7 +170,7 @@ func TestTableChurn(t *testing.T) {
 	}
 	for _, v := range order {
 		_, want := live[v]
-		if got := f.ix.Decide(v, nil, netip.Addr{}, f.now).Outcome == authz.Allowed; got != want {
+		if got := f.ix.Decide(v, nil, "", f.now).Outcome == authz.Allowed; got != want {
 			t.Fatalf("token present=%v, decided %v", want, got)
 		}
 	}

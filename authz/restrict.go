@@ -26,9 +26,13 @@ const (
 	ReasonScope   = "The token's scope does not include the required role"
 )
 
-func (r *restriction) allows(client netip.Addr) bool {
+func (r *restriction) allows(text string) bool {
 	if len(r.nets) == 0 {
 		return true
+	}
+	client, err := netip.ParseAddr(text)
+	if err != nil {
+		return false
 	}
 	client = client.Unmap()
 	for _, n := range r.nets {

@@ -19,14 +19,13 @@ func TestRestrictedTokens(t *testing.T) {
 	tok.AllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("2001:db8::/32")}
 	f.ix.PutToken(tok)
 
-	in, in6, out := netip.MustParseAddr("10.1.2.3"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("10.2.0.1")
-	mapped := netip.MustParseAddr("::ffff:10.1.9.9")
+	in, in6, out, mapped := "10.1.2.3", "2001:db8::1", "10.2.0.1", "::ffff:10.1.9.9"
 	viewer, admin := f.query(t, "Control Planes", "Viewer", cp, "eu"), f.query(t, "Control Planes", "Admin", cp, "eu")
 	cases := []struct {
 		name   string
 		value  string
 		q      *authz.Query
-		client netip.Addr
+		client string
 		want   authz.Outcome
 		reason string
 	}{
@@ -36,7 +35,8 @@ func TestRestrictedTokens(t *testing.T) {
 		{"scoped, IPv4-mapped client", scoped, viewer, mapped, authz.Allowed, ""},
 		{"authentication alone, in network", scoped, nil, in, authz.Allowed, ""},
 		{"outside the networks", scoped, viewer, out, authz.Forbidden, authz.ReasonNetwork},
-		{"no client address", scoped, nil, netip.Addr{}, authz.Forbidden, authz.ReasonNetwork},
+		{"no client address", scoped, nil, "", authz.Forbidden, authz.ReasonNetwork},
+		{"a client address that is not one", scoped, nil, "gateway", authz.Forbidden, authz.ReasonNetwork},
 		{"outside the scope, held by the account", scoped, admin, in, authz.Forbidden, authz.ReasonScope},
 	}
 	for _, c := range cases {

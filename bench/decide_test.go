@@ -6,7 +6,6 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -103,7 +102,7 @@ func BenchmarkDecide(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				at := int(order[i&(len(order)-1)]) * w
 				v := unsafe.String(&buf[at], w)
-				if d := o.ix.Decide(v, o.query, netip.Addr{}, now); d.Outcome != authz.Allowed {
+				if d := o.ix.Decide(v, o.query, "", now); d.Outcome != authz.Allowed {
 					b.Fatalf("decision %v: %s", d.Outcome, d.Reason)
 				}
 			}

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"crypto/subtle"
-	"net/netip"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -68,8 +67,7 @@ func (s *Service) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhol
 		if c.Subject {
 			from = c.ClientIP
 		}
-		client, _ := netip.ParseAddr(from)
-		d = s.index.Decide(value, q, client, now)
+		d = s.index.Decide(value, q, from, now)
 		if basic && d.Outcome != authz.Unauthenticated && subtle.ConstantTimeCompare([]byte(c.BasicUser), []byte(d.Principal.Name)) != 1 {
 			d = authz.Decision{Reason: authz.ReasonUnknown}
 		}
