@@ -50,6 +50,16 @@ func (a *app) webhook(ctx context.Context, c *client.Client, ref string) (*clien
 	return pick("webhook", ref, found, func(w client.Webhook) string { return w.ID })
 }
 
+// clientWebhook returns the client and the destination that ref names.
+func (a *app) clientWebhook(cmd *cobra.Command, ref string) (*client.Client, *client.Webhook, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := a.webhook(ctx(cmd), c, ref)
+	return c, w, err
+}
+
 func (a *app) webhooksView(list []client.Webhook, data any) view {
 	v := view{data: data, header: []string{"NAME", "ID", "URL", "EVENTS", "ACCOUNT", "ENABLED", "CREATED"}}
 	for _, w := range list {
@@ -106,11 +116,7 @@ func (a *app) hookGet() *cobra.Command {
 		Example: "  keyhold webhooks get alerts -o yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			w, err := a.webhook(ctx(cmd), c, args[0])
+			_, w, err := a.clientWebhook(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -178,11 +184,7 @@ func (a *app) hookUpdate() *cobra.Command {
   keyhold webhooks update vault --all-accounts`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			w, err := a.webhook(ctx(cmd), c, args[0])
+			c, w, err := a.clientWebhook(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -239,11 +241,7 @@ func (a *app) hookDelete() *cobra.Command {
 		Example: "  keyhold webhooks delete alerts",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			w, err := a.webhook(ctx(cmd), c, args[0])
+			c, w, err := a.clientWebhook(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -263,11 +261,7 @@ func (a *app) hookRotateSecret() *cobra.Command {
 		Example: "  keyhold webhooks rotate-secret alerts\n  keyhold webhooks rotate-secret alerts -q > alerts.secret",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			w, err := a.webhook(ctx(cmd), c, args[0])
+			c, w, err := a.clientWebhook(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -286,11 +280,7 @@ func (a *app) hookTest() *cobra.Command {
 		Example: "  keyhold webhooks test alerts && keyhold webhooks deliveries alerts --limit 1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			w, err := a.webhook(ctx(cmd), c, args[0])
+			c, w, err := a.clientWebhook(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -311,11 +301,7 @@ func (a *app) hookDeliveries() *cobra.Command {
 		Example: "  keyhold webhooks deliveries alerts\n  keyhold webhooks deliveries alerts --limit 5 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			w, err := a.webhook(ctx(cmd), c, args[0])
+			c, w, err := a.clientWebhook(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -337,11 +323,7 @@ func (a *app) hookRedeliver() *cobra.Command {
 		Example: "  keyhold webhooks redeliver alerts 7c0e…",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			w, err := a.webhook(ctx(cmd), c, args[0])
+			c, w, err := a.clientWebhook(cmd, args[0])
 			if err != nil {
 				return err
 			}
