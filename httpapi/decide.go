@@ -16,7 +16,13 @@ type Decider interface {
 	// DecideRequest authenticates credentials used by the request that ri
 	// describes and, with q, checks one role.
 	DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision
-	// Index returns the index, for the catalogue and effective grants.
+	// CheckSubject decides a subject token and, when it is usable, each
+	// query (the batch check).
+	CheckSubject(ri keyhold.RequestInfo, c keyhold.Credentials, queries []*authz.Query) (d authz.Decision, usable bool, results []bool)
+	// IntrospectSubject decides a subject token and, when it is usable,
+	// returns the roles it may use.
+	IntrospectSubject(ri keyhold.RequestInfo, c keyhold.Credentials) (d authz.Decision, usable bool, roles []keyhold.ScopeRole)
+	// Index returns the index, for the catalogue.
 	Index() *authz.Index
 }
 
@@ -179,24 +185,16 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	body := checkBody{Results: make([]checkResult, len(perms))}
-	d := s.decider.DecideRequest(keyhold.RequestFromContext(r.Context()), "check", keyhold.Credentials{Bearer: *token, Subject: true, ClientIP: *clientIP}, nil)
-	if usable(d) {
+	d, active, results := s.decider.CheckSubject(keyhold.RequestFromContext(r.Context()), keyhold.Credentials{Bearer: *token, ClientIP: *clientIP}, queries)
+	if active {
 		body.Active = true
 		body.Principal = whoamiOut(&d.Principal)
-		ix := s.decider.Index()
-		for i, q := range queries {
-			held, _ := ix.TokenHolds(d.Principal.Ref(), d.Principal.TokenID, q)
+		for i, held := range results {
 			body.Results[i].Allowed = held
 		}
 	}
 	writeJSON(w, r, http.StatusOK, body)
 	return nil
-}
-
-// usable reports whether a subject token may be used at all: valid, and,
-// when bound to networks, used from one of them.
-func usable(d authz.Decision) bool {
-	return d.Outcome == authz.Allowed || d.Outcome == authz.Forbidden && d.Reason != authz.ReasonNetwork
 }
 
 func whoamiOut(p *keyhold.Principal) *whoamiJSON {
@@ -247,21 +245,19 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if _, err := netip.ParseAddr(clientIP); clientIP != "" && err != nil {
 		return keyhold.Invalid(keyhold.FieldError{Field: "client_ip", Reason: "must be an IPv4 or IPv6 address", Rule: "invalid", Source: "body"})
 	}
-	d := s.decider.DecideRequest(keyhold.RequestFromContext(r.Context()), "introspect", keyhold.Credentials{Bearer: token, Subject: true, ClientIP: clientIP}, nil)
-	if !usable(d) {
+	d, active, roles := s.decider.IntrospectSubject(keyhold.RequestFromContext(r.Context()), keyhold.Credentials{Bearer: token, ClientIP: clientIP})
+	if !active {
 		writeJSON(w, r, http.StatusOK, introspection{Active: false})
 		return nil
 	}
 	p := d.Principal
 	out := activeIntrospection{introspection: introspection{Active: true, Sub: p.ID, Username: p.Name, TokenType: "Bearer",
-		Iat: d.IssuedAt, Jti: p.TokenID, PrincipalType: string(p.Type)}, Roles: []effectiveRoleJSON{}}
+		Iat: d.IssuedAt, Jti: p.TokenID, PrincipalType: string(p.Type)}, Roles: make([]effectiveRoleJSON, len(roles))}
 	if d.ExpiresAt != 0 {
 		out.Exp = &d.ExpiresAt
 	}
-	ix := s.decider.Index()
-	for _, g := range ix.TokenGrants(p.Ref(), p.TokenID) {
-		et, role := ix.Catalogue().RoleName(g.Role)
-		out.Roles = append(out.Roles, effectiveRoleJSON{RoleName: role, EntityTypeName: et, EntityID: g.EntityID, EntityRegion: g.Region})
+	for i, r := range roles {
+		out.Roles[i] = effectiveRoleJSON(r)
 	}
 	writeJSON(w, r, http.StatusOK, out)
 	return nil

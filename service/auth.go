@@ -187,3 +187,42 @@ func (s *Service) principalHolds(p *keyhold.Principal, q *authz.Query) bool {
 func (s *Service) may(ctx context.Context, perm keyhold.Permission) bool {
 	return s.Authorize(ctx, perm) == nil
 }
+
+// SubjectUsable reports whether a subject token, decided with
+// Credentials.Subject, may be used at all: valid and, when bound to
+// networks, used from one of them. A role refusal still leaves it usable.
+func SubjectUsable(d authz.Decision) bool {
+	return d.Outcome == authz.Allowed || d.Outcome == authz.Forbidden && d.Reason != authz.ReasonNetwork
+}
+
+// CheckSubject decides a subject token (the batch check) and, when it is
+// usable, each query against what the token may use: its principal's roles
+// or, for a scoped token, its scope within them.
+func (s *Service) CheckSubject(ri keyhold.RequestInfo, c keyhold.Credentials, queries []*authz.Query) (authz.Decision, bool, []bool) {
+	c.Subject = true
+	d := s.DecideRequest(ri, "check", c, nil)
+	results := make([]bool, len(queries))
+	if !SubjectUsable(d) {
+		return d, false, results
+	}
+	for i, q := range queries {
+		results[i], _ = s.index.TokenHolds(d.Principal.Ref(), d.Principal.TokenID, q)
+	}
+	return d, true, results
+}
+
+// IntrospectSubject decides a subject token (RFC 7662 introspection) and,
+// when it is usable, returns the roles it may use.
+func (s *Service) IntrospectSubject(ri keyhold.RequestInfo, c keyhold.Credentials) (authz.Decision, bool, []keyhold.ScopeRole) {
+	c.Subject = true
+	d := s.DecideRequest(ri, "introspect", c, nil)
+	if !SubjectUsable(d) {
+		return d, false, nil
+	}
+	roles := []keyhold.ScopeRole{}
+	for _, g := range s.index.TokenGrants(d.Principal.Ref(), d.Principal.TokenID) {
+		et, role := s.catalogue.RoleName(g.Role)
+		roles = append(roles, keyhold.ScopeRole{RoleName: role, EntityTypeName: et, EntityID: g.EntityID, EntityRegion: g.Region})
+	}
+	return d, true, roles
+}
