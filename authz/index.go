@@ -9,6 +9,7 @@ package authz
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -26,8 +27,11 @@ type principal struct {
 	// The fields a decision reads come first, with a few effective grants
 	// inline, so that they share the principal's first cache lines.
 	active bool
-	ref    keyhold.Ref
-	name   string
+	// owner is the principal's number in its token slots: 1 + its index
+	// in Index.owners.
+	owner uint32
+	ref   keyhold.Ref
+	name  string
 	// effective is direct plus the grants of every team, recomputed on
 	// change so that a decision only scans one slice; it points into inline
 	// when it fits.
@@ -52,18 +56,37 @@ type Index struct {
 	mu  sync.RWMutex
 	// tokens holds one cache line per token (see slot): at a million
 	// tokens every pointer chased is a cache miss on the hot path.
-	tokens     *table
+	tokens *table
+	// owners holds the principals by the number their token slots name;
+	// a removed principal's number is reused from free.
+	owners     []*principal
+	free       []uint32
 	principals map[keyhold.Ref]*principal
 	teams      map[string]*team
 	// restrictions holds, by token id, the scope and networks of the few
 	// tokens whose slot has restrictedBit set.
 	restrictions map[[16]byte]*restriction
+	// useEvery is how often, at most, a decision reports a use of one token
+	// (Decision.Use), in seconds; 0 reports every use.
+	useEvery int64
 }
 
 // New returns an empty index over a catalogue.
 func New(cat *keyhold.Catalogue) *Index {
 	return &Index{cat: cat, tokens: newTable(), principals: map[keyhold.Ref]*principal{}, teams: map[string]*team{},
 		restrictions: map[[16]byte]*restriction{}}
+}
+
+// ReportUseEvery sets how often, at most, decisions report a use of one
+// token to be recorded (Decision.Use); 0, the default, reports every use.
+// It survives Replace, so call it once on the index decisions read.
+func (ix *Index) ReportUseEvery(d time.Duration) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.useEvery = int64(max(d, 0) / time.Second)
+	if d > 0 && ix.useEvery == 0 {
+		ix.useEvery = 1
+	}
 }
 
 // Catalogue returns the catalogue the index resolves roles with.
@@ -113,6 +136,12 @@ type Decision struct {
 	// Scoped is set for a token that carries only part of its principal's
 	// roles.
 	Scoped bool
+	// Use is set on the first decision that counts as a use of the token
+	// (any but a refusal for its networks) since one reported a resolution
+	// ago (ReportUseEvery): the caller records it for last_used_at, and
+	// the index keeps no more than one use per token and resolution
+	// waiting.
+	Use bool
 }
 
 // TokenID returns the token's id as a string.
@@ -140,13 +169,17 @@ func (ix *Index) Decide(value string, q *Query, client string, now time.Time) De
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	e := ix.tokens.find(&digest)
-	if e == nil || kindOf(e.principal.ref.Type) != kind || !e.principal.active {
+	if e == nil {
 		return Decision{Reason: ReasonUnknown}
 	}
-	if e.expires != 0 && now.Unix()-epoch2020 >= int64(e.expires) {
+	p := ix.owners[e.owner-1]
+	if kindOf(p.ref.Type) != kind || !p.active {
+		return Decision{Reason: ReasonUnknown}
+	}
+	unix := now.Unix()
+	if e.expires != 0 && unix-epoch2020 >= int64(e.expires) {
 		return Decision{Reason: ReasonExpired}
 	}
-	p := e.principal
 	d := Decision{Outcome: Allowed, Token: e.id, IssuedAt: int64(e.issued&^restrictedBit) + epoch2020,
 		Principal: keyhold.Principal{Type: p.ref.Type, ID: p.ref.ID, Name: p.name, TokenKind: kind}}
 	if e.expires != 0 {
@@ -167,7 +200,23 @@ func (ix *Index) Decide(value string, q *Query, client string, now time.Time) De
 	if r != nil && r.scope != nil {
 		d.Scoped, d.Principal.Scoped = true, true
 	}
+	// A use from outside the token's networks is no use of it.
+	if d.Reason != ReasonNetwork {
+		d.Use = ix.reportUse(e, unix)
+	}
 	return d
+}
+
+// reportUse reports whether a use at unix seconds is the token's first
+// since one reported at least useEvery earlier, and stamps it if so.
+// Concurrent decisions race on one compare-and-swap: one of them wins.
+func (ix *Index) reportUse(e *slot, unix int64) bool {
+	at := seconds(unix)
+	last := atomic.LoadUint32(&e.used)
+	if last != 0 && int64(at)-int64(last) < ix.useEvery {
+		return false
+	}
+	return atomic.CompareAndSwapUint32(&e.used, last, max(at, 1))
 }
 
 func kindOf(t keyhold.PrincipalType) keyhold.TokenKind {

@@ -2,7 +2,10 @@ package authz_test
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,5 +201,110 @@ func TestUUIDRoundTrip(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { authz.ParseUUIDForTest("0d9f2f0e-8b7e-4b43-9c61-6a3b8a9a1f11") }); n != 0 {
 		t.Errorf("%v allocations per parse", n)
+	}
+}
+
+// A decision reports a token's use once per resolution: the first use, and
+// the first a resolution after the last one reported; a refusal for the
+// token's networks is no use; a change of the token keeps its stamp.
+func TestDecideReportsUseOncePerResolution(t *testing.T) {
+	f := newFixture(t)
+	f.ix.ReportUseEvery(5 * time.Minute)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
+	v, tok := f.token(t, bot, nil)
+	steps := []struct {
+		after time.Duration
+		want  bool
+	}{{0, true}, {time.Second, false}, {5*time.Minute - time.Second, false}, {5 * time.Minute, true}, {6 * time.Minute, false}, {11 * time.Minute, true}}
+	for _, s := range steps {
+		if got := f.ix.Decide(v, nil, "", f.now.Add(s.after)).Use; got != s.want {
+			t.Errorf("use at +%v reported %v, want %v", s.after, got, s.want)
+		}
+	}
+	// Changing the token (a rename, a rotation's deadline) keeps the stamp.
+	f.ix.PutToken(tok)
+	if f.ix.Decide(v, nil, "", f.now.Add(12*time.Minute)).Use {
+		t.Error("a changed token reported its use again within the resolution")
+	}
+	// A clock that went back reports nothing until it has passed again.
+	if f.ix.Decide(v, nil, "", f.now).Use {
+		t.Error("a use before the last reported one was reported")
+	}
+
+	// Network-bound: a refused use is not reported and does not stamp.
+	bound := &keyhold.Token{ID: "00000099-0000-4000-8000-000000000000", Kind: keyhold.TokenKindSystemAccount, Owner: bot, CreatedAt: f.now,
+		AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}
+	bv, _ := keyhold.GenerateTokenValue(keyhold.TokenKindSystemAccount)
+	bound.Digest = keyhold.TokenDigest(bv)
+	f.ix.PutToken(bound)
+	if d := f.ix.Decide(bv, nil, "198.51.100.1", f.now); d.Outcome != authz.Forbidden || d.Use {
+		t.Errorf("use from outside the networks: %v, use reported %v", d.Outcome, d.Use)
+	}
+	if d := f.ix.Decide(bv, nil, "192.0.2.7", f.now); d.Outcome != authz.Allowed || !d.Use {
+		t.Errorf("first use from inside the networks: %v, use reported %v", d.Outcome, d.Use)
+	}
+
+	// Without a resolution every use is reported.
+	g := newFixture(t)
+	g.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
+	gv, _ := g.token(t, bot, nil)
+	for i := range 3 {
+		if !g.ix.Decide(gv, nil, "", g.now).Use {
+			t.Errorf("use %d not reported without a resolution", i)
+		}
+	}
+}
+
+// Concurrent decisions on one token report its use exactly once.
+func TestDecideReportsUseOnceConcurrently(t *testing.T) {
+	f := newFixture(t)
+	f.ix.ReportUseEvery(time.Hour)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
+	v, _ := f.token(t, bot, nil)
+	var reported atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 500 {
+				if f.ix.Decide(v, nil, "", f.now).Use {
+					reported.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := reported.Load(); n != 1 {
+		t.Errorf("use reported %d times, want once", n)
+	}
+}
+
+// Principals removed and added again reuse slots' owner numbers; every
+// token must still decide for its own owner.
+func TestOwnerNumbersReused(t *testing.T) {
+	f := newFixture(t)
+	tokens := map[string]keyhold.Ref{}
+	for round := range 4 {
+		for i := range 50 {
+			ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: fmt.Sprintf("sa-%d-%d", round, i)}
+			f.ix.PutPrincipal(authz.PrincipalState{Ref: ref, Name: ref.ID, Active: true})
+			v, _ := f.token(t, ref, nil)
+			tokens[v] = ref
+		}
+		for v, ref := range tokens { // remove every other principal
+			if ref.ID[len(ref.ID)-1]%2 == 0 {
+				f.ix.RemovePrincipal(ref)
+				delete(tokens, v)
+			}
+		}
+	}
+	for v, ref := range tokens {
+		if d := f.ix.Decide(v, nil, "", f.now); d.Outcome != authz.Allowed || d.Principal.ID != ref.ID {
+			t.Fatalf("token of %s decided %v for %q", ref.ID, d.Outcome, d.Principal.ID)
+		}
+	}
+	if st := f.ix.Stats(); st.Principals != len(tokens) || st.Tokens != len(tokens) {
+		t.Errorf("stats %+v, want %d principals and tokens", st, len(tokens))
 	}
 }

@@ -7,14 +7,22 @@ import (
 
 // slot is one token in the table: exactly one 64-byte cache line, so that
 // a lookup at a million tokens costs one miss for the token instead of the
-// two or three a map of pointers costs. A slot is in use when principal is
-// set; the token's kind follows from its principal's type.
+// two or three a map of pointers costs. A slot is in use when owner is set;
+// the token's kind follows from its owner's type.
+//
+// A slot holds no pointer: the owner is an index into Index.owners, so
+// that the garbage collector never scans the table, which at a million
+// tokens is most of the heap.
 type slot struct {
-	digest    [32]byte
-	principal *principal
-	id        [16]byte // the token's UUID
-	expires   uint32   // seconds since epoch2020, rounded down; 0 never
-	issued    uint32   // seconds since epoch2020
+	digest  [32]byte
+	id      [16]byte // the token's UUID
+	owner   uint32   // 1 + the owner's index in Index.owners; 0 marks a free slot
+	expires uint32   // seconds since epoch2020, rounded down; 0 never
+	issued  uint32   // seconds since epoch2020; the top bit is restrictedBit
+	// used is when a decision last reported a use of the token to be
+	// recorded (seconds since epoch2020; 0 never). Decisions read and
+	// write it atomically under the read lock.
+	used uint32
 }
 
 // epoch2020 offsets the 32-bit second counts of slots (good until 2156).
@@ -52,7 +60,7 @@ func (t *table) find(d *[32]byte) *slot {
 			i = 0
 		}
 		s := &t.slots[i]
-		if s.principal == nil {
+		if s.owner == 0 {
 			return nil
 		}
 		if s.digest == *d {
@@ -62,7 +70,8 @@ func (t *table) find(d *[32]byte) *slot {
 }
 
 // put inserts or replaces; it returns the previous slot value and whether
-// there was one.
+// there was one. A replaced slot keeps its used stamp, so that changing a
+// token does not report its next use again.
 func (t *table) put(v slot) (slot, bool) {
 	if (t.n+1)*maxLoadDen > len(t.slots)*maxLoadNum {
 		t.grow()
@@ -73,13 +82,14 @@ func (t *table) put(v slot) (slot, bool) {
 			i = 0
 		}
 		s := &t.slots[i]
-		if s.principal == nil {
+		if s.owner == 0 {
 			*s = v
 			t.n++
 			return slot{}, false
 		}
 		if s.digest == v.digest {
 			old := *s
+			v.used = old.used
 			*s = v
 			return old, true
 		}
@@ -95,7 +105,7 @@ func (t *table) remove(d *[32]byte) (slot, bool) {
 		if i == n {
 			i = 0
 		}
-		if t.slots[i].principal == nil {
+		if t.slots[i].owner == 0 {
 			return slot{}, false
 		}
 		if t.slots[i].digest == *d {
@@ -111,7 +121,7 @@ func (t *table) remove(d *[32]byte) (slot, bool) {
 			if j == n {
 				j = 0
 			}
-			if t.slots[j].principal == nil {
+			if t.slots[j].owner == 0 {
 				t.n--
 				return old, true
 			}
@@ -132,7 +142,7 @@ func (t *table) grow() {
 	t.slots = make([]slot, len(old)*3/2+1)
 	t.n = 0
 	for i := range old {
-		if old[i].principal != nil {
+		if old[i].owner != 0 {
 			t.put(old[i])
 		}
 	}

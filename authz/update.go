@@ -80,6 +80,8 @@ func (ix *Index) RemovePrincipal(ref keyhold.Ref) {
 		}
 	}
 	delete(ix.principals, ref)
+	ix.owners[p.owner-1] = nil
+	ix.free = append(ix.free, p.owner)
 }
 
 // PutTeam adds or replaces a team's grants and recomputes its members.
@@ -123,7 +125,7 @@ func (ix *Index) putToken(t *keyhold.Token) bool {
 	if p == nil || !ok || kindOf(p.ref.Type) != t.Kind {
 		return false
 	}
-	v := slot{principal: p, id: id, issued: seconds(t.CreatedAt.Unix()) &^ restrictedBit}
+	v := slot{owner: p.owner, id: id, issued: seconds(t.CreatedAt.Unix()) &^ restrictedBit}
 	if r := ix.restrictionOf(t); r != nil {
 		v.issued |= restrictedBit
 		ix.restrictions[id] = r
@@ -137,8 +139,8 @@ func (ix *Index) putToken(t *keyhold.Token) bool {
 	old, existed := ix.tokens.put(v)
 	if !existed {
 		p.tokens = append(p.tokens, v.digest)
-	} else if old.principal != p { // the token moved owner: keep the lists true
-		old.principal.dropToken(v.digest)
+	} else if old.owner != p.owner { // the token moved owner: keep the lists true
+		ix.owners[old.owner-1].dropToken(v.digest)
 		p.tokens = append(p.tokens, v.digest)
 	}
 	return true
@@ -156,7 +158,7 @@ func (ix *Index) RemoveToken(digest []byte) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if old, ok := ix.tokens.remove(&d); ok {
-		old.principal.dropToken(d)
+		ix.owners[old.owner-1].dropToken(d)
 		delete(ix.restrictions, old.id)
 	}
 }
@@ -172,6 +174,13 @@ func (ix *Index) principal(ref keyhold.Ref) *principal {
 	p := ix.principals[ref]
 	if p == nil {
 		p = &principal{ref: ref}
+		if n := len(ix.free); n > 0 {
+			p.owner, ix.free = ix.free[n-1], ix.free[:n-1]
+			ix.owners[p.owner-1] = p
+		} else {
+			ix.owners = append(ix.owners, p)
+			p.owner = uint32(len(ix.owners))
+		}
 		ix.principals[ref] = p
 	}
 	return p
@@ -221,11 +230,13 @@ func (ix *Index) recompute(p *principal) {
 	p.effective, p.systemTeams = eff, keys
 }
 
-// Replace swaps in the contents of a freshly loaded index.
+// Replace swaps in the contents of a freshly loaded index; the use
+// resolution stays this index's.
 func (ix *Index) Replace(from *Index) {
 	from.mu.Lock()
 	defer from.mu.Unlock()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.tokens, ix.principals, ix.teams, ix.restrictions = from.tokens, from.principals, from.teams, from.restrictions
+	ix.tokens, ix.owners, ix.free = from.tokens, from.owners, from.free
+	ix.principals, ix.teams, ix.restrictions = from.principals, from.teams, from.restrictions
 }

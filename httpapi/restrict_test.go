@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store/storetest"
 )
 
@@ -208,13 +208,16 @@ func TestNetworkBoundTokens(t *testing.T) {
 			t.Errorf("network refusal detail = %q", p.Detail)
 		}
 		wantProblem(t, do(t, e, "GET", "/v1/authorize", tok.Token, nil, from("198.51.100.1")), 403)
-		// keyhold's own API refuses it as well, with 403.
-		e.Clock.Advance(time.Second)
+		// keyhold's own API refuses it as well, with 403. A use is written
+		// at most once per resolution: the first a resolution later is.
+		e.Clock.Advance(service.DefaultLastUseResolution)
 		do(t, e, "GET", "/v3/system-accounts", tok.Token, nil, from("10.1.0.1")).Want(t, 200)
-		e.Clock.Advance(time.Second)
+		e.Service.Flush(t.Context(), true)
+		e.Clock.Advance(service.DefaultLastUseResolution)
 		wantProblem(t, do(t, e, "GET", "/v3/system-accounts", tok.Token, nil, from("203.0.113.5")), 403)
 
-		// A refused use is no use: last_used_ip stays the allowed one.
+		// A refused use is no use, even when a use would be written again:
+		// last_used_ip stays the allowed one.
 		e.Service.Flush(t.Context(), true)
 		var got struct {
 			LastUsedIP string `json:"last_used_ip"`

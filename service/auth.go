@@ -80,9 +80,10 @@ func (s *Service) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhol
 				s.failures.refuse(refusal{action: action, owner: d.Principal.Ref(), name: d.Principal.Name, token: d.Principal.TokenID},
 					from, ri.UserAgent, now)
 			}
-			// A use from outside the token's networks is no use of it.
-			if d.Reason != authz.ReasonNetwork {
-				s.usage.record(d.Token, keyhold.TokenUse{At: now.UTC().Truncate(time.Microsecond), IP: ri.ClientIP, UserAgent: ri.UserAgent})
+			// The index reports a token's use once per resolution, and
+			// never a use from outside the token's networks.
+			if d.Use {
+				s.usage.record(d.Token, keyhold.TokenUse{At: now, IP: ri.ClientIP, UserAgent: ri.UserAgent})
 			}
 		}
 	}

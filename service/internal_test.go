@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -144,30 +145,45 @@ func TestUsageRecorderKeepsLatest(t *testing.T) {
 	}
 }
 
-// A token's use is written at most once per resolution; the recorder
-// forgets a write once a resolution has passed, so that it stays bounded.
-func TestUsageRecorderResolution(t *testing.T) {
-	const res = 5 * time.Minute
-	u := newUsageRecorder(res)
+// Waiting uses share their clients: one entry per address and user agent
+// in a shard, rebuilt when a drain leaves most of them unused, without
+// mixing up whose use came from where.
+func TestUsageRecorderInternsClients(t *testing.T) {
+	u := newUsageRecorder(5 * time.Minute)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a, b := [16]byte{15: 1}, [16]byte{15: 2}
-	u.record(a, keyhold.TokenUse{At: t0})
-	if n := len(u.drain(t0, -1)); n != 1 {
-		t.Fatalf("first use: %d pending, want 1", n)
+	id := func(i int) [16]byte { return [16]byte{13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)} }
+	ip := func(i int) string { return fmt.Sprintf("10.%d.%d.%d", byte(i>>16), byte(i>>8), byte(i)) }
+	const n = 20000
+	for i := range n {
+		u.record(id(i), keyhold.TokenUse{At: t0, IP: ip(i), UserAgent: "agent"})
 	}
-	u.record(a, keyhold.TokenUse{At: t0.Add(res - time.Second)})
-	u.record(b, keyhold.TokenUse{At: t0.Add(res - time.Second)})
-	if got := u.drain(t0.Add(res-time.Second), -1); len(got) != 1 || got[b].At.IsZero() {
-		t.Fatalf("within the resolution: %v, want only the other token", got)
+	if got := len(u.drain(t0.Add(time.Second), n-1000)); got != n-1000 {
+		t.Fatalf("drained %d, want %d", got, n-1000)
 	}
-	u.record(a, keyhold.TokenUse{At: t0.Add(res)})
-	if got := u.drain(t0.Add(res), -1); len(got) != 1 || !got[a].At.Equal(t0.Add(res)) {
-		t.Fatalf("a resolution later: %v, want the new use", got)
-	}
-	u.drain(t0.Add(3*res), -1)
+	clients := 0
 	for i := range u.shards {
-		if n := len(u.shards[i].written); n != 0 {
-			t.Errorf("shard %d keeps %d old writes", i, n)
+		sh := &u.shards[i]
+		clients += len(sh.clients)
+		if len(sh.clients) > max(64, 2*len(sh.pending)) || len(sh.byClient) != len(sh.clients) {
+			t.Errorf("shard %d keeps %d clients (%d indexed) for %d waiting uses", i, len(sh.clients), len(sh.byClient), len(sh.pending))
+		}
+	}
+	if clients > 1000 {
+		t.Errorf("%d clients kept for 1000 waiting uses", clients)
+	}
+	for k, use := range u.drain(t0.Add(2*time.Second), -1) {
+		i := int(k[13])<<16 | int(k[14])<<8 | int(k[15])
+		if use.IP != ip(i) || use.UserAgent != "agent" || !use.At.Equal(t0) {
+			t.Fatalf("token %d: use %+v, want from %s", i, use, ip(i))
+		}
+	}
+	// Many tokens used from one client keep one entry per shard.
+	for i := range n {
+		u.record(id(i), keyhold.TokenUse{At: t0, IP: "192.0.2.1", UserAgent: "agent"})
+	}
+	for i := range u.shards {
+		if n := len(u.shards[i].clients); n != 1 {
+			t.Fatalf("shard %d keeps %d clients for one", i, n)
 		}
 	}
 }
@@ -181,15 +197,23 @@ func TestUsageRecorderLimit(t *testing.T) {
 	for i := range 300 {
 		u.record([16]byte{14: byte(i >> 8), 15: byte(i)}, keyhold.TokenUse{At: t0})
 	}
-	if got := u.drain(t0.Add(30*time.Second), 100); len(got) != 100 {
-		t.Fatalf("first flush wrote %d, want the limit, 100", len(got))
+	written := u.drain(t0.Add(30*time.Second), 100)
+	if len(written) != 100 {
+		t.Fatalf("first flush wrote %d, want the limit, 100", len(written))
 	}
-	if got := u.drain(t0.Add(time.Minute), 100); len(got) != 100 {
-		t.Fatalf("second flush wrote %d, want 100", len(got))
+	second := u.drain(t0.Add(time.Minute), 100)
+	if len(second) != 100 {
+		t.Fatalf("second flush wrote %d, want 100", len(second))
 	}
-	// A newer use of a waiting token keeps its place in the queue.
+	maps.Copy(written, second)
+	// A newer use of a waiting token keeps its place in the queue. (The
+	// index reports no new use of the tokens just written within the
+	// resolution.)
 	for i := range 300 {
-		u.record([16]byte{14: byte(i >> 8), 15: byte(i)}, keyhold.TokenUse{At: t0.Add(2 * time.Minute)})
+		id := [16]byte{14: byte(i >> 8), 15: byte(i)}
+		if _, ok := written[id]; !ok {
+			u.record(id, keyhold.TokenUse{At: t0.Add(2 * time.Minute)})
+		}
 	}
 	if got := u.drain(t0.Add(res), 10); len(got) != 100 {
 		t.Fatalf("flush a resolution later wrote %d, want every waiting use, 100", len(got))

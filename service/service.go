@@ -158,6 +158,7 @@ func New(c Config) *Service {
 		s.jobPeriod = time.Minute
 	}
 	s.index = authz.New(s.catalogue)
+	s.index.ReportUseEvery(s.resolution)
 	limit := c.AuthFailureLimit
 	if limit == 0 {
 		limit = defaultAuthFailureLimit

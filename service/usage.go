@@ -27,9 +27,16 @@ const maxTouchPerFlush = 100_000
 // concurrent decisions on different tokens do not queue on one mutex.
 const usageShards = 64
 
-// usageRecorder keeps the last use of each token in memory, so that
+// usageRecorder keeps the uses of tokens waiting to be written, so that
 // last_used_at costs one batched write per interval instead of one per
-// request, and at most one write per token and resolution.
+// request. It is told of at most one use per token and resolution: the
+// index stamps each token with the last use it reported
+// (authz.Decision.Use), so that a decision on a token whose use is already
+// recorded touches no map at all.
+//
+// A waiting use holds no pointer: its client address and user agent are
+// interned per shard, so that a million waiting uses are not a million
+// objects for the garbage collector to mark.
 type usageRecorder struct {
 	resolution int64         // microseconds
 	next       atomic.Uint32 // the shard the next drain starts at
@@ -37,22 +44,23 @@ type usageRecorder struct {
 }
 
 type usageShard struct {
-	mu sync.Mutex
-	// pending holds the uses to write.
+	mu      sync.Mutex
 	pending map[[16]byte]pendingUse
-	// written holds, for tokens whose use was handed to a flush less than
-	// a resolution ago, the time of that use (Unix microseconds). Older
-	// entries are pruned at each drain, so it holds at most the tokens used
-	// within one resolution: bounded by the index.
-	written map[[16]byte]int64
-	_       [64]byte // keeps neighbouring shards' locks off one cache line
+	// clients interns the (address, user agent) pairs of pending uses;
+	// byClient finds one. Both are rebuilt from pending when a drain
+	// leaves them mostly unused, so that they stay bounded by it.
+	clients  []usageClient
+	byClient map[usageClient]uint32
+	_        [64]byte // keeps neighbouring shards' locks off one cache line
 }
+
+type usageClient struct{ ip, userAgent string }
 
 // pendingUse is the latest use of a token not yet written, and since when
 // the token has had one waiting (Unix microseconds).
 type pendingUse struct {
-	use   keyhold.TokenUse
-	since int64
+	at, since int64
+	client    uint32 // index in usageShard.clients
 }
 
 // maxUserAgent bounds what is kept of a client's User-Agent.
@@ -61,7 +69,7 @@ const maxUserAgent = 512
 func newUsageRecorder(resolution time.Duration) *usageRecorder {
 	u := &usageRecorder{resolution: resolution.Microseconds()}
 	for i := range u.shards {
-		u.shards[i] = usageShard{pending: map[[16]byte]pendingUse{}, written: map[[16]byte]int64{}}
+		u.shards[i] = usageShard{pending: map[[16]byte]pendingUse{}, byClient: map[usageClient]uint32{}}
 	}
 	return u
 }
@@ -69,33 +77,71 @@ func newUsageRecorder(resolution time.Duration) *usageRecorder {
 // shard picks by the id's last byte, which is random in a version 4 UUID.
 func (u *usageRecorder) shard(id [16]byte) *usageShard { return &u.shards[id[15]%usageShards] }
 
-// record notes a use of a token, unless a use less than a resolution
-// older was already handed to a flush, or a newer one is pending.
+// record keeps a use of a token to be written, unless a newer one is
+// already waiting.
 func (u *usageRecorder) record(id [16]byte, use keyhold.TokenUse) {
 	at := use.At.UnixMicro()
 	sh := u.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if w, ok := sh.written[id]; ok && at-w < u.resolution {
-		return
-	}
 	p, ok := sh.pending[id]
-	if ok && !use.At.After(p.use.At) {
+	if ok && at <= p.at {
 		return
-	}
-	if len(use.UserAgent) > maxUserAgent {
-		use.UserAgent = strings.ToValidUTF8(use.UserAgent[:maxUserAgent], "")
 	}
 	if !ok {
 		p.since = at
 	}
-	p.use = use
+	p.at, p.client = at, sh.intern(use.IP, use.UserAgent)
 	sh.pending[id] = p
 }
 
+// intern returns the number of a client, adding it if new; the caller
+// holds the shard's lock.
+func (sh *usageShard) intern(ip, userAgent string) uint32 {
+	if len(userAgent) > maxUserAgent {
+		userAgent = strings.ToValidUTF8(userAgent[:maxUserAgent], "")
+	}
+	c := usageClient{ip, userAgent}
+	// Most uses come from the client the shard saw last.
+	if n := len(sh.clients); n > 0 && sh.clients[n-1] == c {
+		return uint32(n - 1)
+	}
+	if i, ok := sh.byClient[c]; ok {
+		return i
+	}
+	// Copies, so that a request's buffers are not kept alive.
+	c = usageClient{strings.Clone(ip), strings.Clone(userAgent)}
+	sh.clients = append(sh.clients, c)
+	i := uint32(len(sh.clients) - 1)
+	sh.byClient[c] = i
+	return i
+}
+
+// compact rebuilds the shard's clients from its pending uses once more
+// than half of them are no longer used; the caller holds the lock.
+func (sh *usageShard) compact() {
+	if len(sh.clients) <= 64 || len(sh.clients) <= 2*len(sh.pending) {
+		return
+	}
+	old := sh.clients
+	sh.clients, sh.byClient = nil, make(map[usageClient]uint32, len(sh.pending))
+	renumber := map[uint32]uint32{}
+	for id, p := range sh.pending {
+		n, ok := renumber[p.client]
+		if !ok {
+			c := old[p.client]
+			sh.clients = append(sh.clients, c)
+			n = uint32(len(sh.clients) - 1)
+			sh.byClient[c] = n
+			renumber[p.client] = n
+		}
+		p.client = n
+		sh.pending[id] = p
+	}
+}
+
 // drain returns at most limit pending uses, and every use that has waited
-// a resolution, and counts them as written; limit < 0 takes all. It forgets
-// writes a resolution older than now.
+// a resolution; limit < 0 takes all.
 func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.TokenUse {
 	out := map[[16]byte]keyhold.TokenUse{}
 	cutoff := now.UnixMicro() - u.resolution
@@ -105,18 +151,19 @@ func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.Tok
 	for k := range usageShards {
 		sh := &u.shards[(start+k)%usageShards]
 		sh.mu.Lock()
-		for id, w := range sh.written {
-			if w <= cutoff {
-				delete(sh.written, id)
-			}
-		}
 		for id, p := range sh.pending {
 			if limit >= 0 && len(out) >= limit && p.since > cutoff {
 				continue
 			}
-			out[id] = p.use
-			sh.written[id] = p.use.At.UnixMicro()
+			c := sh.clients[p.client]
+			out[id] = keyhold.TokenUse{At: time.UnixMicro(p.at).UTC(), IP: c.ip, UserAgent: c.userAgent}
 			delete(sh.pending, id)
+		}
+		if len(sh.pending) == 0 {
+			clear(sh.clients)
+			sh.clients, sh.byClient = sh.clients[:0], map[usageClient]uint32{}
+		} else {
+			sh.compact()
 		}
 		sh.mu.Unlock()
 	}
@@ -126,12 +173,6 @@ func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.Tok
 // restore puts back a batch whose write failed, keeping newer uses.
 func (u *usageRecorder) restore(batch map[[16]byte]keyhold.TokenUse) {
 	for id, use := range batch {
-		sh := u.shard(id)
-		sh.mu.Lock()
-		if sh.written[id] == use.At.UnixMicro() {
-			delete(sh.written, id)
-		}
-		sh.mu.Unlock()
 		u.record(id, use)
 	}
 }
