@@ -8,6 +8,7 @@
 package authz
 
 import (
+	"crypto/subtle"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,6 +162,17 @@ const (
 // role. It reads memory only and does not allocate. A token bound to
 // networks refuses a client outside them, and an invalid client address.
 func (ix *Index) Decide(value string, q *Query, client string, now time.Time) Decision {
+	return ix.decide(value, "", false, q, client, now)
+}
+
+// DecideBasic is Decide for HTTP Basic credentials: the user name must be
+// the token's principal's name (compared in constant time), or the token
+// is refused as unknown, and its use is not reported.
+func (ix *Index) DecideBasic(user, value string, q *Query, client string, now time.Time) Decision {
+	return ix.decide(value, user, true, q, client, now)
+}
+
+func (ix *Index) decide(value, user string, basic bool, q *Query, client string, now time.Time) Decision {
 	kind, ok := keyhold.ParseTokenValue(value)
 	if !ok {
 		return Decision{Reason: ReasonMalformed}
@@ -173,7 +185,8 @@ func (ix *Index) Decide(value string, q *Query, client string, now time.Time) De
 		return Decision{Reason: ReasonUnknown}
 	}
 	p := ix.owners[e.owner-1]
-	if kindOf(p.ref.Type) != kind || !p.active {
+	if kindOf(p.ref.Type) != kind || !p.active ||
+		basic && subtle.ConstantTimeCompare([]byte(user), []byte(p.name)) != 1 {
 		return Decision{Reason: ReasonUnknown}
 	}
 	unix := now.Unix()

@@ -308,3 +308,21 @@ func TestOwnerNumbersReused(t *testing.T) {
 		t.Errorf("stats %+v, want %d principals and tokens", st, len(tokens))
 	}
 }
+
+// Basic credentials name the token's principal; a wrong name refuses the
+// token as unknown and is no use of it.
+func TestDecideBasic(t *testing.T) {
+	f := newFixture(t)
+	f.ix.ReportUseEvery(time.Hour)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "ci-bot", Active: true})
+	v, _ := f.token(t, bot, nil)
+	for _, user := range []string{"", "ci-bo", "ci-bot2", "CI-BOT"} {
+		if d := f.ix.DecideBasic(user, v, nil, "", f.now); d.Outcome != authz.Unauthenticated || d.Reason != authz.ReasonUnknown || d.Use {
+			t.Errorf("user %q: %v (%s), use reported %v", user, d.Outcome, d.Reason, d.Use)
+		}
+	}
+	if d := f.ix.DecideBasic("ci-bot", v, nil, "", f.now); d.Outcome != authz.Allowed || !d.Use || d.Principal.Name != "ci-bot" {
+		t.Errorf("right user: %v, use reported %v", d.Outcome, d.Use)
+	}
+}

@@ -3,6 +3,7 @@ package authz
 import (
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 )
 
 // slot is one token in the table: exactly one 64-byte cache line, so that
@@ -35,7 +36,14 @@ const epoch2020 = 1577836800
 type table struct {
 	slots []slot
 	n     int
+	// mem holds the mapping behind slots (slots_linux.go); a cleanup
+	// returns it when the table is garbage, and grow returns each one it
+	// replaces at once.
+	mem *mapping
 }
+
+// mapping is the memory behind a table's slots, nil from the Go heap.
+type mapping struct{ b []byte }
 
 const (
 	minTableSize = 1024
@@ -43,7 +51,12 @@ const (
 	maxLoadDen   = 4
 )
 
-func newTable() *table { return &table{slots: make([]slot, minTableSize)} }
+func newTable() *table {
+	t := &table{mem: &mapping{}}
+	t.slots, t.mem.b = newSlots(minTableSize)
+	runtime.AddCleanup(t, func(m *mapping) { freeSlots(m.b) }, t.mem)
+	return t
+}
 
 // home maps a digest onto the table with a multiply-shift, so that the
 // table size need not be a power of two.
@@ -138,14 +151,15 @@ func (t *table) remove(d *[32]byte) (slot, bool) {
 }
 
 func (t *table) grow() {
-	old := t.slots
-	t.slots = make([]slot, len(old)*3/2+1)
+	old, oldMem := t.slots, t.mem.b
+	t.slots, t.mem.b = newSlots(len(old)*3/2 + 1)
 	t.n = 0
 	for i := range old {
 		if old[i].owner != 0 {
 			t.put(old[i])
 		}
 	}
+	freeSlots(oldMem)
 }
 
 func (t *table) len() int { return t.n }

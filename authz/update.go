@@ -54,7 +54,11 @@ func (ix *Index) PutPrincipal(s PrincipalState) {
 			delete(t.members, s.Ref)
 		}
 	}
-	p.name, p.active, p.direct, p.teams = s.Name, s.Active, s.Direct, s.Teams
+	// The id and the name every allowed decision answers with share one
+	// allocation: at a million tokens each is a cache miss of its own.
+	idName := s.Ref.ID + s.Name
+	p.ref.ID, p.name = idName[:len(s.Ref.ID)], idName[len(s.Ref.ID):]
+	p.active, p.direct, p.teams = s.Active, s.Direct, s.Teams
 	for _, id := range p.teams {
 		ix.team(id).members[s.Ref] = struct{}{}
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/subtle"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -67,9 +66,10 @@ func (s *Service) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhol
 		if c.Subject {
 			from = c.ClientIP
 		}
-		d = s.index.Decide(value, q, from, now)
-		if basic && d.Outcome != authz.Unauthenticated && subtle.ConstantTimeCompare([]byte(c.BasicUser), []byte(d.Principal.Name)) != 1 {
-			d = authz.Decision{Reason: authz.ReasonUnknown}
+		if basic {
+			d = s.index.DecideBasic(c.BasicUser, value, q, from, now)
+		} else {
+			d = s.index.Decide(value, q, from, now)
 		}
 		if d.Outcome == authz.Unauthenticated {
 			s.failures.record(ri.ClientIP, ri.UserAgent, now)
