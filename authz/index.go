@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/keyhold/keyhold"
 )
@@ -285,11 +286,15 @@ func (ix *Index) EffectiveGrants(ref keyhold.Ref) []Grant {
 // Stats counts what the index holds.
 type Stats struct {
 	Tokens, Principals, Teams int
+	// TableBytes is the size of the token table, which on Linux lives
+	// outside the Go heap (slots_linux.go).
+	TableBytes int
 }
 
 // Stats returns the index's sizes.
 func (ix *Index) Stats() Stats {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return Stats{Tokens: ix.tokens.len(), Principals: len(ix.principals), Teams: len(ix.teams)}
+	return Stats{Tokens: ix.tokens.len(), Principals: len(ix.principals), Teams: len(ix.teams),
+		TableBytes: len(ix.tokens.slots) * int(unsafe.Sizeof(slot{}))}
 }
