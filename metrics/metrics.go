@@ -141,16 +141,18 @@ func (m *Metrics) Request(route, method string, status int, took time.Duration) 
 }
 
 // Index registers gauges of what the decision index holds.
-func (m *Metrics) Index(sizes func() (tokens, principals, teams int)) {
-	gauge := func(name, help string, pick func(a, b, c int) int) {
+func (m *Metrics) Index(sizes func() (tokens, principals, teams, tableBytes int)) {
+	gauge := func(name, help string, pick func(a, b, c, d int) int) {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
-			a, b, c := sizes()
-			return float64(pick(a, b, c))
+			a, b, c, d := sizes()
+			return float64(pick(a, b, c, d))
 		}))
 	}
-	gauge("keyhold_index_tokens", "Tokens in the decision index.", func(a, _, _ int) int { return a })
-	gauge("keyhold_index_principals", "Users and system accounts in the decision index.", func(_, b, _ int) int { return b })
-	gauge("keyhold_index_teams", "Teams in the decision index.", func(_, _, c int) int { return c })
+	gauge("keyhold_index_tokens", "Tokens in the decision index.", func(a, _, _, _ int) int { return a })
+	gauge("keyhold_index_principals", "Users and system accounts in the decision index.", func(_, b, _, _ int) int { return b })
+	gauge("keyhold_index_teams", "Teams in the decision index.", func(_, _, c, _ int) int { return c })
+	gauge("keyhold_index_table_bytes", "Bytes of the decision index's token table, which on Linux lives outside the Go heap (it counts in process_resident_memory_bytes, not in go_memstats_*).",
+		func(_, _, _, d int) int { return d })
 }
 
 // DB registers the statistics of a database pool under a name.

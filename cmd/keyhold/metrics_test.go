@@ -31,6 +31,7 @@ func TestMetrics(t *testing.T) {
 		`keyhold_index_tokens 1`,
 		`keyhold_index_principals 1`,
 		`keyhold_index_teams 9`,
+		`keyhold_index_table_bytes 65536`, // the smallest table: 1,024 slots of 64 bytes
 		`keyhold_index_change_lag_seconds_count 1`,
 		`go_sql_open_connections{db_name="sqlite_write"}`,
 		`go_sql_open_connections{db_name="sqlite_read"}`,

@@ -114,7 +114,10 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	// From here on the live heap is mostly the index; let a fixed headroom
 	// of request garbage build up between GC cycles while it is small.
 	defer gctune.Start(gctune.DefaultHeadroom)()
-	m.Index(func() (int, int, int) { st := svc.Index().Stats(); return st.Tokens, st.Principals, st.Teams })
+	m.Index(func() (int, int, int, int) {
+		st := svc.Index().Stats()
+		return st.Tokens, st.Principals, st.Teams, st.TableBytes
+	})
 	for name, pool := range db.Pools() {
 		m.DB(name, pool)
 	}
