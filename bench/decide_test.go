@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
+	"github.com/keyhold/keyhold/service"
 )
 
 // org is a synthetic organization loaded into an index: accounts in teams,
@@ -53,6 +54,8 @@ func buildOrg(tb testing.TB, tokens int) *org {
 	}
 	cat := keyhold.DefaultCatalogue()
 	o := &org{ix: authz.New(cat), values: make([]string, tokens)}
+	// As serve does: a decision reports a token's use once per resolution.
+	o.ix.ReportUseEvery(service.DefaultLastUseResolution)
 	accounts, teams := max(tokens/10, 1), max(tokens/100, 1)
 	viewer, _ := cat.Role("Control Planes", "Viewer")
 	admin, _ := cat.Role("Control Planes", "Admin")
