@@ -53,6 +53,16 @@ func (f *fixture) token(t testing.TB, owner keyhold.Ref, expires *time.Time) (st
 	return v, tok
 }
 
+// botToken indexes an active system account with no role, reporting uses
+// once per every, and one token of it.
+func (f *fixture) botToken(t testing.TB, name string, every time.Duration) (keyhold.Ref, string, *keyhold.Token) {
+	f.ix.ReportUseEvery(every)
+	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: name, Active: true})
+	v, tok := f.token(t, bot, nil)
+	return bot, v, tok
+}
+
 const cp = "11111111-1111-4111-8111-111111111111"
 
 func TestDecide(t *testing.T) {
@@ -209,10 +219,7 @@ func TestUUIDRoundTrip(t *testing.T) {
 // token's networks is no use; a change of the token keeps its stamp.
 func TestDecideReportsUseOncePerResolution(t *testing.T) {
 	f := newFixture(t)
-	f.ix.ReportUseEvery(5 * time.Minute)
-	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
-	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
-	v, tok := f.token(t, bot, nil)
+	bot, v, tok := f.botToken(t, "bot", 5*time.Minute)
 	steps := []struct {
 		after time.Duration
 		want  bool
@@ -247,8 +254,7 @@ func TestDecideReportsUseOncePerResolution(t *testing.T) {
 
 	// Without a resolution every use is reported.
 	g := newFixture(t)
-	g.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
-	gv, _ := g.token(t, bot, nil)
+	_, gv, _ := g.botToken(t, "bot", 0)
 	for i := range 3 {
 		if !g.ix.Decide(gv, nil, "", g.now).Use {
 			t.Errorf("use %d not reported without a resolution", i)
@@ -259,10 +265,7 @@ func TestDecideReportsUseOncePerResolution(t *testing.T) {
 // Concurrent decisions on one token report its use exactly once.
 func TestDecideReportsUseOnceConcurrently(t *testing.T) {
 	f := newFixture(t)
-	f.ix.ReportUseEvery(time.Hour)
-	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
-	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
-	v, _ := f.token(t, bot, nil)
+	_, v, _ := f.botToken(t, "bot", time.Hour)
 	var reported atomic.Int32
 	var wg sync.WaitGroup
 	for range 8 {
@@ -313,10 +316,7 @@ func TestOwnerNumbersReused(t *testing.T) {
 // token as unknown and is no use of it.
 func TestDecideBasic(t *testing.T) {
 	f := newFixture(t)
-	f.ix.ReportUseEvery(time.Hour)
-	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
-	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "ci-bot", Active: true})
-	v, _ := f.token(t, bot, nil)
+	_, v, _ := f.botToken(t, "ci-bot", time.Hour)
 	for _, user := range []string{"", "ci-bo", "ci-bot2", "CI-BOT"} {
 		if d := f.ix.DecideBasic(user, v, nil, "", f.now); d.Outcome != authz.Unauthenticated || d.Reason != authz.ReasonUnknown || d.Use {
 			t.Errorf("user %q: %v (%s), use reported %v", user, d.Outcome, d.Reason, d.Use)
