@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"sync"
@@ -324,5 +325,84 @@ func TestDecideBasic(t *testing.T) {
 	}
 	if d := f.ix.DecideBasic("ci-bot", v, nil, "", f.now); d.Outcome != authz.Allowed || !d.Use || d.Principal.Name != "ci-bot" {
 		t.Errorf("right user: %v, use reported %v", d.Outcome, d.Use)
+	}
+}
+
+// Random churn of principals and tokens, checked against a model: every
+// token decides for its true owner or not at all, whatever owner numbers
+// were freed and reused, and tokens that moved between owners.
+func TestOwnersUnderChurn(t *testing.T) {
+	f := newFixture(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	type tokenState struct {
+		tok   *keyhold.Token
+		owner keyhold.Ref
+	}
+	tokens := map[string]*tokenState{} // value → state, for tokens in the index
+	live := map[keyhold.Ref]bool{}
+	ref := func(i int) keyhold.Ref {
+		return keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: fmt.Sprintf("sa-%d", i)}
+	}
+	check := func(step int) {
+		for v, st := range tokens {
+			if d := f.ix.Decide(v, nil, "", f.now); d.Outcome != authz.Allowed || d.Principal.ID != st.owner.ID || d.Principal.Name != "name-"+st.owner.ID {
+				t.Fatalf("step %d: token of %s decided %v for %q (%q)", step, st.owner.ID, d.Outcome, d.Principal.ID, d.Principal.Name)
+			}
+		}
+	}
+	var removed []string // values of tokens whose owner or token was removed
+	moves := 0
+	for step := range 3000 {
+		r := ref(rng.IntN(40))
+		switch op := rng.IntN(10); {
+		case op < 3: // add or rename a principal
+			f.ix.PutPrincipal(authz.PrincipalState{Ref: r, Name: "name-" + r.ID, Active: true})
+			live[r] = true
+		case op < 7 && live[r]: // a new token
+			v, tok := f.token(t, r, nil)
+			tokens[v] = &tokenState{tok, r}
+		case op < 8 && live[r] && len(tokens) > 0: // a token moves to r
+			for _, st := range tokens {
+				moved := *st.tok
+				moved.Owner = r
+				if !f.ix.PutToken(&moved) {
+					t.Fatalf("step %d: moving a token to a live principal refused", step)
+				}
+				if st.owner != r {
+					moves++
+				}
+				st.tok, st.owner = &moved, r
+				break
+			}
+		case op < 9 && len(tokens) > 0: // a token is removed
+			for v, st := range tokens {
+				f.ix.RemoveToken(st.tok.Digest)
+				delete(tokens, v)
+				removed = append(removed, v)
+				break
+			}
+		case op < 10 && live[r] && rng.IntN(3) == 0: // a principal is removed with its tokens
+			f.ix.RemovePrincipal(r)
+			delete(live, r)
+			for v, st := range tokens {
+				if st.owner == r {
+					delete(tokens, v)
+					removed = append(removed, v)
+				}
+			}
+		}
+		check(step)
+	}
+	check(3000)
+	t.Logf("moves %d, removed %d, live tokens %d", moves, len(removed), len(tokens))
+	for _, v := range removed {
+		if _, back := tokens[v]; !back {
+			if d := f.ix.Decide(v, nil, "", f.now); d.Outcome != authz.Unauthenticated {
+				t.Fatalf("a removed token decided %v for %q", d.Outcome, d.Principal.ID)
+			}
+		}
+	}
+	if st := f.ix.Stats(); st.Tokens != len(tokens) || st.Principals != len(live) {
+		t.Errorf("stats %+v, want %d tokens and %d principals", st, len(tokens), len(live))
 	}
 }
