@@ -10,7 +10,7 @@ import (
 // token.expiring goes out once per threshold (14, 7, 1 days), driven by
 // the injected clock, and token.expired from the expiry sweep.
 func TestExpiryWarnings(t *testing.T) {
-	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t)}, func(t *testing.T, e *apitest.Env) {
+	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
 		r := newReceiver(t, e)
 		createWebhook(t, e, r, "", "token.expiring", "token.expired")
 		acct := createAccount(t, e, e.Admin, "warned")
@@ -54,7 +54,7 @@ func TestExpiryWarnings(t *testing.T) {
 // attempt's successor never works; the next attempt mints a fresh one,
 // which works once the destination answered 2xx.
 func TestAutoRotation(t *testing.T) {
-	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t)}, func(t *testing.T, e *apitest.Env) {
+	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
 		r := newReceiver(t, e)
 		acct := createAccount(t, e, e.Admin, "auto")
 		w := createWebhook(t, e, r, acct, "token.auto_rotated", "token.rotated")

@@ -169,7 +169,7 @@ func deliver(t testing.TB, e *apitest.Env) int {
 // Lifecycle events reach a loopback receiver, signed; secrets appear only
 // in the create answer.
 func TestWebhookSignedDeliveries(t *testing.T) {
-	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t)}, func(t *testing.T, e *apitest.Env) {
+	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
 		r := newReceiver(t, e)
 		w := createWebhook(t, e, r, "", "account.disabled", "account.deleted", "token.revoked", "token.leaked", "token.rotated")
 		for _, path := range []string{"/v1/webhooks/" + w.ID, "/v1/webhooks"} {
@@ -239,7 +239,7 @@ func TestWebhookSignedDeliveries(t *testing.T) {
 // A failing receiver gets retries with backoff on the injected clock, and
 // the delivery fails for good after the last attempt; redelivery restarts it.
 func TestWebhookRetriesAndFailure(t *testing.T) {
-	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t)}, func(t *testing.T, e *apitest.Env) {
+	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
 		r := newReceiver(t, e)
 		r.status.Store(503)
 		w := createWebhook(t, e, r, "", "account.disabled")
@@ -296,7 +296,7 @@ func TestWebhookRetriesAndFailure(t *testing.T) {
 // receiver was down, a restarted server on the same database sends.
 func TestWebhookDeliverySurvivesRestart(t *testing.T) {
 	key := secretKey(t)
-	apitest.EachWith(t, apitest.Options{SecretKey: key}, func(t *testing.T, e *apitest.Env) {
+	apitest.EachWith(t, apitest.Options{SecretKey: key, WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
 		r := newReceiver(t, e)
 		r.status.Store(500)
 		w := createWebhook(t, e, r, "", "account.disabled")
@@ -310,7 +310,7 @@ func TestWebhookDeliverySurvivesRestart(t *testing.T) {
 		if strings.HasPrefix(e.DBURL, "postgres") {
 			backend = "postgres"
 		}
-		again := apitest.New(t, backend, apitest.Options{SecretKey: key, DBURL: e.DBURL, Clock: e.Clock})
+		again := apitest.New(t, backend, apitest.Options{SecretKey: key, WebhookNetworks: apitest.Loopback, DBURL: e.DBURL, Clock: e.Clock})
 		again.Admin = e.Admin
 		e.Clock.Advance(time.Minute)
 		if n := deliver(t, again); n != 1 {
@@ -369,5 +369,60 @@ func webhookWithoutKey(t *testing.T) {
 			t.Errorf("detail %q does not name the flag", p.Detail)
 		}
 		e.Do("GET", "/v1/webhooks", e.Admin, nil).Want(t, 200)
+	})
+}
+
+// Deliveries reach only public addresses unless --webhook-allow-networks
+// names a network: an address URL is refused when it is saved, and a host
+// name is checked on each delivery, once resolved, so that neither the
+// server's own host nor the cloud's metadata service can be made to answer
+// into the delivery log.
+func TestWebhookEgress(t *testing.T) {
+	t.Run("Default", webhookEgressDefault)
+	t.Run("Allowed", webhookEgressAllowed)
+}
+
+func webhookEgressDefault(t *testing.T) {
+	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t)}, func(t *testing.T, e *apitest.Env) {
+		create := func(url string) *apitest.Response {
+			return e.Do("POST", "/v1/webhooks", e.Admin, map[string]any{"name": "n", "url": url, "event_types": []string{"token.revoked"}})
+		}
+		for _, url := range []string{
+			"http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
+			"http://10.1.2.3/", "https://192.168.0.10:8443/", "http://[fd00::1]/", "http://0.0.0.0/", "http://[fe80::1%25eth0]/",
+		} {
+			if p := wantInvalid(t, create(url), "url", "invalid"); !strings.Contains(p.Reason, "--webhook-allow-networks") {
+				t.Errorf("%s: refused because %q, which does not name the flag", url, p.Reason)
+			}
+		}
+		create("https://hooks.example.com/keyhold").Want(t, 201)
+
+		// A name that resolves to loopback is saved, and refused on delivery.
+		r := newReceiver(t, e)
+		var w webhookOut
+		local := strings.Replace(r.srv.URL, "127.0.0.1", "localhost", 1) + "/hook"
+		create(local).Want(t, 201).JSON(t, &w)
+		e.Do("POST", "/v1/webhooks/"+w.ID+"/test", e.Admin, nil).Want(t, 202)
+		deliver(t, e)
+		l := deliveries(t, e, w.ID)
+		if len(l.Data) != 1 || l.Data[0].DeliveredAt != nil || !strings.Contains(l.Data[0].LastError, "--webhook-allow-networks") {
+			t.Fatalf("delivery to loopback by name: %+v", l.Data)
+		}
+		if r.count() != 0 {
+			t.Error("the loopback receiver got a delivery")
+		}
+	})
+}
+
+// Allowed, a loopback receiver gets its deliveries.
+func webhookEgressAllowed(t *testing.T) {
+	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
+		r := newReceiver(t, e)
+		w := createWebhook(t, e, r, "", "token.revoked")
+		e.Do("POST", "/v1/webhooks/"+w.ID+"/test", e.Admin, nil).Want(t, 202)
+		deliver(t, e)
+		if len(r.messages("webhook.test")) != 1 {
+			t.Error("an allowed loopback receiver got no delivery")
+		}
 	})
 }

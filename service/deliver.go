@@ -37,14 +37,6 @@ const (
 	defaultHookTicker = time.Second
 )
 
-// newWebhookClient returns the client deliveries use: a timeout, and no
-// redirects, which could carry a token value to another host.
-func newWebhookClient() *http.Client {
-	return &http.Client{Timeout: webhookTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-}
-
 // deliveryLoop sends due deliveries until ctx ends.
 func (s *Service) deliveryLoop(ctx context.Context) {
 	tick := time.NewTicker(s.hookTick)

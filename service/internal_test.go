@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,54 @@ func TestFeedAdvanceWaitsAtGaps(t *testing.T) {
 	s.advance([]keyhold.Change{{Seq: 16}})
 	if s.feed.applied != 16 {
 		t.Errorf("applied = %d, want 16 once the gap timed out", s.feed.applied)
+	}
+}
+
+// Deliveries reach public addresses, and non-public ones only in the
+// networks an operator allows.
+func TestEgressPolicy(t *testing.T) {
+	def := egressPolicy{}
+	allow := egressPolicy{allowed: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("::1/128")}}
+	cases := []struct {
+		addr          string
+		def, allowing bool // refused by default, refused with allow
+	}{
+		{"8.8.8.8", false, false},
+		{"2001:4860:4860::8888", false, false},
+		{"127.0.0.1", true, true},
+		{"127.8.9.10", true, true},
+		{"::1", true, false},
+		{"::ffff:127.0.0.1", true, true},
+		{"169.254.169.254", true, true},
+		{"10.20.30.40", true, false},
+		{"::ffff:10.20.30.40", true, false},
+		{"10.21.0.1", true, true},
+		{"172.31.255.255", true, true},
+		{"172.32.0.1", false, false},
+		{"192.168.1.1", true, true},
+		{"100.64.0.1", true, true},
+		{"0.0.0.0", true, true},
+		{"::", true, true},
+		{"fd12:3456::1", true, true},
+		{"fe80::1%eth0", true, true},
+		{"64:ff9b::7f00:1", true, true},
+		{"2002:7f00:1::1", true, true},
+		{"224.0.0.1", true, true},
+		{"255.255.255.255", true, true},
+	}
+	for _, c := range cases {
+		a := netip.MustParseAddr(c.addr)
+		if got := def.refuses(a); got != c.def {
+			t.Errorf("%s: refused %v by default, want %v", c.addr, got, c.def)
+		}
+		if got := allow.refuses(a); got != c.allowing {
+			t.Errorf("%s: refused %v with 10.20.0.0/16 and ::1 allowed, want %v", c.addr, got, c.allowing)
+		}
+	}
+	if err := def.control("tcp", "169.254.169.254:80", nil); err == nil || !strings.Contains(err.Error(), "--webhook-allow-networks") {
+		t.Errorf("dial to the metadata address: %v", err)
+	}
+	if err := def.control("tcp", "93.184.215.14:443", nil); err != nil {
+		t.Errorf("dial to a public address: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,9 +51,11 @@ type Config struct {
 	// SecretKey seals webhook signing secrets at rest (AES-256-GCM, 32
 	// bytes). Without it webhooks cannot be created and nothing is sent.
 	SecretKey []byte
-	// WebhookClient sends deliveries; default a 10 s timeout and no
-	// redirects.
-	WebhookClient *http.Client
+	// WebhookNetworks are the non-public networks (loopback, private,
+	// link-local, ...; see nonPublicNetworks) webhook deliveries may reach.
+	// Public addresses are always allowed; others are refused unless
+	// listed here.
+	WebhookNetworks []netip.Prefix
 	// WebhookTick is how often due deliveries are sent; default 1s.
 	WebhookTick time.Duration
 	// SessionTTL is how long a console session lasts; default 12 hours.
@@ -105,6 +108,7 @@ type Service struct {
 	// sealer is nil without a secret key.
 	sealer     *sealer
 	hookClient *http.Client
+	egress     egressPolicy
 	hookTick   time.Duration
 	sessionTTL time.Duration
 	signIns    signInLimiter
@@ -166,10 +170,8 @@ func New(c Config) *Service {
 	s.limiter, s.replica = newLimiter(limit), newID()
 	s.usage = newUsageRecorder(s.resolution)
 	s.failures = newFailureRecorder()
-	s.hookClient, s.hookTick = c.WebhookClient, c.WebhookTick
-	if s.hookClient == nil {
-		s.hookClient = newWebhookClient()
-	}
+	s.egress = egressPolicy{allowed: c.WebhookNetworks}
+	s.hookClient, s.hookTick = newWebhookClient(s.egress), c.WebhookTick
 	if s.hookTick <= 0 {
 		s.hookTick = defaultHookTicker
 	}

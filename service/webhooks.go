@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -37,7 +38,7 @@ func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (
 	now := s.clock()
 	d := &keyhold.WebhookDestination{ID: newID(), Name: in.Name, URL: in.URL, EventTypes: in.EventTypes,
 		SystemAccountID: in.SystemAccountID, Enabled: in.Enabled == nil || *in.Enabled, CreatedAt: now, UpdatedAt: now}
-	if err := checkWebhook(d); err != nil {
+	if err := s.checkWebhook(d); err != nil {
 		return nil, err
 	}
 	if s.sealer == nil {
@@ -67,10 +68,10 @@ func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (
 }
 
 // checkWebhook validates a destination as it is to be stored.
-func checkWebhook(d *keyhold.WebhookDestination) error {
+func (s *Service) checkWebhook(d *keyhold.WebhookDestination) error {
 	var c checker
 	c.text("name", d.Name, 1, maxNameLen)
-	if reason := checkURL(d.URL); reason != "" {
+	if reason := s.egress.checkURL(d.URL); reason != "" {
 		c.add(keyhold.FieldError{Field: "url", Reason: reason, Rule: "invalid"})
 	}
 	if len(d.EventTypes) == 0 {
@@ -94,8 +95,10 @@ func checkWebhook(d *keyhold.WebhookDestination) error {
 	return c.err()
 }
 
-// checkURL returns why u is not an acceptable destination URL, or "".
-func checkURL(u string) string {
+// checkURL returns why u is not an acceptable destination URL, or "". A
+// host that is an address is checked against the policy here; a name is
+// checked on each delivery, once resolved.
+func (pol egressPolicy) checkURL(u string) string {
 	if len(u) > maxURLLen {
 		return "is too long"
 	}
@@ -109,6 +112,9 @@ func checkURL(u string) string {
 		return "must name a host"
 	case p.Fragment != "":
 		return "must not have a fragment"
+	}
+	if a, err := netip.ParseAddr(strings.Trim(p.Hostname(), "[]")); err == nil && pol.refuses(a) {
+		return "is not a public address; keyhold delivers there only if --webhook-allow-networks names its network"
 	}
 	return ""
 }
@@ -139,7 +145,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.Webho
 		set(&d.EventTypes, in.EventTypes)
 		set(&d.SystemAccountID, in.SystemAccountID)
 		set(&d.Enabled, in.Enabled)
-		if err := checkWebhook(d); err != nil {
+		if err := s.checkWebhook(d); err != nil {
 			return err
 		}
 		if in.SystemAccountID != nil && d.SystemAccountID != "" {

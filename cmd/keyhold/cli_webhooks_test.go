@@ -14,7 +14,7 @@ import (
 func TestCLIWebhooks(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
-	apitest.EachWith(t, apitest.Options{SecretKey: key}, func(t *testing.T, e *apitest.Env) {
+	apitest.EachWith(t, apitest.Options{SecretKey: key, WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
 		var status atomic.Int32
 		status.Store(200)
 		var got atomic.Int32

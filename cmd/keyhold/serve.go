@@ -24,7 +24,7 @@ import (
 )
 
 type serveFlags struct {
-	db, listen, adminEmail, orgName, trustedProxies, logLevel, rolesFile, secretKeyFile string
+	db, listen, adminEmail, orgName, trustedProxies, webhookNetworks, logLevel, rolesFile, secretKeyFile string
 	publicURL                                                                           string
 	sessionTTL                                                                          time.Duration
 	authFailureLimit                                                                    int
@@ -45,6 +45,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.StringVar(&f.adminEmail, "admin-email", "admin@localhost", "email of the first admin, used when the database is empty")
 	fl.StringVar(&f.orgName, "org-name", "keyhold", "name of the organization, used when the database is empty")
 	fl.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs or addresses whose X-Forwarded-For is honoured")
+	fl.StringVar(&f.webhookNetworks, "webhook-allow-networks", "", "comma-separated CIDRs or addresses of non-public networks (loopback, private, link-local) webhook deliveries may reach; public addresses are always allowed")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.IntVar(&f.authFailureLimit, "auth-failure-limit", 100, "failed authentications per client address and minute, over all replicas, before 429 (negative: no limit)")
 	fl.StringVar(&f.rolesFile, "roles-file", "", "JSON file of the organization's own entity types and roles (docs/authorization.md)")
@@ -64,7 +65,11 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	if err != nil {
 		return err
 	}
-	proxies, err := parsePrefixes(f.trustedProxies)
+	proxies, err := parsePrefixes("--trusted-proxies", f.trustedProxies)
+	if err != nil {
+		return err
+	}
+	hookNets, err := parsePrefixes("--webhook-allow-networks", f.webhookNetworks)
 	if err != nil {
 		return err
 	}
@@ -87,7 +92,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	}
 	svc := service.New(service.Config{Store: db, Logger: log, Catalogue: cat, Observer: m,
 		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit, SecretKey: key, SessionTTL: f.sessionTTL,
-		LastUseResolution: f.lastUseResolution})
+		LastUseResolution: f.lastUseResolution, WebhookNetworks: hookNets})
 	publicURL, err := consoleURL(f.publicURL, f.listen)
 	if err != nil {
 		return err
@@ -177,7 +182,7 @@ Try it:
 }
 
 // parsePrefixes reads comma-separated CIDRs or single addresses.
-func parsePrefixes(s string) ([]netip.Prefix, error) {
+func parsePrefixes(flag, s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
@@ -190,7 +195,7 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		}
 		a, err := netip.ParseAddr(part)
 		if err != nil {
-			return nil, fmt.Errorf("--trusted-proxies: %q is neither a CIDR nor an address", part)
+			return nil, fmt.Errorf("%s: %q is neither a CIDR nor an address", flag, part)
 		}
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}

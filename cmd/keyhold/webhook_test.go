@@ -52,7 +52,7 @@ func TestWebhookSecretsAreWrittenNowhere(t *testing.T) {
 			}))
 			defer recv.Close()
 			db := storetest.NewURL(t, backend)
-			p := startServe(t, "--db", db, "--secret-key-file", writeKeyFile(t, 0o600, newKey(t)))
+			p := startServe(t, "--db", db, "--secret-key-file", writeKeyFile(t, 0o600, newKey(t)), "--webhook-allow-networks", "127.0.0.0/8,::1")
 			admin := kpatPattern.FindString(p.out.String())
 			canary := "canary" + randomHex(t)
 			_, acct := p.call(t, "POST", "/v3/system-accounts", admin, fmt.Sprintf(`{"name":"hooked","description":%q}`, canary))

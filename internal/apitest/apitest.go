@@ -78,7 +78,13 @@ type Options struct {
 	DBURL string
 	// Clock is shared with another Env; a new one when nil.
 	Clock *Clock
+	// WebhookNetworks are the non-public networks deliveries may reach
+	// (service.Config); Loopback for receivers started by the test.
+	WebhookNetworks []netip.Prefix
 }
+
+// Loopback allows webhook deliveries to receivers on this machine.
+var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // Each runs fn against a fresh Env on every configured backend.
 func Each(t *testing.T, fn func(t *testing.T, e *Env)) {
@@ -108,7 +114,7 @@ func New(t testing.TB, backend string, o Options) *Env {
 		e.Clock = &Clock{t: time.Now().UTC().Truncate(time.Second)}
 	}
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log, SecretKey: o.SecretKey})
+	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log, SecretKey: o.SecretKey, WebhookNetworks: o.WebhookNetworks})
 	if o.DBURL == "" {
 		tok, err := e.Service.Bootstrap(context.Background(), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
 		if err != nil {
