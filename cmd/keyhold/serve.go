@@ -25,10 +25,10 @@ import (
 
 type serveFlags struct {
 	db, listen, adminEmail, orgName, trustedProxies, webhookNetworks, logLevel, rolesFile, secretKeyFile string
-	publicURL                                                                           string
-	sessionTTL                                                                          time.Duration
-	authFailureLimit                                                                    int
-	shutdownTimeout, readyInterval, jobTick, jobPeriod, lastUseResolution               time.Duration
+	publicURL                                                                                            string
+	sessionTTL                                                                                           time.Duration
+	authFailureLimit                                                                                     int
+	shutdownTimeout, readyInterval, jobTick, jobPeriod, lastUseResolution                                time.Duration
 }
 
 func serveCommand(io stdio, h *hooks) *cobra.Command {
