@@ -183,11 +183,15 @@ type MintedToken struct {
 // User is a person. Users may hold personal access tokens and, later, sign
 // in to the console with a password.
 type User struct {
-	ID             string
-	Email          string
-	FullName       string
-	PreferredName  string
-	Active         bool
+	ID            string
+	Email         string
+	FullName      string
+	PreferredName string
+	Active        bool
+	// Invited marks a user invited (POST /v3/invites) who has not accepted
+	// yet; such a user is inactive until they set a password through a
+	// setup link.
+	Invited        bool
 	InferredRegion string
 	// PasswordHash is an argon2id PHC string, or "" when no password is set.
 	PasswordHash string

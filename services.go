@@ -244,6 +244,19 @@ type UserService interface {
 	DeleteUser(ctx context.Context, id string) error
 	// Me returns the calling user. EUNAUTHENTICATED, EFORBIDDEN (system accounts).
 	Me(ctx context.Context) (*User, error)
+	// IssueSetupLink creates a one-time link secret with which a user sets
+	// their console password: an invited user accepts the invitation with
+	// it, an active one resets their password. ENOTFOUND, ECONFLICT (a
+	// deactivated user).
+	IssueSetupLink(ctx context.Context, id string) (*SetupLink, error)
+}
+
+// SetupLink is a one-time password setup secret, shown once; keyhold
+// keeps only its digest.
+type SetupLink struct {
+	Secret    string
+	User      *User
+	ExpiresAt time.Time
 }
 
 // OrganizationService reads the organization.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,9 +16,10 @@ func (a *app) usersCommand() *cobra.Command {
 		Short:   "Manage users and their personal access tokens",
 		Example: `  keyhold users list --email-contains example.com
   keyhold users invite new@example.com
+  keyhold users setup-link new@example.com
   keyhold users tokens create me --name laptop --ttl 30d`,
 	}
-	cmd.AddCommand(a.userList(), a.userGet(), a.userCreate(), a.userInvite(), a.userUpdate(), a.userDelete(), a.patCommand())
+	cmd.AddCommand(a.userList(), a.userGet(), a.userCreate(), a.userInvite(), a.userSetupLink(), a.userUpdate(), a.userDelete(), a.patCommand())
 	return cmd
 }
 
@@ -129,6 +131,36 @@ func (a *app) userInvite() *cobra.Command {
 			}
 			a.done("Invited %s.", args[0])
 			return nil
+		},
+	}
+}
+
+func (a *app) userSetupLink() *cobra.Command {
+	return &cobra.Command{
+		Use:   "setup-link USER",
+		Short: "Print a one-time link at which a user sets their console password",
+		Long: `Setup-link prints a link, valid once and for 24 hours, at which the user sets
+their console password: an invited user accepts the invitation with it and
+becomes active; an active user's password is reset and their sessions end.
+The link is shown only this once; hand it to the user out of band. A
+deactivated user gets none.`,
+		Example: `  keyhold users invite new@example.com
+  keyhold users setup-link new@example.com`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			u, err := a.user(ctx(cmd), c, args[0])
+			if err != nil {
+				return err
+			}
+			l, err := c.IssueSetupLink(ctx(cmd), u.ID)
+			if err != nil {
+				return err
+			}
+			return a.printSecret(l, l.SetupURL, fmt.Sprintf("Setup link for %s, valid once until %s:", u.Email, l.ExpiresAt.Format(time.RFC3339)))
 		},
 	}
 }

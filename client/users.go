@@ -36,6 +36,22 @@ func (c *Client) InviteUser(ctx context.Context, email string) error {
 	return c.do(ctx, "POST", "/v3/invites", nil, map[string]string{"email": email}, nil)
 }
 
+// SetupLink is a one-time link at which a user sets their console
+// password; shown only once.
+type SetupLink struct {
+	SetupURL  string    `json:"setup_url"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      User      `json:"user"`
+}
+
+// IssueSetupLink creates a one-time password setup link for a user: an
+// invited user accepts the invitation with it, an active one resets their
+// password (keyhold's extension).
+func (c *Client) IssueSetupLink(ctx context.Context, id string) (*SetupLink, error) {
+	var l SetupLink
+	return &l, c.do(ctx, "POST", pathf("/v3/users/%s/setup-link", id), nil, nil, &l)
+}
+
 // UserUpdate changes the fields that are not nil.
 type UserUpdate struct {
 	FullName      *string `json:"full_name,omitempty"`

@@ -104,6 +104,7 @@ func (s *Server) routes() []route {
 		rt("GET", "/v3/users/{userId}", read, s.getUser),
 		rt("PATCH", "/v3/users/{userId}", write, s.updateUser),
 		rt("DELETE", "/v3/users/{userId}", write, s.deleteUser),
+		rt("POST", "/v3/users/{userId}/setup-link", write, s.issueSetupLink),
 		rt("GET", "/v3/users/{userId}/teams", read, s.listMemberTeams(keyhold.PrincipalUser)),
 		rt("GET", "/v3/users/{userId}/assigned-roles", read, s.listAssignedRoles(keyhold.PrincipalUser)),
 		rt("POST", "/v3/users/{userId}/assigned-roles", write, s.assignRole(keyhold.PrincipalUser)),

@@ -46,6 +46,10 @@ type Config struct {
 	Observer RequestObserver
 	// Metrics serves GET /metrics; optional.
 	Metrics http.Handler
+	// PublicURL is the address browsers reach the server at (serve
+	// --public-url); setup links are built on it. Without it they are
+	// built on the request's own host.
+	PublicURL string
 }
 
 // RequestObserver counts HTTP requests by route pattern and status.
@@ -71,6 +75,7 @@ type Server struct {
 	handler  http.Handler
 	observer RequestObserver
 	metrics  http.Handler
+	public   string // PublicURL without a trailing slash
 	// queries caches the resolved permission of /v1/authorize by raw query
 	// string: a gateway sends the same few queries on every request.
 	queries queryCache
@@ -80,7 +85,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // New returns a Server with every route registered.
 func New(c Config) *Server {
-	s := &Server{svc: c.Services, decider: c.Services.Decider, leaks: c.Services.Leaks, log: c.Logger, clients: clientip.New(c.TrustedProxies), ready: c.Ready, maxBody: c.MaxBodyBytes, now: c.Now, mux: http.NewServeMux(), observer: c.Observer, metrics: c.Metrics}
+	s := &Server{svc: c.Services, decider: c.Services.Decider, leaks: c.Services.Leaks, log: c.Logger, clients: clientip.New(c.TrustedProxies), ready: c.Ready, maxBody: c.MaxBodyBytes, now: c.Now, mux: http.NewServeMux(), observer: c.Observer, metrics: c.Metrics,
+		public: strings.TrimRight(c.PublicURL, "/")}
 	if s.observer == nil {
 		s.observer = nopRequests{}
 	}

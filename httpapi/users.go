@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -64,6 +65,34 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusCreated)
 	return nil
+}
+
+// issueSetupLink answers a one-time link with which the user sets their
+// console password (and an invited user accepts the invitation). The link
+// is shown only here; keyhold keeps its digest.
+func (s *Server) issueSetupLink(w http.ResponseWriter, r *http.Request) error {
+	link, err := s.svc.Users.IssueSetupLink(r.Context(), r.PathValue("userId"))
+	if err != nil {
+		return err
+	}
+	base := s.public
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, r, http.StatusCreated, setupLinkJSON{
+		SetupURL: base + "/ui/setup?token=" + url.QueryEscape(link.Secret), ExpiresAt: link.ExpiresAt, User: userOut(link.User)})
+	return nil
+}
+
+type setupLinkJSON struct {
+	SetupURL  string    `json:"setup_url"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      userJSON  `json:"user"`
 }
 
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {

@@ -246,7 +246,23 @@ func (s *Service) SetPasswordWithSetup(ctx context.Context, secret, password str
 		}
 		ev.TargetID, ev.TargetName = u.ID, u.Email
 		ev.ActorType, ev.ActorID, ev.ActorName = keyhold.PrincipalUser, u.ID, u.Email
-		return tx.AppendAuditEvent(ctx, ev)
+		if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+			return err
+		}
+		if !u.Invited {
+			return nil
+		}
+		// Setting a password through a setup link accepts an invitation.
+		u.Active, u.Invited = true, false
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		accept := *ev
+		accept.ID, accept.Action = newID(), "user.accept_invite"
+		if err := tx.AppendAuditEvent(ctx, &accept); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, keyhold.ChangeUser, u.ID, nil)
 	})
 	if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
 		return nil, errBadSetup
@@ -353,7 +369,8 @@ func (s *Service) SetUserActive(ctx context.Context, id string, active bool) (*k
 				return err
 			}
 		}
-		u.Active, u.UpdatedAt, ev.TargetName = active, s.clock(), u.Email
+		// An admin's decision supersedes a pending invitation.
+		u.Active, u.Invited, u.UpdatedAt, ev.TargetName = active, false, s.clock(), u.Email
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}

@@ -40,6 +40,35 @@ func (s *Service) InviteUser(ctx context.Context, email string) (*keyhold.User, 
 	return s.addUser(ctx, keyhold.UserCreate{Email: email}, false, "user.invite")
 }
 
+// IssueSetupLink implements keyhold.UserService.
+func (s *Service) IssueSetupLink(ctx context.Context, id string) (*keyhold.SetupLink, error) {
+	if err := validID("userId", id); err != nil {
+		return nil, err
+	}
+	secret, digest, err := newSecret()
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	link := &keyhold.SetupLink{Secret: secret, ExpiresAt: now.Add(defaultSetupTTL)}
+	ev := s.audit(ctx, "user.setup_link", targetUser, id, "")
+	err = s.write(ctx, ev, func(tx Tx) error {
+		u, err := tx.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !u.Active && !u.Invited {
+			return keyhold.Errorf(keyhold.ECONFLICT, "The user is deactivated; activate them before they set a password")
+		}
+		ev.TargetName, link.User = u.Email, u
+		return tx.CreateSetupToken(ctx, digest, u.ID, now, link.ExpiresAt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
 func (s *Service) addUser(ctx context.Context, in keyhold.UserCreate, active bool, action string) (*keyhold.User, error) {
 	var c checker
 	c.email("email", in.Email)
@@ -53,7 +82,7 @@ func (s *Service) addUser(ctx context.Context, in keyhold.UserCreate, active boo
 	}
 	now := s.clock()
 	u := &keyhold.User{ID: newID(), Email: in.Email, FullName: in.FullName, PreferredName: in.PreferredName,
-		Active: active, InferredRegion: "us", CreatedAt: now, UpdatedAt: now}
+		Active: active, Invited: action == "user.invite", InferredRegion: "us", CreatedAt: now, UpdatedAt: now}
 	if in.Password != "" {
 		h, err := HashPassword(in.Password)
 		if err != nil {

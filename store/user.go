@@ -13,12 +13,12 @@ var userMsgs = msgs{
 }
 
 const userCols = `u.id, u.email, u.full_name, u.preferred_name, u.active, u.inferred_region,
-	u.password_hash, u.created_at, u.updated_at`
+	u.password_hash, u.created_at, u.updated_at, u.invited`
 
 func scanUser(s scanner, extra ...any) (*keyhold.User, error) {
 	var u keyhold.User
 	err := s.Scan(append([]any{&u.ID, &u.Email, &u.FullName, &u.PreferredName, &u.Active,
-		&u.InferredRegion, &u.PasswordHash, scanTime{&u.CreatedAt}, scanTime{&u.UpdatedAt}}, extra...)...)
+		&u.InferredRegion, &u.PasswordHash, scanTime{&u.CreatedAt}, scanTime{&u.UpdatedAt}, &u.Invited}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -28,10 +28,10 @@ func scanUser(s scanner, extra ...any) (*keyhold.User, error) {
 // CreateUser stores u; ECONFLICT when the folded email is taken.
 func (t *tx) CreateUser(ctx context.Context, u *keyhold.User) error {
 	_, err := t.exec(ctx, `INSERT INTO users (id, email, email_fold, full_name, full_name_fold,
-		preferred_name, active, inferred_region, password_hash, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		preferred_name, active, inferred_region, password_hash, created_at, updated_at, invited)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		u.ID, u.Email, strings.ToLower(u.Email), u.FullName, strings.ToLower(u.FullName),
-		u.PreferredName, u.Active, u.InferredRegion, u.PasswordHash, ts(u.CreatedAt), ts(u.UpdatedAt))
+		u.PreferredName, u.Active, u.InferredRegion, u.PasswordHash, ts(u.CreatedAt), ts(u.UpdatedAt), u.Invited)
 	return t.translate("create user", err, userMsgs)
 }
 
@@ -89,10 +89,10 @@ func (t *tx) listUsers(ctx context.Context, op, from string, w *where, f keyhold
 func (t *tx) UpdateUser(ctx context.Context, u *keyhold.User) error {
 	return t.execOne(ctx, "update user", userMsgs, `UPDATE users
 		SET email = $1, email_fold = $2, full_name = $3, full_name_fold = $4, preferred_name = $5,
-		active = $6, inferred_region = $7, password_hash = $8, updated_at = $9
-		WHERE id = $10`,
+		active = $6, inferred_region = $7, password_hash = $8, updated_at = $9, invited = $10
+		WHERE id = $11`,
 		u.Email, strings.ToLower(u.Email), u.FullName, strings.ToLower(u.FullName), u.PreferredName,
-		u.Active, u.InferredRegion, u.PasswordHash, ts(u.UpdatedAt), u.ID)
+		u.Active, u.InferredRegion, u.PasswordHash, ts(u.UpdatedAt), u.Invited, u.ID)
 }
 
 // DeleteUser deletes a user with their tokens, assignments and memberships.

@@ -85,6 +85,20 @@ func TestCLIUsers(t *testing.T) {
 		if out := k.run("users", "list", "--active", "false", "-q"); len(strings.Fields(out)) != 1 {
 			t.Errorf("--active false: %q", out)
 		}
+		// The invited user accepts through a setup link printed alone on
+		// stdout.
+		link := strings.TrimSpace(k.run("users", "setup-link", "new@example.com"))
+		secret := strings.TrimPrefix(link, e.Server.URL+"/ui/setup?token=")
+		if secret == link || secret == "" {
+			t.Fatalf("users setup-link printed %q", link)
+		}
+		if _, err := e.Service.SetPasswordWithSetup(t.Context(), secret, "a long passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if out := k.run("users", "list", "--active", "false", "-q"); strings.TrimSpace(out) != "" {
+			t.Errorf("after accepting, inactive users: %q", out)
+		}
+		k.fail(4, "users", "setup-link", "nobody@example.com")
 		k.golden("users-update", k.run("users", "update", "ops@example.com", "--full-name", "Olga Operations", "--preferred-name", "Olga"))
 		var me map[string]any
 		if err := json.Unmarshal([]byte(k.run("users", "get", "me", "-o", "json")), &me); err != nil || me["email"] != "admin@example.com" {

@@ -128,7 +128,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	}
 	api := httpapi.New(httpapi.Config{
 		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc, Webhooks: svc},
-		Logger:   log, TrustedProxies: proxies, Observer: m, Metrics: m.Handler(),
+		Logger:   log, TrustedProxies: proxies, Observer: m, Metrics: m.Handler(), PublicURL: publicURL,
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 	})
 	console := web.New(web.Config{
