@@ -153,6 +153,7 @@ func (s *Server) routes() []route {
 		{"GET /ui/users/{id}/deactivate", write, s.confirmDeactivate},
 		{"POST /ui/users/{id}/deactivate", write, s.setActive(false)},
 		{"POST /ui/users/{id}/activate", write, s.setActive(true)},
+		{"POST /ui/users/{id}/setup-link", write, s.issueSetupLink},
 		{"POST /ui/users/{id}/tokens/{tid}/revoke", write, s.revokeUserToken},
 
 		// Personal access tokens: the user's own, under the service's owner rules.

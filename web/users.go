@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -132,6 +133,33 @@ func (s *Server) setActive(active bool) handlerFunc {
 		}
 		return redirect(w, r, "/ui/users/"+u.ID, done)
 	}
+}
+
+type setupLinkPage struct {
+	User      *keyhold.User
+	URL       string
+	ExpiresAt time.Time
+}
+
+func (d setupLinkPage) title() (string, string) { return "Setup link for " + d.User.Email, "users" }
+
+// issueSetupLink shows, once, a link at which the user sets their
+// password: an invited user accepts the invitation with it.
+func (s *Server) issueSetupLink(w http.ResponseWriter, r *http.Request, c *call) error {
+	link, err := s.svc.Users.IssueSetupLink(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	base := s.origin
+	if base == "" {
+		base = "http://" + r.Host
+		if r.TLS != nil {
+			base = "https://" + r.Host
+		}
+	}
+	s.render(w, r, c, http.StatusCreated, "setup_link.html", setupLinkPage{User: link.User,
+		URL: base + "/ui/setup?token=" + url.QueryEscape(link.Secret), ExpiresAt: link.ExpiresAt})
+	return nil
 }
 
 func (s *Server) revokeUserToken(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -227,6 +227,39 @@ func TestSetupLink(t *testing.T) {
 	})
 }
 
+// An admin invites a user and hands them a link from the user's page; the
+// user accepts by setting a password there, and signs in.
+func TestInvitationLink(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		u, err := e.svc.InviteUser(e.adminCtx(), "invited@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := e.browser()
+		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		admin.get("/ui/users/"+u.ID).want(t, http.StatusOK, ">invited<", "Create invitation link")
+		p := admin.post("/ui/users/"+u.ID+"/setup-link", url.Values{}).want(t, http.StatusCreated, "shown only this once", "accepts the invitation")
+		m := regexp.MustCompile(`value="(http://[^"]+/ui/setup\?token=([^"]+))"`).FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("no setup link on the page:\n%s", p.body)
+		}
+		secret, err := url.QueryUnescape(m[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.browser().signIn("invited@example.com", "anything at all").want(t, http.StatusUnauthorized)
+
+		const pw = "an invited passphrase"
+		b := e.browser()
+		b.get("/ui/setup?token="+url.QueryEscape(secret)).want(t, http.StatusOK, "invited@example.com")
+		b.post("/ui/setup", url.Values{"token": {secret}, "password": {pw}, "password_again": {pw}}).want(t, http.StatusOK, "Password set")
+		e.browser().signIn("invited@example.com", pw).want(t, http.StatusForbidden, "Not allowed") // active, with no roles yet
+		admin.get("/ui/users/"+u.ID).want(t, http.StatusOK, ">active<", "Create password reset link")
+		assertNotStored(t, e, secret, pw)
+	})
+}
+
 func TestPagesAndForbidden(t *testing.T) {
 	e := newEnv(t, "sqlite", "")
 	ctx := e.adminCtx()
