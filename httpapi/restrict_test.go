@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -39,7 +40,9 @@ type restrictedToken struct {
 }
 
 func TestScopedTokens(t *testing.T) {
-	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+	apitest.EachWith(t, apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback}, func(t *testing.T, e *apitest.Env) {
+		hooks := newReceiver(t, e)
+		createWebhook(t, e, hooks, "", "token.revoked")
 		acct := createAccount(t, e, e.Admin, "deployer")
 		assign(t, e, "/v3/system-accounts/"+acct, "Admin", "Control Planes", "*", "*")
 		team := createTeam(t, e, "api-viewers")
@@ -182,6 +185,22 @@ func TestScopedTokens(t *testing.T) {
 			}
 			if !actions["token.scope.narrow"] || !actions["token.revoke"] {
 				t.Errorf("audit of the token = %v", actions)
+			}
+			// Receivers learn why each token stopped working: this one, its
+			// predecessor still in its overlap, and the other scoped token
+			// whose scope was the same role.
+			deliver(t, e)
+			reasons := map[string]any{}
+			for _, m := range hooks.messages("token.revoked") {
+				reasons[fmt.Sprint(m.Data["token_id"])] = m.Data["reason"]
+			}
+			if len(reasons) != 3 || reasons[tok.ID] != "scope_lost" {
+				t.Errorf("token.revoked reasons by token = %v", reasons)
+			}
+			for id, why := range reasons {
+				if why != "scope_lost" {
+					t.Errorf("token %s revoked for %v", id, why)
+				}
 			}
 		})
 	})
