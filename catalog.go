@@ -20,6 +20,13 @@ var rolesJSON []byte
 // accepts it so that the Identity Admin role can be given.
 const IdentityEntityType = "Identity"
 
+// TokenIntrospectorRole is keyhold's one role of its own: on the Identity
+// entity type (entity_id "*"), it grants tokens:introspect, the right to
+// call POST /v1/check and POST /oauth2/introspect, and nothing else. It can
+// be assigned but is not listed in /v3/roles, which stays Konnect's body.
+// Identity Admin implies it.
+const TokenIntrospectorRole = "Token Introspector"
+
 // AnyEntity and AnyRegion are the wildcards of an assignment.
 const (
 	AnyEntity = "*"
@@ -32,7 +39,8 @@ var Regions = []string{"us", "eu", "au", "me", "in", "sg", AnyRegion}
 // assignable is the one table of which roles may be assigned on which entity
 // type, under the request names of the AssignRole body. It is Konnect's
 // /roles catalogue widened by the documented catalogue, keeping only role
-// names that the request enum carries, plus Identity/Admin.
+// names that the request enum carries, plus Identity's Admin and Token
+// Introspector.
 var assignable = map[string][]string{
 	"Add Ons":                     {"Add On Admin", "Add On Viewer"},
 	"APIs":                        {"Admin", "Creator", "Maintainer", "Publisher", "Registration Approver", "Viewer"},
@@ -45,7 +53,7 @@ var assignable = map[string][]string{
 		"Plugin Admin", "Route Admin", "SNI Admin", "Upstream Admin", "Vault Admin", "Viewer"},
 	"Dashboards":          {"Admin", "Creator", "Editor", "Viewer"},
 	"DCR Providers":       {"Creator", "Maintainer", "Viewer"},
-	IdentityEntityType:    {"Admin"},
+	IdentityEntityType:    {"Admin", TokenIntrospectorRole},
 	"Mesh Control Planes": {"Admin", "Connector", "Creator", "Viewer"},
 	"Networks":            {"Network Admin", "Network Creator", "Network Viewer"},
 	"Portals":             {"Admin", "Appearance Maintainer", "Content Editor", "Creator", "Maintainer", "Product Publisher", "Registration Approver", "Viewer"},

@@ -142,6 +142,32 @@ func TestCheckAndIntrospect(t *testing.T) {
 		if body := intro(svcTok, spat).Body; strings.Contains(string(body), spat) {
 			t.Error("introspection echoes the token")
 		}
+
+		// Least privilege: Identity's Token Introspector may check and
+		// introspect tokens, and read or change nothing else.
+		gw := createAccount(t, e, e.Admin, "gateway")
+		assign(t, e, "/v3/system-accounts/"+gw, keyhold.TokenIntrospectorRole, keyhold.IdentityEntityType, "*", "*")
+		_, gwTok := mintSPAT(t, e, gw, "gw")
+		e.Do("POST", "/v1/check", gwTok, map[string]any{"token": spat, "checks": checks}).Want(t, 200)
+		in = nil
+		intro(gwTok, spat).Want(t, 200).JSON(t, &in)
+		if in["active"] != true || in["sub"] != subject {
+			t.Errorf("introspection by a Token Introspector = %v", in)
+		}
+		for _, path := range []string{"/v3/system-accounts", "/v3/users", "/v3/teams", "/v3/audit-events", "/v1/webhooks", "/v1/tokens/expiring"} {
+			wantProblem(t, e.Do("GET", path, gwTok, nil), 403)
+		}
+		wantProblem(t, e.Do("POST", "/v3/system-accounts", gwTok, map[string]any{"name": "sneaky", "description": "x"}), 403)
+		// On one entity only, the role grants nothing: the permission is
+		// about every token.
+		one := createAccount(t, e, e.Admin, "narrow-gateway")
+		assign(t, e, "/v3/system-accounts/"+one, keyhold.TokenIntrospectorRole, keyhold.IdentityEntityType, cpID, "*")
+		_, oneTok := mintSPAT(t, e, one, "gw")
+		wantProblem(t, intro(oneTok, spat), 403)
+		// /v3/roles stays Konnect's body: the role is not listed there.
+		if body := e.Do("GET", "/v3/roles", e.Admin, nil).Want(t, 200).Body; strings.Contains(string(body), keyhold.TokenIntrospectorRole) {
+			t.Error("/v3/roles lists keyhold's own role")
+		}
 	})
 }
 

@@ -124,6 +124,7 @@ var permissionGrants = map[keyhold.Permission][]grant{
 	keyhold.PermIntrospect: {
 		{systemTeam: teamOrgAdmin}, {systemTeam: teamOrgAdminReadOnly},
 		{entityType: keyhold.IdentityEntityType, role: "Admin"},
+		{entityType: keyhold.IdentityEntityType, role: keyhold.TokenIntrospectorRole},
 	},
 	keyhold.PermAuditRead: {
 		{systemTeam: teamOrgAdmin}, {systemTeam: teamOrgAdminReadOnly},
