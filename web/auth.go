@@ -146,6 +146,9 @@ func (s *Server) routes() []route {
 		{"POST /ui/teams/{id}/members", write, s.addMember},
 		{"POST /ui/teams/{id}/members/remove", write, s.removeMember},
 
+		{"GET /ui/policy", read, s.showPolicy},
+		{"POST /ui/policy", write, s.savePolicy},
+
 		{"GET /ui/users", read, s.listUsers},
 		{"GET /ui/users/new", write, s.newUserForm},
 		{"POST /ui/users/new", write, s.createUser},

@@ -85,7 +85,7 @@ func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 	api := httpapi.New(httpapi.Config{Logger: log, Services: httpapi.Services{Auth: e.svc, Accounts: e.svc, Tokens: e.svc,
 		Roles: e.svc, Teams: e.svc, Users: e.svc, Orgs: e.svc, Audit: e.svc, Decider: e.svc, Policy: e.svc, Leaks: e.svc, Webhooks: e.svc}})
 	console := web.New(web.Config{Logger: log, Services: web.Services{Auth: e.svc, Sessions: e.svc, Accounts: e.svc,
-		Tokens: e.svc, Roles: e.svc, Teams: e.svc, Users: e.svc, Audit: e.svc}})
+		Tokens: e.svc, Roles: e.svc, Teams: e.svc, Users: e.svc, Audit: e.svc, Policy: e.svc}})
 	mux := http.NewServeMux()
 	mux.Handle("/ui/", console)
 	mux.Handle("/", api)

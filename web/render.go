@@ -272,7 +272,7 @@ var flashes = map[string]string{
 	"user-created": "User created.", "user-invited": "User invited; they are inactive until they accept.",
 	"user-deactivated": "User deactivated: their sessions ended and their tokens are refused.",
 	"user-activated":   "User activated.", "user-deleted": "User deleted.", "password-set": "Password set. Sign in with it.",
-	"signed-out": "You are signed out.",
+	"signed-out": "You are signed out.", "policy-saved": "Token policy saved; it applies to tokens created from now on.",
 }
 
 func flashText(k string) string { return flashes[k] }

@@ -34,6 +34,7 @@ type Services struct {
 	Teams    keyhold.TeamService
 	Users    keyhold.UserService
 	Audit    keyhold.AuditService
+	Policy   keyhold.PolicyService
 }
 
 // Config configures the console.

@@ -309,3 +309,34 @@ func assertNotStored(t *testing.T, e *env, secrets ...string) {
 		}
 	}
 }
+
+// The token policy is read by readers and changed by admins, in days; bad
+// input is refused next to its field and changes nothing.
+func TestTokenPolicyPage(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		admin := e.browser()
+		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		admin.get("/ui/policy").want(t, http.StatusOK, `value="365"`, `value="360"`, "Save policy")
+		admin.post("/ui/policy", url.Values{"max_lifetime_days": {"90"}, "default_lifetime_days": {"30"}, "allow_non_expiring": {"on"}}).
+			want(t, http.StatusOK, "Token policy saved", `value="90"`, `value="30"`, "checked")
+		p, err := e.svc.TokenPolicy(e.adminCtx())
+		if err != nil || p.MaxLifetime != 90*24*time.Hour || p.DefaultLifetime != 30*24*time.Hour || !p.AllowNonExpiring {
+			t.Fatalf("policy after saving = %+v, %v", p, err)
+		}
+		admin.post("/ui/policy", url.Values{"max_lifetime_days": {"10"}, "default_lifetime_days": {"20"}}).
+			want(t, http.StatusBadRequest, `id="default_lifetime_days-error"`)
+		admin.post("/ui/policy", url.Values{"max_lifetime_days": {"a year"}, "default_lifetime_days": {"20"}}).
+			want(t, http.StatusBadRequest, `id="max_lifetime_days-error"`, "whole number of days")
+		if p, _ := e.svc.TokenPolicy(e.adminCtx()); p.MaxLifetime != 90*24*time.Hour {
+			t.Errorf("a refused form changed the policy: %+v", p)
+		}
+		// A user without roles may not read it.
+		if _, err := e.svc.CreateUser(e.adminCtx(), keyhold.UserCreate{Email: "nobody@example.com", Password: "nobody password 1"}); err != nil {
+			t.Fatal(err)
+		}
+		nobody := e.browser()
+		nobody.signIn("nobody@example.com", "nobody password 1")
+		nobody.get("/ui/policy").want(t, http.StatusForbidden)
+	})
+}
