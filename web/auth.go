@@ -146,6 +146,18 @@ func (s *Server) routes() []route {
 		{"POST /ui/teams/{id}/members", write, s.addMember},
 		{"POST /ui/teams/{id}/members/remove", write, s.removeMember},
 
+		{"GET /ui/webhooks", read, s.listWebhooks},
+		{"GET /ui/webhooks/new", write, s.newWebhookForm},
+		{"POST /ui/webhooks/new", write, s.createWebhook},
+		{"GET /ui/webhooks/{id}", read, s.showWebhook},
+		{"POST /ui/webhooks/{id}/test", write, s.testWebhook},
+		{"POST /ui/webhooks/{id}/enable", write, s.setWebhookEnabled(true)},
+		{"POST /ui/webhooks/{id}/disable", write, s.setWebhookEnabled(false)},
+		{"POST /ui/webhooks/{id}/rotate-secret", write, s.rotateWebhookSecret},
+		{"GET /ui/webhooks/{id}/delete", write, s.confirmDeleteWebhook},
+		{"POST /ui/webhooks/{id}/delete", write, s.deleteWebhook},
+		{"POST /ui/webhooks/{id}/deliveries/{did}/redeliver", write, s.redeliverWebhook},
+
 		{"GET /ui/policy", read, s.showPolicy},
 		{"POST /ui/policy", write, s.savePolicy},
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -67,7 +68,10 @@ func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 		e.db, e.dbURL = storetest.OpenUnmigrated(t, dbURL), dbURL
 	}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.svc = service.New(service.Config{Store: e.db, Logger: log, Now: now})
+	// Every env, a second replica included, seals webhook secrets with the
+	// same key, and delivers to receivers the tests start on loopback.
+	e.svc = service.New(service.Config{Store: e.db, Logger: log, Now: now, SecretKey: bytes.Repeat([]byte{7}, service.SecretKeySize),
+		WebhookNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	ctx := context.Background()
 	if dbURL == "" {
 		tok, err := e.svc.Bootstrap(ctx, service.BootstrapInput{OrgName: "Acme", AdminEmail: adminEmail})
@@ -85,7 +89,7 @@ func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 	api := httpapi.New(httpapi.Config{Logger: log, Services: httpapi.Services{Auth: e.svc, Accounts: e.svc, Tokens: e.svc,
 		Roles: e.svc, Teams: e.svc, Users: e.svc, Orgs: e.svc, Audit: e.svc, Decider: e.svc, Policy: e.svc, Leaks: e.svc, Webhooks: e.svc}})
 	console := web.New(web.Config{Logger: log, Services: web.Services{Auth: e.svc, Sessions: e.svc, Accounts: e.svc,
-		Tokens: e.svc, Roles: e.svc, Teams: e.svc, Users: e.svc, Audit: e.svc, Policy: e.svc}})
+		Tokens: e.svc, Roles: e.svc, Teams: e.svc, Users: e.svc, Audit: e.svc, Policy: e.svc, Webhooks: e.svc}})
 	mux := http.NewServeMux()
 	mux.Handle("/ui/", console)
 	mux.Handle("/", api)

@@ -273,6 +273,9 @@ var flashes = map[string]string{
 	"user-deactivated": "User deactivated: their sessions ended and their tokens are refused.",
 	"user-activated":   "User activated.", "user-deleted": "User deleted.", "password-set": "Password set. Sign in with it.",
 	"signed-out": "You are signed out.", "policy-saved": "Token policy saved; it applies to tokens created from now on.",
+	"webhook-test": "Test event queued; it shows below once sent.", "webhook-enabled": "Destination enabled.",
+	"webhook-disabled":  "Destination disabled: its pending deliveries fail, and new events skip it.",
+	"webhook-redeliver": "Delivery queued again.", "webhook-deleted": "Destination deleted.",
 }
 
 func flashText(k string) string { return flashes[k] }

@@ -35,6 +35,7 @@ type Services struct {
 	Users    keyhold.UserService
 	Audit    keyhold.AuditService
 	Policy   keyhold.PolicyService
+	Webhooks keyhold.WebhookService
 }
 
 // Config configures the console.

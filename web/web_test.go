@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -338,5 +340,81 @@ func TestTokenPolicyPage(t *testing.T) {
 		nobody := e.browser()
 		nobody.signIn("nobody@example.com", "nobody password 1")
 		nobody.get("/ui/policy").want(t, http.StatusForbidden)
+	})
+}
+
+// Webhook destinations from the console: create (secret shown once and
+// never again), send a test event and see it in the delivery log,
+// disable and enable, rotate the secret, redeliver, delete.
+func TestWebhookPages(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		var mu sync.Mutex
+		var got []string
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = append(got, r.Header.Get("webhook-id"))
+			mu.Unlock()
+			_, _ = w.Write([]byte("thanks"))
+		}))
+		t.Cleanup(recv.Close)
+		acct, err := e.svc.CreateSystemAccount(e.adminCtx(), keyhold.SystemAccountCreate{Name: "vault-writer", Description: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := e.browser()
+		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		admin.get("/ui/webhooks").want(t, http.StatusOK, "No webhook destinations yet")
+		admin.get("/ui/webhooks/new").want(t, http.StatusOK, "token.auto_rotated")
+		// Bad input stays on the form, next to its fields.
+		admin.post("/ui/webhooks/new", url.Values{"name": {"x"}, "url": {"ftp://nope"}}).
+			want(t, http.StatusBadRequest, `id="url-error"`, `id="event_types-error"`)
+		admin.post("/ui/webhooks/new", url.Values{"name": {"x"}, "url": {recv.URL}, "event_types": {"token.revoked"}, "account": {"nobody"}}).
+			want(t, http.StatusBadRequest, `id="account-error"`)
+		p := admin.post("/ui/webhooks/new", url.Values{"name": {"vault"}, "url": {recv.URL + "/hook"}, "enabled": {"on"},
+			"event_types": {"token.revoked", "token.auto_rotated"}, "account": {"vault-writer"}}).want(t, http.StatusCreated, "shown only this once")
+		m := regexp.MustCompile(`value="(whsec_[^"]+)"`).FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("no secret on the page:\n%s", p.body)
+		}
+		secret := m[1]
+		list := admin.get("/ui/webhooks").want(t, http.StatusOK, "vault", recv.URL+"/hook")
+		if strings.Contains(list.body, secret) {
+			t.Fatal("the list shows the secret")
+		}
+		hooks, err := e.svc.ListWebhooks(e.adminCtx(), keyhold.Page{Number: 1, Size: 10})
+		if err != nil || len(hooks.Items) != 1 || hooks.Items[0].SystemAccountID != acct.ID {
+			t.Fatalf("destinations = %+v, %v", hooks, err)
+		}
+		id := hooks.Items[0].ID
+		page := admin.get("/ui/webhooks/"+id).want(t, http.StatusOK, "vault-writer", "Nothing delivered yet")
+		if strings.Contains(page.body, secret) {
+			t.Fatal("the destination's page shows the secret")
+		}
+		admin.post("/ui/webhooks/"+id+"/test", url.Values{}).want(t, http.StatusOK, "Test event queued")
+		if n, err := e.svc.DeliverWebhooks(e.adminCtx()); err != nil || n != 1 {
+			t.Fatalf("delivered %d, %v", n, err)
+		}
+		admin.get("/ui/webhooks/"+id).want(t, http.StatusOK, "webhook.test", "delivered", "HTTP 200", "thanks")
+		admin.post("/ui/webhooks/"+id+"/disable", url.Values{}).want(t, http.StatusOK, "Destination disabled")
+		admin.post("/ui/webhooks/"+id+"/enable", url.Values{}).want(t, http.StatusOK, "Destination enabled")
+		rotated := admin.post("/ui/webhooks/"+id+"/rotate-secret", url.Values{}).want(t, http.StatusOK, "New signing secret")
+		if m := regexp.MustCompile(`value="(whsec_[^"]+)"`).FindStringSubmatch(rotated.body); m == nil || m[1] == secret {
+			t.Fatal("rotating showed no new secret")
+		}
+		deliveries, err := e.svc.ListWebhookDeliveries(e.adminCtx(), id, keyhold.Page{Number: 1, Size: 10})
+		if err != nil || len(deliveries.Items) != 1 {
+			t.Fatalf("deliveries = %+v, %v", deliveries, err)
+		}
+		admin.post("/ui/webhooks/"+id+"/deliveries/"+deliveries.Items[0].ID+"/redeliver", url.Values{}).want(t, http.StatusOK, "Delivery queued again")
+		admin.get("/ui/webhooks/"+id+"/delete").want(t, http.StatusOK, "What this breaks", "no successor")
+		admin.post("/ui/webhooks/"+id+"/delete", url.Values{}).want(t, http.StatusOK, "Destination deleted", "No webhook destinations yet")
+		admin.get("/ui/webhooks/"+id).want(t, http.StatusNotFound)
+		assertNotStored(t, e, secret)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) != 1 {
+			t.Errorf("the receiver got %d deliveries, want the test event", len(got))
+		}
 	})
 }

@@ -132,7 +132,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 	})
 	console := web.New(web.Config{
-		Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc, Policy: svc},
+		Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc, Policy: svc, Webhooks: svc},
 		Logger:   log, TrustedProxies: proxies, SecureCookies: strings.HasPrefix(publicURL, "https://"), PublicURL: publicURL,
 	})
 	root := consoleBeside(api, console)

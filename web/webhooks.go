@@ -1,0 +1,184 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/keyhold/keyhold"
+)
+
+type webhooksPage struct {
+	Items   []*keyhold.WebhookDestination
+	Pager   pager
+	CanEdit bool
+}
+
+func (webhooksPage) title() (string, string) { return "Webhooks", "webhooks" }
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, c *call) error {
+	pg := newPager(r, listPageSize)
+	list, err := s.svc.Webhooks.ListWebhooks(r.Context(), pg.page())
+	if err != nil {
+		return err
+	}
+	pg.Total = list.Total
+	s.render(w, r, c, http.StatusOK, "webhooks.html", webhooksPage{Items: list.Items, Pager: pg, CanEdit: s.may(r, write)})
+	return nil
+}
+
+type webhookForm struct {
+	Form   *form
+	Events []string
+}
+
+func (webhookForm) title() (string, string) { return "New webhook destination", "webhooks" }
+
+func (s *Server) newWebhookForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	s.render(w, r, c, http.StatusOK, "webhook_form.html", webhookForm{Form: newForm(map[string][]string{"enabled": {"on"}}), Events: keyhold.EventTypes})
+	return nil
+}
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
+	f := newForm(r.PostForm)
+	enabled := f.Get("enabled") != ""
+	in := keyhold.WebhookCreate{Name: strings.TrimSpace(f.Get("name")), URL: strings.TrimSpace(f.Get("url")),
+		EventTypes: r.PostForm["event_types"], Enabled: &enabled}
+	status := http.StatusBadRequest
+	if who := strings.TrimSpace(f.Get("account")); who != "" {
+		a, ok := s.accountByNameOrID(r, who)
+		if !ok {
+			f.Errors["account"] = "no system account has this name or id"
+			s.render(w, r, c, status, "webhook_form.html", webhookForm{Form: f, Events: keyhold.EventTypes})
+			return nil
+		}
+		in.SystemAccountID = a.ID
+	}
+	d, err := s.svc.Webhooks.CreateWebhook(r.Context(), in)
+	if err != nil {
+		if !f.absorb(err, "name", "url", "event_types", "account") {
+			return err
+		}
+		s.render(w, r, c, statusOf[keyhold.ErrorCode(err)], "webhook_form.html", webhookForm{Form: f, Events: keyhold.EventTypes})
+		return nil
+	}
+	s.render(w, r, c, http.StatusCreated, "webhook_secret.html", webhookSecretPage{Destination: &d.WebhookDestination, Secret: d.Secret})
+	return nil
+}
+
+// accountByNameOrID finds a system account by id, or by exact name.
+func (s *Server) accountByNameOrID(r *http.Request, who string) (*keyhold.SystemAccount, bool) {
+	if a, err := s.svc.Accounts.GetSystemAccount(r.Context(), who); err == nil {
+		return a, true
+	}
+	l, err := s.svc.Accounts.ListSystemAccounts(r.Context(), keyhold.SystemAccountFilter{
+		Name: &keyhold.StringFilter{Op: keyhold.OpEq, Value: who}, Page: keyhold.Page{Number: 1, Size: 1}})
+	if err != nil || len(l.Items) != 1 {
+		return nil, false
+	}
+	return l.Items[0], true
+}
+
+type webhookSecretPage struct {
+	Destination *keyhold.WebhookDestination
+	Secret      string
+	Rotated     bool
+}
+
+func (d webhookSecretPage) title() (string, string) {
+	return "Signing secret of " + d.Destination.Name, "webhooks"
+}
+
+type webhookPage struct {
+	Destination *keyhold.WebhookDestination
+	Account     *keyhold.SystemAccount
+	Deliveries  []*keyhold.WebhookDelivery
+	Total       int
+	CanEdit     bool
+}
+
+func (d webhookPage) title() (string, string) { return d.Destination.Name, "webhooks" }
+
+// recentDeliveries is how much of a destination's delivery log its page
+// shows; the API pages through the rest.
+const recentDeliveries = 25
+
+func (s *Server) showWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	d, err := s.svc.Webhooks.GetWebhook(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	p := webhookPage{Destination: d, CanEdit: s.may(r, write)}
+	if d.SystemAccountID != "" {
+		if p.Account, err = s.svc.Accounts.GetSystemAccount(ctx, d.SystemAccountID); err != nil && keyhold.ErrorCode(err) != keyhold.ENOTFOUND {
+			return err
+		}
+	}
+	l, err := s.svc.Webhooks.ListWebhookDeliveries(ctx, d.ID, keyhold.Page{Number: 1, Size: recentDeliveries})
+	if err != nil {
+		return err
+	}
+	p.Deliveries, p.Total = l.Items, l.Total
+	s.render(w, r, c, http.StatusOK, "webhook.html", p)
+	return nil
+}
+
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.svc.Webhooks.TestWebhook(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/ui/webhooks/"+r.PathValue("id"), "webhook-test")
+}
+
+func (s *Server) setWebhookEnabled(enabled bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		if _, err := s.svc.Webhooks.UpdateWebhook(r.Context(), r.PathValue("id"), keyhold.WebhookUpdate{Enabled: &enabled}); err != nil {
+			return err
+		}
+		done := "webhook-enabled"
+		if !enabled {
+			done = "webhook-disabled"
+		}
+		return redirect(w, r, "/ui/webhooks/"+r.PathValue("id"), done)
+	}
+}
+
+func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := s.svc.Webhooks.RotateWebhookSecret(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, http.StatusOK, "webhook_secret.html", webhookSecretPage{Destination: &d.WebhookDestination, Secret: d.Secret, Rotated: true})
+	return nil
+}
+
+func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.svc.Webhooks.RedeliverWebhook(r.Context(), r.PathValue("id"), r.PathValue("did")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/ui/webhooks/"+r.PathValue("id"), "webhook-redeliver")
+}
+
+func (s *Server) confirmDeleteWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := s.svc.Webhooks.GetWebhook(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	cons := []string{"Events stop going to " + d.URL + ", pending deliveries included.",
+		"Its delivery log is deleted with it."}
+	for _, t := range d.EventTypes {
+		if t == keyhold.EventTokenAutoRotated {
+			cons = append(cons, "Tokens with automatic rotation for its account get no successor until another destination receives token.auto_rotated.")
+		}
+	}
+	s.render(w, r, c, http.StatusOK, "confirm.html", confirmPage{Heading: "Delete " + d.Name + "?", Danger: true,
+		Action: "/ui/webhooks/" + d.ID + "/delete", Button: "Delete destination", Cancel: "/ui/webhooks/" + d.ID, Consequences: cons})
+	return nil
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.svc.Webhooks.DeleteWebhook(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/ui/webhooks", "webhook-deleted")
+}
