@@ -184,7 +184,8 @@ try {
 
   step("every main page renders");
   for (const [link, heading, file] of [["Teams", "Teams", "teams.png"], ["Users", "Users", "users.png"],
-    ["Audit log", "Audit log", "audit.png"], ["My tokens", "Your personal access tokens", null]]) {
+    ["Audit log", "Audit log", "audit.png"], ["Webhooks", "Webhooks", null], ["Token policy", "Token policy", null],
+    ["My tokens", "Your personal access tokens", null]]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
     await page.getByRole("heading", { name: heading, exact: true }).waitFor();
     if (file) await shot(page, file);
