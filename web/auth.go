@@ -150,6 +150,8 @@ func (s *Server) routes() []route {
 		{"GET /ui/webhooks/new", write, s.newWebhookForm},
 		{"POST /ui/webhooks/new", write, s.createWebhook},
 		{"GET /ui/webhooks/{id}", read, s.showWebhook},
+		{"GET /ui/webhooks/{id}/edit", write, s.editWebhookForm},
+		{"POST /ui/webhooks/{id}/edit", write, s.updateWebhook},
 		{"POST /ui/webhooks/{id}/test", write, s.testWebhook},
 		{"POST /ui/webhooks/{id}/enable", write, s.setWebhookEnabled(true)},
 		{"POST /ui/webhooks/{id}/disable", write, s.setWebhookEnabled(false)},

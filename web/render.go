@@ -192,7 +192,7 @@ func (f *form) Has(k, v string) bool {
 // fieldAliases maps the service's field names to the names of form
 // fields where they differ.
 var fieldAliases = map[string]string{"ttl_seconds": "expires_at", "intent": "expires_at", "overlap_seconds": "overlap",
-	"revoke_when_idle_seconds": "revoke_when_idle", "teamID": "team_id", "userId": "member_id"}
+	"revoke_when_idle_seconds": "revoke_when_idle", "teamID": "team_id", "userId": "member_id", "system_account_id": "account"}
 
 // absorb puts an error from the service on the form: field errors next to
 // their fields when the form has them, the rest in Message. It reports
@@ -275,7 +275,7 @@ var flashes = map[string]string{
 	"signed-out": "You are signed out.", "policy-saved": "Token policy saved; it applies to tokens created from now on.",
 	"webhook-test": "Test event queued; it shows below once sent.", "webhook-enabled": "Destination enabled.",
 	"webhook-disabled":  "Destination disabled: its pending deliveries fail, and new events skip it.",
-	"webhook-redeliver": "Delivery queued again.", "webhook-deleted": "Destination deleted.",
+	"webhook-redeliver": "Delivery queued again.", "webhook-deleted": "Destination deleted.", "webhook-updated": "Destination saved.",
 }
 
 func flashText(k string) string { return flashes[k] }

@@ -391,6 +391,21 @@ func TestWebhookPages(t *testing.T) {
 		if strings.Contains(page.body, secret) {
 			t.Fatal("the destination's page shows the secret")
 		}
+		// Deleting a destination of token.auto_rotated names the rotations it stops.
+		admin.get("/ui/webhooks/"+id+"/delete").want(t, http.StatusOK, "What this breaks", "no successor")
+		// Editing: the form shows the destination; bad input stays on it.
+		admin.get("/ui/webhooks/"+id+"/edit").want(t, http.StatusOK, `value="vault"`, `value="vault-writer"`, `value="token.auto_rotated" checked`)
+		admin.post("/ui/webhooks/"+id+"/edit", url.Values{"name": {"vault"}, "url": {recv.URL + "/hook"}}).
+			want(t, http.StatusBadRequest, `id="event_types-error"`)
+		admin.post("/ui/webhooks/"+id+"/edit", url.Values{"name": {"vault"}, "url": {"http://10.0.0.1/hook"}, "event_types": {"token.revoked"}}).
+			want(t, http.StatusBadRequest, `id="url-error"`, "--webhook-allow-networks")
+		admin.post("/ui/webhooks/"+id+"/edit", url.Values{"name": {"vault"}, "url": {recv.URL + "/hook"}, "event_types": {"token.auto_rotated"}}).
+			want(t, http.StatusBadRequest, `id="account-error"`)
+		admin.post("/ui/webhooks/"+id+"/edit", url.Values{"name": {"all-revocations"}, "url": {recv.URL + "/hook"}, "event_types": {"token.revoked"}, "enabled": {"on"}}).
+			want(t, http.StatusOK, "Destination saved", "all-revocations", "every account")
+		if d, err := e.svc.GetWebhook(e.adminCtx(), id); err != nil || d.Name != "all-revocations" || d.SystemAccountID != "" || len(d.EventTypes) != 1 || !d.Enabled {
+			t.Fatalf("after editing: %+v, %v", d, err)
+		}
 		admin.post("/ui/webhooks/"+id+"/test", url.Values{}).want(t, http.StatusOK, "Test event queued")
 		if n, err := e.svc.DeliverWebhooks(e.adminCtx()); err != nil || n != 1 {
 			t.Fatalf("delivered %d, %v", n, err)
@@ -407,7 +422,10 @@ func TestWebhookPages(t *testing.T) {
 			t.Fatalf("deliveries = %+v, %v", deliveries, err)
 		}
 		admin.post("/ui/webhooks/"+id+"/deliveries/"+deliveries.Items[0].ID+"/redeliver", url.Values{}).want(t, http.StatusOK, "Delivery queued again")
-		admin.get("/ui/webhooks/"+id+"/delete").want(t, http.StatusOK, "What this breaks", "no successor")
+		// It no longer carries token.auto_rotated, so no rotation depends on it.
+		if p := admin.get("/ui/webhooks/"+id+"/delete").want(t, http.StatusOK, "What this breaks"); strings.Contains(p.body, "no successor") {
+			t.Error("the confirmation warns of auto-rotation for a destination without token.auto_rotated")
+		}
 		admin.post("/ui/webhooks/"+id+"/delete", url.Values{}).want(t, http.StatusOK, "Destination deleted", "No webhook destinations yet")
 		admin.get("/ui/webhooks/"+id).want(t, http.StatusNotFound)
 		assertNotStored(t, e, secret)

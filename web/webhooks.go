@@ -29,9 +29,16 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, c *call) e
 type webhookForm struct {
 	Form   *form
 	Events []string
+	// Destination is set when editing one.
+	Destination *keyhold.WebhookDestination
 }
 
-func (webhookForm) title() (string, string) { return "New webhook destination", "webhooks" }
+func (d webhookForm) title() (string, string) {
+	if d.Destination != nil {
+		return "Edit " + d.Destination.Name, "webhooks"
+	}
+	return "New webhook destination", "webhooks"
+}
 
 func (s *Server) newWebhookForm(w http.ResponseWriter, r *http.Request, c *call) error {
 	s.render(w, r, c, http.StatusOK, "webhook_form.html", webhookForm{Form: newForm(map[string][]string{"enabled": {"on"}}), Events: keyhold.EventTypes})
@@ -76,6 +83,59 @@ func (s *Server) accountByNameOrID(r *http.Request, who string) (*keyhold.System
 		return nil, false
 	}
 	return l.Items[0], true
+}
+
+func (s *Server) editWebhookForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	d, err := s.svc.Webhooks.GetWebhook(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := newForm(map[string][]string{"name": {d.Name}, "url": {d.URL}, "event_types": d.EventTypes})
+	if d.Enabled {
+		f.Values.Set("enabled", "on")
+	}
+	if d.SystemAccountID != "" {
+		f.Values.Set("account", d.SystemAccountID)
+		if a, err := s.svc.Accounts.GetSystemAccount(ctx, d.SystemAccountID); err == nil {
+			f.Values.Set("account", a.Name)
+		}
+	}
+	s.render(w, r, c, http.StatusOK, "webhook_form.html", webhookForm{Form: f, Events: keyhold.EventTypes, Destination: d})
+	return nil
+}
+
+func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := s.svc.Webhooks.GetWebhook(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := newForm(r.PostForm)
+	name, u, enabled := strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("url")), f.Get("enabled") != ""
+	events := r.PostForm["event_types"]
+	if events == nil {
+		events = []string{} // none ticked: refused by the service, not left as is
+	}
+	in := keyhold.WebhookUpdate{Name: &name, URL: &u, EventTypes: &events, Enabled: &enabled}
+	account := ""
+	if who := strings.TrimSpace(f.Get("account")); who != "" {
+		a, ok := s.accountByNameOrID(r, who)
+		if !ok {
+			f.Errors["account"] = "no system account has this name or id"
+			s.render(w, r, c, http.StatusBadRequest, "webhook_form.html", webhookForm{Form: f, Events: keyhold.EventTypes, Destination: d})
+			return nil
+		}
+		account = a.ID
+	}
+	in.SystemAccountID = &account
+	if _, err := s.svc.Webhooks.UpdateWebhook(r.Context(), d.ID, in); err != nil {
+		if !f.absorb(err, "name", "url", "event_types", "account") {
+			return err
+		}
+		s.render(w, r, c, statusOf[keyhold.ErrorCode(err)], "webhook_form.html", webhookForm{Form: f, Events: keyhold.EventTypes, Destination: d})
+		return nil
+	}
+	return redirect(w, r, "/ui/webhooks/"+d.ID, "webhook-updated")
 }
 
 type webhookSecretPage struct {
