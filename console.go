@@ -2,8 +2,16 @@ package keyhold
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"time"
 )
+
+// SetupURL is the console's page at which a setup link's secret sets a
+// password, under base, the address browsers reach the server at.
+func SetupURL(base, secret string) string {
+	return strings.TrimRight(base, "/") + "/ui/setup?token=" + url.QueryEscape(secret)
+}
 
 // Session is a user's signed-in session of the admin console. The secret
 // that names it lives only in the user's cookie; keyhold stores its digest.

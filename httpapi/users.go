@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -85,7 +84,7 @@ func (s *Server) issueSetupLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, r, http.StatusCreated, setupLinkJSON{
-		SetupURL: base + "/ui/setup?token=" + url.QueryEscape(link.Secret), ExpiresAt: link.ExpiresAt, User: userOut(link.User)})
+		SetupURL: keyhold.SetupURL(base, link.Secret), ExpiresAt: link.ExpiresAt, User: userOut(link.User)})
 	return nil
 }
 

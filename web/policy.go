@@ -56,10 +56,7 @@ func (s *Server) savePolicy(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	in := keyhold.TokenPolicy{MaxLifetime: days("max_lifetime_days"), DefaultLifetime: days("default_lifetime_days"),
 		AllowNonExpiring: f.Get("allow_non_expiring") != ""}
-	current, err := s.svc.Policy.TokenPolicy(r.Context())
-	if err != nil {
-		return err
-	}
+	var err error
 	if len(f.Errors) == 0 {
 		if _, err = s.svc.Policy.SetTokenPolicy(r.Context(), in); err == nil {
 			return redirect(w, r, "/ui/policy", "policy-saved")
@@ -77,6 +74,11 @@ func (s *Server) savePolicy(w http.ResponseWriter, r *http.Request, c *call) err
 	status := http.StatusBadRequest
 	if err != nil {
 		status = statusOf[keyhold.ErrorCode(err)]
+	}
+	// The policy in force, for the page around the refused form.
+	current, err := s.svc.Policy.TokenPolicy(r.Context())
+	if err != nil {
+		return err
 	}
 	s.render(w, r, c, status, "policy.html", policyPage{Policy: current, Form: f, CanEdit: true})
 	return nil

@@ -159,12 +159,8 @@ func (s *Server) memberRef(r *http.Request, f *form) (keyhold.Ref, bool) {
 		}
 		f.Errors["member"] = "no user has this email or id"
 	default:
-		if a, err := s.svc.Accounts.GetSystemAccount(ctx, who); err == nil {
+		if a, ok := s.accountByNameOrID(r, who); ok {
 			return keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}, true
-		}
-		l, err := s.svc.Accounts.ListSystemAccounts(ctx, keyhold.SystemAccountFilter{Name: &keyhold.StringFilter{Op: keyhold.OpEq, Value: who}, Page: one})
-		if err == nil && len(l.Items) == 1 {
-			return keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: l.Items[0].ID}, true
 		}
 		f.Errors["member"] = "no system account has this name or id"
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -158,7 +157,7 @@ func (s *Server) issueSetupLink(w http.ResponseWriter, r *http.Request, c *call)
 		}
 	}
 	s.render(w, r, c, http.StatusCreated, "setup_link.html", setupLinkPage{User: link.User,
-		URL: base + "/ui/setup?token=" + url.QueryEscape(link.Secret), ExpiresAt: link.ExpiresAt})
+		URL: keyhold.SetupURL(base, link.Secret), ExpiresAt: link.ExpiresAt})
 	return nil
 }
 

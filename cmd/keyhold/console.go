@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/service"
 )
 
@@ -27,9 +28,9 @@ func consoleURL(public, listen string) (string, error) {
 func printSetupLink(io stdio, base, secret string) {
 	fmt.Fprintf(io.out, `The first admin sets a console password here (one use, valid 24 hours):
 
-    %s/ui/setup?token=%s
+    %s
 
-`, base, secret)
+`, keyhold.SetupURL(base, secret))
 }
 
 // addSetPassword attaches "set-password" to the "users" command, creating
