@@ -255,8 +255,12 @@ type AuditEvent struct {
 	ClientIP   string
 	UserAgent  string
 	// Count aggregates repeated failures (failed authentications per client
-	// address and minute); 1 for ordinary events.
+	// address and minute, refusals per actor, action and minute); 1 for
+	// ordinary events.
 	Count int
+	// Reason says why an operation was refused (outcome denied): the
+	// permission the caller lacks, or the guard that refused it.
+	Reason string
 }
 
 // Audit outcomes.

@@ -209,12 +209,13 @@ type auditEventJSON struct {
 	ClientIP   string    `json:"client_ip"`
 	UserAgent  string    `json:"user_agent"`
 	Count      int       `json:"count"`
+	Reason     string    `json:"reason"`
 }
 
 func auditEventOut(e *keyhold.AuditEvent) auditEventJSON {
 	return auditEventJSON{ID: e.ID, OccurredAt: e.Time, ActorType: string(e.ActorType), ActorID: e.ActorID, ActorName: e.ActorName,
 		Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, TargetName: e.TargetName, Outcome: e.Outcome,
-		RequestID: e.RequestID, ClientIP: e.ClientIP, UserAgent: e.UserAgent, Count: e.Count}
+		RequestID: e.RequestID, ClientIP: e.ClientIP, UserAgent: e.UserAgent, Count: e.Count, Reason: e.Reason}
 }
 
 type whoamiJSON struct {

@@ -10,14 +10,14 @@ var auditMsgs = msgs{conflict: "An audit event with this id already exists"}
 
 const auditCols = `e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
 	e.target_type, e.target_id, e.target_name, e.outcome, e.request_id, e.client_ip,
-	e.user_agent, e.count`
+	e.user_agent, e.count, e.reason`
 
 func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
 	var e keyhold.AuditEvent
 	var actorType string
 	err := s.Scan(append([]any{&e.ID, scanTime{&e.Time}, &actorType, &e.ActorID, &e.ActorName,
 		&e.Action, &e.TargetType, &e.TargetID, &e.TargetName, &e.Outcome, &e.RequestID,
-		&e.ClientIP, &e.UserAgent, &e.Count}, extra...)...)
+		&e.ClientIP, &e.UserAgent, &e.Count, &e.Reason}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -30,10 +30,10 @@ func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
 func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error {
 	_, err := t.exec(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
 		actor_name, action, target_type, target_id, target_name, outcome, request_id,
-		client_ip, user_agent, count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		client_ip, user_agent, count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		e.ID, ts(e.Time), string(e.ActorType), e.ActorID, e.ActorName, e.Action,
 		e.TargetType, e.TargetID, e.TargetName, e.Outcome, e.RequestID,
-		e.ClientIP, e.UserAgent, e.Count)
+		e.ClientIP, e.UserAgent, e.Count, e.Reason)
 	return t.translate("append audit event", err, auditMsgs)
 }
 
