@@ -44,14 +44,19 @@ type Credentials struct {
 	ClientIP string
 }
 
-// Authenticator turns credentials into a principal and decides permissions.
+// Authenticator turns credentials into a principal, and answers what it
+// may do. It decides nothing for the operations themselves: each checks
+// its caller first, against the service's permission table.
 type Authenticator interface {
 	// Authenticate returns the principal of valid credentials. EUNAUTHENTICATED
 	// for missing, malformed, unknown, expired or revoked tokens.
 	Authenticate(ctx context.Context, c Credentials) (*Principal, error)
-	// Authorize reports whether the principal in ctx holds perm.
-	// EUNAUTHENTICATED without a principal, EFORBIDDEN without the grant.
-	Authorize(ctx context.Context, perm Permission) error
+	// May returns why the principal in ctx may not perform the operation
+	// op (a method name of a service interface) by the permission table,
+	// before the operation's arguments are known, or nil: transports refuse
+	// a read before they parse it, and the console hides what a user may
+	// not do. It records nothing. EUNAUTHENTICATED, EFORBIDDEN.
+	May(ctx context.Context, op string) error
 }
 
 // SystemAccountCreate is the input of CreateSystemAccount.

@@ -36,7 +36,7 @@ func seedDB(tb testing.TB, tokens int) (url, admin string, values []string) {
 	url = "sqlite:" + filepath.Join(tb.TempDir(), "keyhold.db")
 	db := openDB(tb, url)
 	defer db.Close()
-	tok, err := service.New(service.Config{Store: db}).Bootstrap(ctx, service.BootstrapInput{OrgName: "bench", AdminEmail: "admin@localhost"})
+	tok, err := service.New(service.Config{Store: db}).Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "bench", AdminEmail: "admin@localhost"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -18,12 +18,14 @@ type Decider interface {
 	DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision
 	// CheckSubject decides a subject token and, when it is usable, each
 	// query (the batch check).
-	CheckSubject(ri keyhold.RequestInfo, c keyhold.Credentials, queries []*authz.Query) (d authz.Decision, usable bool, results []bool)
+	// The caller in ctx needs tokens:introspect.
+	CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*authz.Query) (d authz.Decision, usable bool, results []bool, err error)
 	// IntrospectSubject decides a subject token and, when it is usable,
 	// returns the roles it may use.
-	IntrospectSubject(ri keyhold.RequestInfo, c keyhold.Credentials) (d authz.Decision, usable bool, roles []keyhold.ScopeRole)
-	// Index returns the index, for the catalogue.
-	Index() *authz.Index
+	// The caller in ctx needs tokens:introspect.
+	IntrospectSubject(ctx context.Context, c keyhold.Credentials) (d authz.Decision, usable bool, roles []keyhold.ScopeRole, err error)
+	// Catalogue returns the roles catalogue, by which queries name roles.
+	Catalogue() *keyhold.Catalogue
 }
 
 // Headers of the forward-auth answer and of the gateway's permission.
@@ -90,7 +92,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) { s.decide(w,
 // decide is authorize returning the status it wrote, so that ServeHTTP
 // need not wrap the writer to learn it.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) int {
-	cat := s.decider.Index().Catalogue()
+	cat := s.decider.Catalogue()
 	var query *authz.Query
 	var err error
 	if r.URL.Path == "/v1/authorize" {
@@ -174,7 +176,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 	if err := o.err(); err != nil {
 		return err
 	}
-	cat := s.decider.Index().Catalogue()
+	cat := s.decider.Catalogue()
 	queries := make([]*authz.Query, len(perms))
 	for i, p := range perms {
 		if p == (permission{}) {
@@ -185,7 +187,10 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	body := checkBody{Results: make([]checkResult, len(perms))}
-	d, active, results := s.decider.CheckSubject(keyhold.RequestFromContext(r.Context()), keyhold.Credentials{Bearer: *token, ClientIP: *clientIP}, queries)
+	d, active, results, err := s.decider.CheckSubject(r.Context(), keyhold.Credentials{Bearer: *token, ClientIP: *clientIP}, queries)
+	if err != nil {
+		return err
+	}
 	if active {
 		body.Active = true
 		body.Principal = whoamiOut(&d.Principal)
@@ -245,7 +250,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if _, err := netip.ParseAddr(clientIP); clientIP != "" && err != nil {
 		return keyhold.Invalid(keyhold.FieldError{Field: "client_ip", Reason: "must be an IPv4 or IPv6 address", Rule: "invalid", Source: "body"})
 	}
-	d, active, roles := s.decider.IntrospectSubject(keyhold.RequestFromContext(r.Context()), keyhold.Credentials{Bearer: token, ClientIP: clientIP})
+	d, active, roles, err := s.decider.IntrospectSubject(r.Context(), keyhold.Credentials{Bearer: token, ClientIP: clientIP})
+	if err != nil {
+		return err
+	}
 	if !active {
 		writeJSON(w, r, http.StatusOK, introspection{Active: false})
 		return nil

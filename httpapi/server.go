@@ -107,12 +107,12 @@ func New(c Config) *Server {
 		if rt.direct != nil {
 			s.mux.HandleFunc(pattern, rt.direct)
 		} else {
-			s.mux.Handle(pattern, s.guard(rt.perm, rt.handler))
+			s.mux.Handle(pattern, s.guard(rt))
 		}
 	}
-	s.mux.Handle("/", s.guard(keyhold.PermPublic, func(w http.ResponseWriter, r *http.Request) error {
+	s.mux.Handle("/", s.guard(route{public: true, handler: func(w http.ResponseWriter, r *http.Request) error {
 		return keyhold.Errorf(keyhold.ENOTFOUND, "No route for %s %s", r.Method, r.URL.Path)
-	}))
+	}}))
 	s.handler = s.withRequest(s.mux)
 	return s
 }

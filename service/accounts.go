@@ -10,6 +10,9 @@ const targetSystemAccount = "system_account"
 
 // ListSystemAccounts implements keyhold.SystemAccountService.
 func (s *Service) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
+	if err := s.authorize(ctx, "ListSystemAccounts", false); err != nil {
+		return nil, err
+	}
 	var items []*keyhold.SystemAccount
 	var total int
 	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListSystemAccounts(ctx, f); return err })
@@ -21,7 +24,11 @@ func (s *Service) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccoun
 
 // CreateSystemAccount implements keyhold.SystemAccountService. A managed
 // account records its creator, the only principal that may change it.
-func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAccountCreate) (*keyhold.SystemAccount, error) {
+func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAccountCreate) (_ *keyhold.SystemAccount, err error) {
+	defer s.denied(ctx, "system_account.create", &err)
+	if err = s.authorize(ctx, "CreateSystemAccount", false); err != nil {
+		return nil, err
+	}
 	var c checker
 	c.text("name", in.Name, 1, maxNameLen)
 	c.text("description", in.Description, 0, maxDescriptionLen)
@@ -34,7 +41,7 @@ func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAcco
 		a.ManagedBy = p.Ref()
 	}
 	ev := s.audit(ctx, "system_account.create", targetSystemAccount, a.ID, a.Name)
-	err := s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx Tx) error {
 		if err := tx.CreateSystemAccount(ctx, a); err != nil {
 			return err
 		}
@@ -53,6 +60,9 @@ func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAcco
 
 // GetSystemAccount implements keyhold.SystemAccountService.
 func (s *Service) GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error) {
+	if err := s.authorize(ctx, "GetSystemAccount", false); err != nil {
+		return nil, err
+	}
 	if err := validID("accountId", id); err != nil {
 		return nil, err
 	}
@@ -62,7 +72,11 @@ func (s *Service) GetSystemAccount(ctx context.Context, id string) (*keyhold.Sys
 }
 
 // UpdateSystemAccount implements keyhold.SystemAccountService.
-func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold.SystemAccountUpdate) (*keyhold.SystemAccount, error) {
+func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold.SystemAccountUpdate) (_ *keyhold.SystemAccount, err error) {
+	defer s.denied(ctx, "system_account.update", &err)
+	if err = s.authorize(ctx, "UpdateSystemAccount", false); err != nil {
+		return nil, err
+	}
 	if err := validID("accountId", id); err != nil {
 		return nil, err
 	}
@@ -78,7 +92,7 @@ func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold
 	}
 	var a *keyhold.SystemAccount
 	ev := s.audit(ctx, "system_account.update", targetSystemAccount, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
 		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
 			return err
 		}
@@ -103,7 +117,11 @@ func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold
 
 // DeleteSystemAccount implements keyhold.SystemAccountService. Its tokens
 // stop working at once, since authentication reads the store.
-func (s *Service) DeleteSystemAccount(ctx context.Context, id string) error {
+func (s *Service) DeleteSystemAccount(ctx context.Context, id string) (err error) {
+	defer s.denied(ctx, "system_account.delete", &err)
+	if err = s.authorize(ctx, "DeleteSystemAccount", false); err != nil {
+		return err
+	}
 	if err := validID("accountId", id); err != nil {
 		return err
 	}
@@ -150,7 +168,11 @@ func (s *Service) createAccountTeam(ctx context.Context, tx Tx, a *keyhold.Syste
 }
 
 // SetSystemAccountDisabled implements keyhold.SystemAccountService.
-func (s *Service) SetSystemAccountDisabled(ctx context.Context, id string, disabled bool) (*keyhold.SystemAccount, error) {
+func (s *Service) SetSystemAccountDisabled(ctx context.Context, id string, disabled bool) (_ *keyhold.SystemAccount, err error) {
+	defer s.denied(ctx, disabledAction(disabled), &err)
+	if err = s.authorize(ctx, "SetSystemAccountDisabled", false); err != nil {
+		return nil, err
+	}
 	if err := validID("accountId", id); err != nil {
 		return nil, err
 	}
@@ -160,13 +182,19 @@ func (s *Service) SetSystemAccountDisabled(ctx context.Context, id string, disab
 	}
 	var a *keyhold.SystemAccount
 	ev := s.audit(ctx, action, targetSystemAccount, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
 		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
 			return err
 		}
 		ev.TargetName = a.Name
 		if a.Disabled == disabled {
 			return nil // idempotent; the event still records the request
+		}
+		// Enabling lets every token of the account work again.
+		if !disabled {
+			if err := s.mayActAs(ctx, tx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}, "Enabling it"); err != nil {
+				return err
+			}
 		}
 		a.Disabled, a.UpdatedAt = disabled, s.clock()
 		if err := tx.UpdateSystemAccount(ctx, a); err != nil {

@@ -133,25 +133,6 @@ var permissionGrants = map[keyhold.Permission][]grant{
 	},
 }
 
-// Authorize implements keyhold.Authenticator. Grants are read live, so a
-// removed membership or assignment takes effect on the next request.
-func (s *Service) Authorize(ctx context.Context, perm keyhold.Permission) error {
-	if perm == keyhold.PermPublic {
-		return nil
-	}
-	p := keyhold.PrincipalFromContext(ctx)
-	if p == nil {
-		return errNoToken
-	}
-	if perm == keyhold.PermAuthenticated {
-		return nil
-	}
-	if !s.holds(p, perm) {
-		return keyhold.Errorf(keyhold.EFORBIDDEN, "You do not have permission to perform this action (requires %s)", perm)
-	}
-	return nil
-}
-
 func (s *Service) holds(p *keyhold.Principal, perm keyhold.Permission) bool {
 	ref := p.Ref()
 	for _, want := range permissionGrants[perm] {
@@ -187,7 +168,11 @@ func (s *Service) principalHolds(p *keyhold.Principal, q *authz.Query) bool {
 
 // may reports whether the caller holds perm, without failing.
 func (s *Service) may(ctx context.Context, perm keyhold.Permission) bool {
-	return s.Authorize(ctx, perm) == nil
+	if isSystem(ctx) {
+		return true
+	}
+	p := keyhold.PrincipalFromContext(ctx)
+	return p != nil && s.holds(p, perm)
 }
 
 // SubjectUsable reports whether a subject token, decided with
@@ -200,31 +185,40 @@ func SubjectUsable(d authz.Decision) bool {
 // CheckSubject decides a subject token (the batch check) and, when it is
 // usable, each query against what the token may use: its principal's roles
 // or, for a scoped token, its scope within them.
-func (s *Service) CheckSubject(ri keyhold.RequestInfo, c keyhold.Credentials, queries []*authz.Query) (authz.Decision, bool, []bool) {
+// The caller in ctx needs tokens:introspect, so that the check cannot be
+// used to scan for tokens.
+func (s *Service) CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*authz.Query) (authz.Decision, bool, []bool, error) {
+	if err := s.authorize(ctx, "CheckSubject", false); err != nil {
+		return authz.Decision{}, false, nil, err
+	}
 	c.Subject = true
-	d := s.DecideRequest(ri, "check", c, nil)
+	d := s.Decide(ctx, "check", c, nil)
 	results := make([]bool, len(queries))
 	if !SubjectUsable(d) {
-		return d, false, results
+		return d, false, results, nil
 	}
 	for i, q := range queries {
 		results[i], _ = s.index.TokenHolds(d.Principal.Ref(), d.Principal.TokenID, q)
 	}
-	return d, true, results
+	return d, true, results, nil
 }
 
 // IntrospectSubject decides a subject token (RFC 7662 introspection) and,
-// when it is usable, returns the roles it may use.
-func (s *Service) IntrospectSubject(ri keyhold.RequestInfo, c keyhold.Credentials) (authz.Decision, bool, []keyhold.ScopeRole) {
+// when it is usable, returns the roles it may use. The caller in ctx needs
+// tokens:introspect (RFC 7662 §4).
+func (s *Service) IntrospectSubject(ctx context.Context, c keyhold.Credentials) (authz.Decision, bool, []keyhold.ScopeRole, error) {
+	if err := s.authorize(ctx, "IntrospectSubject", false); err != nil {
+		return authz.Decision{}, false, nil, err
+	}
 	c.Subject = true
-	d := s.DecideRequest(ri, "introspect", c, nil)
+	d := s.Decide(ctx, "introspect", c, nil)
 	if !SubjectUsable(d) {
-		return d, false, nil
+		return d, false, nil, nil
 	}
 	roles := []keyhold.ScopeRole{}
 	for _, g := range s.index.TokenGrants(d.Principal.Ref(), d.Principal.TokenID) {
 		et, role := s.catalogue.RoleName(g.Role)
 		roles = append(roles, keyhold.ScopeRole{RoleName: role, EntityTypeName: et, EntityID: g.EntityID, EntityRegion: g.Region})
 	}
-	return d, true, roles
+	return d, true, roles, nil
 }

@@ -48,6 +48,9 @@ type BootstrapInput struct {
 // several replicas starting together exactly one bootstraps.
 // ECONFLICT when the database is already initialized.
 func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.MintedToken, error) {
+	if err := s.authorize(ctx, "Bootstrap", false); err != nil {
+		return nil, err
+	}
 	var c checker
 	c.email("admin_email", in.AdminEmail)
 	c.text("org_name", in.OrgName, 1, maxNameLen)

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
@@ -12,11 +14,14 @@ import (
 var errEscalation = keyhold.Errorf(keyhold.EFORBIDDEN, "You may give only roles that you hold yourself")
 
 // isOrgAdmin reports whether the caller belongs to Organization Admin,
-// which holds every role. A call without a principal is keyhold itself
-// (bootstrap) and may do anything.
+// which holds every role, or is keyhold itself (AsSystem). A call without
+// a principal is nobody, and holds nothing.
 func (s *Service) isOrgAdmin(ctx context.Context) bool {
+	if isSystem(ctx) {
+		return true
+	}
 	p := keyhold.PrincipalFromContext(ctx)
-	return p == nil || !p.Scoped && s.index.InSystemTeam(p.Ref(), teamOrgAdmin)
+	return p != nil && !p.Scoped && s.index.InSystemTeam(p.Ref(), teamOrgAdmin)
 }
 
 // mayGrant checks that the caller holds a role it is about to give: the
@@ -30,7 +35,11 @@ func (s *Service) mayGrant(ctx context.Context, entityType, role, entityID, regi
 	if !ok {
 		return errEscalation
 	}
-	if !s.principalHolds(keyhold.PrincipalFromContext(ctx), &authz.Query{Role: id, EntityID: entityID, Region: region}) {
+	p := keyhold.PrincipalFromContext(ctx)
+	if p == nil {
+		return errNoToken
+	}
+	if !s.principalHolds(p, &authz.Query{Role: id, EntityID: entityID, Region: region}) {
 		return keyhold.Errorf(keyhold.EFORBIDDEN, "You may give only roles that you hold yourself: you do not hold %s on %s %s in %s", role, entityType, entityID, region)
 	}
 	return nil
@@ -66,4 +75,60 @@ func notSelfMinting(ctx context.Context, owner keyhold.Ref) error {
 		return keyhold.Errorf(keyhold.EFORBIDDEN, "A system account may not mint tokens for itself")
 	}
 	return nil
+}
+
+// privilegedTeams are the predefined teams whose membership is itself a
+// privilege: they hold no role assignments, and keyhold's policy grants
+// by membership.
+var privilegedTeams = []struct{ key, name string }{
+	{teamOrgAdmin, "Organization Admin"},
+	{teamOrgAdminReadOnly, "Organization Admin Read Only"},
+}
+
+// mayActAs checks that the caller holds every privilege of x, whose
+// credential an operation is about to yield (what: "Minting a token for
+// it"), or which it lets act again. Anything that yields a credential of x
+// hands out all x holds: its direct roles, its teams' roles, and the
+// membership of the privileged predefined teams. Holding uses the same
+// implication rules as mayGrant. Members of Organization Admin hold
+// everything.
+func (s *Service) mayActAs(ctx context.Context, tx Tx, x keyhold.Ref, what string) error {
+	if s.isOrgAdmin(ctx) {
+		return nil
+	}
+	p := keyhold.PrincipalFromContext(ctx)
+	if p == nil {
+		return errNoToken
+	}
+	g, err := tx.Grants(ctx, x)
+	if err != nil {
+		return err
+	}
+	for _, t := range privilegedTeams {
+		if slices.Contains(g.SystemTeams, t.key) && (p.Scoped || !s.index.InSystemTeam(p.Ref(), t.key)) {
+			return keyhold.Errorf(keyhold.EFORBIDDEN, "%s would give you the privileges of %s, a member of %s, and you are not one", what, describe(ctx, tx, x), t.name)
+		}
+	}
+	for _, r := range g.Roles {
+		id, ok := s.catalogue.Role(r.EntityTypeName, r.RoleName)
+		if !ok || !s.principalHolds(p, &authz.Query{Role: id, EntityID: r.EntityID, Region: r.EntityRegion}) {
+			return keyhold.Errorf(keyhold.EFORBIDDEN, "%s would give you the privileges of %s, and you do not hold %s on %s %s in %s",
+				what, describe(ctx, tx, x), r.RoleName, r.EntityTypeName, r.EntityID, r.EntityRegion)
+		}
+	}
+	return nil
+}
+
+// describe names a principal in a refusal: "the system account \"ci\"".
+func describe(ctx context.Context, tx Tx, x keyhold.Ref) string {
+	if x.Type == keyhold.PrincipalUser {
+		if u, err := tx.GetUser(ctx, x.ID); err == nil {
+			return fmt.Sprintf("the user %q", u.Email)
+		}
+		return "the user"
+	}
+	if a, err := tx.GetSystemAccount(ctx, x.ID); err == nil {
+		return fmt.Sprintf("the system account %q", a.Name)
+	}
+	return "the system account"
 }

@@ -17,6 +17,9 @@ const (
 
 // TokenPolicy implements keyhold.PolicyService.
 func (s *Service) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error) {
+	if err := s.authorize(ctx, "TokenPolicy", false); err != nil {
+		return nil, err
+	}
 	var p *keyhold.TokenPolicy
 	err := s.read(ctx, func(tx Tx) (err error) { p, err = tx.GetTokenPolicy(ctx); return err })
 	return p, err
@@ -24,7 +27,11 @@ func (s *Service) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error)
 
 // SetTokenPolicy implements keyhold.PolicyService. Existing tokens keep
 // their expiry; the policy applies to tokens created afterwards.
-func (s *Service) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (*keyhold.TokenPolicy, error) {
+func (s *Service) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (_ *keyhold.TokenPolicy, err error) {
+	defer s.denied(ctx, "token_policy.update", &err)
+	if err = s.authorize(ctx, "SetTokenPolicy", false); err != nil {
+		return nil, err
+	}
 	var c checker
 	switch {
 	case p.MaxLifetime < minPolicyLifetime:

@@ -33,6 +33,9 @@ func principalExists(ctx context.Context, tx Tx, p keyhold.Ref) error {
 
 // ListAssignedRoles implements keyhold.RoleService.
 func (s *Service) ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.AssignedRoleFilter) ([]*keyhold.AssignedRole, error) {
+	if err := s.authorize(ctx, "ListAssignedRoles", false); err != nil {
+		return nil, err
+	}
 	if err := validID(principalField(p), p.ID); err != nil {
 		return nil, err
 	}
@@ -75,7 +78,11 @@ func (s *Service) validateAssignment(in keyhold.AssignRole) error {
 }
 
 // AssignRole implements keyhold.RoleService.
-func (s *Service) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.AssignRole) (*keyhold.AssignedRole, error) {
+func (s *Service) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.AssignRole) (_ *keyhold.AssignedRole, err error) {
+	defer s.denied(ctx, "role.assign", &err)
+	if err = s.authorize(ctx, "AssignRole", false); err != nil {
+		return nil, err
+	}
 	if err := validID(principalField(p), p.ID); err != nil {
 		return nil, err
 	}
@@ -88,7 +95,7 @@ func (s *Service) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.Assi
 	r := &keyhold.AssignedRole{ID: newID(), Principal: p, RoleName: in.RoleName, EntityTypeName: in.EntityTypeName,
 		EntityID: in.EntityID, EntityRegion: in.EntityRegion, CreatedAt: s.clock()}
 	ev := s.audit(ctx, "role.assign", string(p.Type), p.ID, in.EntityTypeName+"/"+in.RoleName)
-	err := s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx Tx) error {
 		if err := s.roleHolder(ctx, tx, p); err != nil {
 			return err
 		}
@@ -116,6 +123,9 @@ func (s *Service) roleHolder(ctx context.Context, tx Tx, p keyhold.Ref) error {
 
 // GetAssignedRole implements keyhold.RoleService.
 func (s *Service) GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (*keyhold.AssignedRole, error) {
+	if err := s.authorize(ctx, "GetAssignedRole", false); err != nil {
+		return nil, err
+	}
 	if err := validIDs(principalField(p), p.ID, "roleId", id); err != nil {
 		return nil, err
 	}
@@ -131,7 +141,11 @@ func (s *Service) GetAssignedRole(ctx context.Context, p keyhold.Ref, id string)
 }
 
 // UnassignRole implements keyhold.RoleService.
-func (s *Service) UnassignRole(ctx context.Context, p keyhold.Ref, id string) error {
+func (s *Service) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err error) {
+	defer s.denied(ctx, "role.unassign", &err)
+	if err = s.authorize(ctx, "UnassignRole", false); err != nil {
+		return err
+	}
 	if err := validIDs(principalField(p), p.ID, "roleId", id); err != nil {
 		return err
 	}

@@ -11,15 +11,16 @@ import (
 const defaultOverlap = 24 * time.Hour
 
 // RotateToken implements keyhold.TokenService.
-func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string, in keyhold.TokenRotate) (*keyhold.MintedToken, error) {
+func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string, in keyhold.TokenRotate) (_ *keyhold.MintedToken, err error) {
+	defer s.denied(ctx, "token.rotate", &err)
+	if err = s.authorize(ctx, "RotateToken", isToken(ctx, owner, id)); err != nil {
+		return nil, err
+	}
 	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
 		return nil, err
 	}
 	if owner.Type != keyhold.PrincipalSystemAccount {
 		return nil, notFound("token")
-	}
-	if err := s.mayRotate(ctx, owner, id); err != nil {
-		return nil, err
 	}
 	overlap := defaultOverlap
 	if in.Overlap != nil {
@@ -46,6 +47,13 @@ func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string,
 	err = s.write(ctx, ev, func(tx Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
+		}
+		// A token renewing itself gains nothing; rotating another's
+		// token yields a new value of its owner.
+		if !isToken(ctx, owner, id) {
+			if err := s.mayActAs(ctx, tx, owner, "Rotating its token"); err != nil {
+				return err
+			}
 		}
 		pred, err := tx.GetToken(ctx, owner, id)
 		if err != nil {
@@ -97,16 +105,6 @@ func (s *Service) rotateIn(ctx context.Context, tx Tx, pred, succ *keyhold.Token
 		}
 	}
 	return nil
-}
-
-// mayRotate lets a token rotate itself without any identity role, so that
-// automation can renew its own credential and nothing more; anyone else
-// needs identity write.
-func (s *Service) mayRotate(ctx context.Context, owner keyhold.Ref, id string) error {
-	if p := keyhold.PrincipalFromContext(ctx); p != nil && p.TokenID == id && p.Ref() == owner {
-		return nil
-	}
-	return s.Authorize(ctx, keyhold.PermIdentityWrite)
 }
 
 // successorExpiry is the requested expiry, or the predecessor's lifetime

@@ -348,6 +348,9 @@ func (s *Service) read(ctx context.Context, fn func(Tx) error) error {
 
 // Organization implements keyhold.OrganizationService.
 func (s *Service) Organization(ctx context.Context) (*keyhold.Organization, error) {
+	if err := s.authorize(ctx, "Organization", false); err != nil {
+		return nil, err
+	}
 	var o *keyhold.Organization
 	err := s.read(ctx, func(tx Tx) (err error) { o, err = tx.GetOrganization(ctx); return err })
 	return o, err

@@ -298,6 +298,9 @@ func (s *Service) setPassword(ctx context.Context, tx Tx, userID, hash string) (
 // an email and returns its secret, for the link the first admin opens.
 // Operators call it (keyhold serve on an empty database); it is no API.
 func (s *Service) CreateSetupLink(ctx context.Context, email string, ttl time.Duration) (string, error) {
+	if err := s.authorize(ctx, "CreateSetupLink", false); err != nil {
+		return "", err
+	}
 	if ttl <= 0 {
 		ttl = defaultSetupTTL
 	}
@@ -323,6 +326,9 @@ func (s *Service) CreateSetupLink(ctx context.Context, email string, ttl time.Du
 // sessions: the break-glass path of keyhold users set-password, run by an
 // operator with access to the database. It is no API.
 func (s *Service) SetPassword(ctx context.Context, email, password string) (*keyhold.User, error) {
+	if err := s.authorize(ctx, "SetPassword", false); err != nil {
+		return nil, err
+	}
 	hash, err := checkedHash(password)
 	if err != nil {
 		return nil, err
@@ -344,8 +350,9 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (*key
 }
 
 // SetUserActive implements keyhold.SessionService.
-func (s *Service) SetUserActive(ctx context.Context, id string, active bool) (*keyhold.User, error) {
-	if err := s.Authorize(ctx, keyhold.PermIdentityWrite); err != nil {
+func (s *Service) SetUserActive(ctx context.Context, id string, active bool) (_ *keyhold.User, err error) {
+	defer s.denied(ctx, activeAction(active), &err)
+	if err = s.authorize(ctx, "SetUserActive", false); err != nil {
 		return nil, err
 	}
 	if err := validID("userId", id); err != nil {
@@ -357,9 +364,15 @@ func (s *Service) SetUserActive(ctx context.Context, id string, active bool) (*k
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, action, targetUser, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
 		if u, err = tx.GetUser(ctx, id); err != nil {
 			return err
+		}
+		// Activating lets the user's tokens and password work again.
+		if active && !u.Active {
+			if err := s.mayActAs(ctx, tx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: id}, "Activating them"); err != nil {
+				return err
+			}
 		}
 		if !active {
 			if err := keepAnAdmin(ctx, tx, "", id); err != nil {

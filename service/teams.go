@@ -12,6 +12,9 @@ var errSystemTeam = keyhold.Invalid(keyhold.FieldError{Field: "teamID", Reason: 
 
 // ListTeams implements keyhold.TeamService.
 func (s *Service) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
+	if err := s.authorize(ctx, "ListTeams", false); err != nil {
+		return nil, err
+	}
 	var items []*keyhold.Team
 	var total int
 	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListTeams(ctx, f); return err })
@@ -22,7 +25,11 @@ func (s *Service) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold
 }
 
 // CreateTeam implements keyhold.TeamService. Team names may repeat.
-func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (*keyhold.Team, error) {
+func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *keyhold.Team, err error) {
+	defer s.denied(ctx, "team.create", &err)
+	if err = s.authorize(ctx, "CreateTeam", false); err != nil {
+		return nil, err
+	}
 	var c checker
 	c.text("name", in.Name, 1, maxNameLen)
 	if in.Description != nil {
@@ -42,7 +49,7 @@ func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (*keyho
 		t.Labels = map[string]string{}
 	}
 	ev := s.audit(ctx, "team.create", targetTeam, t.ID, t.Name)
-	err := s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx Tx) error {
 		if err := tx.CreateTeam(ctx, t); err != nil {
 			return err
 		}
@@ -56,6 +63,9 @@ func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (*keyho
 
 // GetTeam implements keyhold.TeamService.
 func (s *Service) GetTeam(ctx context.Context, id string) (*keyhold.Team, error) {
+	if err := s.authorize(ctx, "GetTeam", false); err != nil {
+		return nil, err
+	}
 	if err := validID("teamId", id); err != nil {
 		return nil, err
 	}
@@ -65,7 +75,11 @@ func (s *Service) GetTeam(ctx context.Context, id string) (*keyhold.Team, error)
 }
 
 // UpdateTeam implements keyhold.TeamService. System teams are immutable.
-func (s *Service) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate) (*keyhold.Team, error) {
+func (s *Service) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate) (_ *keyhold.Team, err error) {
+	defer s.denied(ctx, "team.update", &err)
+	if err = s.authorize(ctx, "UpdateTeam", false); err != nil {
+		return nil, err
+	}
 	if err := validID("teamId", id); err != nil {
 		return nil, err
 	}
@@ -82,7 +96,7 @@ func (s *Service) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpda
 	}
 	var t *keyhold.Team
 	ev := s.audit(ctx, "team.update", targetTeam, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
 		if t, err = mutableTeam(ctx, tx, id); err != nil {
 			return err
 		}
@@ -129,7 +143,11 @@ func stringPtrs(m map[string]string) map[string]*string {
 }
 
 // DeleteTeam implements keyhold.TeamService.
-func (s *Service) DeleteTeam(ctx context.Context, id string) error {
+func (s *Service) DeleteTeam(ctx context.Context, id string) (err error) {
+	defer s.denied(ctx, "team.delete", &err)
+	if err = s.authorize(ctx, "DeleteTeam", false); err != nil {
+		return err
+	}
 	if err := validID("teamId", id); err != nil {
 		return err
 	}
@@ -177,7 +195,11 @@ func memberField(m keyhold.Ref) string {
 
 // AddTeamMember implements keyhold.TeamService. Membership of system teams
 // may change; their fields and roles may not.
-func (s *Service) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref) error {
+func (s *Service) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
+	defer s.denied(ctx, "team.member.add", &err)
+	if err = s.authorize(ctx, "AddTeamMember", false); err != nil {
+		return err
+	}
 	return s.changeMembership(ctx, teamID, m, "team.member.add", func(tx Tx) error {
 		t, err := tx.GetTeam(ctx, teamID)
 		if err != nil {
@@ -192,7 +214,11 @@ func (s *Service) AddTeamMember(ctx context.Context, teamID string, m keyhold.Re
 
 // RemoveTeamMember implements keyhold.TeamService. The last active user of
 // Organization Admin stays.
-func (s *Service) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.Ref) error {
+func (s *Service) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
+	defer s.denied(ctx, "team.member.remove", &err)
+	if err = s.authorize(ctx, "RemoveTeamMember", false); err != nil {
+		return err
+	}
 	return s.changeMembership(ctx, teamID, m, "team.member.remove", func(tx Tx) error {
 		if m.Type == keyhold.PrincipalUser {
 			if err := keepAnAdmin(ctx, tx, teamID, m.ID); err != nil {
@@ -233,6 +259,9 @@ func (s *Service) changeMembership(ctx context.Context, teamID string, m keyhold
 
 // ListTeamSystemAccounts implements keyhold.TeamService.
 func (s *Service) ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
+	if err := s.authorize(ctx, "ListTeamSystemAccounts", false); err != nil {
+		return nil, err
+	}
 	if err := validID("teamId", teamID); err != nil {
 		return nil, err
 	}
@@ -253,6 +282,9 @@ func (s *Service) ListTeamSystemAccounts(ctx context.Context, teamID string, f k
 
 // ListTeamUsers implements keyhold.TeamService.
 func (s *Service) ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
+	if err := s.authorize(ctx, "ListTeamUsers", false); err != nil {
+		return nil, err
+	}
 	if err := validID("teamId", teamID); err != nil {
 		return nil, err
 	}
@@ -273,6 +305,9 @@ func (s *Service) ListTeamUsers(ctx context.Context, teamID string, f keyhold.Us
 
 // ListMemberTeams implements keyhold.TeamService.
 func (s *Service) ListMemberTeams(ctx context.Context, m keyhold.Ref, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
+	if err := s.authorize(ctx, "ListMemberTeams", false); err != nil {
+		return nil, err
+	}
 	if err := validID(memberField(m), m.ID); err != nil {
 		return nil, err
 	}

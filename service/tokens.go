@@ -39,28 +39,13 @@ const (
 	tokenManage                    // create, rename, delete
 )
 
-// checkTokenAccess applies the rules on personal access tokens: a user
-// manages their own, with a personal token; Identity admins may read and
-// revoke anyone's. System-account tokens are governed by the route's
-// permission alone.
+// checkTokenAccess applies the rule on personal access tokens beyond the
+// permission table: a user's personal tokens are created, renamed and
+// deleted by that user alone. Not even an administrator mints or changes
+// another person's credential; reading and revoking follow the table.
 func (s *Service) checkTokenAccess(ctx context.Context, owner keyhold.Ref, access tokenAccess) error {
-	if owner.Type != keyhold.PrincipalUser {
+	if owner.Type != keyhold.PrincipalUser || access != tokenManage || isOwner(ctx, owner) || isSystem(ctx) {
 		return nil
-	}
-	p := keyhold.PrincipalFromContext(ctx)
-	if p != nil && p.Type == keyhold.PrincipalUser && p.ID == owner.ID &&
-		(p.TokenKind == keyhold.TokenKindPersonal || p.TokenKind == keyhold.TokenKindSession) {
-		return nil
-	}
-	switch access {
-	case tokenRead:
-		if s.may(ctx, keyhold.PermIdentityRead) {
-			return nil
-		}
-	case tokenRevoke:
-		if s.may(ctx, keyhold.PermIdentityWrite) {
-			return nil
-		}
 	}
 	return keyhold.Errorf(keyhold.EFORBIDDEN, "Only the user may manage their own personal access tokens")
 }
@@ -75,10 +60,10 @@ func ownerExists(ctx context.Context, tx Tx, owner keyhold.Ref) error {
 
 // ListTokens implements keyhold.TokenService.
 func (s *Service) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.TokenFilter) (*keyhold.List[*keyhold.Token], error) {
-	if err := validID(ownerField(owner), owner.ID); err != nil {
+	if err := s.authorize(ctx, "ListTokens", isOwner(ctx, owner)); err != nil {
 		return nil, err
 	}
-	if err := s.checkTokenAccess(ctx, owner, tokenRead); err != nil {
+	if err := validID(ownerField(owner), owner.ID); err != nil {
 		return nil, err
 	}
 	f.Owner, f.Kind = owner, kindOf(owner)
@@ -98,7 +83,11 @@ func (s *Service) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.T
 }
 
 // CreateToken implements keyhold.TokenService.
-func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.TokenCreate) (*keyhold.MintedToken, error) {
+func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.TokenCreate) (_ *keyhold.MintedToken, err error) {
+	defer s.denied(ctx, "token.create", &err)
+	if err = s.authorize(ctx, "CreateToken", isOwner(ctx, owner)); err != nil {
+		return nil, err
+	}
 	if err := validID(ownerField(owner), owner.ID); err != nil {
 		return nil, err
 	}
@@ -136,6 +125,11 @@ func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold
 	err = s.write(ctx, ev, func(tx Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
+		}
+		if owner.Type == keyhold.PrincipalSystemAccount {
+			if err := s.mayActAs(ctx, tx, owner, "Minting a token for it"); err != nil {
+				return err
+			}
 		}
 		if err := s.checkScope(ctx, tx, owner.ID, t.Scope); err != nil {
 			return err
@@ -233,10 +227,10 @@ func checkPATLimit(ctx context.Context, tx Tx, owner keyhold.Ref, now time.Time)
 
 // GetToken implements keyhold.TokenService.
 func (s *Service) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error) {
-	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
+	if err := s.authorize(ctx, "GetToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
 	}
-	if err := s.checkTokenAccess(ctx, owner, tokenRead); err != nil {
+	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
 		return nil, err
 	}
 	var t *keyhold.Token
@@ -245,7 +239,11 @@ func (s *Service) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*
 }
 
 // RenameToken implements keyhold.TokenService.
-func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name string) (*keyhold.Token, error) {
+func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name string) (_ *keyhold.Token, err error) {
+	defer s.denied(ctx, "token.update", &err)
+	if err = s.authorize(ctx, "RenameToken", isOwner(ctx, owner)); err != nil {
+		return nil, err
+	}
 	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
 		return nil, err
 	}
@@ -262,7 +260,11 @@ func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name s
 }
 
 // RevokeToken implements keyhold.TokenService.
-func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error) {
+func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) (_ *keyhold.Token, err error) {
+	defer s.denied(ctx, "token.revoke", &err)
+	if err = s.authorize(ctx, "RevokeToken", isOwner(ctx, owner)); err != nil {
+		return nil, err
+	}
 	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
 		return nil, err
 	}
@@ -318,7 +320,11 @@ func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string,
 }
 
 // DeleteToken implements keyhold.TokenService.
-func (s *Service) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) error {
+func (s *Service) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) (err error) {
+	defer s.denied(ctx, "token.delete", &err)
+	if err = s.authorize(ctx, "DeleteToken", isOwner(ctx, owner)); err != nil {
+		return err
+	}
 	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
 		return err
 	}
@@ -352,6 +358,9 @@ const maxExpiryWindowDays = 3650
 
 // ListExpiringTokens implements keyhold.TokenService.
 func (s *Service) ListExpiringTokens(ctx context.Context, withinDays int, p keyhold.Page) (*keyhold.List[*keyhold.OwnedToken], error) {
+	if err := s.authorize(ctx, "ListExpiringTokens", false); err != nil {
+		return nil, err
+	}
 	if withinDays < 1 || withinDays > maxExpiryWindowDays {
 		return nil, keyhold.Invalid(keyhold.FieldError{Field: "within_days", Reason: "must be between 1 and 3650", Rule: "max",
 			Maximum: keyhold.Int64(maxExpiryWindowDays), Source: "query"})

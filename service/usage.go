@@ -187,6 +187,17 @@ type failureKey struct {
 	// refusal is set for a valid token refused for its restrictions, and
 	// empty for a failed authentication.
 	refusal refusal
+	// denial is set for an operation refused to its caller; ip is then
+	// empty, since refusals are aggregated per actor, not per address.
+	denial denial
+}
+
+// denial names an operation refused to its caller, and why.
+type denial struct {
+	action string
+	actor  keyhold.Ref
+	name   string // the actor's name
+	reason string
 }
 
 // refusal names a restricted token refused, and why.
@@ -206,6 +217,7 @@ const (
 type failureCount struct {
 	n         int
 	userAgent string
+	ip        string // the last client address of a denial
 }
 
 // failureRecorder aggregates failed authentications per client address and
@@ -229,13 +241,21 @@ func (f *failureRecorder) refuse(r refusal, ip, userAgent string, at time.Time) 
 	f.add(failureKey{ip: ip, minute: at.Truncate(time.Minute), refusal: r}, userAgent)
 }
 
-func (f *failureRecorder) add(k failureKey, userAgent string) {
+// deny counts an operation refused to its caller, per actor, action,
+// reason and minute; the event keeps the last client address.
+func (f *failureRecorder) deny(d denial, ip, userAgent string, at time.Time) {
+	f.add(failureKey{minute: at.Truncate(time.Minute), denial: d}, userAgent).ip = ip
+}
+
+func (f *failureRecorder) add(k failureKey, userAgent string) *failureCount {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.counts[k]
 	if c == nil {
 		if len(f.counts) >= maxFailureKeys {
-			k.ip = "overflow"
+			// One key for the whole overflow of the minute, whatever it
+			// was, so that the map stays bounded.
+			k = failureKey{ip: "overflow", minute: k.minute}
 			if c = f.counts[k]; c == nil {
 				c = &failureCount{}
 				f.counts[k] = c
@@ -247,6 +267,7 @@ func (f *failureRecorder) add(k failureKey, userAgent string) {
 	}
 	c.n++
 	c.userAgent = userAgent
+	return c
 }
 
 // drain returns one event per address and finished minute; with all, the
@@ -267,6 +288,10 @@ func (f *failureRecorder) drain(now time.Time, all bool) []*keyhold.AuditEvent {
 		if r := k.refusal; r.action != "" {
 			e.ActorType, e.ActorID, e.ActorName = r.owner.Type, r.owner.ID, r.name
 			e.Action, e.TargetID, e.Outcome = r.action, r.token, keyhold.OutcomeDenied
+		}
+		if d := k.denial; d.action != "" {
+			e.ActorType, e.ActorID, e.ActorName = d.actor.Type, d.actor.ID, d.name
+			e.Action, e.TargetType, e.Outcome, e.Reason, e.ClientIP = d.action, "", keyhold.OutcomeDenied, d.reason, c.ip
 		}
 		out = append(out, e)
 		delete(f.counts, k)

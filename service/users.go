@@ -10,6 +10,9 @@ const targetUser = "user"
 
 // ListUsers implements keyhold.UserService.
 func (s *Service) ListUsers(ctx context.Context, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
+	if err := s.authorize(ctx, "ListUsers", false); err != nil {
+		return nil, err
+	}
 	var items []*keyhold.User
 	var total int
 	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListUsers(ctx, f); return err })
@@ -21,6 +24,9 @@ func (s *Service) ListUsers(ctx context.Context, f keyhold.UserFilter) (*keyhold
 
 // GetUser implements keyhold.UserService.
 func (s *Service) GetUser(ctx context.Context, id string) (*keyhold.User, error) {
+	if err := s.authorize(ctx, "GetUser", false); err != nil {
+		return nil, err
+	}
 	if err := validID("userId", id); err != nil {
 		return nil, err
 	}
@@ -30,18 +36,30 @@ func (s *Service) GetUser(ctx context.Context, id string) (*keyhold.User, error)
 }
 
 // CreateUser implements keyhold.UserService.
-func (s *Service) CreateUser(ctx context.Context, in keyhold.UserCreate) (*keyhold.User, error) {
+func (s *Service) CreateUser(ctx context.Context, in keyhold.UserCreate) (_ *keyhold.User, err error) {
+	defer s.denied(ctx, "user.create", &err)
+	if err = s.authorize(ctx, "CreateUser", false); err != nil {
+		return nil, err
+	}
 	return s.addUser(ctx, in, true, "user.create")
 }
 
 // InviteUser implements keyhold.UserService. The user stays inactive, and
 // cannot hold working tokens, until the invitation is accepted.
-func (s *Service) InviteUser(ctx context.Context, email string) (*keyhold.User, error) {
+func (s *Service) InviteUser(ctx context.Context, email string) (_ *keyhold.User, err error) {
+	defer s.denied(ctx, "user.invite", &err)
+	if err = s.authorize(ctx, "InviteUser", false); err != nil {
+		return nil, err
+	}
 	return s.addUser(ctx, keyhold.UserCreate{Email: email}, false, "user.invite")
 }
 
 // IssueSetupLink implements keyhold.UserService.
-func (s *Service) IssueSetupLink(ctx context.Context, id string) (*keyhold.SetupLink, error) {
+func (s *Service) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.SetupLink, err error) {
+	defer s.denied(ctx, "user.setup_link", &err)
+	if err = s.authorize(ctx, "IssueSetupLink", false); err != nil {
+		return nil, err
+	}
 	if err := validID("userId", id); err != nil {
 		return nil, err
 	}
@@ -59,6 +77,11 @@ func (s *Service) IssueSetupLink(ctx context.Context, id string) (*keyhold.Setup
 		}
 		if !u.Active && !u.Invited {
 			return keyhold.Errorf(keyhold.ECONFLICT, "The user is deactivated; activate them before they set a password")
+		}
+		// The link sets the user's password: whoever holds it signs in as
+		// them.
+		if err := s.mayActAs(ctx, tx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}, "A setup link for them"); err != nil {
+			return err
 		}
 		ev.TargetName, link.User = u.Email, u
 		return tx.CreateSetupToken(ctx, digest, u.ID, now, link.ExpiresAt)
@@ -104,7 +127,11 @@ func (s *Service) addUser(ctx context.Context, in keyhold.UserCreate, active boo
 }
 
 // UpdateUser implements keyhold.UserService.
-func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate) (*keyhold.User, error) {
+func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate) (_ *keyhold.User, err error) {
+	defer s.denied(ctx, "user.update", &err)
+	if err = s.authorize(ctx, "UpdateUser", false); err != nil {
+		return nil, err
+	}
 	if err := validID("userId", id); err != nil {
 		return nil, err
 	}
@@ -120,7 +147,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpda
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, "user.update", targetUser, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
 		if u, err = tx.GetUser(ctx, id); err != nil {
 			return err
 		}
@@ -142,7 +169,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpda
 
 // DeleteUser implements keyhold.UserService. The user's personal tokens go
 // with them; system accounts they created keep working.
-func (s *Service) DeleteUser(ctx context.Context, id string) error {
+func (s *Service) DeleteUser(ctx context.Context, id string) (err error) {
+	defer s.denied(ctx, "user.delete", &err)
+	if err = s.authorize(ctx, "DeleteUser", false); err != nil {
+		return err
+	}
 	if err := validID("userId", id); err != nil {
 		return err
 	}
@@ -201,6 +232,9 @@ func keepAnAdmin(ctx context.Context, tx Tx, teamID, userID string) error {
 
 // Me implements keyhold.UserService.
 func (s *Service) Me(ctx context.Context) (*keyhold.User, error) {
+	if err := s.authorize(ctx, "Me", false); err != nil {
+		return nil, err
+	}
 	p := keyhold.PrincipalFromContext(ctx)
 	if p == nil {
 		return nil, errNoToken
@@ -208,11 +242,16 @@ func (s *Service) Me(ctx context.Context) (*keyhold.User, error) {
 	if p.Type != keyhold.PrincipalUser {
 		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "System accounts have no user; use GET /v1/whoami")
 	}
-	return s.GetUser(ctx, p.ID)
+	var u *keyhold.User
+	err := s.read(ctx, func(tx Tx) (err error) { u, err = tx.GetUser(ctx, p.ID); return err })
+	return u, err
 }
 
 // ListAuditEvents implements keyhold.AuditService.
 func (s *Service) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*keyhold.List[*keyhold.AuditEvent], error) {
+	if err := s.authorize(ctx, "ListAuditEvents", false); err != nil {
+		return nil, err
+	}
 	var items []*keyhold.AuditEvent
 	var total int
 	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListAuditEvents(ctx, f); return err })

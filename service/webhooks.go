@@ -24,6 +24,9 @@ var errNoSecretKey = keyhold.Errorf(keyhold.ECONFLICT,
 
 // ListWebhooks implements keyhold.WebhookService.
 func (s *Service) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDestination], error) {
+	if err := s.authorize(ctx, "ListWebhooks", false); err != nil {
+		return nil, err
+	}
 	var items []*keyhold.WebhookDestination
 	var total int
 	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListWebhooks(ctx, p); return err })
@@ -34,7 +37,11 @@ func (s *Service) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.Li
 }
 
 // CreateWebhook implements keyhold.WebhookService.
-func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (*keyhold.WebhookDestinationWithSecret, error) {
+func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (_ *keyhold.WebhookDestinationWithSecret, err error) {
+	defer s.denied(ctx, "webhook.create", &err)
+	if err = s.authorize(ctx, "CreateWebhook", false); err != nil {
+		return nil, err
+	}
 	now := s.clock()
 	d := &keyhold.WebhookDestination{ID: newID(), Name: in.Name, URL: in.URL, EventTypes: in.EventTypes,
 		SystemAccountID: in.SystemAccountID, Enabled: in.Enabled == nil || *in.Enabled, CreatedAt: now, UpdatedAt: now}
@@ -58,6 +65,9 @@ func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (
 			if err := accountExists(ctx, tx, d.SystemAccountID); err != nil {
 				return err
 			}
+		}
+		if err := s.mayReceiveSuccessors(ctx, tx, d); err != nil {
+			return err
 		}
 		return tx.CreateWebhook(ctx, d, sealed)
 	})
@@ -121,6 +131,9 @@ func (pol egressPolicy) checkURL(u string) string {
 
 // GetWebhook implements keyhold.WebhookService.
 func (s *Service) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDestination, error) {
+	if err := s.authorize(ctx, "GetWebhook", false); err != nil {
+		return nil, err
+	}
 	if err := validID("webhookId", id); err != nil {
 		return nil, err
 	}
@@ -130,13 +143,17 @@ func (s *Service) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDe
 }
 
 // UpdateWebhook implements keyhold.WebhookService.
-func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.WebhookUpdate) (*keyhold.WebhookDestination, error) {
+func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.WebhookUpdate) (_ *keyhold.WebhookDestination, err error) {
+	defer s.denied(ctx, "webhook.update", &err)
+	if err = s.authorize(ctx, "UpdateWebhook", false); err != nil {
+		return nil, err
+	}
 	if err := validID("webhookId", id); err != nil {
 		return nil, err
 	}
 	var d *keyhold.WebhookDestination
 	ev := s.audit(ctx, "webhook.update", targetWebhook, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
 		if d, _, err = tx.GetWebhook(ctx, id); err != nil {
 			return err
 		}
@@ -153,6 +170,13 @@ func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.Webho
 				return err
 			}
 		}
+		// A new address, account, subscription or a re-enabled destination
+		// sends successor values where they did not go before.
+		if in.URL != nil || in.SystemAccountID != nil || in.EventTypes != nil || in.Enabled != nil {
+			if err := s.mayReceiveSuccessors(ctx, tx, d); err != nil {
+				return err
+			}
+		}
 		d.UpdatedAt, ev.TargetName = s.clock(), d.Name
 		return tx.UpdateWebhook(ctx, d, nil)
 	})
@@ -162,6 +186,16 @@ func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.Webho
 	return d, nil
 }
 
+// mayReceiveSuccessors checks a destination that receives token.auto_rotated:
+// each delivery carries a new value of a token of its account, so the
+// caller must hold every privilege of the account.
+func (s *Service) mayReceiveSuccessors(ctx context.Context, tx Tx, d *keyhold.WebhookDestination) error {
+	if !d.Enabled || d.SystemAccountID == "" || !slices.Contains(d.EventTypes, keyhold.EventTokenAutoRotated) {
+		return nil
+	}
+	return s.mayActAs(ctx, tx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: d.SystemAccountID}, "Receiving its auto-rotated tokens")
+}
+
 func set[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
@@ -169,7 +203,11 @@ func set[T any](dst *T, v *T) {
 }
 
 // DeleteWebhook implements keyhold.WebhookService.
-func (s *Service) DeleteWebhook(ctx context.Context, id string) error {
+func (s *Service) DeleteWebhook(ctx context.Context, id string) (err error) {
+	defer s.denied(ctx, "webhook.delete", &err)
+	if err = s.authorize(ctx, "DeleteWebhook", false); err != nil {
+		return err
+	}
 	if err := validID("webhookId", id); err != nil {
 		return err
 	}
@@ -187,7 +225,11 @@ func (s *Service) DeleteWebhook(ctx context.Context, id string) error {
 // RotateWebhookSecret implements keyhold.WebhookService. The old secret
 // stops signing at once; Standard Webhooks receivers may accept both while
 // they switch.
-func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (*keyhold.WebhookDestinationWithSecret, error) {
+func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (_ *keyhold.WebhookDestinationWithSecret, err error) {
+	defer s.denied(ctx, "webhook.rotate_secret", &err)
+	if err = s.authorize(ctx, "RotateWebhookSecret", false); err != nil {
+		return nil, err
+	}
 	if err := validID("webhookId", id); err != nil {
 		return nil, err
 	}
@@ -219,13 +261,17 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (*keyhold.
 
 // TestWebhook implements keyhold.WebhookService: a webhook.test event to
 // this destination alone, whatever it subscribes to.
-func (s *Service) TestWebhook(ctx context.Context, id string) (*keyhold.WebhookDelivery, error) {
+func (s *Service) TestWebhook(ctx context.Context, id string) (_ *keyhold.WebhookDelivery, err error) {
+	defer s.denied(ctx, "webhook.test", &err)
+	if err = s.authorize(ctx, "TestWebhook", false); err != nil {
+		return nil, err
+	}
 	if err := validID("webhookId", id); err != nil {
 		return nil, err
 	}
 	var del *keyhold.WebhookDelivery
 	ev := s.audit(ctx, "webhook.test", targetWebhook, id, "")
-	err := s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx Tx) error {
 		d, _, err := tx.GetWebhook(ctx, id)
 		if err != nil {
 			return err
@@ -246,6 +292,9 @@ func (s *Service) TestWebhook(ctx context.Context, id string) (*keyhold.WebhookD
 
 // ListWebhookDeliveries implements keyhold.WebhookService.
 func (s *Service) ListWebhookDeliveries(ctx context.Context, id string, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDelivery], error) {
+	if err := s.authorize(ctx, "ListWebhookDeliveries", false); err != nil {
+		return nil, err
+	}
 	if err := validID("webhookId", id); err != nil {
 		return nil, err
 	}
@@ -267,13 +316,17 @@ func (s *Service) ListWebhookDeliveries(ctx context.Context, id string, p keyhol
 // RedeliverWebhook implements keyhold.WebhookService. An auto-rotation
 // delivery redelivered mints a fresh successor again, if its token is
 // still active.
-func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (*keyhold.WebhookDelivery, error) {
+func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (_ *keyhold.WebhookDelivery, err error) {
+	defer s.denied(ctx, "webhook.redeliver", &err)
+	if err = s.authorize(ctx, "RedeliverWebhook", false); err != nil {
+		return nil, err
+	}
 	if err := validIDs("webhookId", id, "deliveryId", deliveryID); err != nil {
 		return nil, err
 	}
 	var d *keyhold.WebhookDelivery
 	ev := s.audit(ctx, "webhook.redeliver", targetWebhook, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx Tx) (err error) {
 		w, _, err := tx.GetWebhook(ctx, id)
 		if err != nil {
 			return err
@@ -284,6 +337,12 @@ func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (
 		}
 		if d.Status == keyhold.DeliveryPending {
 			return keyhold.Errorf(keyhold.ECONFLICT, "The delivery is still pending")
+		}
+		// Each attempt of an auto-rotation mints a fresh successor.
+		if d.EventType == keyhold.EventTokenAutoRotated && d.AccountID != "" {
+			if err := s.mayActAs(ctx, tx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: d.AccountID}, "Redelivering its auto-rotated token"); err != nil {
+				return err
+			}
 		}
 		now := s.clock()
 		d.Status, d.Attempts, d.NextAttemptAt, d.DeliveredAt, d.UpdatedAt = keyhold.DeliveryPending, 0, &now, nil, now

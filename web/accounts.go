@@ -26,7 +26,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) e
 	q := r.URL.Query()
 	pg := newPager(r, listPageSize)
 	f := keyhold.SystemAccountFilter{Page: pg.page()}
-	d := accountsPage{Q: strings.TrimSpace(q.Get("q")), Managed: q.Get("managed"), CanEdit: s.may(r, write)}
+	d := accountsPage{Q: strings.TrimSpace(q.Get("q")), Managed: q.Get("managed"), CanEdit: s.may(r, "CreateSystemAccount")}
 	if d.Q != "" {
 		f.Name = &keyhold.StringFilter{Op: keyhold.OpContains, Value: d.Q}
 	}
@@ -51,10 +51,10 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-// may reports whether the signed-in user holds perm, to show or hide
-// controls; the services decide again on every change.
-func (s *Server) may(r *http.Request, perm keyhold.Permission) bool {
-	return s.svc.Auth.Authorize(r.Context(), perm) == nil
+// may reports whether the signed-in user may perform the service
+// operation op, to show or hide controls; the operation decides again.
+func (s *Server) may(r *http.Request, op string) bool {
+	return s.svc.Auth.May(r.Context(), op) == nil
 }
 
 type accountForm struct {
@@ -163,7 +163,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
-	d := accountPage{Account: a, CanEdit: s.may(r, write), CanAudit: s.may(r, audit), Locked: lockedReason(a, c.Principal)}
+	d := accountPage{Account: a, CanEdit: s.may(r, "UpdateSystemAccount"), CanAudit: s.may(r, "ListAuditEvents"), Locked: lockedReason(a, c.Principal)}
 	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
 	if err != nil {
 		return err

@@ -7,12 +7,12 @@ import (
 	"github.com/keyhold/keyhold"
 )
 
+// Markers of the routes that perform no one service operation: public
+// pages need no session, authn pages any signed-in user. Every other
+// route names the operation it performs or leads to.
 const (
-	public = keyhold.PermPublic
-	authn  = keyhold.PermAuthenticated
-	read   = keyhold.PermIdentityRead
-	write  = keyhold.PermIdentityWrite
-	audit  = keyhold.PermAuditRead
+	public = "public"
+	authn  = "authenticated"
 )
 
 type signInPage struct {
@@ -104,8 +104,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *call) error {
 	return nil
 }
 
-// routes is the console's whole surface, each page with the permission it
-// needs; the services apply every finer rule.
+// routes is the console's whole surface, each page with the service
+// operation it performs or leads to. The console decides no permission:
+// the operation checks the user first, and a page that only shows a form
+// asks the service whether the user may perform what the form leads to.
 func (s *Server) routes() []route {
 	return append(s.holderRoutes(), []route{
 		{"GET /ui/", authn, s.home},
@@ -115,70 +117,70 @@ func (s *Server) routes() []route {
 		{"GET /ui/setup", public, s.setupForm},
 		{"POST /ui/setup", public, s.setup},
 
-		{"GET /ui/accounts", read, s.listAccounts},
-		{"GET /ui/accounts/new", write, s.newAccountForm},
-		{"POST /ui/accounts/new", write, s.createAccount},
-		{"GET /ui/accounts/{id}", read, s.showAccount},
-		{"GET /ui/accounts/{id}/edit", write, s.editAccountForm},
-		{"POST /ui/accounts/{id}/edit", write, s.updateAccount},
-		{"GET /ui/accounts/{id}/disable", write, s.confirmDisable},
-		{"POST /ui/accounts/{id}/disable", write, s.setDisabled(true)},
-		{"POST /ui/accounts/{id}/enable", write, s.setDisabled(false)},
-		{"GET /ui/accounts/{id}/delete", write, s.confirmDeleteAccount},
-		{"POST /ui/accounts/{id}/delete", write, s.deleteAccount},
+		{"GET /ui/accounts", "ListSystemAccounts", s.listAccounts},
+		{"GET /ui/accounts/new", "CreateSystemAccount", s.newAccountForm},
+		{"POST /ui/accounts/new", "CreateSystemAccount", s.createAccount},
+		{"GET /ui/accounts/{id}", "GetSystemAccount", s.showAccount},
+		{"GET /ui/accounts/{id}/edit", "UpdateSystemAccount", s.editAccountForm},
+		{"POST /ui/accounts/{id}/edit", "UpdateSystemAccount", s.updateAccount},
+		{"GET /ui/accounts/{id}/disable", "SetSystemAccountDisabled", s.confirmDisable},
+		{"POST /ui/accounts/{id}/disable", "SetSystemAccountDisabled", s.setDisabled(true)},
+		{"POST /ui/accounts/{id}/enable", "SetSystemAccountDisabled", s.setDisabled(false)},
+		{"GET /ui/accounts/{id}/delete", "DeleteSystemAccount", s.confirmDeleteAccount},
+		{"POST /ui/accounts/{id}/delete", "DeleteSystemAccount", s.deleteAccount},
 
-		{"GET /ui/accounts/{id}/tokens/new", write, s.newTokenForm},
-		{"POST /ui/accounts/{id}/tokens/new", write, s.createToken},
-		{"GET /ui/accounts/{id}/tokens/{tid}/rotate", write, s.rotateForm},
+		{"GET /ui/accounts/{id}/tokens/new", "CreateToken", s.newTokenForm},
+		{"POST /ui/accounts/{id}/tokens/new", "CreateToken", s.createToken},
+		{"GET /ui/accounts/{id}/tokens/{tid}/rotate", "RotateToken", s.rotateForm},
 		// A token may rotate itself; a session is no token, so write it is.
-		{"POST /ui/accounts/{id}/tokens/{tid}/rotate", write, s.rotateToken},
-		{"GET /ui/accounts/{id}/tokens/{tid}/delete", write, s.confirmDeleteToken},
-		{"POST /ui/accounts/{id}/tokens/{tid}/delete", write, s.deleteToken},
+		{"POST /ui/accounts/{id}/tokens/{tid}/rotate", "RotateToken", s.rotateToken},
+		{"GET /ui/accounts/{id}/tokens/{tid}/delete", "DeleteToken", s.confirmDeleteToken},
+		{"POST /ui/accounts/{id}/tokens/{tid}/delete", "DeleteToken", s.deleteToken},
 
-		{"GET /ui/teams", read, s.listTeams},
-		{"GET /ui/teams/new", write, s.newTeamForm},
-		{"POST /ui/teams/new", write, s.createTeam},
-		{"GET /ui/teams/{id}", read, s.showTeam},
-		{"GET /ui/teams/{id}/edit", write, s.editTeamForm},
-		{"POST /ui/teams/{id}/edit", write, s.updateTeam},
-		{"GET /ui/teams/{id}/delete", write, s.confirmDeleteTeam},
-		{"POST /ui/teams/{id}/delete", write, s.deleteTeam},
-		{"POST /ui/teams/{id}/members", write, s.addMember},
-		{"POST /ui/teams/{id}/members/remove", write, s.removeMember},
+		{"GET /ui/teams", "ListTeams", s.listTeams},
+		{"GET /ui/teams/new", "CreateTeam", s.newTeamForm},
+		{"POST /ui/teams/new", "CreateTeam", s.createTeam},
+		{"GET /ui/teams/{id}", "GetTeam", s.showTeam},
+		{"GET /ui/teams/{id}/edit", "UpdateTeam", s.editTeamForm},
+		{"POST /ui/teams/{id}/edit", "UpdateTeam", s.updateTeam},
+		{"GET /ui/teams/{id}/delete", "DeleteTeam", s.confirmDeleteTeam},
+		{"POST /ui/teams/{id}/delete", "DeleteTeam", s.deleteTeam},
+		{"POST /ui/teams/{id}/members", "AddTeamMember", s.addMember},
+		{"POST /ui/teams/{id}/members/remove", "RemoveTeamMember", s.removeMember},
 
-		{"GET /ui/webhooks", read, s.listWebhooks},
-		{"GET /ui/webhooks/new", write, s.newWebhookForm},
-		{"POST /ui/webhooks/new", write, s.createWebhook},
-		{"GET /ui/webhooks/{id}", read, s.showWebhook},
-		{"GET /ui/webhooks/{id}/edit", write, s.editWebhookForm},
-		{"POST /ui/webhooks/{id}/edit", write, s.updateWebhook},
-		{"POST /ui/webhooks/{id}/test", write, s.testWebhook},
-		{"POST /ui/webhooks/{id}/enable", write, s.setWebhookEnabled(true)},
-		{"POST /ui/webhooks/{id}/disable", write, s.setWebhookEnabled(false)},
-		{"POST /ui/webhooks/{id}/rotate-secret", write, s.rotateWebhookSecret},
-		{"GET /ui/webhooks/{id}/delete", write, s.confirmDeleteWebhook},
-		{"POST /ui/webhooks/{id}/delete", write, s.deleteWebhook},
-		{"POST /ui/webhooks/{id}/deliveries/{did}/redeliver", write, s.redeliverWebhook},
+		{"GET /ui/webhooks", "ListWebhooks", s.listWebhooks},
+		{"GET /ui/webhooks/new", "CreateWebhook", s.newWebhookForm},
+		{"POST /ui/webhooks/new", "CreateWebhook", s.createWebhook},
+		{"GET /ui/webhooks/{id}", "GetWebhook", s.showWebhook},
+		{"GET /ui/webhooks/{id}/edit", "UpdateWebhook", s.editWebhookForm},
+		{"POST /ui/webhooks/{id}/edit", "UpdateWebhook", s.updateWebhook},
+		{"POST /ui/webhooks/{id}/test", "TestWebhook", s.testWebhook},
+		{"POST /ui/webhooks/{id}/enable", "UpdateWebhook", s.setWebhookEnabled(true)},
+		{"POST /ui/webhooks/{id}/disable", "UpdateWebhook", s.setWebhookEnabled(false)},
+		{"POST /ui/webhooks/{id}/rotate-secret", "RotateWebhookSecret", s.rotateWebhookSecret},
+		{"GET /ui/webhooks/{id}/delete", "DeleteWebhook", s.confirmDeleteWebhook},
+		{"POST /ui/webhooks/{id}/delete", "DeleteWebhook", s.deleteWebhook},
+		{"POST /ui/webhooks/{id}/deliveries/{did}/redeliver", "RedeliverWebhook", s.redeliverWebhook},
 
-		{"GET /ui/policy", read, s.showPolicy},
-		{"POST /ui/policy", write, s.savePolicy},
+		{"GET /ui/policy", "TokenPolicy", s.showPolicy},
+		{"POST /ui/policy", "SetTokenPolicy", s.savePolicy},
 
-		{"GET /ui/users", read, s.listUsers},
-		{"GET /ui/users/new", write, s.newUserForm},
-		{"POST /ui/users/new", write, s.createUser},
-		{"GET /ui/users/{id}", read, s.showUser},
-		{"GET /ui/users/{id}/deactivate", write, s.confirmDeactivate},
-		{"POST /ui/users/{id}/deactivate", write, s.setActive(false)},
-		{"POST /ui/users/{id}/activate", write, s.setActive(true)},
-		{"POST /ui/users/{id}/setup-link", write, s.issueSetupLink},
-		{"POST /ui/users/{id}/tokens/{tid}/revoke", write, s.revokeUserToken},
+		{"GET /ui/users", "ListUsers", s.listUsers},
+		{"GET /ui/users/new", "CreateUser", s.newUserForm},
+		{"POST /ui/users/new", "CreateUser", s.createUser},
+		{"GET /ui/users/{id}", "GetUser", s.showUser},
+		{"GET /ui/users/{id}/deactivate", "SetUserActive", s.confirmDeactivate},
+		{"POST /ui/users/{id}/deactivate", "SetUserActive", s.setActive(false)},
+		{"POST /ui/users/{id}/activate", "SetUserActive", s.setActive(true)},
+		{"POST /ui/users/{id}/setup-link", "IssueSetupLink", s.issueSetupLink},
+		{"POST /ui/users/{id}/tokens/{tid}/revoke", "RevokeToken", s.revokeUserToken},
 
 		// Personal access tokens: the user's own, under the service's owner rules.
 		{"GET /ui/me", authn, s.showMe},
 		{"POST /ui/me/tokens/new", authn, s.createPersonalToken},
 		{"POST /ui/me/tokens/{tid}/delete", authn, s.deletePersonalToken},
 
-		{"GET /ui/audit", audit, s.listAudit},
+		{"GET /ui/audit", "ListAuditEvents", s.listAudit},
 	}...)
 }
 
@@ -189,13 +191,13 @@ func (s *Server) holderRoutes() []route {
 	for _, kind := range []string{"accounts", "teams", "users"} {
 		base := "/ui/" + kind + "/{id}"
 		rs = append(rs,
-			route{"GET " + base + "/roles/new", write, withKind(kind, s.assignRoleForm)},
-			route{"POST " + base + "/roles/new", write, withKind(kind, s.assignRole)},
-			route{"POST " + base + "/roles/{rid}/delete", write, withKind(kind, s.unassignRole)})
+			route{"GET " + base + "/roles/new", "AssignRole", withKind(kind, s.assignRoleForm)},
+			route{"POST " + base + "/roles/new", "AssignRole", withKind(kind, s.assignRole)},
+			route{"POST " + base + "/roles/{rid}/delete", "UnassignRole", withKind(kind, s.unassignRole)})
 		if kind != "teams" {
 			rs = append(rs,
-				route{"POST " + base + "/teams", write, withKind(kind, s.joinTeam)},
-				route{"POST " + base + "/teams/{tid}/remove", write, withKind(kind, s.leaveTeam)})
+				route{"POST " + base + "/teams", "AddTeamMember", withKind(kind, s.joinTeam)},
+				route{"POST " + base + "/teams/{tid}/remove", "RemoveTeamMember", withKind(kind, s.leaveTeam)})
 		}
 	}
 	return rs

@@ -74,12 +74,12 @@ func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 		WebhookNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
 	ctx := context.Background()
 	if dbURL == "" {
-		tok, err := e.svc.Bootstrap(ctx, service.BootstrapInput{OrgName: "Acme", AdminEmail: adminEmail})
+		tok, err := e.svc.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "Acme", AdminEmail: adminEmail})
 		if err != nil {
 			t.Fatalf("bootstrap: %v", err)
 		}
 		e.admin = tok.Value
-		if _, err := e.svc.SetPassword(ctx, adminEmail, adminPassword); err != nil {
+		if _, err := e.svc.SetPassword(service.AsSystem(ctx), adminEmail, adminPassword); err != nil {
 			t.Fatalf("set password: %v", err)
 		}
 	}

@@ -36,7 +36,7 @@ func (s *Server) showPolicy(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	s.render(w, r, c, http.StatusOK, "policy.html", policyPage{Policy: p, Form: policyForm(p), CanEdit: s.may(r, write)})
+	s.render(w, r, c, http.StatusOK, "policy.html", policyPage{Policy: p, Form: policyForm(p), CanEdit: s.may(r, "SetTokenPolicy")})
 	return nil
 }
 

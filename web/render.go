@@ -199,7 +199,9 @@ var fieldAliases = map[string]string{"ttl_seconds": "expires_at", "intent": "exp
 // whether err was one the user can fix (anything but an internal error).
 func (f *form) absorb(err error, shown ...string) bool {
 	code := keyhold.ErrorCode(err)
-	if _, ok := statusOf[code]; !ok {
+	// A refusal is no mistake in the form: it gets the "Not allowed" page,
+	// whose message names what the user lacks.
+	if _, ok := statusOf[code]; !ok || code == keyhold.EFORBIDDEN || code == keyhold.EUNAUTHENTICATED {
 		return false
 	}
 	var rest []string

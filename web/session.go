@@ -38,8 +38,10 @@ type call struct {
 // needs, as httpapi's route table has them.
 type route struct {
 	pattern string
-	perm    keyhold.Permission
-	h       handlerFunc
+	// op is the service operation the route performs or leads to, or
+	// public or authn.
+	op string
+	h  handlerFunc
 }
 
 func newRandom() string {
@@ -64,7 +66,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			RequestID: newRandom()[:16], ClientIP: s.clients.Of(r), UserAgent: r.UserAgent()})
 		r = r.WithContext(ctx)
 		c := &call{}
-		if rt.perm == keyhold.PermPublic {
+		if rt.op == public {
 			c.CSRF = s.preSession(w, r)
 		} else {
 			ck, err := r.Cookie(sessionCookie)
@@ -90,9 +92,14 @@ func (s *Server) wrap(rt route) http.Handler {
 				Message: "This form was not sent by this console, or it has expired. Go back, reload the page and try again."})
 			return
 		}
-		if err := s.svc.Auth.Authorize(r.Context(), rt.perm); err != nil {
-			s.fail(w, r, c, err)
-			return
+		// A page that shows a form, or what a user may not read, is
+		// refused by the operation's row of the service's table. A form's
+		// POST is refused by the operation itself, which audits it.
+		if r.Method == http.MethodGet && rt.op != public && rt.op != authn {
+			if err := s.svc.Auth.May(r.Context(), rt.op); err != nil {
+				s.fail(w, r, c, err)
+				return
+			}
 		}
 		if err := rt.h(w, r, c); err != nil {
 			s.fail(w, r, c, err)

@@ -18,7 +18,7 @@ func (teamsPage) title() (string, string) { return "Teams", "teams" }
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, c *call) error {
 	pg := newPager(r, listPageSize)
-	d := teamsPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), CanEdit: s.may(r, write)}
+	d := teamsPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), CanEdit: s.may(r, "UpdateTeam")}
 	f := keyhold.TeamFilter{Page: pg.page()}
 	if d.Q != "" {
 		f.Name = &keyhold.StringFilter{Op: keyhold.OpContains, Value: d.Q}
@@ -134,7 +134,7 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, c *call, f *
 	if err != nil {
 		return err
 	}
-	s.render(w, r, c, status, "team.html", teamPage{Team: t, Accounts: accts.Items, Users: users.Items, Roles: roles, CanEdit: s.may(r, write), Form: f})
+	s.render(w, r, c, status, "team.html", teamPage{Team: t, Accounts: accts.Items, Users: users.Items, Roles: roles, CanEdit: s.may(r, "UpdateTeam"), Form: f})
 	return nil
 }
 

@@ -19,7 +19,7 @@ func (usersPage) title() (string, string) { return "Users", "users" }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
 	pg := newPager(r, listPageSize)
-	d := usersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), CanEdit: s.may(r, write)}
+	d := usersPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), CanEdit: s.may(r, "UpdateUser")}
 	f := keyhold.UserFilter{Page: pg.page()}
 	if d.Q != "" {
 		f.Email = &keyhold.StringFilter{Op: keyhold.OpContains, Value: d.Q}
@@ -85,7 +85,7 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, c *call) error
 		return err
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}
-	d := userPage{User: u, CanEdit: s.may(r, write), Self: c.Principal.ID == u.ID}
+	d := userPage{User: u, CanEdit: s.may(r, "UpdateUser"), Self: c.Principal.ID == u.ID}
 	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
 )
 
 func TestSignIn(t *testing.T) {
@@ -212,7 +213,7 @@ func TestAccountFlowAndSecrets(t *testing.T) {
 func TestSetupLink(t *testing.T) {
 	eachBackend(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, "")
-		secret, err := e.svc.CreateSetupLink(e.adminCtx(), adminEmail, 0)
+		secret, err := e.svc.CreateSetupLink(service.AsSystem(e.adminCtx()), adminEmail, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

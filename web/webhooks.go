@@ -22,7 +22,7 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	pg.Total = list.Total
-	s.render(w, r, c, http.StatusOK, "webhooks.html", webhooksPage{Items: list.Items, Pager: pg, CanEdit: s.may(r, write)})
+	s.render(w, r, c, http.StatusOK, "webhooks.html", webhooksPage{Items: list.Items, Pager: pg, CanEdit: s.may(r, "UpdateWebhook")})
 	return nil
 }
 
@@ -168,7 +168,7 @@ func (s *Server) showWebhook(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	p := webhookPage{Destination: d, CanEdit: s.may(r, write)}
+	p := webhookPage{Destination: d, CanEdit: s.may(r, "UpdateWebhook")}
 	if d.SystemAccountID != "" {
 		if p.Account, err = s.svc.Accounts.GetSystemAccount(ctx, d.SystemAccountID); err != nil && keyhold.ErrorCode(err) != keyhold.ENOTFOUND {
 			return err

@@ -97,11 +97,11 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	if err != nil {
 		return err
 	}
-	tok, err := svc.Bootstrap(ctx, service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
+	tok, err := svc.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
 	switch {
 	case err == nil:
 		printBootstrapToken(io, tok.Value, f.listen)
-		setup, err := svc.CreateSetupLink(ctx, f.adminEmail, 0)
+		setup, err := svc.CreateSetupLink(service.AsSystem(ctx), f.adminEmail, 0)
 		if err != nil {
 			return fmt.Errorf("bootstrap: setup link: %w", err)
 		}

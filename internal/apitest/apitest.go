@@ -116,7 +116,7 @@ func New(t testing.TB, backend string, o Options) *Env {
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log, SecretKey: o.SecretKey, WebhookNetworks: o.WebhookNetworks})
 	if o.DBURL == "" {
-		tok, err := e.Service.Bootstrap(context.Background(), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
+		tok, err := e.Service.Bootstrap(service.AsSystem(context.Background()), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
 		if err != nil {
 			t.Fatalf("bootstrap: %v", err)
 		}

@@ -1,0 +1,271 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/keyhold/keyhold"
+)
+
+// Access is the kind of caller an operation admits, decided from the
+// permission table before the operation reads or writes anything.
+type Access string
+
+// Kinds of access.
+const (
+	// AccessPublic admits anyone: the call's own input is the credential
+	// (a token to decide, a setup secret, a password) or it needs none.
+	AccessPublic Access = "public"
+	// AccessAuthenticated admits any principal.
+	AccessAuthenticated Access = "authenticated"
+	// AccessSelfOr admits the principal acting on itself, as the row's
+	// Self says, or one that holds the row's permission.
+	AccessSelfOr Access = "self or permission"
+	// AccessPermission admits a principal that holds the row's permission.
+	AccessPermission Access = "permission"
+	// AccessSystem admits keyhold itself only (AsSystem): the operator's
+	// commands on the database, never a request.
+	AccessSystem Access = "system"
+	// AccessInternal marks the process's own machinery: the index, the
+	// change feed and the background jobs. They act for no caller, yield
+	// nothing, and no transport's service interfaces expose them.
+	AccessInternal Access = "internal"
+)
+
+// Rule is one row of the permission table.
+type Rule struct {
+	Access Access
+	// Perm is the permission of AccessPermission and AccessSelfOr rows.
+	Perm keyhold.Permission
+	// Self says when the caller acts on itself, for AccessSelfOr rows.
+	Self string
+	// Action is the audit action of an operation that changes state; a
+	// refusal of it is audited as denied. Empty for reads.
+	Action string
+	// Guards are the checks the operation makes beyond the row, once its
+	// arguments are known.
+	Guards string
+}
+
+func read() Rule { return Rule{Access: AccessPermission, Perm: keyhold.PermIdentityRead} }
+func write(action, g string) Rule {
+	return Rule{Access: AccessPermission, Perm: keyhold.PermIdentityWrite, Action: action, Guards: g}
+}
+
+const (
+	guardManaged = "a managed account only by its manager"
+	guardGrant   = "gives only roles the caller holds"
+	guardActAs   = "the caller must hold every privilege of the principal whose credential it yields"
+	selfPAT      = "the user, with a personal token or console session"
+)
+
+// rules is keyhold's permission policy: every exported operation of the
+// service, by method name, with what its caller needs. Each operation
+// checks its row first (authorize); docs/security.md prints this table,
+// and a test holds both the table and the document to the code.
+var rules = map[string]Rule{
+	// Authentication and the decision surfaces: the credentials presented
+	// are the input.
+	"Authenticate":      {Access: AccessPublic},
+	"May":               {Access: AccessPublic},
+	"Decide":            {Access: AccessPublic},
+	"DecideRequest":     {Access: AccessPublic},
+	"CheckSubject":      {Access: AccessPermission, Perm: keyhold.PermIntrospect},
+	"IntrospectSubject": {Access: AccessPermission, Perm: keyhold.PermIntrospect},
+	"ReportLeak":        {Access: AccessPublic, Action: "token.leak", Guards: "revokes only tokens whose values it is given"},
+
+	"ListSystemAccounts":       read(),
+	"GetSystemAccount":         read(),
+	"CreateSystemAccount":      write("system_account.create", ""),
+	"UpdateSystemAccount":      write("system_account.update", guardManaged),
+	"DeleteSystemAccount":      write("system_account.delete", guardManaged),
+	"SetSystemAccountDisabled": write("system_account.disable, system_account.enable", guardManaged+"; enabling: "+guardActAs),
+
+	"ListTokens": {Access: AccessSelfOr, Perm: keyhold.PermIdentityRead, Self: selfPAT},
+	"GetToken":   {Access: AccessSelfOr, Perm: keyhold.PermIdentityRead, Self: selfPAT},
+	"CreateToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.create",
+		Guards: "personal tokens only by their user; an account never mints for itself; " + guardManaged + "; " + guardActAs},
+	"RenameToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.update",
+		Guards: "personal tokens only by their user; " + guardManaged},
+	"RevokeToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.revoke", Guards: guardManaged},
+	"DeleteToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.delete",
+		Guards: "personal tokens only by their user; " + guardManaged},
+	"RotateToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: "the token rotating itself", Action: "token.rotate",
+		Guards: guardManaged + "; another's token: " + guardActAs},
+	"ListExpiringTokens": read(),
+
+	"Catalogue":         {Access: AccessPublic},
+	"ListAssignedRoles": read(),
+	"GetAssignedRole":   read(),
+	"AssignRole":        write("role.assign", guardGrant+"; system teams' roles are fixed; "+guardManaged),
+	"UnassignRole":      write("role.unassign", "system teams' roles are fixed; "+guardManaged),
+
+	"ListTeams":              read(),
+	"GetTeam":                read(),
+	"ListTeamSystemAccounts": read(),
+	"ListTeamUsers":          read(),
+	"ListMemberTeams":        read(),
+	"CreateTeam":             write("team.create", ""),
+	"UpdateTeam":             write("team.update", "system teams are fixed"),
+	"DeleteTeam":             write("team.delete", "system teams are fixed"),
+	"AddTeamMember":          write("team.member.add", "the caller must hold every role of the team; Organization Admin (Read Only) only by Organization Admin"),
+	"RemoveTeamMember":       write("team.member.remove", "never the last active user of Organization Admin"),
+
+	"ListUsers":      read(),
+	"GetUser":        read(),
+	"CreateUser":     write("user.create", ""),
+	"InviteUser":     write("user.invite", ""),
+	"UpdateUser":     write("user.update", ""),
+	"DeleteUser":     write("user.delete", "never the last active user of Organization Admin"),
+	"IssueSetupLink": write("user.setup_link", guardActAs),
+	"Me":             {Access: AccessAuthenticated, Guards: "users only"},
+	"SetUserActive":  write("user.deactivate, user.activate", "never the last active user of Organization Admin; activating: "+guardActAs),
+
+	"Organization":    {Access: AccessAuthenticated},
+	"ListAuditEvents": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"TokenPolicy":     read(),
+	"SetTokenPolicy":  write("token_policy.update", ""),
+
+	"ListWebhooks":          read(),
+	"GetWebhook":            read(),
+	"ListWebhookDeliveries": read(),
+	"CreateWebhook":         write("webhook.create", "receiving token.auto_rotated: "+guardActAs+" (every account's, without an account filter)"),
+	"UpdateWebhook":         write("webhook.update", "receiving token.auto_rotated: "+guardActAs+" (every account's, without an account filter)"),
+	"DeleteWebhook":         write("webhook.delete", ""),
+	"RotateWebhookSecret":   write("webhook.rotate_secret", ""),
+	"TestWebhook":           write("webhook.test", ""),
+	"RedeliverWebhook":      write("webhook.redeliver", "a token.auto_rotated delivery: "+guardActAs),
+
+	// The console's sign-in: the password or the one-time secret is the
+	// credential.
+	"SignIn":               {Access: AccessPublic},
+	"Session":              {Access: AccessPublic},
+	"SignOut":              {Access: AccessPublic},
+	"SetupUser":            {Access: AccessPublic},
+	"SetPasswordWithSetup": {Access: AccessPublic, Action: "user.set_password"},
+
+	// Operator commands on the database: keyhold init, keyhold users
+	// set-password, the first start of keyhold serve.
+	"Bootstrap":       {Access: AccessSystem, Action: "organization.bootstrap"},
+	"CreateSetupLink": {Access: AccessSystem, Action: "user.setup_link"},
+	"SetPassword":     {Access: AccessSystem, Action: "user.set_password"},
+
+	"LoadIndex":       {Access: AccessInternal},
+	"CatchUp":         {Access: AccessInternal},
+	"Loaded":          {Access: AccessInternal},
+	"Index":           {Access: AccessInternal},
+	"Run":             {Access: AccessInternal},
+	"RunJobs":         {Access: AccessInternal},
+	"Flush":           {Access: AccessInternal},
+	"MergeFailures":   {Access: AccessInternal},
+	"DeliverWebhooks": {Access: AccessInternal},
+}
+
+// Rules returns a copy of the permission table, for documentation and
+// tests.
+func Rules() map[string]Rule { return maps.Clone(rules) }
+
+// Operations lists the operations of the table, sorted.
+func Operations() []string { return slices.Sorted(maps.Keys(rules)) }
+
+type systemKey struct{}
+
+// AsSystem returns ctx acting as keyhold itself, which may perform every
+// operation: for the operator's commands that run on the database
+// directly (keyhold init, keyhold users set-password, the first start of
+// serve). No transport can reach it: httpapi and web do not import this
+// package, and a context without a principal is no one.
+func AsSystem(ctx context.Context) context.Context {
+	return context.WithValue(ctx, systemKey{}, true)
+}
+
+func isSystem(ctx context.Context) bool {
+	v, _ := ctx.Value(systemKey{}).(bool)
+	return v
+}
+
+// authorize checks the caller in ctx against op's row of the table. Every
+// exported operation calls it first; self reports whether the caller acts
+// on itself, for self-or rows. A context without a principal is nobody,
+// never keyhold itself.
+func (s *Service) authorize(ctx context.Context, op string, self bool) error {
+	r, ok := rules[op]
+	if !ok {
+		return fmt.Errorf("authorize: the operation %q has no row in the permission table", op)
+	}
+	if isSystem(ctx) || r.Access == AccessPublic {
+		return nil
+	}
+	p := keyhold.PrincipalFromContext(ctx)
+	switch {
+	case p == nil:
+		return errNoToken
+	case r.Access == AccessAuthenticated:
+		return nil
+	case r.Access == AccessSelfOr && self:
+		return nil
+	case r.Access == AccessPermission || r.Access == AccessSelfOr:
+		if s.holds(p, r.Perm) {
+			return nil
+		}
+		return keyhold.Errorf(keyhold.EFORBIDDEN, "You do not have permission to perform this action (requires %s)", r.Perm)
+	}
+	return keyhold.Errorf(keyhold.EFORBIDDEN, "Only keyhold's own operator commands may perform this action")
+}
+
+// May implements keyhold.Authenticator: the check of authorize without
+// recording anything. A self-or row admits any principal here, since
+// whether it acts on itself is known only to the operation.
+func (s *Service) May(ctx context.Context, op string) error {
+	if r, ok := rules[op]; ok && r.Access == AccessSelfOr && keyhold.PrincipalFromContext(ctx) != nil {
+		return nil
+	}
+	return s.authorize(ctx, op, false)
+}
+
+// denied records, when *err refuses the caller (EFORBIDDEN), an audit
+// event with outcome denied for action: operations that change state
+// defer it, so that the table's refusals and those of every guard after
+// it are audited alike. Refusals are aggregated per actor, action, reason
+// and minute, so that a flood of them costs no write per request.
+func (s *Service) denied(ctx context.Context, action string, err *error) {
+	if keyhold.ErrorCode(*err) != keyhold.EFORBIDDEN {
+		return
+	}
+	p := keyhold.PrincipalFromContext(ctx)
+	if p == nil {
+		return
+	}
+	ri := keyhold.RequestFromContext(ctx)
+	s.failures.deny(denial{action: action, actor: p.Ref(), name: p.Name, reason: keyhold.ErrorMessage(*err)}, ri.ClientIP, ri.UserAgent, s.clock())
+}
+
+// isOwner reports whether the caller is the user who owns owner's
+// personal tokens, signed in or with a personal token of their own.
+func isOwner(ctx context.Context, owner keyhold.Ref) bool {
+	p := keyhold.PrincipalFromContext(ctx)
+	return p != nil && owner.Type == keyhold.PrincipalUser && p.Type == keyhold.PrincipalUser && p.ID == owner.ID &&
+		(p.TokenKind == keyhold.TokenKindPersonal || p.TokenKind == keyhold.TokenKindSession)
+}
+
+// isToken reports whether the caller is the token id of owner itself.
+func isToken(ctx context.Context, owner keyhold.Ref, id string) bool {
+	p := keyhold.PrincipalFromContext(ctx)
+	return p != nil && p.TokenID != "" && p.TokenID == id && p.Ref() == owner
+}
+
+func disabledAction(disabled bool) string {
+	if disabled {
+		return "system_account.disable"
+	}
+	return "system_account.enable"
+}
+
+func activeAction(active bool) string {
+	if active {
+		return "user.activate"
+	}
+	return "user.deactivate"
+}
