@@ -7,7 +7,9 @@ import (
 )
 
 // The layout's dependency direction: the domain imports only the standard
-// library, and no transport imports the store.
+// library, and no transport imports the store. No transport, nor the CLI's
+// client, imports the service either: only cmd/keyhold can call
+// service.AsSystem, so no request can act as keyhold itself.
 func TestDependencyDirection(t *testing.T) {
 	const module = "github.com/keyhold/keyhold"
 	rules := []struct {
@@ -20,6 +22,8 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: module + "/httpapi", forbidden: []string{module + "/store", module + "/service", module + "/cli"}},
 		{pkg: module + "/web", forbidden: []string{module + "/store", module + "/service", module + "/httpapi", module + "/cli"}},
 		{pkg: module + "/store", forbidden: []string{module + "/httpapi", module + "/cli", module + "/web"}},
+		{pkg: module + "/cli", forbidden: []string{module + "/store", module + "/service"}},
+		{pkg: module + "/client", forbidden: []string{module + "/store", module + "/service"}},
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", r.pkg).Output()

@@ -248,6 +248,7 @@ type auditEvent struct {
 	ClientIP   string    `json:"client_ip"`
 	UserAgent  string    `json:"user_agent"`
 	Count      int       `json:"count"`
+	Reason     string    `json:"reason"`
 }
 
 type auditPage struct {
