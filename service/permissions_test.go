@@ -219,3 +219,32 @@ func TestOperationsCheckTheirCallerFirst(t *testing.T) {
 		})
 	}
 }
+
+// Every route of the API and of the console names an operation of the
+// table, needs credentials unless that operation is public, and never
+// names an internal or system operation.
+func TestRoutesNameTheirOperation(t *testing.T) {
+	rules := service.Rules()
+	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
+		rule, ok := rules[r.Op]
+		switch {
+		case r.Op == "" && r.Public:
+		case !ok:
+			t.Errorf("API %s %s names %q, which has no row in the permission table", r.Method, r.Path, r.Op)
+		case rule.Access == service.AccessInternal || rule.Access == service.AccessSystem:
+			t.Errorf("API %s %s performs %s, a %s operation", r.Method, r.Path, r.Op, rule.Access)
+		case r.Public && rule.Access != service.AccessPublic:
+			t.Errorf("API %s %s needs no credentials, but %s is %s", r.Method, r.Path, r.Op, rule.Access)
+		}
+	}
+	for _, r := range web.New(web.Config{}).Routes() {
+		rule, ok := rules[r.Op]
+		switch {
+		case r.Op == "public" || r.Op == "authenticated":
+		case !ok:
+			t.Errorf("console %s %s names %q, which has no row in the permission table", r.Method, r.Path, r.Op)
+		case rule.Access == service.AccessInternal || rule.Access == service.AccessSystem:
+			t.Errorf("console %s %s performs %s, a %s operation", r.Method, r.Path, r.Op, rule.Access)
+		}
+	}
+}

@@ -177,8 +177,8 @@ func (s *Server) routes() []route {
 
 		// Personal access tokens: the user's own, under the service's owner rules.
 		{"GET /ui/me", authn, s.showMe},
-		{"POST /ui/me/tokens/new", authn, s.createPersonalToken},
-		{"POST /ui/me/tokens/{tid}/delete", authn, s.deletePersonalToken},
+		{"POST /ui/me/tokens/new", "CreateToken", s.createPersonalToken},
+		{"POST /ui/me/tokens/{tid}/delete", "DeleteToken", s.deletePersonalToken},
 
 		{"GET /ui/audit", "ListAuditEvents", s.listAudit},
 	}...)
