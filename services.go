@@ -55,8 +55,10 @@ type Authenticator interface {
 	// op (a method name of a service interface) by the permission table,
 	// before the operation's arguments are known, or nil: transports refuse
 	// a read before they parse it, and the console hides what a user may
-	// not do. It records nothing. EUNAUTHENTICATED, EFORBIDDEN.
-	May(ctx context.Context, op string) error
+	// not do. maySelf says the caller may be acting on itself, which only
+	// the operation can tell: a row that admits the caller on itself then
+	// admits it here. It records nothing. EUNAUTHENTICATED, EFORBIDDEN.
+	May(ctx context.Context, op string, maySelf bool) error
 }
 
 // SystemAccountCreate is the input of CreateSystemAccount.

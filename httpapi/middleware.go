@@ -128,7 +128,7 @@ func (s *Server) guard(rt route) http.Handler {
 				st.principal = p
 			}
 			if r.Method == http.MethodGet && rt.op != "" {
-				if err := s.svc.Auth.May(r.Context(), rt.op); err != nil {
+				if err := s.svc.Auth.May(r.Context(), rt.op, true); err != nil {
 					writeError(w, r, err)
 					return
 				}

@@ -216,13 +216,10 @@ func (s *Service) authorize(ctx context.Context, op string, self bool) error {
 }
 
 // May implements keyhold.Authenticator: the check of authorize without
-// recording anything. A self-or row admits any principal here, since
-// whether it acts on itself is known only to the operation.
-func (s *Service) May(ctx context.Context, op string) error {
-	if r, ok := rules[op]; ok && r.Access == AccessSelfOr && keyhold.PrincipalFromContext(ctx) != nil {
-		return nil
-	}
-	return s.authorize(ctx, op, false)
+// recording anything. With maySelf a self-or row admits any principal,
+// since whether it acts on itself is known only to the operation.
+func (s *Service) May(ctx context.Context, op string, maySelf bool) error {
+	return s.authorize(ctx, op, maySelf && keyhold.PrincipalFromContext(ctx) != nil)
 }
 
 // denied records, when *err refuses the caller (EFORBIDDEN), an audit

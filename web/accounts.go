@@ -54,7 +54,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) e
 // may reports whether the signed-in user may perform the service
 // operation op, to show or hide controls; the operation decides again.
 func (s *Server) may(r *http.Request, op string) bool {
-	return s.svc.Auth.May(r.Context(), op) == nil
+	return s.svc.Auth.May(r.Context(), op, false) == nil
 }
 
 type accountForm struct {

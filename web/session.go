@@ -96,7 +96,9 @@ func (s *Server) wrap(rt route) http.Handler {
 		// refused by the operation's row of the service's table. A form's
 		// POST is refused by the operation itself, which audits it.
 		if r.Method == http.MethodGet && rt.op != public && rt.op != authn {
-			if err := s.svc.Auth.May(r.Context(), rt.op); err != nil {
+			// The console's pages act on others: its user's own tokens are
+			// under /ui/me, open to any signed-in user.
+			if err := s.svc.Auth.May(r.Context(), rt.op, false); err != nil {
 				s.fail(w, r, c, err)
 				return
 			}

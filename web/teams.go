@@ -150,8 +150,12 @@ func (s *Server) memberRef(r *http.Request, f *form) (keyhold.Ref, bool) {
 	one := keyhold.Page{Number: 1, Size: 1}
 	switch f.Get("member_type") {
 	case "user":
-		if u, err := s.svc.Users.GetUser(ctx, who); err == nil {
+		u, err := s.svc.Users.GetUser(ctx, who)
+		if err == nil {
 			return keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}, true
+		}
+		if refusal(err) { // the change refuses, and audits, the caller
+			return keyhold.Ref{Type: keyhold.PrincipalUser, ID: who}, true
 		}
 		l, err := s.svc.Users.ListUsers(ctx, keyhold.UserFilter{Email: &keyhold.StringFilter{Op: keyhold.OpEq, Value: who}, Page: one})
 		if err == nil && len(l.Items) == 1 {
