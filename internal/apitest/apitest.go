@@ -27,6 +27,7 @@ import (
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
+	"github.com/keyhold/keyhold/web"
 )
 
 // Clock is a settable clock for the service.
@@ -65,6 +66,9 @@ type Env struct {
 	// Admin is the first admin's personal access token, AdminID their id.
 	Admin   string
 	AdminID string
+	// API is the API server; Console the console, when Options.Console.
+	API     *httpapi.Server
+	Console *web.Server
 	router  routers.Router
 }
 
@@ -81,6 +85,15 @@ type Options struct {
 	// WebhookNetworks are the non-public networks deliveries may reach
 	// (service.Config); Loopback for receivers started by the test.
 	WebhookNetworks []netip.Prefix
+	// Console mounts the admin console at /ui/ beside the API, as keyhold
+	// serve does.
+	Console bool
+	// Metrics serves GET /metrics; without it /metrics answers 404.
+	Metrics http.Handler
+	// AuthFailureLimit is service.Config's; negative turns the limit off,
+	// for tests that are refused from loopback hundreds of times a minute
+	// on purpose.
+	AuthFailureLimit int
 }
 
 // Loopback allows webhook deliveries to receivers on this machine.
@@ -114,7 +127,8 @@ func New(t testing.TB, backend string, o Options) *Env {
 		e.Clock = &Clock{t: time.Now().UTC().Truncate(time.Second)}
 	}
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log, SecretKey: o.SecretKey, WebhookNetworks: o.WebhookNetworks})
+	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log, SecretKey: o.SecretKey, WebhookNetworks: o.WebhookNetworks,
+		AuthFailureLimit: o.AuthFailureLimit})
 	if o.DBURL == "" {
 		tok, err := e.Service.Bootstrap(service.AsSystem(context.Background()), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
 		if err != nil {
@@ -126,11 +140,22 @@ func New(t testing.TB, backend string, o Options) *Env {
 		t.Fatalf("load index: %v", err)
 	}
 	svc := e.Service
-	api := httpapi.New(httpapi.Config{
+	e.API = httpapi.New(httpapi.Config{
 		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc, Webhooks: svc},
-		Logger:   log, TrustedProxies: o.TrustedProxies, Now: e.Clock.Now,
+		Logger:   log, TrustedProxies: o.TrustedProxies, Now: e.Clock.Now, Metrics: o.Metrics,
 	})
-	e.Server = httptest.NewServer(api)
+	var h http.Handler = e.API
+	if o.Console {
+		e.Console = web.New(web.Config{
+			Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc, Policy: svc, Webhooks: svc},
+			Logger:   log, TrustedProxies: o.TrustedProxies, Now: e.Clock.Now,
+		})
+		mux := http.NewServeMux()
+		mux.Handle("/ui/", e.Console)
+		mux.Handle("/", e.API)
+		h = mux
+	}
+	e.Server = httptest.NewServer(h)
 	t.Cleanup(e.Server.Close)
 	return e
 }
