@@ -54,10 +54,10 @@ func consoleCallerList(cs []*consoleCaller) []matrix.Caller {
 	return out
 }
 
-// TestMatrix runs every route of the API and of the console as every kind
+// TestAuthorizationMatrix runs every route of the API and of the console as every kind
 // of caller, and compares who was let through with the tables of
 // api_test.go and console_test.go.
-func TestMatrix(t *testing.T) {
+func TestAuthorizationMatrix(t *testing.T) {
 	o := apitest.Options{Console: true, Metrics: metrics.New().Handler(), AuthFailureLimit: -1,
 		SecretKey: make([]byte, 32), WebhookNetworks: apitest.Loopback}
 	apitest.EachWith(t, o, func(t *testing.T, e *apitest.Env) {
