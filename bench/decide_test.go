@@ -113,6 +113,45 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
+// BenchmarkDecideBasic is row 1 with HTTP Basic credentials: the user name
+// must be the token's principal's name, ignoring case. "exact" sends the
+// name as stored, the common case; "folded" sends it in upper case.
+func BenchmarkDecideBasic(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		o := buildOrg(b, n)
+		accounts := max(n/10, 1)
+		for _, c := range []struct {
+			name string
+			user func(i int) string
+		}{
+			{"exact", func(i int) string { return fmt.Sprintf("bot-%d", i%accounts) }},
+			{"folded", func(i int) string { return fmt.Sprintf("BOT-%d", i%accounts) }},
+		} {
+			b.Run(fmt.Sprintf("tokens=%d/%s", n, c.name), func(b *testing.B) {
+				buf, w := packed(o.values)
+				users := make([]string, len(o.values))
+				for i := range users {
+					users[i] = c.user(i)
+				}
+				order := make([]int32, 1<<20)
+				for i := range order {
+					order[i] = int32(rand.IntN(len(o.values)))
+				}
+				now := time.Now()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					k := int(order[i&(len(order)-1)])
+					v := unsafe.String(&buf[k*w], w)
+					if d := o.ix.DecideBasic(users[k], v, o.query, "", now); d.Outcome != authz.Allowed {
+						b.Fatalf("decision %v: %s", d.Outcome, d.Reason)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestIndexMemoryPerToken is row 4: the resident memory an index grows by
 // per loaded token. It is a measurement, printed with -v, whose bound the
 // README records; it fails only far above the target, so that a noisy
