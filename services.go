@@ -192,8 +192,10 @@ type TeamCreate struct {
 type TeamUpdate struct {
 	Name        *string
 	Description *string
-	Labels      map[string]*string
-	ClearLabels bool
+	// ClearDescription removes the description (the API's null).
+	ClearDescription bool
+	Labels           map[string]*string
+	ClearLabels      bool
 }
 
 // TeamService manages teams and their members.

@@ -61,6 +61,9 @@ func (s *Server) updateSystemAccount(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	in := keyhold.SystemAccountUpdate{Name: o.str("name", false), Description: o.str("description", false)}
+	if o.isNull("description") { // null clears it, as "" does
+		in.Description = new(string)
+	}
 	if o.has("konnect_managed") {
 		o.fail("konnect_managed", "cannot be changed after creation", "invalid")
 	}
@@ -78,6 +81,9 @@ func (s *Server) updateSystemAccount(w http.ResponseWriter, r *http.Request) err
 // setDisabled serves POST …/disable and …/enable.
 func (s *Server) setDisabled(disabled bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := noBody(r); err != nil {
+			return err
+		}
 		a, err := s.svc.Accounts.SetSystemAccountDisabled(r.Context(), r.PathValue("accountId"), disabled)
 		if err != nil {
 			return err
@@ -88,6 +94,9 @@ func (s *Server) setDisabled(disabled bool) handlerFunc {
 }
 
 func (s *Server) deleteSystemAccount(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if err := s.svc.Accounts.DeleteSystemAccount(r.Context(), r.PathValue("accountId")); err != nil {
 		return err
 	}
@@ -136,6 +145,7 @@ func (s *Server) createAccessToken(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, r, http.StatusCreated, accessTokenCreatedJSON{accessTokenOut(s.now())(&t.Token), t.Value})
 	return nil
 }
@@ -147,7 +157,6 @@ func (s *Server) rotateAccessToken(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	overlap, idle, expires := o.integer("overlap_seconds", false), o.integer("revoke_when_idle_seconds", false), o.time("expires_at", false)
-	o.only("overlap_seconds", "revoke_when_idle_seconds", "expires_at")
 	if err := o.err(); err != nil {
 		return err
 	}
@@ -163,6 +172,7 @@ func (s *Server) rotateAccessToken(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, r, http.StatusCreated, accessTokenCreatedJSON{accessTokenOut(s.now())(&t.Token), t.Value})
 	return nil
 }
@@ -194,6 +204,9 @@ func (s *Server) renameAccessToken(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) deleteAccessToken(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if err := s.svc.Tokens.DeleteToken(r.Context(), accountRef(r), r.PathValue("tokenId")); err != nil {
 		return err
 	}

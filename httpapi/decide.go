@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -161,8 +163,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 	}
 	token := o.str("token", true)
 	clientIP := o.str("client_ip", false)
-	var perms []permission
-	o.get("checks", false, &perms, "is_array", "must be an array of permissions")
+	perms, _ := o.permissions("checks", false, "must be an array of permissions")
 	if len(perms) > maxChecks {
 		o.errs = append(o.errs, keyhold.FieldError{Field: "checks", Reason: "too many checks", Rule: "max_items", Maximum: keyhold.Int64(maxChecks)})
 	}
@@ -235,12 +236,20 @@ type effectiveRoleJSON struct {
 // authorized caller; inactive tokens get only {"active": false}.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
+	if err := formBody(r); err != nil {
+		return err
+	}
 	if err := r.ParseForm(); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return keyhold.Errorf(keyhold.ETOOLARGE, "The request body is larger than %d bytes", tooLarge.Limit)
 		}
 		return keyhold.Invalid(keyhold.FieldError{Field: "body", Reason: "must be application/x-www-form-urlencoded", Source: "body"})
+	}
+	for k, vs := range r.PostForm {
+		if len(vs) > 1 {
+			return keyhold.Invalid(keyhold.FieldError{Field: k, Reason: "must be given once", Rule: "invalid", Source: "body"})
+		}
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
@@ -268,5 +277,26 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 		out.Roles[i] = effectiveRoleJSON(r)
 	}
 	writeJSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+// formBody refuses a non-empty body that is not form-encoded, the only
+// encoding RFC 7662 allows; ParseForm would ignore it and answer as if no
+// token had been sent.
+func formBody(r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+		return nil
+	}
+	raw, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return keyhold.Errorf(keyhold.ETOOLARGE, "The request body is larger than %d bytes", tooLarge.Limit)
+	}
+	if err != nil {
+		return errBadBody
+	}
+	if len(raw) > 0 {
+		return errUnsupportedMediaType("application/x-www-form-urlencoded")
+	}
 	return nil
 }

@@ -25,16 +25,18 @@ var codeStatus = map[string]int{
 }
 
 var statusTitle = map[int]string{
-	http.StatusBadRequest:            "Bad Request",
-	http.StatusUnauthorized:          "Unauthenticated",
-	http.StatusForbidden:             "Forbidden",
-	http.StatusNotFound:              "Not Found",
-	http.StatusMethodNotAllowed:      "Method Not Allowed",
-	http.StatusConflict:              "Conflict",
-	http.StatusRequestEntityTooLarge: "Request Entity Too Large",
-	http.StatusTooManyRequests:       "Rate Limited",
-	http.StatusInternalServerError:   "Internal Server Error",
-	http.StatusServiceUnavailable:    "Service Unavailable",
+	http.StatusBadRequest:                  "Bad Request",
+	http.StatusUnauthorized:                "Unauthenticated",
+	http.StatusForbidden:                   "Forbidden",
+	http.StatusNotFound:                    "Not Found",
+	http.StatusMethodNotAllowed:            "Method Not Allowed",
+	http.StatusConflict:                    "Conflict",
+	http.StatusRequestEntityTooLarge:       "Request Entity Too Large",
+	http.StatusUnsupportedMediaType:        "Unsupported Media Type",
+	http.StatusTooManyRequests:             "Rate Limited",
+	http.StatusRequestHeaderFieldsTooLarge: "Request Header Fields Too Large",
+	http.StatusInternalServerError:         "Internal Server Error",
+	http.StatusServiceUnavailable:          "Service Unavailable",
 }
 
 // problem is Konnect's problem+json body.
@@ -59,16 +61,29 @@ type invalidParam struct {
 	Choices []string `json:"choices,omitempty"`
 }
 
+// statusError is a refusal of the HTTP layer that has no domain error
+// code: a method the path does not serve (405), a body that is not JSON
+// (415), request headers over the limit (431).
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
 // writeError is the one place errors become responses. Internal errors are
 // logged with the request id; the client sees only a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := keyhold.ErrorCode(err)
-	status := statusOf(code)
-	p := problem{Status: status, Title: statusTitle[status], Type: fmt.Sprintf("https://httpstatuses.com/%d", status),
-		Instance: "keyhold:trace:" + requestID(r.Context()), Detail: keyhold.ErrorMessage(err)}
-	if code == keyhold.EINTERNAL {
+	status, detail := statusOf(code), keyhold.ErrorMessage(err)
+	var se *statusError
+	if errors.As(err, &se) {
+		status, detail = se.status, se.msg
+	} else if code == keyhold.EINTERNAL {
 		logger(r.Context()).Error("internal error", "err", err)
 	}
+	p := problem{Status: status, Title: statusTitle[status], Type: fmt.Sprintf("https://httpstatuses.com/%d", status),
+		Instance: "keyhold:trace:" + requestID(r.Context()), Detail: detail}
 	if status == http.StatusBadRequest {
 		p.InvalidParameters = []invalidParam{}
 		for _, f := range keyhold.ErrorFields(err) {

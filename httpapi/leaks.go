@@ -21,7 +21,6 @@ func (s *Server) reportLeak(w http.ResponseWriter, r *http.Request) error {
 	var values []string
 	o.get("tokens", true, &values, "is_array", "must be an array of token values")
 	source := o.str("source", false)
-	o.only("tokens", "source")
 	if err := o.err(); err != nil {
 		return err
 	}

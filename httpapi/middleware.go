@@ -53,8 +53,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // withRequest gives every request an id, a logger, its client address and
-// user agent, a body limit, panic recovery and one access-log line. The
-// Authorization header is never logged.
+// user agent, a body limit, a header limit, panic recovery and one
+// access-log line. The Authorization header is never logged.
 func (s *Server) withRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -84,6 +84,11 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request", argsToAttrs(attrs)...)
 			s.observer.Request(r.Pattern, r.Method, sw.status, time.Since(start))
 		}()
+		if headerBytes(r) > s.maxHead {
+			writeError(sw, r, &statusError{status: http.StatusRequestHeaderFieldsTooLarge,
+				msg: fmt.Sprintf("The request line and headers are larger than %d bytes", s.maxHead)})
+			return
+		}
 		next.ServeHTTP(sw, r)
 	})
 }

@@ -75,7 +75,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 // be public.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if s.metrics == nil {
-		http.NotFound(w, r)
+		writeError(w, r, keyhold.Errorf(keyhold.ENOTFOUND, "No route for %s %s", r.Method, r.URL.Path))
 		return
 	}
 	s.metrics.ServeHTTP(w, r)

@@ -36,7 +36,6 @@ func (s *Server) putTokenPolicy(w http.ResponseWriter, r *http.Request) error {
 	if !o.has("allow_non_expiring") {
 		o.fail("allow_non_expiring", "is required", "required")
 	}
-	o.only("max_lifetime_seconds", "default_lifetime_seconds", "allow_non_expiring")
 	if err := o.err(); err != nil {
 		return err
 	}

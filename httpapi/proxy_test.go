@@ -21,6 +21,7 @@ func TestAuditRecordsForwardedClient(t *testing.T) {
 		e := apitest.New(t, "sqlite", apitest.Options{TrustedProxies: proxies})
 		req, _ := http.NewRequest("POST", e.Server.URL+"/v3/teams", strings.NewReader(`{"name":"t"}`))
 		req.Header.Set("Authorization", "Bearer "+e.Admin)
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Forwarded-For", "203.0.113.9")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil || res.StatusCode != 201 {

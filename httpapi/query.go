@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"maps"
 	"net/url"
 	"slices"
@@ -40,29 +41,15 @@ type parsedFilter struct{ op, value string }
 func parseQuery(v url.Values, spec filterSpec) (*query, error) {
 	q := &query{page: keyhold.Page{Number: 1, Size: keyhold.DefaultPageSize}, filters: map[string]parsedFilter{}}
 	var errs []keyhold.FieldError
-	bad := func(field, reason, rule string) {
-		errs = append(errs, keyhold.FieldError{Field: field, Reason: reason, Rule: rule, Source: "query"})
+	bad := func(fe keyhold.FieldError) {
+		fe.Source = "query"
+		errs = append(errs, fe)
 	}
-	if s := v.Get("page[size]"); s != "" {
-		n, err := strconv.Atoi(s)
-		switch {
-		case err != nil:
-			bad("page[size]", "must be an integer", "is_integer")
-		case n < 1:
-			errs = append(errs, keyhold.FieldError{Field: "page[size]", Reason: "must be at least 1", Rule: "min", Minimum: keyhold.Int64(1), Source: "query"})
-		case n > keyhold.MaxPageSize:
-			errs = append(errs, keyhold.FieldError{Field: "page[size]", Reason: "must be at most 1000", Rule: "max", Maximum: keyhold.Int64(keyhold.MaxPageSize), Source: "query"})
-		default:
-			q.page.Size = n
-		}
+	if n, ok := pageParam(v, "page[size]", keyhold.MaxPageSize, bad); ok {
+		q.page.Size = n
 	}
-	if s := v.Get("page[number]"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1<<30 {
-			errs = append(errs, keyhold.FieldError{Field: "page[number]", Reason: "must be a positive integer", Rule: "min", Minimum: keyhold.Int64(1), Source: "query"})
-		} else {
-			q.page.Number = n
-		}
+	if n, ok := pageParam(v, "page[number]", maxPageNumber, bad); ok {
+		q.page.Number = n
 	}
 	// Sorted, so that which of two clashing filters is refused does not
 	// depend on map order.
@@ -71,12 +58,18 @@ func parseQuery(v url.Values, spec filterSpec) (*query, error) {
 			continue
 		}
 		field, op, ok := splitFilter(key)
-		if !ok {
-			bad(key, "is not a valid filter", "invalid")
-			continue
-		}
-		if reason := q.addFilter(spec, field, op, v[key][0]); reason != "" {
-			bad("[filter]["+field+"]"+opSuffix(op), reason, "invalid")
+		switch {
+		case !ok:
+			bad(keyhold.FieldError{Field: key, Reason: "is not a valid filter", Rule: "invalid"})
+		case len(v[key]) > 1:
+			bad(keyhold.FieldError{Field: key, Reason: "must be given once", Rule: "invalid"})
+		case utf8.RuneCountInString(key) > maxFilterLen || utf8.RuneCountInString(v[key][0]) > maxFilterLen:
+			bad(keyhold.FieldError{Field: key, Reason: "must be at most " + strconv.Itoa(maxFilterLen) + " characters long",
+				Rule: "max_length", Maximum: keyhold.Int64(maxFilterLen)})
+		default:
+			if reason := q.addFilter(spec, field, op, v[key][0]); reason != "" {
+				bad(keyhold.FieldError{Field: key, Reason: reason, Rule: "invalid"})
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -85,11 +78,39 @@ func parseQuery(v url.Values, spec filterSpec) (*query, error) {
 	return q, nil
 }
 
-func opSuffix(op string) string {
-	if op == "" {
-		return ""
+// maxFilterLen caps a filter's value, and its name, in characters: every
+// value a filter can match is shorter (names and descriptions 250, label
+// keys and values 63), and a longer one only makes the database work.
+const maxFilterLen = 256
+
+// maxPageNumber caps page[number]: with page[size] at most 1000, every
+// offset stays far below what the databases accept.
+const maxPageNumber = 1 << 30
+
+// pageParam reads page[size] or page[number]: given once, an integer from
+// 1 to max. A number too large for any integer type is refused as above
+// the maximum, not as no integer.
+func pageParam(v url.Values, name string, max int, bad func(keyhold.FieldError)) (int, bool) {
+	vs := v[name]
+	if len(vs) == 0 || vs[0] == "" && len(vs) == 1 {
+		return 0, false
 	}
-	return "[" + op + "]"
+	if len(vs) > 1 {
+		bad(keyhold.FieldError{Field: name, Reason: "must be given once", Rule: "invalid"})
+		return 0, false
+	}
+	n, err := strconv.Atoi(vs[0])
+	switch {
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(vs[0], "-"), err == nil && n > max:
+		bad(keyhold.FieldError{Field: name, Reason: "must be at most " + strconv.Itoa(max), Rule: "max", Maximum: keyhold.Int64(int64(max))})
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		bad(keyhold.FieldError{Field: name, Reason: "must be an integer", Rule: "is_integer"})
+	case err != nil || n < 1:
+		bad(keyhold.FieldError{Field: name, Reason: "must be at least 1", Rule: "min", Minimum: keyhold.Int64(1)})
+	default:
+		return n, true
+	}
+	return 0, false
 }
 
 // splitFilter splits "filter[name][op]" or "filter[name]".

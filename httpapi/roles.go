@@ -65,6 +65,9 @@ func (s *Server) getAssignedRole(kind keyhold.PrincipalType) handlerFunc {
 
 func (s *Server) unassignRole(kind keyhold.PrincipalType) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := noBody(r); err != nil {
+			return err
+		}
 		if err := s.svc.Roles.UnassignRole(r.Context(), principalRef(kind, r), r.PathValue("roleId")); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,11 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// MaxBodyBytes limits request bodies; default 1 MiB.
 	MaxBodyBytes int64
+	// MaxHeaderBytes limits the request line and header fields, counted
+	// as on the wire; default DefaultMaxHeaderBytes. Requests over it get
+	// 431 problem+json. It must stay below the http.Server's own
+	// MaxHeaderBytes, over which net/http answers 431 in plain text.
+	MaxHeaderBytes int
 	// Now is the clock used to report token states; default time.Now.
 	Now func() time.Time
 	// Observer counts requests; optional.
@@ -63,15 +69,21 @@ func (nopRequests) Request(string, string, int, time.Duration) {}
 
 // Server is the HTTP API.
 type Server struct {
-	svc      Services
-	decider  Decider
-	leaks    LeakReporter
-	log      *slog.Logger
-	clients  *clientip.Resolver
-	ready    func(ctx context.Context) error
-	maxBody  int64
-	now      func() time.Time
-	mux      *http.ServeMux
+	svc     Services
+	decider Decider
+	leaks   LeakReporter
+	log     *slog.Logger
+	clients *clientip.Resolver
+	ready   func(ctx context.Context) error
+	maxBody int64
+	maxHead int
+	now     func() time.Time
+	mux     *http.ServeMux
+	// paths matches a request's path alone, to tell a wrong method (405)
+	// from an unknown path (404); allow maps its patterns to the methods
+	// they serve, as the Allow header lists them.
+	paths    *http.ServeMux
+	allow    map[string]string
 	handler  http.Handler
 	observer RequestObserver
 	metrics  http.Handler
@@ -96,13 +108,18 @@ func New(c Config) *Server {
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
 	}
+	if s.maxHead = c.MaxHeaderBytes; s.maxHead <= 0 {
+		s.maxHead = DefaultMaxHeaderBytes
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	methods := map[string][]string{}
 	for _, rt := range s.routes() {
 		pattern := rt.path
 		if rt.method != anyMethod {
 			pattern = rt.method + " " + rt.path
+			methods[rt.path] = append(methods[rt.path], rt.method)
 		}
 		if rt.direct != nil {
 			s.mux.HandleFunc(pattern, rt.direct)
@@ -110,15 +127,21 @@ func New(c Config) *Server {
 			s.mux.Handle(pattern, s.guard(rt))
 		}
 	}
-	s.mux.Handle("/", s.guard(route{public: true, handler: func(w http.ResponseWriter, r *http.Request) error {
-		return keyhold.Errorf(keyhold.ENOTFOUND, "No route for %s %s", r.Method, r.URL.Path)
-	}}))
+	s.paths, s.allow = http.NewServeMux(), map[string]string{}
+	for path, ms := range methods {
+		s.paths.Handle(path, http.NotFoundHandler())
+		s.allow[path] = allowHeader(ms)
+	}
+	s.mux.Handle("/", s.guard(route{public: true, handler: s.noRoute}))
 	s.handler = s.withRequest(s.mux)
 	return s
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Shared and never changed: setting it allocates nothing, even on the
+	// hot path.
+	w.Header()["X-Content-Type-Options"] = nosniff[:1:1]
 	if isDecisionPath(r.URL.Path) {
 		// The hot path: no request id, logger or access-log line, and no
 		// request-scoped allocation that a refusal does not need.
@@ -142,4 +165,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func isDecisionPath(p string) bool {
 	return p == "/v1/authorize" || strings.HasPrefix(p, "/v1/authorize/")
+}
+
+var nosniff = []string{"nosniff"}
+
+// DefaultMaxHeaderBytes is the default Config.MaxHeaderBytes: 64 KiB of
+// request line and header fields.
+const DefaultMaxHeaderBytes = 64 << 10
+
+// headerBytes counts the request line and header fields as they were on
+// the wire, give or take the spaces and line ends net/http counts too.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + len("Host: ") + len(r.Host) + 8
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// allowHeader lists a path's methods for the Allow header: HEAD with GET,
+// as the mux serves it, and OPTIONS, which every path answers.
+func allowHeader(methods []string) string {
+	ms := append([]string{http.MethodOptions}, methods...)
+	if slices.Contains(ms, http.MethodGet) {
+		ms = append(ms, http.MethodHead)
+	}
+	slices.Sort(ms)
+	return strings.Join(slices.Compact(ms), ", ")
+}
+
+// noRoute answers a request that no route serves: OPTIONS on a known path
+// gets its methods (and no CORS headers: keyhold serves no browser
+// origin but its own console), another method 405 with Allow, and an
+// unknown path 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
+	_, pattern := s.paths.Handler(r)
+	allow, known := s.allow[pattern]
+	switch {
+	case !known:
+		return keyhold.Errorf(keyhold.ENOTFOUND, "No route for %s %s", r.Method, r.URL.Path)
+	case r.Method == http.MethodOptions:
+		if err := noBody(r); err != nil {
+			return err
+		}
+		w.Header().Set("Allow", allow)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	w.Header().Set("Allow", allow)
+	return &statusError{status: http.StatusMethodNotAllowed, msg: "The method " + r.Method + " is not allowed here; allowed: " + allow}
 }

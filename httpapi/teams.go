@@ -65,7 +65,8 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in := keyhold.TeamUpdate{Name: o.str("name", false), Description: o.str("description", false), ClearLabels: o.isNull("labels"), Labels: o.labels("labels")}
+	in := keyhold.TeamUpdate{Name: o.str("name", false), Description: o.str("description", false), ClearDescription: o.isNull("description"),
+		ClearLabels: o.isNull("labels"), Labels: o.labels("labels")}
 	if err := o.err(); err != nil {
 		return err
 	}
@@ -78,6 +79,9 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteTeam(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if err := s.svc.Teams.DeleteTeam(r.Context(), r.PathValue("teamId")); err != nil {
 		return err
 	}
@@ -135,6 +139,9 @@ func (s *Server) addTeamMember(kind keyhold.PrincipalType) handlerFunc {
 
 func (s *Server) removeTeamMember(kind keyhold.PrincipalType) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := noBody(r); err != nil {
+			return err
+		}
 		m := accountRef(r)
 		if kind == keyhold.PrincipalUser {
 			m = userRef(r)

@@ -70,6 +70,9 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 // console password (and an invited user accepts the invitation). The link
 // is shown only here; keyhold keeps its digest.
 func (s *Server) issueSetupLink(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	link, err := s.svc.Users.IssueSetupLink(r.Context(), r.PathValue("userId"))
 	if err != nil {
 		return err
@@ -130,6 +133,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if err := s.svc.Users.DeleteUser(r.Context(), r.PathValue("userId")); err != nil {
 		return err
 	}
@@ -175,7 +181,6 @@ func (s *Server) createPersonalToken(w http.ResponseWriter, r *http.Request) err
 	default:
 		in.ExpiresAt = o.time("expires_at", true)
 	}
-	o.only("name", "ttl_seconds", "expires_at")
 	if err := o.err(); err != nil {
 		return err
 	}
@@ -183,6 +188,7 @@ func (s *Server) createPersonalToken(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, r, http.StatusCreated, personalTokenCreatedJSON{personalTokenOut(s.now())(&t.Token), t.Value})
 	return nil
 }
@@ -202,7 +208,6 @@ func (s *Server) renamePersonalToken(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	name := o.str("name", true)
-	o.only("name")
 	if err := o.err(); err != nil {
 		return err
 	}
@@ -215,6 +220,9 @@ func (s *Server) renamePersonalToken(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) revokePersonalToken(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	t, err := s.svc.Tokens.RevokeToken(r.Context(), userRef(r), r.PathValue("tokenId"))
 	if err != nil {
 		return err
@@ -224,6 +232,9 @@ func (s *Server) revokePersonalToken(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) deletePersonalToken(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if err := s.svc.Tokens.DeleteToken(r.Context(), userRef(r), r.PathValue("tokenId")); err != nil {
 		return err
 	}

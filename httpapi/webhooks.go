@@ -55,8 +55,6 @@ func deliveryOut(d *keyhold.WebhookDelivery) deliveryJSON {
 		NextAttemptAt: d.NextAttemptAt, DeliveredAt: d.DeliveredAt, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 }
 
-var webhookFields = []string{"name", "url", "event_types", "system_account_id", "enabled"}
-
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseQuery(r.URL.Query(), filterSpec{})
 	if err != nil {
@@ -79,7 +77,6 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	name, url := o.str("name", true), o.str("url", true)
 	o.get("event_types", true, &types, "is_array", "must be an array of event types")
 	account, enabled := o.str("system_account_id", false), o.boolean("enabled")
-	o.only(webhookFields...)
 	if err := o.err(); err != nil {
 		return err
 	}
@@ -88,6 +85,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, r, http.StatusCreated, webhookWithSecretJSON{webhookOut(&d.WebhookDestination), d.Secret})
 	return nil
 }
@@ -116,7 +114,6 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 		none := ""
 		in.SystemAccountID = &none
 	}
-	o.only(webhookFields...)
 	if err := o.err(); err != nil {
 		return err
 	}
@@ -129,6 +126,9 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if err := s.svc.Webhooks.DeleteWebhook(r.Context(), r.PathValue("webhookId")); err != nil {
 		return err
 	}
@@ -137,15 +137,22 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	d, err := s.svc.Webhooks.RotateWebhookSecret(r.Context(), r.PathValue("webhookId"))
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, r, http.StatusOK, webhookWithSecretJSON{webhookOut(&d.WebhookDestination), d.Secret})
 	return nil
 }
 
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	d, err := s.svc.Webhooks.TestWebhook(r.Context(), r.PathValue("webhookId"))
 	if err != nil {
 		return err
@@ -168,6 +175,9 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	d, err := s.svc.Webhooks.RedeliverWebhook(r.Context(), r.PathValue("webhookId"), r.PathValue("deliveryId"))
 	if err != nil {
 		return err

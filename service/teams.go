@@ -122,6 +122,9 @@ func applyTeamUpdate(t *keyhold.Team, in keyhold.TeamUpdate) {
 	if in.Description != nil {
 		t.Description = in.Description
 	}
+	if in.ClearDescription {
+		t.Description = nil
+	}
 	if in.ClearLabels {
 		t.Labels = map[string]string{}
 	}

@@ -265,6 +265,22 @@ func (e *Env) Do(method, path, token string, body any) *Response {
 
 // Validate checks a response to req against the OpenAPI document.
 func (e *Env) Validate(req *http.Request, resp *Response) error {
+	// Answers that no operation lists: the document defines them once.
+	switch resp.Status {
+	case http.StatusMethodNotAllowed:
+		return validateGeneric(e.T, resp, "MethodNotAllowed")
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return validateGeneric(e.T, resp, "RequestHeaderFieldsTooLarge")
+	}
+	if req.Method == http.MethodOptions {
+		// Documented in no operation; the decision routes answer it as a
+		// GET, every other path with 204 and Allow.
+		if resp.Status == http.StatusNoContent && resp.Header.Get("Allow") != "" && len(resp.Body) == 0 {
+			return nil
+		}
+		req = req.Clone(req.Context())
+		req.Method = http.MethodGet
+	}
 	route, params, err := e.router.FindRoute(req)
 	if err != nil {
 		if resp.Status == http.StatusNotFound {
@@ -292,4 +308,31 @@ func (r *Response) Want(t testing.TB, status int) *Response {
 		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Body)
 	}
 	return r
+}
+
+// validateGeneric checks a response against one of the document's
+// component responses: its content type, body schema and required headers.
+func validateGeneric(t testing.TB, resp *Response, name string) error {
+	ref := Document(t).Components.Responses[name]
+	if ref == nil || ref.Value == nil {
+		return fmt.Errorf("openapi.yaml has no response %s", name)
+	}
+	ct := resp.Header.Get("Content-Type")
+	mt := ref.Value.Content.Get(ct)
+	if mt == nil {
+		return fmt.Errorf("%d: Content-Type %q is not the document's for %s", resp.Status, ct, name)
+	}
+	for h, hr := range ref.Value.Headers {
+		if hr.Value.Required && resp.Header.Get(h) == "" {
+			return fmt.Errorf("%d: no %s header", resp.Status, h)
+		}
+	}
+	var body any
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		return fmt.Errorf("%d: body is not JSON: %w", resp.Status, err)
+	}
+	if err := mt.Schema.Value.VisitJSON(body); err != nil {
+		return fmt.Errorf("%d does not match openapi.yaml's %s: %w", resp.Status, name, err)
+	}
+	return nil
 }
