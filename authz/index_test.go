@@ -313,18 +313,32 @@ func TestOwnerNumbersReused(t *testing.T) {
 	}
 }
 
-// Basic credentials name the token's principal; a wrong name refuses the
-// token as unknown and is no use of it.
+// Basic credentials name the token's principal, in any case, since names
+// are unique ignoring case; a wrong name refuses the token as unknown and
+// is no use of it. Matching allocates nothing.
 func TestDecideBasic(t *testing.T) {
 	f := newFixture(t)
 	_, v, _ := f.botToken(t, "ci-bot", time.Hour)
-	for _, user := range []string{"", "ci-bo", "ci-bot2", "CI-BOT"} {
-		if d := f.ix.DecideBasic(user, v, nil, "", f.now); d.Outcome != authz.Unauthenticated || d.Reason != authz.ReasonUnknown || d.Use {
-			t.Errorf("user %q: %v (%s), use reported %v", user, d.Outcome, d.Reason, d.Use)
+	other := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "other"}
+	f.ix.PutPrincipal(authz.PrincipalState{Ref: other, Name: "Ünïcode-Bot", Active: true})
+	w, _ := f.token(t, other, nil)
+	for _, c := range []struct{ user, value string }{{"", v}, {"ci-bo", v}, {"ci-bot2", v}, {"ci-bot ", v}, {"ci_bot", v},
+		{"ünïcode-bo", w}, {"unicode-bot", w}, {"ci-bot", w}} {
+		if d := f.ix.DecideBasic(c.user, c.value, nil, "", f.now); d.Outcome != authz.Unauthenticated || d.Reason != authz.ReasonUnknown || d.Use {
+			t.Errorf("user %q: %v (%s), use reported %v", c.user, d.Outcome, d.Reason, d.Use)
 		}
 	}
 	if d := f.ix.DecideBasic("ci-bot", v, nil, "", f.now); d.Outcome != authz.Allowed || !d.Use || d.Principal.Name != "ci-bot" {
 		t.Errorf("right user: %v, use reported %v", d.Outcome, d.Use)
+	}
+	for _, c := range []struct{ user, value, name string }{{"CI-BOT", v, "ci-bot"}, {"Ci-Bot", v, "ci-bot"},
+		{"ÜNÏCODE-BOT", w, "Ünïcode-Bot"}, {"ünïcode-bot", w, "Ünïcode-Bot"}} {
+		if d := f.ix.DecideBasic(c.user, c.value, nil, "", f.now); d.Outcome != authz.Allowed || d.Principal.Name != c.name {
+			t.Errorf("user %q: %v (%s), principal %q", c.user, d.Outcome, d.Reason, d.Principal.Name)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { f.ix.DecideBasic("CI-Bot", v, nil, "", f.now) }); n != 0 {
+		t.Errorf("%v allocations per decision", n)
 	}
 }
 

@@ -47,7 +47,7 @@ func TestAuthentication(t *testing.T) {
 			{"Extended", "Bearer " + spat + "0"},
 			{"UnknownScheme", "Token " + spat},
 			{"BasicWrongName", basic("someone-else", spat)},
-			{"BasicNameCase", basic("CI-Deployer", spat)},
+			{"BasicNameSpace", basic("ci-deployer ", spat)},
 			{"BasicNoPassword", basic("ci-deployer", "")},
 			{"BasicUserWithAccountToken", basic("admin@example.com", spat)},
 			{"BasicAccountWithUserToken", basic("ci-deployer", e.Admin)},
@@ -75,11 +75,14 @@ func TestAuthentication(t *testing.T) {
 
 		t.Run("OK", func(t *testing.T) {
 			for name, hdr := range map[string]string{
-				"Bearer":        "Bearer " + spat,
-				"LowerBearer":   "bearer " + spat,
-				"Basic":         basic("ci-deployer", spat),
-				"BasicUser":     basic("admin@example.com", e.Admin),
-				"BearerUserPAT": "Bearer " + e.Admin,
+				"Bearer":      "Bearer " + spat,
+				"LowerBearer": "bearer " + spat,
+				"Basic":       basic("ci-deployer", spat),
+				"BasicUser":   basic("admin@example.com", e.Admin),
+				// Names and emails are unique ignoring case, and so match.
+				"BasicNameCase":  basic("CI-Deployer", spat),
+				"BasicEmailCase": basic("Admin@Example.COM", e.Admin),
+				"BearerUserPAT":  "Bearer " + e.Admin,
 			} {
 				r := do(t, e, "GET", "/v1/whoami", "", nil, http.Header{"Authorization": {hdr}}).Want(t, 200)
 				if w := r.Header.Get("WWW-Authenticate"); w != "" {
