@@ -83,7 +83,7 @@ func New(c Config) *Server {
 	s.pages = parsePages()
 	s.mux = http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", staticHandler(http.FileServerFS(static))))
+	s.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", staticHandler(static)))
 	for _, r := range s.routes() {
 		s.mux.Handle(r.pattern, s.wrap(r))
 	}
@@ -101,8 +101,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-func staticHandler(next http.Handler) http.Handler {
+// staticHandler serves the embedded files, and 404 for anything else: a
+// directory would get a listing from http.FileServer.
+func staticHandler(files fs.FS) http.Handler {
+	next := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if st, err := fs.Stat(files, r.URL.Path); err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		next.ServeHTTP(w, r)
 	})

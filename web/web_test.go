@@ -437,3 +437,18 @@ func TestWebhookPages(t *testing.T) {
 		}
 	})
 }
+
+// The embedded static files are served to anyone, and their directory is
+// not listed.
+func TestStaticFiles(t *testing.T) {
+	e := newEnv(t, "sqlite", "")
+	b := e.browser()
+	if p := b.get("/ui/static/app.css"); p.status != http.StatusOK {
+		t.Errorf("app.css: %d", p.status)
+	}
+	for _, path := range []string{"/ui/static/", "/ui/static", "/ui/static/nothing/"} {
+		if p := b.get(path); p.status != http.StatusNotFound || strings.Contains(p.body, "app.css") {
+			t.Errorf("GET %s: %d %s", path, p.status, p.body)
+		}
+	}
+}
