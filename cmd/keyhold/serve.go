@@ -141,7 +141,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		return err
 	}
 	srv := &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: serverMaxHeaderBytes}
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { svc.Run(bgCtx) })
@@ -166,6 +166,12 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	}
 	return err
 }
+
+// serverMaxHeaderBytes is net/http's limit on a request's header, over
+// which it answers 431 in plain text before any handler runs. It is kept
+// well above the API's own limit (httpapi.DefaultMaxHeaderBytes), which
+// answers 431 problem+json, so that clients see that answer.
+const serverMaxHeaderBytes = 1 << 20
 
 func printBootstrapToken(io stdio, token, listen string) {
 	fmt.Fprintf(io.out, `
