@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,6 +23,45 @@ func snapshot(t testing.TB, e *apitest.Env, paths []string) map[string]string {
 	}
 	return out
 }
+
+// rawReq is a TestBadInput body sent verbatim with exactly these headers:
+// no Content-Type unless hdr has one, the admin's token unless hdr has an
+// Authorization.
+type rawReq struct {
+	body string
+	hdr  http.Header
+}
+
+// sendRaw sends a rawReq; the answer is validated against openapi.yaml as
+// Env.Do's are.
+func sendRaw(t testing.TB, e *apitest.Env, method, path string, rr rawReq) *apitest.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.Server.URL+path, strings.NewReader(rr.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.Admin)
+	for k, vs := range rr.hdr {
+		req.Header[k] = vs
+	}
+	res, err := e.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := &apitest.Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	if err := e.Validate(req, resp); err != nil {
+		t.Errorf("%v\nbody: %s", err, raw)
+	}
+	return resp
+}
+
+// ct is a header set of one Content-Type.
+func ct(v string) http.Header { return http.Header{"Content-Type": {v}} }
 
 func wantUnchanged(t testing.TB, before, after map[string]string) {
 	t.Helper()
@@ -53,6 +93,12 @@ func TestBadInput(t *testing.T) {
 		past := e.Clock.Now().Add(-time.Hour).Format(time.RFC3339)
 		future := e.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
 		huge := `{"name":"big","description":"` + strings.Repeat("x", 1<<20) + `"}`
+		tokenBody := func(extra string) string {
+			return `{"name":"strict","expires_at":"` + future + `"` + extra + `}`
+		}
+		patID := list(t, e, PAT, e.Admin).Data[0]["id"].(string)
+		bigHeader := http.Header{"X-Padding": {strings.Repeat("p", 65<<10)}}
+		badJSON := func(body string) rawReq { return rawReq{body, ct("application/json")} }
 		goodRole := func(k, v string) map[string]any {
 			m := map[string]any{"role_name": "Viewer", "entity_type_name": "Control Planes", "entity_id": "*", "entity_region": "us"}
 			m[k] = v
@@ -260,13 +306,101 @@ func TestBadInput(t *testing.T) {
 			{"PATTTLTooLong", "POST", PAT, map[string]any{"name": "ci", "ttl_seconds": 31536001}, 400, "ttl_seconds", "max", maxIs(31536000)},
 			{"SystemTeamPatch", "PATCH", "/v3/teams/" + orgAdmin, map[string]any{"name": "Renamed"}, 400, "teamID", "", nil},
 			{"SystemTeamDelete", "DELETE", "/v3/teams/" + orgAdmin, nil, 400, "teamID", "", nil},
+
+			// Unknown fields, on every kind of body: a misspelt restriction
+			// must not mint an unrestricted token.
+			{"UnknownAllowedCIDR", "POST", A + "/access-tokens", badJSON(tokenBody(`,"allowed_cidr":["10.0.0.0/8"]`)), 400, "allowed_cidr", "unknown_property", nil},
+			{"UnknownScopes", "POST", A + "/access-tokens", badJSON(tokenBody(`,"scopes":[]`)), 400, "scopes", "unknown_property", nil},
+			{"UnknownInScopeItem", "POST", A + "/access-tokens", badJSON(tokenBody(`,"scope":[{"role_name":"Viewer","entity_type_name":"Control Planes","entity_id":"*","entity_region":"us","entity":"x"}]`)), 400, "scope[0].entity", "unknown_property", nil},
+			{"ScopeItemNotObject", "POST", A + "/access-tokens", badJSON(tokenBody(`,"scope":["Viewer"]`)), 400, "scope[0]", "is_object", nil},
+			{"UnknownAccountCreate", "POST", "/v3/system-accounts", map[string]any{"name": "n", "description": "d", "colour": "red"}, 400, "colour", "unknown_property", nil},
+			{"UnknownAccountPatch", "PATCH", A, map[string]any{"nmae": "n"}, 400, "nmae", "unknown_property", nil},
+			{"UnknownTeamCreate", "POST", "/v3/teams", map[string]any{"name": "n", "label": map[string]string{"a": "b"}}, 400, "label", "unknown_property", nil},
+			{"UnknownTeamPatch", "PATCH", T, map[string]any{"descripton": "d"}, 400, "descripton", "unknown_property", nil},
+			{"UnknownAssign", "POST", A + "/assigned-roles", goodRole("entity", "x"), 400, "entity", "unknown_property", nil},
+			{"UnknownMember", "POST", T + "/users", map[string]any{"id": user, "role": "owner"}, 400, "role", "unknown_property", nil},
+			{"UnknownUserPatch", "PATCH", U, map[string]any{"email": "new@example.com"}, 400, "email", "unknown_property", nil},
+			{"UnknownUserCreate", "POST", "/v3/users", map[string]any{"email": "new@example.com", "admin": true}, 400, "admin", "unknown_property", nil},
+			{"UnknownInvite", "POST", "/v3/invites", map[string]any{"email": "new@example.com", "team": "x"}, 400, "team", "unknown_property", nil},
+			{"UnknownTokenRename", "PATCH", A + "/access-tokens/" + tokID, map[string]any{"name": "n", "expires_at": future}, 400, "expires_at", "unknown_property", nil},
+			{"UnknownRotate", "POST", A + "/access-tokens/" + tokID + "/rotate", map[string]any{"overlap": 5}, 400, "overlap", "unknown_property", nil},
+			{"UnknownPolicy", "PUT", "/v1/token-policy", map[string]any{"max_lifetime_seconds": 7200, "default_lifetime_seconds": 3600, "allow_non_expiring": true, "force": true}, 400, "force", "unknown_property", nil},
+			{"UnknownCheck", "POST", "/v1/check", map[string]any{"token": "spat_x", "check": []any{}}, 400, "check", "unknown_property", nil},
+			{"UnknownInCheckItem", "POST", "/v1/check", map[string]any{"token": "spat_x", "checks": []any{map[string]any{"role": "Viewer"}}}, 400, "checks[0].role", "unknown_property", nil},
+			{"UnknownLeakReport", "POST", "/v1/leak-reports", map[string]any{"tokens": []string{"spat_x"}, "src": "x"}, 400, "src", "unknown_property", nil},
+			{"UnknownWebhook", "POST", "/v1/webhooks", map[string]any{"name": "n", "url": "https://example.com/", "event_types": []string{"token.expired"}, "secret": "mine"}, 400, "secret", "unknown_property", nil},
+			// Operations without a body refuse any field rather than ignore it.
+			{"UnknownOnDisable", "POST", A + "/disable", map[string]any{"reason": "x"}, 400, "reason", "unknown_property", nil},
+			{"UnknownOnTokenDelete", "DELETE", A + "/access-tokens/" + tokID, map[string]any{"force": true}, 400, "force", "unknown_property", nil},
+			{"UnknownOnTeamDelete", "DELETE", T, map[string]any{"cascade": true}, 400, "cascade", "unknown_property", nil},
+			{"UnknownOnSetupLink", "POST", U + "/setup-link", map[string]any{"ttl": 60}, 400, "ttl", "unknown_property", nil},
+			{"UnknownOnRevoke", "PATCH", PAT + "/" + patID + "/revoke", map[string]any{"reason": "x"}, 400, "reason", "unknown_property", nil},
+			{"ArrayOnDisable", "POST", A + "/disable", badJSON(`[]`), 400, "body", "", nil},
+
+			// Repeated keys, at the top and nested, however they are spelt.
+			{"DuplicateKey", "POST", "/v3/system-accounts", badJSON(`{"name":"a","description":"b","name":"c"}`), 400, "name", "invalid", nil},
+			{"DuplicateKeyEscaped", "POST", "/v3/system-accounts", badJSON(`{"name":"a","description":"b","n\u0061me":"c"}`), 400, "name", "invalid", nil},
+			{"DuplicateLabel", "POST", "/v3/teams", badJSON(`{"name":"x","labels":{"env":"a","env":"b"}}`), 400, "labels.env", "invalid", nil},
+			{"DuplicateInScopeItem", "POST", A + "/access-tokens", badJSON(tokenBody(`,"scope":[{"role_name":"Viewer","role_name":"Admin","entity_type_name":"Control Planes","entity_id":"*","entity_region":"us"}]`)), 400, "scope[0].role_name", "invalid", nil},
+			{"DuplicateOnDisable", "POST", A + "/disable", badJSON(`{"a":1,"a":2}`), 400, "a", "invalid", nil},
+
+			// Invalid UTF-8, raw or as an escaped lone surrogate, is refused
+			// rather than stored as U+FFFD.
+			{"BadUTF8Body", "POST", "/v3/teams", badJSON("{\"name\":\"a\xffb\"}"), 400, "body", "invalid", nil},
+			{"BadUTF8Patch", "PATCH", A, badJSON("{\"description\":\"\xc3\"}"), 400, "body", "invalid", nil},
+			{"LoneSurrogate", "POST", "/v3/teams", badJSON(`{"name":"a\ud800b"}`), 400, "name", "invalid", nil},
+			{"LoneLowSurrogate", "PATCH", T, badJSON(`{"description":"\udc00"}`), 400, "description", "invalid", nil},
+
+			// A non-empty body must say it is JSON.
+			{"ContentTypeText", "POST", "/v3/teams", rawReq{`{"name":"x"}`, ct("text/plain")}, 415, "", "", nil},
+			{"ContentTypeMissing", "POST", "/v3/system-accounts", rawReq{`{"name":"x","description":""}`, nil}, 415, "", "", nil},
+			{"ContentTypeForm", "PATCH", T, rawReq{`name=x`, ct("application/x-www-form-urlencoded")}, 415, "", "", nil},
+			{"ContentTypeLatin1", "POST", A + "/access-tokens", rawReq{tokenBody(""), ct("application/json; charset=iso-8859-1")}, 415, "", "", nil},
+			{"ContentTypeParam", "POST", T + "/users", rawReq{`{"id":"` + user + `"}`, ct("application/json; profile=x")}, 415, "", "", nil},
+			{"ContentTypeXML", "PUT", "/v1/token-policy", rawReq{`<policy/>`, ct("application/xml")}, 415, "", "", nil},
+			{"ContentTypeOnDisable", "POST", A + "/disable", rawReq{`{}`, ct("text/plain")}, 415, "", "", nil},
+			{"ContentTypeOnDelete", "DELETE", T, rawReq{`{}`, ct("text/plain")}, 415, "", "", nil},
+			{"IntrospectJSON", "POST", "/oauth2/introspect", rawReq{`{"token":"spat_x"}`, ct("application/json")}, 415, "", "", nil},
+			{"IntrospectTokenTwice", "POST", "/oauth2/introspect", rawReq{`token=a&token=b`, ct("application/x-www-form-urlencoded")}, 400, "token", "invalid", nil},
+
+			// Query limits.
+			{"FilterValueHuge", "GET", "/v3/system-accounts?filter[name][contains]=" + strings.Repeat("a", 50001), nil, 400, "filter[name][contains]", "max_length", maxIs(256)},
+			{"FilterValue257", "GET", "/v3/users?filter[email][eq]=" + strings.Repeat("é", 257), nil, 400, "filter[email][eq]", "max_length", maxIs(256)},
+			{"FilterLabelKeyLong", "GET", "/v3/teams?filter[labels." + strings.Repeat("k", 256) + "]=x", nil, 400, "filter[labels." + strings.Repeat("k", 256) + "]", "max_length", maxIs(256)},
+			{"FilterAuditLong", "GET", "/v3/audit-events?filter[action]=" + strings.Repeat("a", 300), nil, 400, "filter[action]", "max_length", maxIs(256)},
+			{"FilterTwice", "GET", "/v3/teams?filter[name]=a&filter[name]=b", nil, 400, "filter[name]", "invalid", nil},
+			{"PageNumberTooLarge", "GET", "/v3/teams?page[number]=1073741825", nil, 400, "page[number]", "max", maxIs(1 << 30)},
+			{"PageNumberOverflow", "GET", "/v3/users?page[number]=99999999999999999999", nil, 400, "page[number]", "max", maxIs(1 << 30)},
+			{"PageNumberNegativeOverflow", "GET", "/v3/users?page[number]=-99999999999999999999", nil, 400, "page[number]", "min", minIs(1)},
+			{"PageSizeOverflow", "GET", "/v3/system-accounts?page[size]=99999999999999999999", nil, 400, "page[size]", "max", maxIs(1000)},
+			{"PageSizeTwice", "GET", "/v3/system-accounts?page[size]=1&page[size]=2", nil, 400, "page[size]", "invalid", nil},
+
+			// Methods a path does not serve.
+			{"MethodPutTeams", "PUT", "/v3/teams", map[string]any{"name": "x"}, 405, "", "", nil},
+			{"MethodPostAccount", "POST", A, map[string]any{"name": "x"}, 405, "", "", nil},
+			{"MethodDeleteRoles", "DELETE", "/v3/roles", nil, 405, "", "", nil},
+			{"MethodPatchV2", "PATCH", "/v2/system-accounts", map[string]any{"name": "x"}, 405, "", "", nil},
+			{"MethodGetRotate", "GET", A + "/access-tokens/" + tokID + "/rotate", nil, 405, "", "", nil},
+			{"MethodBrew", "BREW", T, nil, 405, "", "", nil},
+
+			// Edges: request headers over the limit.
+			{"HeadersTooLarge", "POST", "/v3/teams", rawReq{`{"name":"x"}`, bigHeader}, 431, "", "", nil},
+
+			// Null where a value is required, and where none may be cleared.
+			{"AccountNameNull", "POST", "/v3/system-accounts", map[string]any{"name": nil, "description": "d"}, 400, "name", "required", nil},
+			{"AccountDescriptionNullOnCreate", "POST", "/v3/system-accounts", map[string]any{"name": "n", "description": nil}, 400, "description", "required", nil},
+			{"TeamLabelNullOnCreate", "POST", "/v3/teams", map[string]any{"name": "n", "labels": map[string]any{"env": nil}}, 400, "labels.env", "is_string", nil},
+			{"SystemTeamDescriptionNull", "PATCH", "/v3/teams/" + orgAdmin, map[string]any{"description": nil}, 400, "teamID", "", nil},
+
+			// Basic credentials with another principal's name write nothing.
+			{"BasicWrongName", "POST", "/v3/teams", rawReq{`{"name":"x"}`, http.Header{"Content-Type": {"application/json"}, "Authorization": {basic("fixture", e.Admin)}}}, 401, "", "", nil},
 		}
 
 		watched := []string{
 			"/v3/system-accounts?page[size]=1000", "/v3/teams?page[size]=1000", "/v3/users?page[size]=1000",
 			"/v3/audit-events?page[size]=1000", A, A + "/access-tokens", A + "/assigned-roles", A + "/teams",
 			T, T + "/users", T + "/system-accounts", T + "/assigned-roles", U, U + "/assigned-roles", U + "/teams",
-			PAT, "/v3/teams/" + orgAdmin + "/assigned-roles",
+			PAT, "/v3/teams/" + orgAdmin + "/assigned-roles", "/v3/teams/" + orgAdmin, "/v1/token-policy", "/v1/webhooks",
 		}
 		// Each row must add no audit event, and all rows together must leave
 		// every watched resource byte for byte as it was. (A full snapshot
@@ -275,7 +409,12 @@ func TestBadInput(t *testing.T) {
 		lastAudit := audit(t, e, "?page[size]=1")
 		for _, c := range rows {
 			t.Run(c.name, func(t *testing.T) {
-				r := e.Do(c.method, c.path, e.Admin, c.body)
+				var r *apitest.Response
+				if rr, ok := c.body.(rawReq); ok {
+					r = sendRaw(t, e, c.method, c.path, rr)
+				} else {
+					r = e.Do(c.method, c.path, e.Admin, c.body)
+				}
 				now := audit(t, e, "?page[size]=1")
 				if now.Meta.Page.Total != lastAudit.Meta.Page.Total {
 					t.Errorf("audit events %d → %d: newest %+v", lastAudit.Meta.Page.Total, now.Meta.Page.Total, now.Data)
