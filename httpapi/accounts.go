@@ -64,7 +64,7 @@ func (s *Server) updateSystemAccount(w http.ResponseWriter, r *http.Request) err
 	if o.isNull("description") { // null clears it, as "" does
 		in.Description = new(string)
 	}
-	if o.has("konnect_managed") {
+	if o.present("konnect_managed") {
 		o.fail("konnect_managed", "cannot be changed after creation", "invalid")
 	}
 	if err := o.err(); err != nil {

@@ -390,6 +390,8 @@ func TestBadInput(t *testing.T) {
 			{"AccountNameNull", "POST", "/v3/system-accounts", map[string]any{"name": nil, "description": "d"}, 400, "name", "required", nil},
 			{"AccountDescriptionNullOnCreate", "POST", "/v3/system-accounts", map[string]any{"name": "n", "description": nil}, 400, "description", "required", nil},
 			{"TeamLabelNullOnCreate", "POST", "/v3/teams", map[string]any{"name": "n", "labels": map[string]any{"env": nil}}, 400, "labels.env", "is_string", nil},
+			{"PolicyAllowNull", "PUT", "/v1/token-policy", map[string]any{"max_lifetime_seconds": 7200, "default_lifetime_seconds": 3600, "allow_non_expiring": nil}, 400, "allow_non_expiring", "required", nil},
+			{"PATTTLNull", "POST", PAT, map[string]any{"name": "ci", "ttl_seconds": nil}, 400, "expires_at", "required", nil},
 			{"SystemTeamDescriptionNull", "PATCH", "/v3/teams/" + orgAdmin, map[string]any{"description": nil}, 400, "teamID", "", nil},
 
 			// Basic credentials with another principal's name write nothing.

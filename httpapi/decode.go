@@ -194,11 +194,12 @@ func (o *object) permissions(name string, required bool, reason string) ([]permi
 	return out, true
 }
 
-// has reports whether the field is present, even as null.
-func (o *object) has(name string) bool {
+// present reports whether the field is present and not null: null on an
+// optional field means the same as leaving it out.
+func (o *object) present(name string) bool {
 	o.read[name] = true
-	_, ok := o.m[name]
-	return ok
+	v, ok := o.m[name]
+	return ok && string(v) != "null"
 }
 
 // isNull reports whether the field is present and null.

@@ -46,6 +46,10 @@ func TestNullableFields(t *testing.T) {
 		if got := e.Do("PATCH", A, e.Admin, `{"description":null}`).Want(t, 200).Map(t); got["description"] != "" || got["name"] != "null-bot2" {
 			t.Errorf("account after description null: %v", got)
 		}
+		// null on an optional field is as if it were left out.
+		if got := e.Do("PATCH", A, e.Admin, `{"name":null,"konnect_managed":null}`).Want(t, 200).Map(t); got["name"] != "null-bot2" {
+			t.Errorf("account after name null: %v", got)
+		}
 
 		// expires_at null asks for a token that never expires, which the
 		// default policy refuses and a permissive one grants.

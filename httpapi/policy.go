@@ -33,7 +33,7 @@ func (s *Server) putTokenPolicy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	maxSec, defSec, allow := o.integer("max_lifetime_seconds", true), o.integer("default_lifetime_seconds", true), o.boolean("allow_non_expiring")
-	if !o.has("allow_non_expiring") {
+	if !o.present("allow_non_expiring") {
 		o.fail("allow_non_expiring", "is required", "required")
 	}
 	if err := o.err(); err != nil {

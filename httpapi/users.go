@@ -171,9 +171,9 @@ func (s *Server) createPersonalToken(w http.ResponseWriter, r *http.Request) err
 		in.Name = *name
 	}
 	switch {
-	case o.has("ttl_seconds") && o.has("expires_at"):
+	case o.present("ttl_seconds") && o.present("expires_at"):
 		o.fail("ttl_seconds", "give either ttl_seconds or expires_at", "invalid")
-	case o.has("ttl_seconds"):
+	case o.present("ttl_seconds"):
 		if ttl := o.integer("ttl_seconds", true); ttl != nil {
 			d := time.Duration(min(max(*ttl, -1), 1<<32)) * time.Second
 			in.TTL = &d
