@@ -29,8 +29,10 @@ func scanJSON(raw []byte) (field, reason string) {
 			expectKey = true
 		case '[':
 			stack = append(stack, scanFrame{})
+			expectKey = false
 		case '}', ']':
 			stack = stack[:len(stack)-1]
+			expectKey = false
 		case ',':
 			if top := &stack[len(stack)-1]; top.object {
 				expectKey = true
