@@ -1,0 +1,2 @@
+go test fuzz v1
+string("filter[actor_name][eq]=admin%40example.com")
