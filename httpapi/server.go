@@ -133,8 +133,19 @@ func New(c Config) *Server {
 		s.allow[path] = allowHeader(ms)
 	}
 	s.mux.Handle("/", s.guard(route{public: true, handler: s.noRoute}))
-	s.handler = s.withRequest(s.mux)
+	s.handler = s.withRequest(http.HandlerFunc(s.route))
 	return s
+}
+
+// route hands a request to the mux, except one whose target is "*" (net/http
+// answers OPTIONS * itself): the mux would give it an empty 400, and every
+// refusal is problem+json.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if r.RequestURI == "*" {
+		writeError(w, r, keyhold.Errorf(keyhold.ENOTFOUND, "No route for %s *", r.Method))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // ServeHTTP implements http.Handler.
