@@ -39,6 +39,8 @@ type fuzzStack struct {
 	// inputs may act on (and delete: then a new set is made). The
 	// credentials above are not among them.
 	ids map[string]string
+	// patValue is the {user}'s personal token.
+	patValue string
 	// victims counts the sets of objects made, for unique names.
 	victims int
 	n       int
@@ -169,7 +171,7 @@ func (s *fuzzStack) makeVictims() error {
 		return fmt.Errorf("victim's personal token: %w", err)
 	}
 	ids["{pat}"] = pat.Token.ID
-	s.ids = ids
+	s.ids, s.patValue = ids, pat.Value
 	return nil
 }
 
@@ -188,11 +190,20 @@ func expand(s string, ids map[string]string) string {
 	return s
 }
 
-// victimsGone reports whether an input deleted any of the objects the
-// placeholders name.
-func (s *fuzzStack) victimsGone() bool {
+// victimsGone reports whether an input disabled the victims' tokens or,
+// after a DELETE, removed any of the objects the placeholders name.
+func (s *fuzzStack) victimsGone(deleted bool) bool {
+	for _, tok := range []string{s.ids["{tokenvalue}"], s.patValue} {
+		if status, _ := s.callAs("GET", "/v1/whoami", tok); status != http.StatusOK {
+			return true
+		}
+	}
+	if !deleted {
+		return false
+	}
 	for _, path := range []string{"/v3/system-accounts/{account}/access-tokens/{token}", "/v3/system-accounts/{account}/assigned-roles/{role}",
-		"/v3/teams/{team}/assigned-roles/{teamrole}", "/v3/users/{user}/assigned-roles/{userrole}", "/v1/webhooks/{webhook}"} {
+		"/v3/teams/{team}/assigned-roles/{teamrole}", "/v3/users/{user}/assigned-roles/{userrole}", "/v3/users/{user}/access-tokens/{pat}",
+		"/v1/webhooks/{webhook}"} {
 		if status, _ := s.call("GET", expand(path, s.ids), nil); status != http.StatusOK {
 			return true
 		}
@@ -210,6 +221,7 @@ const (
 	authUnknown           // Bearer, a well-formed token no one holds
 	authAdminBasic        // Basic, the admin's email and token
 	authVictim            // Bearer, the {account}'s token, which inputs may change
+	authVictimUser        // Bearer, the {user}'s personal token, which inputs may change
 	authModes
 )
 
@@ -229,6 +241,8 @@ func (s *fuzzStack) authorization(mode uint8) string {
 		return basic(s.adminEmail, s.admin)
 	case authVictim:
 		return "Bearer " + s.ids["{tokenvalue}"]
+	case authVictimUser:
+		return "Bearer " + s.patValue
 	}
 	return ""
 }
@@ -327,7 +341,7 @@ func FuzzHandler(f *testing.F) {
 				t.Fatalf("%s\n→ %d, after which a token the input never saw answers %d on /v1/whoami", dump, rec.Code, status)
 			}
 		}
-		if req.Method == "DELETE" && s.victimsGone() {
+		if s.victimsGone(req.Method == "DELETE") {
 			if err := s.makeVictims(); err != nil {
 				t.Fatalf("after %s: %v", dump, err)
 			}
