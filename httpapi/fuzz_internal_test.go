@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -175,6 +176,9 @@ func checkQuery(t *testing.T, name string, spec filterSpec, v url.Values, q *que
 		if !utf8.ValidString(field+value) || strings.ContainsRune(field+value, 0) {
 			t.Fatalf("%s: %q=%q accepted with invalid UTF-8 or NUL", name, key, value)
 		}
+		if len(vals) != 1 || utf8.RuneCountInString(key) > maxFilterLen || utf8.RuneCountInString(value) > maxFilterLen {
+			t.Fatalf("%s: %q=%q accepted given %d times, or longer than %d characters", name, key, vals, len(vals), maxFilterLen)
+		}
 		if _, ok := strings.CutPrefix(field, "labels."); ok {
 			if _, allowed := spec["labels"]; !allowed {
 				t.Fatalf("%s: label filter %q accepted", name, key)
@@ -223,10 +227,13 @@ var bodyFields = []string{"name", "description", "konnect_managed", "create_team
 	"entity_id", "entity_type_name", "entity_region", "labels", "id", "email", "full_name", "preferred_name",
 	"password", "ttl_seconds", "url", "event_types", "system_account_id", "enabled"}
 
-// FuzzParseObject decodes any body, then reads every property with every
-// typed getter: each getter returns a value exactly when the property is
+// FuzzParseObject decodes any body: it accepts only one JSON object of
+// valid UTF-8 without a repeated key. Then it reads every property with
+// every typed getter: each returns a value exactly when the property is
 // present, not null and of its type, and records a body field error
-// otherwise; allowed_cidrs reads as keyhold.ParseCIDR reads each item.
+// otherwise; allowed_cidrs reads as keyhold.ParseCIDR reads each item,
+// scope as permissions; and err reports exactly the properties no getter
+// read as unknown.
 func FuzzParseObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte, emptyOK bool) {
 		o, err := parseObject(raw, emptyOK)
@@ -241,40 +248,91 @@ func FuzzParseObject(f *testing.F) {
 			t.Fatalf("parseObject(%q) returned no map", raw)
 		}
 		trimmed := bytes.TrimSpace(raw)
-		if len(trimmed) > 0 && (!json.Valid(raw) || trimmed[0] != '{') {
-			t.Fatalf("parseObject(%q) accepted something that is not one JSON object", raw)
+		if len(trimmed) > 0 && (!json.Valid(raw) || trimmed[0] != '{' || !utf8.Valid(raw)) {
+			t.Fatalf("parseObject(%q) accepted something that is not one JSON object of valid UTF-8", raw)
 		}
 		if len(trimmed) == 0 && (!emptyOK || len(o.m) != 0) {
 			t.Fatalf("parseObject(%q, %v) accepted an empty body", raw, emptyOK)
 		}
-		names := slices.Concat(bodyFields, slices.Sorted(func(yield func(string) bool) {
-			for k := range o.m {
-				if !yield(k) {
-					return
-				}
-			}
-		}))
-		for _, name := range names {
+		if key, ok := repeatedKey(raw); ok {
+			t.Fatalf("parseObject(%q) accepted the repeated key %q", raw, key)
+		}
+		keys := slices.Sorted(maps.Keys(o.m))
+		for _, name := range slices.Concat(bodyFields, keys) {
 			checkGetters(t, o, name)
 		}
 		checkRestrictions(t, o)
-		before := len(o.errs)
-		o.only(bodyFields...)
-		unknown := 0
-		for k := range o.m {
-			if !slices.Contains(bodyFields, k) {
-				unknown++
-			}
-		}
-		if len(o.errs)-before != unknown {
-			t.Fatalf("only: %d unknown properties, %d errors", unknown, len(o.errs)-before)
-		}
+		checkPermissions(t, o, "checks")
 		if err := o.err(); (err == nil) != (len(o.errs) == 0) {
 			t.Fatalf("err() = %v with %d field errors", err, len(o.errs))
 		} else if err != nil {
 			wantInvalidAnswer(t, err, "body")
 		}
+
+		// Read only the known fields of a fresh copy: every other property,
+		// and only those, is an unknown one.
+		o, _ = parseObject(raw, emptyOK)
+		for _, name := range bodyFields {
+			o.present(name)
+		}
+		var unknown []string
+		for _, fe := range keyhold.ErrorFields(o.err()) {
+			if fe.Rule == "unknown_property" {
+				unknown = append(unknown, fe.Field)
+			}
+		}
+		want := slices.DeleteFunc(keys, func(k string) bool { return slices.Contains(bodyFields, k) })
+		if !slices.Equal(unknown, want) {
+			t.Fatalf("parseObject(%q): unknown properties %q, want %q", raw, unknown, want)
+		}
 	})
+}
+
+// repeatedKey walks a JSON document with encoding/json's tokenizer and
+// returns a key that one object holds twice, compared unescaped.
+func repeatedKey(raw []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	type level struct {
+		object bool
+		keys   map[string]bool
+		expect bool // the next string in an object is a key
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top != nil && top.object {
+					top.expect = true // the value is done once it closes
+				}
+				stack = append(stack, &level{object: v == '{', keys: map[string]bool{}, expect: v == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top != nil && top.object && top.expect {
+				if top.keys[v] {
+					return v, true
+				}
+				top.keys[v] = true
+				top.expect = false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.expect = true
+		}
+	}
 }
 
 // getters are the typed getters, each with a new value of the type it
@@ -297,8 +355,8 @@ var getters = []struct {
 func checkGetters(t *testing.T, o *object, name string) {
 	t.Helper()
 	raw, present := o.m[name]
-	if o.has(name) != present || o.isNull(name) != (present && string(raw) == "null") {
-		t.Fatalf("has/isNull(%q) disagree with the map", name)
+	if o.present(name) != (present && string(raw) != "null") || o.isNull(name) != (present && string(raw) == "null") {
+		t.Fatalf("present/isNull(%q) disagree with the map", name)
 	}
 	set := present && string(raw) != "null"
 	for _, g := range getters {
@@ -366,5 +424,64 @@ func checkRestrictions(t *testing.T, o *object) {
 		if a, err := netip.ParseAddr(item); err == nil && !nets[i].Contains(a) {
 			t.Fatalf("allowed_cidrs item %q read as %v, which does not contain it", item, nets[i])
 		}
+	}
+}
+
+// checkPermissions reads a property as an array of permissions, as scope
+// and the checks of /v1/check are read, and holds the result and every
+// field error to what the property holds.
+func checkPermissions(t *testing.T, o *object, name string) {
+	t.Helper()
+	before := len(o.errs)
+	perms, ok := o.permissions(name, false, "must be an array")
+	var got []string
+	for _, fe := range o.errs[before:] {
+		got = append(got, fe.Field+" "+fe.Rule)
+	}
+	raw, present := o.m[name]
+	var items []json.RawMessage
+	var want []string
+	switch {
+	case !present || string(raw) == "null":
+		if ok || len(got) != 0 {
+			t.Fatalf("permissions(%q) of %s: %v, %q", name, raw, ok, got)
+		}
+		return
+	case json.Unmarshal(raw, &items) != nil:
+		if ok || !slices.Equal(got, []string{name + " is_array"}) {
+			t.Fatalf("permissions(%q) of %s: %v, %q", name, raw, ok, got)
+		}
+		return
+	}
+	if !ok || len(perms) != len(items) {
+		t.Fatalf("permissions(%q) of %s: %v, %d permissions", name, raw, ok, len(perms))
+	}
+	for i, item := range items {
+		at := fmt.Sprintf("%s[%d]", name, i)
+		var m map[string]json.RawMessage
+		if json.Unmarshal(item, &m) != nil || m == nil {
+			want = append(want, at+" is_object")
+			continue
+		}
+		var p permission
+		fields := map[string]*string{"role_name": &p.RoleName, "entity_type_name": &p.EntityTypeName, "entity_id": &p.EntityID, "entity_region": &p.EntityRegion}
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
+			if v, ok := m[k]; ok && string(v) != "null" && json.Unmarshal(v, fields[k]) != nil {
+				want = append(want, at+"."+k+" is_string")
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if _, known := fields[k]; !known {
+				want = append(want, at+"."+k+" unknown_property")
+			}
+		}
+		if perms[i] != p {
+			t.Fatalf("permissions(%q) of %s: item %d read as %+v, want %+v", name, raw, i, perms[i], p)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("permissions(%q) of %s: errors %q, want %q", name, raw, got, want)
 	}
 }
