@@ -19,7 +19,8 @@ import (
 )
 
 // Grant is one role a principal holds on an entity (or "*") in a region
-// (or "*").
+// (or "*"). EntityID is in lower case, as GrantOf makes it, so that
+// decisions match entity ids in any case.
 type Grant struct {
 	Role     keyhold.RoleID
 	EntityID string
@@ -112,7 +113,7 @@ func (o Outcome) String() string {
 }
 
 // Query asks for one role on one entity; a nil *Query asks only whether
-// the token is valid.
+// the token is valid. EntityID matches grants in any case.
 type Query struct {
 	Role     keyhold.RoleID
 	EntityID string
@@ -209,9 +210,9 @@ func (ix *Index) decide(value, user string, basic bool, q *Query, client string,
 	switch {
 	case r != nil && !r.allows(client):
 		d.Outcome, d.Reason = Forbidden, ReasonNetwork
-	case q != nil && !ix.holds(p, q):
+	case q != nil && !covers(ix.cat, p.effective, q) && !coversFolded(ix.cat, p.effective, q):
 		d.Outcome, d.Reason = Forbidden, ReasonNoRole
-	case r != nil && r.scope != nil && q != nil && !covers(ix.cat, r.scope, q):
+	case r != nil && r.scope != nil && q != nil && !covers(ix.cat, r.scope, q) && !coversFolded(ix.cat, r.scope, q):
 		d.Outcome, d.Reason = Forbidden, ReasonScope
 	}
 	if r != nil && r.scope != nil {
@@ -244,7 +245,7 @@ func kindOf(t keyhold.PrincipalType) keyhold.TokenKind {
 }
 
 func (ix *Index) holds(p *principal, q *Query) bool {
-	return covers(ix.cat, p.effective, q)
+	return coversAnyCase(ix.cat, p.effective, q)
 }
 
 // Holds reports whether a principal holds q, and whether it is known.

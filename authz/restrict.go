@@ -43,8 +43,29 @@ func (r *restriction) allows(text string) bool {
 	return false
 }
 
+// coversAnyCase is covers with q's entity id in any case: grants hold
+// theirs in lower case (GrantOf), so a query in lower case, the usual one,
+// is decided as it is (covers), and only a query that no grant covers as
+// it is may need to be decided again folded (coversFolded). Decide spells
+// the two out, so that its allowed decisions call exactly what they did.
+func coversAnyCase(cat *keyhold.Catalogue, grants []Grant, q *Query) bool {
+	return covers(cat, grants, q) || coversFolded(cat, grants, q)
+}
+
+// coversFolded decides q again with its entity id in lower case, when it
+// has an upper-case letter: into a copy on the stack and one new string.
+func coversFolded(cat *keyhold.Catalogue, grants []Grant, q *Query) bool {
+	if !hasUpper(q.EntityID) {
+		return false
+	}
+	folded := *q
+	folded.EntityID = keyhold.FoldID(q.EntityID)
+	return covers(cat, grants, &folded)
+}
+
 // covers reports whether grants hold q: one grant's role is q's or implies
-// it, on q's entity or every entity, in q's region or every region.
+// it, on q's entity or every entity, in q's region or every region. Entity
+// ids are compared exactly: coversAnyCase folds them.
 func covers(cat *keyhold.Catalogue, grants []Grant, q *Query) bool {
 	for i := range grants {
 		g := &grants[i]
@@ -68,7 +89,7 @@ func (ix *Index) restrictionOf(t *keyhold.Token) *restriction {
 		r.scope = make([]Grant, 0, len(t.Scope))
 		for _, s := range t.Scope {
 			if role, ok := ix.cat.Role(s.EntityTypeName, s.RoleName); ok {
-				r.scope = append(r.scope, Grant{Role: role, EntityID: intern(s.EntityID), Region: intern(s.EntityRegion)})
+				r.scope = append(r.scope, Grant{Role: role, EntityID: intern(keyhold.FoldID(s.EntityID)), Region: intern(s.EntityRegion)})
 			}
 		}
 	}
@@ -84,10 +105,10 @@ func ScopeCovers(cat *keyhold.Catalogue, held []keyhold.ScopeRole, want keyhold.
 	if !ok {
 		return false
 	}
-	q := Query{Role: role, EntityID: want.EntityID, Region: want.EntityRegion}
+	q := Query{Role: role, EntityID: keyhold.FoldID(want.EntityID), Region: want.EntityRegion}
 	for _, h := range held {
 		r, ok := cat.Role(h.EntityTypeName, h.RoleName)
-		if ok && covers(cat, []Grant{{Role: r, EntityID: h.EntityID, Region: h.EntityRegion}}, &q) {
+		if ok && covers(cat, []Grant{{Role: r, EntityID: keyhold.FoldID(h.EntityID), Region: h.EntityRegion}}, &q) {
 			return true
 		}
 	}
@@ -109,7 +130,7 @@ func (ix *Index) TokenHolds(ref keyhold.Ref, tokenID string, q *Query) (holds, k
 		return false, true
 	}
 	if r := ix.restrictions[id]; ok && r != nil && r.scope != nil {
-		return covers(ix.cat, r.scope, q), true
+		return coversAnyCase(ix.cat, r.scope, q), true
 	}
 	return true, true
 }

@@ -23,10 +23,12 @@ type TeamState struct {
 }
 
 // GrantOf converts an assignment; ok is false for a role the catalogue does
-// not know (assigned under a custom catalogue since removed).
+// not know (assigned under a custom catalogue since removed). The entity id
+// is folded to lower case here, once, so that a decision matches it in any
+// case (coversAnyCase).
 func (ix *Index) GrantOf(r *keyhold.AssignedRole) (Grant, bool) {
 	id, ok := ix.cat.Role(r.EntityTypeName, r.RoleName)
-	return Grant{Role: id, EntityID: intern(r.EntityID), Region: intern(r.EntityRegion)}, ok
+	return Grant{Role: id, EntityID: intern(keyhold.FoldID(r.EntityID)), Region: intern(r.EntityRegion)}, ok
 }
 
 // intern returns the shared copy of the wildcard and of region names, so

@@ -40,7 +40,9 @@ func (s *Service) validateRestrictions(owner keyhold.Ref, in *keyhold.TokenCreat
 			}
 			continue
 		}
-		if !slices.Contains(scope, r) {
+		// Entity ids match in any case (authz.ScopeCovers); the first
+		// spelling is kept, as sent.
+		if !slices.ContainsFunc(scope, func(k keyhold.ScopeRole) bool { return sameScopeRole(k, r) }) {
 			scope = append(scope, r)
 		}
 	}
@@ -64,6 +66,11 @@ func (s *Service) validateRestrictions(owner keyhold.Ref, in *keyhold.TokenCreat
 		in.AllowedCIDRs = nets
 	}
 	return c.err()
+}
+
+func sameScopeRole(a, b keyhold.ScopeRole) bool {
+	a.EntityID, b.EntityID = keyhold.FoldID(a.EntityID), keyhold.FoldID(b.EntityID)
+	return a == b
 }
 
 // accountRoles returns every role an account holds, directly or through

@@ -68,7 +68,11 @@ const createSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // transaction, and records them in schema_migrations. It is idempotent,
 // and safe when several replicas start at once: on PostgreSQL every step
 // holds an advisory lock, on SQLite an immediate write transaction.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx, 0) }
+
+// migrate applies the migrations up to version upTo, or all for 0; tests
+// stop at a version to seed data that a later migration converts.
+func (db *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations(db.d.name())
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -85,6 +89,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		if err := db.migrateStep(ctx, func(tx *sql.Tx) error { return db.apply(ctx, tx, m) }); err != nil {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}
@@ -110,18 +117,22 @@ func (db *DB) migrateStep(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// apply runs m unless another replica already did.
+// apply runs m unless another replica already did. Its row in
+// schema_migrations is written first, in the same transaction, so that a
+// migration that writes times (an audit event, a change) reads the store's
+// clock from its applied_at rather than the database's own.
 func (db *DB) apply(ctx context.Context, tx *sql.Tx, m migration) error {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n)
 	if err != nil || n > 0 {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return err
-	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
 		m.version, ts(db.now()))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, m.sql)
 	return err
 }
 

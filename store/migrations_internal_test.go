@@ -30,9 +30,11 @@ func TestMigrationVersions(t *testing.T) {
 // TestMigrationsAdditive keeps migrations after the first additive, so that
 // replicas of the previous release keep serving while a new one migrates:
 // nothing is dropped, renamed or retyped. The one exception is replacing a
-// unique index by a looser one (DROP INDEX), which an older release cannot
-// notice: every row it writes satisfies both; it is allowed only when the
-// same migration creates a unique index in its place.
+// unique index (DROP INDEX), allowed only when the same migration creates a
+// unique index in its place: an older release cannot notice a looser one,
+// since every row it writes satisfies both, and gets a stricter one's
+// refusals as the conflicts it already answers (0013: entity ids in any
+// case).
 func TestMigrationsAdditive(t *testing.T) {
 	for _, d := range []string{"sqlite", "postgres"} {
 		ms, err := migrations(d)

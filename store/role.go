@@ -30,8 +30,8 @@ func scanRole(s scanner, extra ...any) (*keyhold.AssignedRole, error) {
 }
 
 // CreateAssignedRole stores r; ECONFLICT when the principal already has
-// that role on that entity in that region, ENOTFOUND when the principal
-// does not exist.
+// that role on that entity (its id compared in any case) in that region,
+// ENOTFOUND when the principal does not exist.
 func (t *tx) CreateAssignedRole(ctx context.Context, r *keyhold.AssignedRole) error {
 	if _, ok := principalColumn(r.Principal.Type); !ok {
 		return keyhold.Errorf(keyhold.EINVALID, "Roles are assigned to system accounts, teams and users")
@@ -68,7 +68,8 @@ func (t *tx) ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.Ass
 	w := &where{}
 	w.add("r."+col+" = %s", p.ID)
 	if f.EntityID != nil {
-		w.add("r.entity_id = %s", *f.EntityID)
+		// Entity ids are UUIDs, kept as sent and compared in any case.
+		w.add("lower(r.entity_id) = %s", keyhold.FoldID(*f.EntityID))
 	}
 	if f.RoleName != nil {
 		w.add("r.role_name = %s", *f.RoleName)
