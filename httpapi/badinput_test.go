@@ -84,6 +84,9 @@ func TestBadInput(t *testing.T) {
 		assign(t, e, "/v3/users/"+user, "Viewer", "Control Planes", "*", "us")
 		e.Do("POST", "/v3/teams/"+team+"/users", e.Admin, map[string]any{"id": user}).Want(t, 201)
 		orgAdmin := systemTeam(t, e, "Organization Admin")
+		// An entity id with letters, assigned in lower case.
+		const cpID = "c0ffee00-aaaa-4bbb-8ccc-0123456789ab"
+		assign(t, e, "/v3/system-accounts/"+acct, "Viewer", "Control Planes", cpID, "eu")
 
 		A := "/v3/system-accounts/" + acct
 		T := "/v3/teams/" + team
@@ -225,6 +228,39 @@ func TestBadInput(t *testing.T) {
 			{"NULFilterLabelKey", "GET", "/v3/teams?filter[labels.a%00]=x", nil, 400, "filter[labels.a\x00]", "", nil},
 			{"BadUTF8FilterValue", "GET", "/v3/system-accounts?filter[name][eq]=a%ffb", nil, 400, "filter[name][eq]", "", nil},
 			{"BadUTF8FilterLabelKey", "GET", "/v3/teams?filter[labels.%ff]=x", nil, 400, "filter[labels.\uFFFD]", "", nil},
+
+			// Control characters (Cc) and invisible formatting characters in
+			// names and descriptions; descriptions keep tabs and line feeds.
+			{"CcAccountNameESC", "POST", "/v3/system-accounts", `{"name":"a\u001b[2Jb","description":""}`, 400, "name", "invalid", nil},
+			{"CcAccountNameTab", "POST", "/v3/system-accounts", `{"name":"a\tb","description":""}`, 400, "name", "invalid", nil},
+			{"CcAccountNameLF", "POST", "/v3/system-accounts", `{"name":"a\nb","description":""}`, 400, "name", "invalid", nil},
+			{"CcAccountDescriptionCR", "POST", "/v3/system-accounts", `{"name":"ok","description":"a\rb"}`, 400, "description", "invalid", nil},
+			{"CcAccountDescriptionDEL", "PATCH", A, `{"description":"a\u007f"}`, 400, "description", "invalid", nil},
+			{"CcAccountDescriptionC1", "PATCH", A, `{"description":"\u009b2J"}`, 400, "description", "invalid", nil},
+			{"CcAccountRenameBEL", "PATCH", A, `{"name":"a\u0007"}`, 400, "name", "invalid", nil},
+			{"HiddenAccountNameRLO", "POST", "/v3/system-accounts", `{"name":"invoice\u202egpj.exe","description":""}`, 400, "name", "invalid", nil},
+			{"HiddenAccountRenameZWSP", "PATCH", A, `{"name":"fix\u200bture"}`, 400, "name", "invalid", nil},
+			{"HiddenAccountDescriptionBOM", "PATCH", A, `{"description":"\ufeffd"}`, 400, "description", "invalid", nil},
+			{"HiddenTeamNameWJ", "POST", "/v3/teams", `{"name":"a\u2060b"}`, 400, "name", "invalid", nil},
+			{"HiddenTeamNameLRE", "POST", "/v3/teams", `{"name":"\u202ax"}`, 400, "name", "invalid", nil},
+			{"HiddenTeamDescriptionLRI", "POST", "/v3/teams", `{"name":"x","description":"\u2066x"}`, 400, "description", "invalid", nil},
+			{"HiddenTeamRenamePDF", "PATCH", T, `{"name":"x\u202c"}`, 400, "name", "invalid", nil},
+			{"HiddenTeamDescriptionPDI", "PATCH", T, `{"description":"x\u2069"}`, 400, "description", "invalid", nil},
+			{"CcTeamDescriptionESC", "PATCH", T, `{"description":"x\u001b"}`, 400, "description", "invalid", nil},
+			{"CcSPATName", "POST", A + "/access-tokens", `{"name":"t\u0001","expires_at":"` + future + `"}`, 400, "name", "invalid", nil},
+			{"HiddenSPATName", "POST", A + "/access-tokens", `{"name":"t\u202d","expires_at":"` + future + `"}`, 400, "name", "invalid", nil},
+			{"CcSPATRename", "PATCH", A + "/access-tokens/" + tokID, `{"name":"t\nx"}`, 400, "name", "invalid", nil},
+			{"HiddenPATName", "POST", PAT, `{"name":"ab\u202ecd","ttl_seconds":86400}`, 400, "name", "", nil},
+			{"CcUserFullName", "PATCH", U, `{"full_name":"Ann\u001b[2J"}`, 400, "full_name", "invalid", nil},
+			{"HiddenUserPreferredName", "PATCH", U, `{"preferred_name":"\u200bAnn"}`, 400, "preferred_name", "invalid", nil},
+			{"CcUserCreateFullName", "POST", "/v3/users", `{"email":"new@example.com","full_name":"A\u0085"}`, 400, "full_name", "invalid", nil},
+
+			// Ids in any case: an upper-case id finds no other object, and
+			// an entity id differing only in case is the same assignment.
+			{"UpperCaseUnknownAccount", "GET", "/v3/system-accounts/" + strings.ToUpper("0000abcd-0000-4000-8000-00000000abcd"), nil, 404, "", "", nil},
+			{"UpperCaseEntityIDConflict", "POST", A + "/assigned-roles", map[string]any{"role_name": "Viewer", "entity_type_name": "Control Planes", "entity_id": strings.ToUpper(cpID), "entity_region": "eu"}, 409, "", "", nil},
+			{"MixedCaseEntityIDConflict", "POST", A + "/assigned-roles", map[string]any{"role_name": "Viewer", "entity_type_name": "Control Planes", "entity_id": strings.ToUpper(cpID[:8]) + cpID[8:], "entity_region": "eu"}, 409, "", "", nil},
+			{"UpperCaseMemberNotUUID", "POST", T + "/users", map[string]any{"id": strings.ToUpper("not-a-uuid")}, 400, "id", "is_uuid", nil},
 
 			// Path ids that are not UUIDs, for every kind of id.
 			{"AccountIDGet", "GET", "/v3/system-accounts/not-a-uuid", nil, 400, "accountId", "is_uuid", nil},

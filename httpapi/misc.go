@@ -60,7 +60,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := keyhold.AuditFilter{ActorID: q.eq("actor_id"), ActorName: q.eq("actor_name"), Action: q.eq("action"), TargetID: q.eq("target_id"),
+	f := keyhold.AuditFilter{ActorID: q.id("actor_id"), ActorName: q.eq("actor_name"), Action: q.eq("action"), TargetID: q.id("target_id"),
 		TargetType: q.eq("target_type"), Outcome: q.eq("outcome"), Since: q.time("occurred_at", "gte"), Until: q.time("occurred_at", "lt"), Page: q.page}
 	l, err := s.svc.Audit.ListAuditEvents(r.Context(), f)
 	if err != nil {

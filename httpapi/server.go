@@ -124,7 +124,7 @@ func New(c Config) *Server {
 		if rt.direct != nil {
 			s.mux.HandleFunc(pattern, rt.direct)
 		} else {
-			s.mux.Handle(pattern, s.guard(rt))
+			s.mux.Handle(pattern, foldPathIDs(rt.path, s.guard(rt)))
 		}
 	}
 	s.paths, s.allow = http.NewServeMux(), map[string]string{}

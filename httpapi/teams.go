@@ -122,10 +122,7 @@ func (s *Server) addTeamMember(kind keyhold.PrincipalType) handlerFunc {
 		if err != nil {
 			return err
 		}
-		id := o.str("id", true)
-		if id != nil && !isUUID(*id) {
-			o.fail("id", "invalid ID format", "is_uuid")
-		}
+		id := o.id("id", true)
 		if err := o.err(); err != nil {
 			return err
 		}

@@ -10,7 +10,7 @@ import (
 var userFilters = filterSpec{"id": filterEq, "email": filterString, "full_name": filterString, "active": filterBool}
 
 func userFilter(q *query) keyhold.UserFilter {
-	return keyhold.UserFilter{ID: q.eq("id"), Email: q.str("email"), FullName: q.str("full_name"), Active: q.boolean("active"), Page: q.page}
+	return keyhold.UserFilter{ID: q.id("id"), Email: q.str("email"), FullName: q.str("full_name"), Active: q.boolean("active"), Page: q.page}
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {

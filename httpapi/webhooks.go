@@ -76,7 +76,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	var types []string
 	name, url := o.str("name", true), o.str("url", true)
 	o.get("event_types", true, &types, "is_array", "must be an array of event types")
-	account, enabled := o.str("system_account_id", false), o.boolean("enabled")
+	account, enabled := o.id("system_account_id", false), o.boolean("enabled")
 	if err := o.err(); err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if o.get("event_types", false, &types, "is_array", "must be an array of event types") {
 		in.EventTypes = &types
 	}
-	if in.SystemAccountID = o.str("system_account_id", false); o.isNull("system_account_id") {
+	if in.SystemAccountID = o.id("system_account_id", false); o.isNull("system_account_id") {
 		none := ""
 		in.SystemAccountID = &none
 	}

@@ -30,8 +30,8 @@ func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAcco
 		return nil, err
 	}
 	var c checker
-	c.text("name", in.Name, 1, maxNameLen)
-	c.text("description", in.Description, 0, maxDescriptionLen)
+	c.name("name", in.Name, 1, maxNameLen)
+	c.description("description", in.Description, 0, maxDescriptionLen)
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -82,10 +82,10 @@ func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold
 	}
 	var c checker
 	if in.Name != nil {
-		c.text("name", *in.Name, 1, maxNameLen)
+		c.name("name", *in.Name, 1, maxNameLen)
 	}
 	if in.Description != nil {
-		c.text("description", *in.Description, 0, maxDescriptionLen)
+		c.description("description", *in.Description, 0, maxDescriptionLen)
 	}
 	if err := c.err(); err != nil {
 		return nil, err

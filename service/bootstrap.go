@@ -53,7 +53,7 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.Mi
 	}
 	var c checker
 	c.email("admin_email", in.AdminEmail)
-	c.text("org_name", in.OrgName, 1, maxNameLen)
+	c.name("org_name", in.OrgName, 1, maxNameLen)
 	if err := c.err(); err != nil {
 		return nil, err
 	}

@@ -31,9 +31,9 @@ func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *key
 		return nil, err
 	}
 	var c checker
-	c.text("name", in.Name, 1, maxNameLen)
+	c.name("name", in.Name, 1, maxNameLen)
 	if in.Description != nil {
-		c.text("description", *in.Description, 1, maxDescriptionLen)
+		c.description("description", *in.Description, 1, maxDescriptionLen)
 	}
 	labels := map[string]*string{}
 	for k, v := range in.Labels {
@@ -85,10 +85,10 @@ func (s *Service) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpda
 	}
 	var c checker
 	if in.Name != nil {
-		c.text("name", *in.Name, 1, maxNameLen)
+		c.name("name", *in.Name, 1, maxNameLen)
 	}
 	if in.Description != nil {
-		c.text("description", *in.Description, 1, maxDescriptionLen)
+		c.description("description", *in.Description, 1, maxDescriptionLen)
 	}
 	c.labels("labels", in.Labels)
 	if err := c.err(); err != nil {

@@ -102,7 +102,7 @@ func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold
 	if owner.Type == keyhold.PrincipalUser {
 		c.patName("name", in.Name)
 	} else {
-		c.text("name", in.Name, 1, maxNameLen)
+		c.name("name", in.Name, 1, maxNameLen)
 	}
 	if in.AutoRotate && owner.Type != keyhold.PrincipalSystemAccount {
 		c.add(keyhold.FieldError{Field: "auto_rotate", Reason: "is for system-account tokens only", Rule: "unknown_property"})
@@ -251,7 +251,7 @@ func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name s
 	if owner.Type == keyhold.PrincipalUser {
 		c.patName("name", name)
 	} else {
-		c.text("name", name, 1, maxNameLen)
+		c.name("name", name, 1, maxNameLen)
 	}
 	if err := c.err(); err != nil {
 		return nil, err

@@ -95,8 +95,8 @@ func (s *Service) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.Set
 func (s *Service) addUser(ctx context.Context, in keyhold.UserCreate, active bool, action string) (*keyhold.User, error) {
 	var c checker
 	c.email("email", in.Email)
-	c.text("full_name", in.FullName, 0, maxNameLen)
-	c.text("preferred_name", in.PreferredName, 0, maxNameLen)
+	c.name("full_name", in.FullName, 0, maxNameLen)
+	c.name("preferred_name", in.PreferredName, 0, maxNameLen)
 	if in.Password != "" {
 		c.text("password", in.Password, minPasswordLen, 1024)
 	}
@@ -137,10 +137,10 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpda
 	}
 	var c checker
 	if in.FullName != nil {
-		c.text("full_name", *in.FullName, 1, maxNameLen)
+		c.name("full_name", *in.FullName, 1, maxNameLen)
 	}
 	if in.PreferredName != nil {
-		c.text("preferred_name", *in.PreferredName, 0, maxNameLen)
+		c.name("preferred_name", *in.PreferredName, 0, maxNameLen)
 	}
 	if err := c.err(); err != nil {
 		return nil, err

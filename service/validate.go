@@ -1,6 +1,7 @@
 package service
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -39,8 +40,9 @@ func (c *checker) err() error {
 	return keyhold.Invalid(c.fields...)
 }
 
-// text checks a required or optional string's length in characters.
-func (c *checker) text(field, v string, min, max int) {
+// text checks a required or optional string's length in characters; it
+// reports whether v passed.
+func (c *checker) text(field, v string, min, max int) bool {
 	n := utf8.RuneCountInString(v)
 	switch {
 	case !utf8.ValidString(v):
@@ -55,6 +57,40 @@ func (c *checker) text(field, v string, min, max int) {
 		c.add(keyhold.FieldError{Field: field, Reason: "is too short", Rule: "min_length", Minimum: keyhold.Int64(int64(min))})
 	case n > max:
 		c.add(keyhold.FieldError{Field: field, Reason: "is too long", Rule: "max_length", Maximum: keyhold.Int64(int64(max))})
+	default:
+		return true
+	}
+	return false
+}
+
+// name checks a name: text, without control characters or the invisible
+// characters of keyhold.Hidden, which would reach terminals and pages.
+func (c *checker) name(field, v string, min, max int) {
+	if c.text(field, v, min, max) {
+		c.chars(field, v, false)
+	}
+}
+
+// description is name for free text, which may hold tabs and line breaks.
+func (c *checker) description(field, v string, min, max int) {
+	if c.text(field, v, min, max) {
+		c.chars(field, v, true)
+	}
+}
+
+// chars refuses the first control character (but tabs and line feeds in
+// multi-line text) or invisible character of v, naming it.
+func (c *checker) chars(field, v string, multiline bool) {
+	for _, r := range v {
+		switch {
+		case multiline && (r == '\t' || r == '\n'):
+		case keyhold.Control(r):
+			c.add(keyhold.FieldError{Field: field, Reason: fmt.Sprintf("must not contain control characters (U+%04X)", r), Rule: "invalid"})
+			return
+		case keyhold.Hidden(r):
+			c.add(keyhold.FieldError{Field: field, Reason: fmt.Sprintf("must not contain invisible formatting characters (U+%04X)", r), Rule: "invalid"})
+			return
+		}
 	}
 }
 

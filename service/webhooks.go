@@ -80,7 +80,7 @@ func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (
 // checkWebhook validates a destination as it is to be stored.
 func (s *Service) checkWebhook(d *keyhold.WebhookDestination) error {
 	var c checker
-	c.text("name", d.Name, 1, maxNameLen)
+	c.name("name", d.Name, 1, maxNameLen)
 	if reason := s.egress.checkURL(d.URL); reason != "" {
 		c.add(keyhold.FieldError{Field: "url", Reason: reason, Rule: "invalid"})
 	}

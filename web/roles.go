@@ -118,7 +118,7 @@ func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request, c *call) error
 	if ref.Type == keyhold.PrincipalTeam {
 		return keyhold.Errorf(keyhold.EINVALID, "Teams cannot be members of teams")
 	}
-	if err := s.svc.Teams.AddTeamMember(r.Context(), r.PostFormValue("team_id"), ref); err != nil {
+	if err := s.svc.Teams.AddTeamMember(r.Context(), formID(r, "team_id"), ref); err != nil {
 		return err
 	}
 	return redirect(w, r, back, "team-added")

@@ -150,7 +150,7 @@ func (s *Server) memberRef(r *http.Request, f *form) (keyhold.Ref, bool) {
 	one := keyhold.Page{Number: 1, Size: 1}
 	switch f.Get("member_type") {
 	case "user":
-		u, err := s.svc.Users.GetUser(ctx, who)
+		u, err := s.svc.Users.GetUser(ctx, keyhold.FoldID(who))
 		if err == nil {
 			return keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}, true
 		}
@@ -192,7 +192,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *call) e
 	if r.PostFormValue("member_type") == "user" {
 		pt = keyhold.PrincipalUser
 	}
-	if err := s.svc.Teams.RemoveTeamMember(r.Context(), r.PathValue("id"), keyhold.Ref{Type: pt, ID: r.PostFormValue("member_id")}); err != nil {
+	if err := s.svc.Teams.RemoveTeamMember(r.Context(), r.PathValue("id"), keyhold.Ref{Type: pt, ID: formID(r, "member_id")}); err != nil {
 		return err
 	}
 	return redirect(w, r, "/ui/teams/"+r.PathValue("id"), "member-removed")

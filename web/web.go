@@ -85,7 +85,7 @@ func New(c Config) *Server {
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", staticHandler(static)))
 	for _, r := range s.routes() {
-		s.mux.Handle(r.pattern, s.wrap(r))
+		s.mux.Handle(r.pattern, foldPathIDs(r.pattern, s.wrap(r)))
 	}
 	return s
 }

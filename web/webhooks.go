@@ -77,7 +77,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *call) 
 // given (ok): the change it leads to then refuses it first, and audits
 // the refusal, which a failed lookup would not.
 func (s *Server) accountByNameOrID(r *http.Request, who string) (*keyhold.SystemAccount, bool) {
-	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), who)
+	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), keyhold.FoldID(who))
 	if err == nil {
 		return a, true
 	}
