@@ -213,5 +213,5 @@ func (a *app) done(format string, args ...any) {
 	if a.quiet || a.output != "table" {
 		return
 	}
-	fmt.Fprintf(a.Err, format+"\n", args...)
+	fmt.Fprintf(a.Err, format+"\n", cleanArgs(args)...)
 }

@@ -226,7 +226,7 @@ func (a *app) printEvents(list []client.AuditEvent, header *bool) error {
 		return writeYAML(a.Out, list)
 	case a.quiet:
 		for _, e := range list {
-			fmt.Fprintln(a.Out, e.ID)
+			fmt.Fprintln(a.Out, clean(e.ID))
 		}
 		return nil
 	}
@@ -242,5 +242,5 @@ func (a *app) printEvents(list []client.AuditEvent, header *bool) error {
 }
 
 func (a *app) eventLine(r []string) {
-	fmt.Fprintf(a.Out, "%-12s  %-20s  %-28s  %-36s  %-8s  %5s  %s\n", r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+	fmt.Fprintf(a.Out, "%-12s  %-20s  %-28s  %-36s  %-8s  %5s  %s\n", cleanArgs([]any{r[0], r[1], r[2], r[3], r[4], r[5], r[6]})...)
 }

@@ -56,7 +56,7 @@ directory, with file mode 0600. The profile becomes the current one.`,
 			if err := cfg.save(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Err, "Logged in to %s as %s (%s); profile %q saved in %s.\n", server, me.PrincipalName, principalWords(me.PrincipalType), name, path)
+			fmt.Fprintf(a.Err, "Logged in to %s as %s (%s); profile %q saved in %s.\n", server, clean(me.PrincipalName), principalWords(me.PrincipalType), name, path)
 			return nil
 		},
 	}

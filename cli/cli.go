@@ -53,6 +53,8 @@ func Commands(o Options) []*cobra.Command {
 	if o.In == nil {
 		o.In = eofReader{}
 	}
+	// Whatever the server holds reaches the terminal escaped.
+	o.Out, o.Err = escaper{o.Out}, escaper{o.Err}
 	a := &app{Options: o}
 	cmds := []*cobra.Command{
 		a.loginCommand(), a.logoutCommand(), a.authCommand(),

@@ -88,21 +88,22 @@ func ExitCode(err error) int {
 // PrintError writes err readably: one line, and for an API problem its
 // invalid parameters one per line, with a hint where one helps.
 func PrintError(w io.Writer, err error) {
+	w = escaper{w}
 	var pe *client.Error
 	if !errors.As(err, &pe) {
-		fmt.Fprintf(w, "keyhold: %v\n", err)
+		fmt.Fprintf(w, "keyhold: %s\n", clean(err.Error()))
 		if ExitCode(err) == ExitUsage && strings.HasPrefix(err.Error(), "unknown") {
 			fmt.Fprintln(w, `Run "keyhold --help" for usage.`)
 		}
 		return
 	}
-	line := fmt.Sprintf("keyhold: %s (%d)", pe.Title, pe.Status)
+	line := fmt.Sprintf("keyhold: %s (%d)", clean(pe.Title), pe.Status)
 	if pe.Detail != "" {
-		line += ": " + pe.Detail
+		line += ": " + clean(pe.Detail)
 	}
 	fmt.Fprintln(w, line)
 	for _, p := range pe.InvalidParameters {
-		fmt.Fprintf(w, "  %s: %s\n", p.Field, p.Reason)
+		fmt.Fprintf(w, "  %s: %s\n", clean(p.Field), clean(p.Reason))
 	}
 	if pe.Status == http.StatusUnauthorized {
 		fmt.Fprintln(w, `The server refused the token; run "keyhold login" again.`)

@@ -29,7 +29,7 @@ func (a *app) print(v view) error {
 		return writeYAML(a.Out, v.data)
 	case a.quiet:
 		for _, id := range v.ids {
-			fmt.Fprintln(a.Out, id)
+			fmt.Fprintln(a.Out, clean(id))
 		}
 		return nil
 	}
@@ -52,7 +52,12 @@ func writeYAML(w io.Writer, v any) error {
 	if err := json.Unmarshal(raw, &generic); err != nil {
 		return err
 	}
-	out, err := yaml.Marshal(generic)
+	var doc yaml.Node
+	if err := doc.Encode(generic); err != nil {
+		return err
+	}
+	quoteUnsafe(&doc)
+	out, err := yaml.Marshal(&doc)
 	if err != nil {
 		return err
 	}
@@ -64,7 +69,11 @@ func writeTable(w io.Writer, header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = clean(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }

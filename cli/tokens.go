@@ -105,9 +105,10 @@ func (a *app) tokCreate() *cobra.Command {
 		Short: "Mint a token for a system account and print its value once",
 		Long: `Create mints a token and prints its value once, on standard output: keep it
 now, it cannot be read again. With -o json or -o yaml the value is the field
-"token". With --save-to FILE it goes to a new file of mode 0600 instead (an
-existing file is never overwritten). Without --expires-in or --expires-at,
-the server's token policy decides the expiry.`,
+"token". With --save-to FILE it goes to a new file of mode 0600 instead,
+created before the token is minted (an existing file is never overwritten,
+and a file that cannot be created mints nothing). Without --expires-in or
+--expires-at, the server's token policy decides the expiry.`,
 		Example: `  keyhold tokens create ci-bot --name deploy
   keyhold tokens create ci-bot --name deploy --expires-in 30d --save-to deploy.token
   keyhold tokens create ci-bot --name gw --scope Viewer:Control\ Planes:*:* --allowed-cidr 10.0.0.0/8
@@ -137,14 +138,16 @@ the server's token policy decides the expiry.`,
 			if err != nil {
 				return err
 			}
-			if err := checkNew(saveTo); err != nil {
+			file, err := reserve(saveTo)
+			if err != nil {
 				return err
 			}
 			t, err := c.CreateAccessToken(ctx(cmd), s.ID, in)
 			if err != nil {
+				file.abandon()
 				return err
 			}
-			return a.secret(t, saveTo, fmt.Sprintf("Created token %q (%s) for %s, expiring %s.", t.Name, t.ID, s.Name, a.until(t.ExpiresAt)))
+			return a.secret(t, file, fmt.Sprintf("Created token %q (%s) for %s, expiring %s.", t.Name, t.ID, s.Name, a.until(t.ExpiresAt)))
 		},
 	}
 	cmd.Flags().StringVar(&in.Name, "name", "", "the token's name, unique among the account's active tokens (required)")
@@ -200,14 +203,16 @@ idle for --revoke-when-idle.`,
 			if err != nil {
 				return err
 			}
-			if err := checkNew(saveTo); err != nil {
+			file, err := reserve(saveTo)
+			if err != nil {
 				return err
 			}
 			t, err := c.RotateAccessToken(ctx(cmd), s.ID, old.ID, in)
 			if err != nil {
+				file.abandon()
 				return err
 			}
-			return a.secret(t, saveTo, fmt.Sprintf("Rotated token %q of %s: successor %s; the old token works until the overlap ends.", t.Name, s.Name, t.ID))
+			return a.secret(t, file, fmt.Sprintf("Rotated token %q of %s: successor %s; the old token works until the overlap ends.", t.Name, s.Name, t.ID))
 		},
 	}
 	cmd.Flags().StringVar(&overlap, "overlap", "", "how long the old token keeps working, e.g. 24h, 7d (default 24h)")
@@ -275,29 +280,13 @@ func (a *app) tokExpiring() *cobra.Command {
 }
 
 // secret prints a new token once: its value on stdout (or in the JSON as
-// "token"), or into a new file with --save-to. The summary goes to stderr
+// "token"), or into the --save-to file, if any. The summary goes to stderr
 // and never holds the value.
-func (a *app) secret(t *client.AccessToken, saveTo, summary string) error {
-	if err := saveSecret(&t.Token, saveTo); err != nil {
+func (a *app) secret(t *client.AccessToken, file *saveFile, summary string) error {
+	if err := file.save(&t.Token); err != nil {
 		return err
 	}
-	if saveTo != "" {
-		summary += " The value is in " + saveTo + "."
-	}
-	return a.printSecret(t, t.Token, summary)
-}
-
-// saveSecret writes *value to the new file saveTo, if given, and then
-// clears *value so that it is printed nowhere else.
-func saveSecret(value *string, saveTo string) error {
-	if saveTo == "" {
-		return nil
-	}
-	if err := writeNew(saveTo, *value); err != nil {
-		return fmt.Errorf("the token was created but not saved (%w); delete it and try again", err)
-	}
-	*value = ""
-	return nil
+	return a.printSecret(t, t.Token, summary+file.note())
 }
 
 // printSecret prints data for -o json|yaml, else value (if any) alone on
@@ -307,38 +296,68 @@ func (a *app) printSecret(data any, value, summary string) error {
 		return a.print(view{data: data})
 	}
 	if !a.quiet {
-		fmt.Fprintln(a.Err, summary)
+		fmt.Fprintln(a.Err, clean(summary))
 	}
 	if value != "" {
-		fmt.Fprintln(a.Out, value)
+		fmt.Fprintln(a.Out, clean(value))
 	}
 	return nil
 }
 
-// checkNew refuses, before anything is minted, a --save-to file that exists.
-func checkNew(path string) error {
+// saveFile is the new file of --save-to. It is created, empty and of mode
+// 0600, before anything is minted, so that a path that cannot be created,
+// or a file that exists, is refused while refusing loses nothing: a value
+// minted and then not saved would be lost, and its token left working.
+type saveFile struct {
+	path string
+	f    *os.File
+}
+
+// reserve creates the file of --save-to; nil for none.
+func reserve(path string) (*saveFile, error) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
-	if _, err := os.Lstat(path); err == nil {
-		return &ExitError{Code: ExitConflict, Err: fmt.Errorf("--save-to %s: the file exists; refusing to overwrite it", path)}
-	}
-	return nil
-}
-
-// writeNew writes value to a file that must not exist yet, mode 0600.
-func writeNew(path, value string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return &ExitError{Code: ExitConflict, Err: fmt.Errorf("--save-to %s: the file exists; refusing to overwrite it", path)}
+		return nil, &ExitError{Code: ExitConflict, Err: fmt.Errorf("--save-to %s: the file exists; refusing to overwrite it", path)}
 	} else if err != nil {
-		return err
+		return nil, usageErr(fmt.Errorf("--save-to: %w; nothing was minted", err))
 	}
-	if _, err := f.WriteString(value + "\n"); err != nil {
-		f.Close()
-		return err
+	return &saveFile{path: path, f: f}, nil
+}
+
+// abandon removes the file again when nothing was minted.
+func (s *saveFile) abandon() {
+	if s != nil {
+		_ = s.f.Close()
+		_ = os.Remove(s.path)
 	}
-	return f.Close()
+}
+
+// save writes *value to the file, if any, and then clears *value so that
+// it is printed nowhere else.
+func (s *saveFile) save(value *string) error {
+	if s == nil {
+		return nil
+	}
+	_, err := s.f.WriteString(*value + "\n")
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("the token was created but not saved (%w); delete it and try again", err)
+	}
+	*value = ""
+	return nil
+}
+
+// note is the summary's mention of the file.
+func (s *saveFile) note() string {
+	if s == nil {
+		return ""
+	}
+	return " The value is in " + s.path + "."
 }
 
 // expiry turns --expires-in or --expires-at into a time.

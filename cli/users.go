@@ -284,21 +284,20 @@ their own tokens: authenticate with one of your personal tokens and use "me".`,
 			if err != nil {
 				return err
 			}
-			if err := checkNew(saveTo); err != nil {
+			file, err := reserve(saveTo)
+			if err != nil {
 				return err
 			}
 			t, err := c.CreatePersonalAccessToken(ctx(cmd), u.ID, name, d)
 			if err != nil {
+				file.abandon()
 				return err
 			}
-			if err := saveSecret(&t.KonnectToken, saveTo); err != nil {
+			if err := file.save(&t.KonnectToken); err != nil {
 				return err
 			}
 			summary := fmt.Sprintf("Created personal access token %q (%s) for %s, expiring %s.", t.Name, t.ID, u.Email, a.until(t.ExpiresAt))
-			if saveTo != "" {
-				summary += " The value is in " + saveTo + "."
-			}
-			return a.printSecret(t, t.KonnectToken, summary)
+			return a.printSecret(t, t.KonnectToken, summary+file.note())
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "the token's name (required)")
