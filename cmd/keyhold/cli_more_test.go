@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -188,22 +190,73 @@ func TestCLIAuditPolicyAndLeaks(t *testing.T) {
 	})
 }
 
-// The README's "From the terminal" flow works as written.
+// The README's "From the terminal" flow works as written, read from the
+// README itself, on a server where the curl section already ran: its
+// names must not collide with that section's.
 func TestCLIReadmeFlow(t *testing.T) {
-	k := newTerm(t, apitest.New(t, "sqlite", apitest.Options{}))
+	e := apitest.New(t, "sqlite", apitest.Options{})
+	k := newTerm(t, e)
+	e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "ci-deployer", "description": "Deploys from CI"}).Want(t, 201)
+	e.Do("POST", "/v3/teams", e.Admin, map[string]any{"name": "Deployers"}).Want(t, 201)
 	k.login()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, _, _ := strings.Cut(strings.SplitN(string(readme), "## From the terminal", 2)[1], "\n## ")
 	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"sa", "create", "ci-deployer", "--description", "Deploys from CI"},
-		{"tokens", "create", "ci-deployer", "--name", "deploy", "--expires-in", "90d", "--save-to", dir + "/deploy.token"},
-		{"roles", "assign", "--account", "ci-deployer", "--role", "Admin", "--entity-type", "Control Planes"},
-		{"teams", "create", "platform", "--description", "Platform automation"},
-		{"teams", "members", "add", "platform", "--account", "ci-deployer"},
-		{"tokens", "rotate", "ci-deployer", "deploy", "--overlap", "1h", "--save-to", dir + "/deploy.token.new"},
-	} {
-		k.run(args...)
+	var ran int
+	for _, line := range strings.Split(section, "\n") {
+		args := shellWords(t, line)
+		if len(args) < 2 || args[0] != "keyhold" || args[1] == "login" {
+			continue
+		}
+		args = args[1:]
+		for i := range args {
+			if i > 0 && args[i-1] == "--save-to" {
+				args[i] = filepath.Join(dir, args[i])
+			}
+		}
+		out := k.run(args...)
+		ran++
+		if args[0] == "tokens" && args[1] == "list" && (!strings.Contains(out, "ROTATING") || !strings.Contains(out, "ACTIVE")) {
+			t.Errorf("tokens list: %s", out)
+		}
 	}
-	if out := k.run("tokens", "list", "ci-deployer"); !strings.Contains(out, "ROTATING") || !strings.Contains(out, "ACTIVE") {
-		t.Errorf("tokens list: %s", out)
+	if ran < 7 {
+		t.Fatalf("ran %d commands of the README's section", ran)
 	}
+}
+
+// shellWords splits a command line of the README as sh would: words
+// separated by spaces, double-quoted strings kept whole, and a # comment
+// dropped.
+func shellWords(t *testing.T, line string) []string {
+	var words []string
+	var w strings.Builder
+	inWord, quoted := false, false
+	for _, r := range line {
+		switch {
+		case r == '"':
+			quoted, inWord = !quoted, true
+		case r == '#' && !quoted && !inWord:
+			return words
+		case r == ' ' && !quoted:
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+			}
+			inWord = false
+		default:
+			w.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quotes in %q", line)
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words
 }
