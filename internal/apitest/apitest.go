@@ -39,6 +39,10 @@ type Clock struct {
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
+// NewClock returns a clock set to t, for an Env that must start at the
+// same time as another, as a copied database expects.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
 // Advance moves the clock forward.
 func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 

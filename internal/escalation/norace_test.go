@@ -1,0 +1,5 @@
+//go:build !race
+
+package escalation_test
+
+const raceEnabled = false
