@@ -88,6 +88,8 @@ func (s *Service) DeliverWebhooks(ctx context.Context) (int, error) {
 	return total, nil
 }
 
+const errNotSubscribed = "the destination no longer receives token.auto_rotated for this account; nothing was minted"
+
 // attempt sends one delivery once and records the outcome.
 func (s *Service) attempt(ctx context.Context, d *keyhold.WebhookDelivery, owner string) {
 	var dest *keyhold.WebhookDestination
@@ -114,6 +116,14 @@ func (s *Service) attempt(ctx context.Context, d *keyhold.WebhookDelivery, owner
 	body, msgID := d.Payload, d.EventID
 	var rot *autoRotation
 	if d.EventType == keyhold.EventTokenAutoRotated {
+		// A successor goes only where the destination receives its
+		// account's auto-rotated tokens now: whoever pointed it there was
+		// checked for every privilege of the account, and a delivery queued
+		// before a change must not follow the destination elsewhere.
+		if !dest.Subscribes(keyhold.EventTokenAutoRotated, d.AccountID) {
+			s.finishAutoRotation(ctx, d, owner, nil, nil, errNotSubscribed, true)
+			return
+		}
 		// A fresh successor per attempt, and a fresh message id, so that a
 		// receiver that deduplicates never keeps a value that was dropped.
 		if rot, err = s.prepareAutoRotation(ctx, d); err != nil {
