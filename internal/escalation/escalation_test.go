@@ -90,7 +90,7 @@ func runSizes() sizes {
 	case testing.Short():
 		return sizes{sqlite: 20, postgres: 5, moves: defaultMoves}
 	case raceEnabled: // CI: within a minute per database on two cores
-		return sizes{sqlite: 30, postgres: 15, moves: defaultMoves}
+		return sizes{sqlite: 24, postgres: 12, moves: defaultMoves}
 	}
 	return sizes{sqlite: 300, postgres: 60, moves: defaultMoves}
 }
