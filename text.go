@@ -1,6 +1,9 @@
 package keyhold
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // Hidden reports whether r is one of the invisible format characters that
 // names and descriptions refuse and the CLI escapes: the zero-width space
@@ -21,7 +24,7 @@ func Hidden(r rune) bool {
 
 // Control reports whether r is in the Unicode category Cc: C0 (U+0000–
 // U+001F), DEL (U+007F) and C1 (U+0080–U+009F).
-func Control(r rune) bool { return r < 0x20 || r >= 0x7F && r <= 0x9F }
+func Control(r rune) bool { return unicode.IsControl(r) }
 
 // FoldID returns an id in lower case. keyhold's ids, and the entity ids of
 // role assignments, are UUIDs, accepted in any case and compared in lower

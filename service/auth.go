@@ -166,15 +166,6 @@ func (s *Service) principalHolds(p *keyhold.Principal, q *authz.Query) bool {
 	return held
 }
 
-// may reports whether the caller holds perm, without failing.
-func (s *Service) may(ctx context.Context, perm keyhold.Permission) bool {
-	if isSystem(ctx) {
-		return true
-	}
-	p := keyhold.PrincipalFromContext(ctx)
-	return p != nil && s.holds(p, perm)
-}
-
 // SubjectUsable reports whether a subject token, decided with
 // Credentials.Subject, may be used at all: valid and, when bound to
 // networks, used from one of them. A role refusal still leaves it usable.

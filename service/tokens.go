@@ -30,21 +30,12 @@ func kindOf(owner keyhold.Ref) keyhold.TokenKind {
 	return keyhold.TokenKindSystemAccount
 }
 
-// tokenAccess says what the caller wants to do with an owner's tokens.
-type tokenAccess int
-
-const (
-	tokenRead   tokenAccess = iota // list, get
-	tokenRevoke                    // revoke
-	tokenManage                    // create, rename, delete
-)
-
-// checkTokenAccess applies the rule on personal access tokens beyond the
+// ownPersonalTokens applies the rule on personal access tokens beyond the
 // permission table: a user's personal tokens are created, renamed and
 // deleted by that user alone. Not even an administrator mints or changes
 // another person's credential; reading and revoking follow the table.
-func (s *Service) checkTokenAccess(ctx context.Context, owner keyhold.Ref, access tokenAccess) error {
-	if owner.Type != keyhold.PrincipalUser || access != tokenManage || isOwner(ctx, owner) || isSystem(ctx) {
+func ownPersonalTokens(ctx context.Context, owner keyhold.Ref) error {
+	if owner.Type != keyhold.PrincipalUser || isOwner(ctx, owner) || isSystem(ctx) {
 		return nil
 	}
 	return keyhold.Errorf(keyhold.EFORBIDDEN, "Only the user may manage their own personal access tokens")
@@ -91,7 +82,7 @@ func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold
 	if err := validID(ownerField(owner), owner.ID); err != nil {
 		return nil, err
 	}
-	if err := s.checkTokenAccess(ctx, owner, tokenManage); err != nil {
+	if err := ownPersonalTokens(ctx, owner); err != nil {
 		return nil, err
 	}
 	if err := notSelfMinting(ctx, owner); err != nil {
@@ -256,7 +247,7 @@ func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name s
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.changeToken(ctx, owner, id, tokenManage, "token.update", func(t *keyhold.Token) { t.Name = name }, nil)
+	return s.changeToken(ctx, owner, id, true, "token.update", func(t *keyhold.Token) { t.Name = name }, nil)
 }
 
 // RevokeToken implements keyhold.TokenService.
@@ -269,7 +260,7 @@ func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string)
 		return nil, err
 	}
 	revoked := false
-	return s.changeToken(ctx, owner, id, tokenRevoke, "token.revoke", func(t *keyhold.Token) {
+	return s.changeToken(ctx, owner, id, false, "token.revoke", func(t *keyhold.Token) {
 		if t.RevokedAt != nil {
 			return
 		}
@@ -287,9 +278,13 @@ func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string)
 	})
 }
 
-func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string, access tokenAccess, action string, change func(*keyhold.Token), after func(Tx, *keyhold.Token) error) (*keyhold.Token, error) {
-	if err := s.checkTokenAccess(ctx, owner, access); err != nil {
-		return nil, err
+// changeToken changes one token of owner in a write; ownerOnly applies
+// ownPersonalTokens.
+func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string, ownerOnly bool, action string, change func(*keyhold.Token), after func(Tx, *keyhold.Token) error) (*keyhold.Token, error) {
+	if ownerOnly {
+		if err := ownPersonalTokens(ctx, owner); err != nil {
+			return nil, err
+		}
 	}
 	var t *keyhold.Token
 	ev := s.audit(ctx, action, targetToken, id, "")
@@ -328,7 +323,7 @@ func (s *Service) DeleteToken(ctx context.Context, owner keyhold.Ref, id string)
 	if err := validIDs(ownerField(owner), owner.ID, "tokenId", id); err != nil {
 		return err
 	}
-	if err := s.checkTokenAccess(ctx, owner, tokenManage); err != nil {
+	if err := ownPersonalTokens(ctx, owner); err != nil {
 		return err
 	}
 	ev := s.audit(ctx, "token.delete", targetToken, id, "")

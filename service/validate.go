@@ -95,10 +95,10 @@ func (c *checker) chars(field, v string, multiline bool) {
 }
 
 func (c *checker) email(field, v string) {
-	c.text(field, v, 1, maxNameLen)
-	if v == "" {
+	if !c.text(field, v, 1, maxNameLen) {
 		return
 	}
+	c.chars(field, v, false)
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || a.Name != "" {
 		c.add(keyhold.FieldError{Field: field, Reason: "must be an email address", Rule: "invalid"})
