@@ -10,11 +10,10 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/keyhold/keyhold/httpapi"
+	"github.com/keyhold/keyhold/internal/server"
 	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
@@ -36,7 +35,7 @@ func seedDB(tb testing.TB, tokens int) (url, admin string, values []string) {
 	url = "sqlite:" + filepath.Join(tb.TempDir(), "keyhold.db")
 	db := openDB(tb, url)
 	defer db.Close()
-	tok, err := service.New(service.Config{Store: db}).Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "bench", AdminEmail: "admin@localhost"})
+	tok, err := service.New(service.Config{Store: db}).Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "bench", AdminEmail: "admin@localhost"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -72,22 +71,15 @@ func startStackLimited(tb testing.TB, url string, poll time.Duration, limit int)
 	db := openDB(tb, url)
 	m := metrics.New()
 	log := slog.New(slog.DiscardHandler)
-	svc := service.New(service.Config{Store: db, Logger: log, Observer: m, PollInterval: poll, AuthFailureLimit: limit})
-	if err := svc.LoadIndex(context.Background()); err != nil {
+	main := server.New(server.Config{DB: db, Logger: log, Metrics: m, NoConsole: true,
+		Service: service.Config{Feed: service.FeedConfig{PollInterval: poll}, Decider: service.DeciderConfig{AuthFailureLimit: limit}}})
+	if err := main.Run(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Config{
-		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc},
-		Logger:   log, Observer: m, Metrics: m.Handler(),
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { svc.Run(ctx) })
-	s := &stack{svc: svc, handler: api, server: httptest.NewServer(api)}
+	s := &stack{svc: main.Service, handler: main.Handler, server: httptest.NewServer(main.Handler)}
 	tb.Cleanup(func() {
 		s.server.Close()
-		cancel()
-		wg.Wait()
+		_ = main.Close()
 		db.Close()
 	})
 	return s
@@ -98,7 +90,7 @@ func startStackLimited(tb testing.TB, url string, poll time.Duration, limit int)
 func TestSeedAndLoad(t *testing.T) {
 	url, _, values := seedDB(t, 500)
 	s := startStack(t, url, time.Second)
-	if st := s.svc.Index().Stats(); st.Tokens != 501 || st.Principals != 51 {
+	if st := s.svc.Feed.IndexStats(); st.Tokens != 501 || st.Principals != 51 {
 		t.Errorf("index holds %+v, want 501 tokens (500 and the admin's) and 51 principals", st)
 	}
 	res, err := Load(context.Background(), LoadConfig{URLs: []string{s.server.URL}, Tokens: values,
@@ -232,7 +224,7 @@ func BenchmarkLoadIndex(b *testing.B) {
 	defer db.Close()
 	svc := service.New(service.Config{Store: db, Logger: slog.New(slog.DiscardHandler)})
 	for b.Loop() {
-		if err := svc.LoadIndex(context.Background()); err != nil {
+		if err := svc.Feed.LoadIndex(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

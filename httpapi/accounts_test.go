@@ -228,7 +228,7 @@ func TestSystemAccountTokens(t *testing.T) {
 				t.Errorf("get = %v", got)
 			}
 			e.Do("GET", "/v1/whoami", value, nil).Want(t, 200)
-			e.Service.Flush(t.Context(), true)
+			e.Service.Decider.Flush(t.Context(), true)
 			got = e.Do("GET", path+"/"+id, e.Admin, nil).Want(t, 200).Map(t)
 			if got["last_used_at"] != e.Clock.Now().UTC().Format(time.RFC3339) {
 				t.Errorf("last_used_at = %v, want %s", got["last_used_at"], e.Clock.Now().UTC().Format(time.RFC3339))

@@ -136,11 +136,11 @@ func TestFailedAuthenticationAudit(t *testing.T) {
 			t.Fatalf("%d auth.failed events before a flush", n)
 		}
 		// A periodic flush leaves the current minute open.
-		e.Service.Flush(t.Context(), false)
+		e.Service.Decider.Flush(t.Context(), false)
 		if n := audit(t, e, query).Meta.Page.Total; n != 0 {
 			t.Fatalf("%d auth.failed events after a flush within the minute", n)
 		}
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		got := audit(t, e, query)
 		if got.Meta.Page.Total != 1 || len(got.Data) != 1 {
 			t.Fatalf("auth.failed events = %+v, want one", got.Data)
@@ -152,7 +152,7 @@ func TestFailedAuthenticationAudit(t *testing.T) {
 			t.Errorf("event = %+v, want count 5 from 127.0.0.1 at %s", ev, minute)
 		}
 		// Flushed counts are not written twice.
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		if n := audit(t, e, query).Meta.Page.Total; n != 1 {
 			t.Errorf("%d events after a second flush, want 1", n)
 		}
@@ -166,7 +166,7 @@ func TestFailedAuthenticationAudit(t *testing.T) {
 		// A request without credentials is refused but is no failed attempt.
 		wantProblem(t, do(t, e, "GET", "/v1/whoami", "", nil, ua), 401)
 		e.Clock.Advance(time.Minute)
-		e.Service.Flush(t.Context(), false)
+		e.Service.Decider.Flush(t.Context(), false)
 		got = audit(t, e, query)
 		if got.Meta.Page.Total != 2 || got.Data[0].Count != 2 || got.Data[1].Count != 5 {
 			t.Errorf("events = %+v, want counts 2 then 5, newest first", got.Data)
@@ -177,7 +177,7 @@ func TestFailedAuthenticationAudit(t *testing.T) {
 			t.Errorf("audit shows a presented token")
 		}
 		// Successful requests are not counted as failures.
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		if n := audit(t, e, query).Meta.Page.Total; n != 2 {
 			t.Errorf("%d events, want 2", n)
 		}

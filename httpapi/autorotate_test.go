@@ -19,8 +19,8 @@ func TestExpiryWarnings(t *testing.T) {
 			"name": "t", "expires_at": e.Clock.Now().Add(20 * 24 * time.Hour).Format(time.RFC3339)}).Want(t, 201).JSON(t, &tok)
 		step := func(d time.Duration) {
 			e.Clock.Advance(d)
-			e.Service.RunJobs(t.Context())
-			e.Service.RunJobs(t.Context()) // a second run, as another replica's, repeats nothing
+			e.Service.Jobs.RunJobs(t.Context())
+			e.Service.Jobs.RunJobs(t.Context()) // a second run, as another replica's, repeats nothing
 			deliver(t, e)
 		}
 		step(time.Hour)
@@ -71,13 +71,13 @@ func TestAutoRotation(t *testing.T) {
 		wantInvalid(t, e.Do("POST", base, e.Admin, map[string]any{"name": "x", "auto_rotate": "yes"}), "auto_rotate", "is_boolean")
 
 		e.Clock.Advance(time.Hour)
-		e.Service.RunJobs(t.Context())
+		e.Service.Jobs.RunJobs(t.Context())
 		if deliver(t, e) != 0 {
 			t.Fatal("rotated too early: the lead of a 10-day token is 5 days")
 		}
 		r.status.Store(500)
 		e.Clock.Advance(5 * 24 * time.Hour)
-		e.Service.RunJobs(t.Context())
+		e.Service.Jobs.RunJobs(t.Context())
 		deliver(t, e)
 		first := r.messages("token.auto_rotated")
 		if len(first) != 1 {
@@ -88,7 +88,7 @@ func TestAutoRotation(t *testing.T) {
 		if got := e.Do("GET", base+"/"+tok.ID, e.Admin, nil).Want(t, 200).Map(t); got["state"] != "ACTIVE" {
 			t.Fatalf("after a failed delivery the token is %v", got["state"])
 		}
-		e.Service.RunJobs(t.Context()) // the job queues nothing more while one is pending
+		e.Service.Jobs.RunJobs(t.Context()) // the job queues nothing more while one is pending
 
 		r.status.Store(200)
 		e.Clock.Advance(2 * time.Minute)
@@ -129,7 +129,7 @@ func TestAutoRotation(t *testing.T) {
 		if n := audit(t, e, "?filter[action][eq]=token.auto_rotate&filter[outcome][eq]=success").Meta.Page.Total; n != 1 {
 			t.Errorf("%d successful auto-rotation events, want 1", n)
 		}
-		e.Service.RunJobs(t.Context())
+		e.Service.Jobs.RunJobs(t.Context())
 		if deliver(t, e) != 0 {
 			t.Error("rotated again")
 		}

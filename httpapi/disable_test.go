@@ -93,7 +93,7 @@ func TestLastUse(t *testing.T) {
 			t.Fatalf("unused token = %v", got)
 		}
 		do(t, e, "GET", "/v1/whoami", spat, nil, http.Header{"User-Agent": {"ci-runner/1.0"}}).Want(t, 200)
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		got := e.Do("GET", path, e.Admin, nil).Want(t, 200).Map(t)
 		if got["last_used_at"] == nil || got["last_used_ip"] != "127.0.0.1" || got["last_used_user_agent"] != "ci-runner/1.0" {
 			t.Errorf("used token = %v", got)

@@ -13,7 +13,7 @@ import (
 // events of an actor.
 func deniedEvents(t *testing.T, e *apitest.Env, actorID string) []auditEvent {
 	t.Helper()
-	e.Service.Flush(context.Background(), true)
+	e.Service.Decider.Flush(context.Background(), true)
 	return audit(t, e, "?filter[outcome][eq]=denied&filter[actor_id][eq]="+actorID).Data
 }
 

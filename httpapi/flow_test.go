@@ -75,7 +75,7 @@ func TestTokenLifecycle(t *testing.T) {
 		e.Do("POST", path, e.Admin, map[string]any{"name": "t1", "expires_at": expires}).Want(t, 409)
 
 		e.Do("GET", "/v1/whoami", tok.Token, nil).Want(t, 200)
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		got := e.Do("GET", path+"/"+tok.ID, e.Admin, nil).Want(t, 200).Map(t)
 		if got["last_used_at"] == nil || got["token"] != nil {
 			t.Errorf("token = %v: want last_used_at and no value", got)

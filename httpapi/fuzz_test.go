@@ -167,7 +167,7 @@ func (s *fuzzStack) makeVictims() error {
 	ctx := keyhold.NewContextWithPrincipal(context.Background(), &keyhold.Principal{Type: keyhold.PrincipalUser,
 		ID: ids["{user}"], Name: fmt.Sprintf("victim-%d@example.com", n), TokenKind: keyhold.TokenKindPersonal})
 	ttl := 30 * 24 * time.Hour
-	pat, err := s.e.Service.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: ids["{user}"]}, keyhold.TokenCreate{Name: "victim", TTL: &ttl})
+	pat, err := s.e.Service.Tokens.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: ids["{user}"]}, keyhold.TokenCreate{Name: "victim", TTL: &ttl})
 	if err != nil {
 		return fmt.Errorf("victim's personal token: %w", err)
 	}
@@ -358,7 +358,7 @@ const harnessAddr = "198.51.100.1:40000"
 // authenticates reports whether a token is accepted, asking the service
 // without a client address, so that a refusal counts against no address.
 func (s *fuzzStack) authenticates(token string) bool {
-	_, err := s.e.Service.Authenticate(context.Background(), keyhold.Credentials{Bearer: token})
+	_, err := s.e.Service.Decider.Authenticate(context.Background(), keyhold.Credentials{Bearer: token})
 	return err == nil
 }
 

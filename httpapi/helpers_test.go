@@ -168,7 +168,7 @@ func firstPAT(t testing.TB, e *apitest.Env, userID string) string {
 	ctx := keyhold.NewContextWithPrincipal(context.Background(),
 		&keyhold.Principal{Type: keyhold.PrincipalUser, ID: userID, Name: email, TokenKind: keyhold.TokenKindPersonal})
 	ttl := 30 * 24 * time.Hour
-	m, err := e.Service.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: userID}, keyhold.TokenCreate{Name: "first", TTL: &ttl})
+	m, err := e.Service.Tokens.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: userID}, keyhold.TokenCreate{Name: "first", TTL: &ttl})
 	if err != nil {
 		t.Fatalf("first PAT: %v", err)
 	}

@@ -231,13 +231,13 @@ func TestNetworkBoundTokens(t *testing.T) {
 		// at most once per resolution: the first a resolution later is.
 		e.Clock.Advance(service.DefaultLastUseResolution)
 		do(t, e, "GET", "/v3/system-accounts", tok.Token, nil, from("10.1.0.1")).Want(t, 200)
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		e.Clock.Advance(service.DefaultLastUseResolution)
 		wantProblem(t, do(t, e, "GET", "/v3/system-accounts", tok.Token, nil, from("203.0.113.5")), 403)
 
 		// A refused use is no use, even when a use would be written again:
 		// last_used_ip stays the allowed one.
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		var got struct {
 			LastUsedIP string `json:"last_used_ip"`
 		}

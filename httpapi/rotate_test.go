@@ -39,7 +39,7 @@ func TestRotationWithOverlap(t *testing.T) {
 		e.Clock.Advance(3601 * time.Second)
 		wantProblem(t, e.Do("GET", "/v1/whoami", oldTok, nil), 401)
 		e.Do("GET", "/v1/whoami", succ.Token, nil).Want(t, 200)
-		e.Service.RunJobs(t.Context())
+		e.Service.Jobs.RunJobs(t.Context())
 		if got := e.Do("GET", base+oldID, e.Admin, nil).Want(t, 200).Map(t); got["state"] != "REVOKED" {
 			t.Errorf("after the overlap: %v", got["state"])
 		}
@@ -78,17 +78,17 @@ func TestRotationRevokeWhenIdle(t *testing.T) {
 		e.Do("POST", base+id+"/rotate", e.Admin, map[string]any{"revoke_when_idle_seconds": 300}).Want(t, 201).JSON(t, &succ)
 
 		e.Clock.Advance(400 * time.Second) // idle, but the successor is unused
-		e.Service.Flush(t.Context(), true)
-		e.Service.RunJobs(t.Context())
+		e.Service.Decider.Flush(t.Context(), true)
+		e.Service.Jobs.RunJobs(t.Context())
 		// Looked at, not used: using it would make it not idle.
 		if got := e.Do("GET", base+id, e.Admin, nil).Want(t, 200).Map(t); got["state"] != "ROTATING" {
 			t.Fatalf("retired while its successor was unused: %v", got["state"])
 		}
 
 		e.Do("GET", "/v1/whoami", succ.Token, nil).Want(t, 200) // the fleet moved
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 		e.Clock.Advance(61 * time.Second) // the next claim of the job
-		e.Service.RunJobs(t.Context())
+		e.Service.Jobs.RunJobs(t.Context())
 		wantProblem(t, e.Do("GET", "/v1/whoami", old, nil), 401)
 		e.Do("GET", "/v1/whoami", succ.Token, nil).Want(t, 200)
 
@@ -111,15 +111,15 @@ func TestRotationRevokeWhenIdleAfterUse(t *testing.T) {
 		e.Do("POST", base+id+"/rotate", e.Admin, map[string]any{"revoke_when_idle_seconds": 60}).Want(t, 201).JSON(t, &succ)
 		e.Do("GET", "/v1/whoami", old, nil).Want(t, 200)
 		e.Do("GET", "/v1/whoami", succ.Token, nil).Want(t, 200)
-		e.Service.Flush(t.Context(), true)
+		e.Service.Decider.Flush(t.Context(), true)
 
 		// Idle for 60 s by last_used_at, but not beyond the resolution.
 		e.Clock.Advance(2 * time.Minute)
-		e.Service.RunJobs(t.Context())
+		e.Service.Jobs.RunJobs(t.Context())
 		e.Do("GET", "/v1/whoami", old, nil).Want(t, 200)
 
 		e.Clock.Advance(2 * service.DefaultLastUseResolution)
-		e.Service.RunJobs(t.Context())
+		e.Service.Jobs.RunJobs(t.Context())
 		wantProblem(t, e.Do("GET", "/v1/whoami", old, nil), 401)
 	})
 }

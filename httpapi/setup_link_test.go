@@ -64,21 +64,21 @@ func TestInviteAcceptedThroughSetupLink(t *testing.T) {
 			t.Errorf("expires_at %v, want %v", link.ExpiresAt, want)
 		}
 		secret := secretOf(t, link.SetupURL)
-		if _, _, err := e.Service.SignIn(t.Context(), keyhold.SignIn{Email: "new@example.com", Password: "a long passphrase"}); err == nil {
+		if _, _, err := e.Service.Sessions.SignIn(t.Context(), keyhold.SignIn{Email: "new@example.com", Password: "a long passphrase"}); err == nil {
 			t.Fatal("an invited user signed in before accepting")
 		}
 
 		// Accepting: the password is set and the user is active.
-		if _, err := e.Service.SetPasswordWithSetup(t.Context(), secret, "a long passphrase"); err != nil {
+		if _, err := e.Service.Sessions.SetPasswordWithSetup(t.Context(), secret, "a long passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if _, active := userByEmail(t, e, "new@example.com"); !active {
 			t.Error("the user is not active after accepting")
 		}
-		if _, _, err := e.Service.SignIn(t.Context(), keyhold.SignIn{Email: "new@example.com", Password: "a long passphrase"}); err != nil {
+		if _, _, err := e.Service.Sessions.SignIn(t.Context(), keyhold.SignIn{Email: "new@example.com", Password: "a long passphrase"}); err != nil {
 			t.Errorf("sign-in after accepting: %v", err)
 		}
-		if _, err := e.Service.SetPasswordWithSetup(t.Context(), secret, "another passphrase"); keyhold.ErrorCode(err) == "" {
+		if _, err := e.Service.Sessions.SetPasswordWithSetup(t.Context(), secret, "another passphrase"); keyhold.ErrorCode(err) == "" {
 			t.Error("a setup link worked twice")
 		}
 		actions := map[string]int{}
@@ -101,7 +101,7 @@ func TestInviteAcceptedThroughSetupLink(t *testing.T) {
 
 		// An active user gets a reset link; the reset leaves them active.
 		e.Do("POST", "/v3/users/"+id+"/setup-link", e.Admin, nil).Want(t, 201).JSON(t, &link)
-		if _, err := e.Service.SetPasswordWithSetup(t.Context(), secretOf(t, link.SetupURL), "a third passphrase"); err != nil {
+		if _, err := e.Service.Sessions.SetPasswordWithSetup(t.Context(), secretOf(t, link.SetupURL), "a third passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if _, active := userByEmail(t, e, "new@example.com"); !active {
@@ -112,11 +112,11 @@ func TestInviteAcceptedThroughSetupLink(t *testing.T) {
 		// deactivation does not bring them back.
 		e.Do("POST", "/v3/users/"+id+"/setup-link", e.Admin, nil).Want(t, 201).JSON(t, &link)
 		admin := keyhold.NewContextWithPrincipal(t.Context(), &keyhold.Principal{Type: keyhold.PrincipalUser, ID: e.AdminID})
-		if _, err := e.Service.SetUserActive(admin, id, false); err != nil {
+		if _, err := e.Service.Sessions.SetUserActive(admin, id, false); err != nil {
 			t.Fatal(err)
 		}
 		wantProblem(t, e.Do("POST", "/v3/users/"+id+"/setup-link", e.Admin, nil), 409)
-		if _, err := e.Service.SetPasswordWithSetup(t.Context(), secretOf(t, link.SetupURL), "a fourth passphrase"); err != nil {
+		if _, err := e.Service.Sessions.SetPasswordWithSetup(t.Context(), secretOf(t, link.SetupURL), "a fourth passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if _, active := userByEmail(t, e, "new@example.com"); active {

@@ -159,7 +159,7 @@ func deliveries(t testing.TB, e *apitest.Env, hook string) deliveryLog {
 
 func deliver(t testing.TB, e *apitest.Env) int {
 	t.Helper()
-	n, err := e.Service.DeliverWebhooks(t.Context())
+	n, err := e.Service.Deliveries.DeliverWebhooks(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

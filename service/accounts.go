@@ -9,7 +9,7 @@ import (
 const targetSystemAccount = "system_account"
 
 // ListSystemAccounts implements keyhold.SystemAccountService.
-func (s *Service) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
+func (s *Accounts) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
 	if err := s.authorize(ctx, "ListSystemAccounts", false); err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func (s *Service) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccoun
 
 // CreateSystemAccount implements keyhold.SystemAccountService. A managed
 // account records its creator, the only principal that may change it.
-func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAccountCreate) (_ *keyhold.SystemAccount, err error) {
+func (s *Accounts) CreateSystemAccount(ctx context.Context, in keyhold.SystemAccountCreate) (_ *keyhold.SystemAccount, err error) {
 	defer s.denied(ctx, "system_account.create", &err)
 	if err = s.authorize(ctx, "CreateSystemAccount", false); err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (s *Service) CreateSystemAccount(ctx context.Context, in keyhold.SystemAcco
 }
 
 // GetSystemAccount implements keyhold.SystemAccountService.
-func (s *Service) GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error) {
+func (s *Accounts) GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error) {
 	if err := s.authorize(ctx, "GetSystemAccount", false); err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Service) GetSystemAccount(ctx context.Context, id string) (*keyhold.Sys
 }
 
 // UpdateSystemAccount implements keyhold.SystemAccountService.
-func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold.SystemAccountUpdate) (_ *keyhold.SystemAccount, err error) {
+func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhold.SystemAccountUpdate) (_ *keyhold.SystemAccount, err error) {
 	defer s.denied(ctx, "system_account.update", &err)
 	if err = s.authorize(ctx, "UpdateSystemAccount", false); err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (s *Service) UpdateSystemAccount(ctx context.Context, id string, in keyhold
 
 // DeleteSystemAccount implements keyhold.SystemAccountService. Its tokens
 // stop working at once, since authentication reads the store.
-func (s *Service) DeleteSystemAccount(ctx context.Context, id string) (err error) {
+func (s *Accounts) DeleteSystemAccount(ctx context.Context, id string) (err error) {
 	defer s.denied(ctx, "system_account.delete", &err)
 	if err = s.authorize(ctx, "DeleteSystemAccount", false); err != nil {
 		return err
@@ -144,7 +144,7 @@ func (s *Service) DeleteSystemAccount(ctx context.Context, id string) (err error
 
 // createAccountTeam creates a team named after a new account, with the
 // account as its member, in the account's transaction.
-func (s *Service) createAccountTeam(ctx context.Context, tx Tx, a *keyhold.SystemAccount) error {
+func (s *core) createAccountTeam(ctx context.Context, tx Tx, a *keyhold.SystemAccount) error {
 	desc := "Team of the system account " + a.Name
 	if len([]rune(desc)) > maxDescriptionLen {
 		desc = string([]rune(desc)[:maxDescriptionLen])
@@ -168,7 +168,7 @@ func (s *Service) createAccountTeam(ctx context.Context, tx Tx, a *keyhold.Syste
 }
 
 // SetSystemAccountDisabled implements keyhold.SystemAccountService.
-func (s *Service) SetSystemAccountDisabled(ctx context.Context, id string, disabled bool) (_ *keyhold.SystemAccount, err error) {
+func (s *Accounts) SetSystemAccountDisabled(ctx context.Context, id string, disabled bool) (_ *keyhold.SystemAccount, err error) {
 	defer s.denied(ctx, disabledAction(disabled), &err)
 	if err = s.authorize(ctx, "SetSystemAccountDisabled", false); err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func (s *Service) SetSystemAccountDisabled(ctx context.Context, id string, disab
 // unmanaged account, a managed one that the caller itself manages, or a
 // managed one whose manager no longer exists, so that an orphan can still
 // be cleaned up by those who may write identities.
-func (s *Service) manageableAccount(ctx context.Context, tx Tx, id string) (*keyhold.SystemAccount, error) {
+func (s *core) manageableAccount(ctx context.Context, tx Tx, id string) (*keyhold.SystemAccount, error) {
 	a, err := tx.GetSystemAccount(ctx, id)
 	if err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func (s *Service) manageableAccount(ctx context.Context, tx Tx, id string) (*key
 
 // changeableOwner checks, inside a write, that a token owner or role holder
 // exists and that the caller may change what it holds.
-func (s *Service) changeableOwner(ctx context.Context, tx Tx, owner keyhold.Ref) error {
+func (s *core) changeableOwner(ctx context.Context, tx Tx, owner keyhold.Ref) error {
 	if owner.Type == keyhold.PrincipalSystemAccount {
 		_, err := s.manageableAccount(ctx, tx, owner.ID)
 		return err

@@ -13,7 +13,7 @@ var errNoToken = keyhold.Errorf(keyhold.EUNAUTHENTICATED, "A valid token is requ
 // Authenticate implements keyhold.Authenticator. A bearer token, or HTTP
 // Basic with an account name (or user email) and a token as password. It
 // reads only the in-memory index.
-func (s *Service) Authenticate(ctx context.Context, c keyhold.Credentials) (*keyhold.Principal, error) {
+func (s *Decider) Authenticate(ctx context.Context, c keyhold.Credentials) (*keyhold.Principal, error) {
 	d := s.Decide(ctx, "api", c, nil)
 	if d.Outcome == authz.RateLimited {
 		return nil, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter}
@@ -32,14 +32,14 @@ func (s *Service) Authenticate(ctx context.Context, c keyhold.Credentials) (*key
 // index alone. Every refusal to authenticate is counted in the aggregated
 // audit of failed authentications; every use of a valid token is recorded
 // for last_used_at. surface names the caller for metrics.
-func (s *Service) Decide(ctx context.Context, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
+func (s *Decider) Decide(ctx context.Context, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
 	return s.DecideRequest(keyhold.RequestFromContext(ctx), surface, c, q)
 }
 
 // DecideRequest is Decide for a request described by ri, without a
 // context: the decision routes call it on every request, and a context
 // carrying ri would cost two allocations each time.
-func (s *Service) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
+func (s *Decider) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
 	start := time.Now()
 	value, basic := c.Bearer, false
 	if value == "" && c.BasicPass != "" {
@@ -59,7 +59,7 @@ func (s *Service) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhol
 		d = authz.Decision{Outcome: authz.RateLimited, Reason: "Too many failed authentications from this address; try again later", RetryAfter: wait}
 	case value == "":
 		d = authz.Decision{Reason: authz.ReasonUnknown}
-	case !s.Loaded():
+	case !s.feed.Loaded():
 		d = authz.Decision{Reason: "The server is starting; try again"}
 	default:
 		from := ri.ClientIP
@@ -133,7 +133,7 @@ var permissionGrants = map[keyhold.Permission][]grant{
 	},
 }
 
-func (s *Service) holds(p *keyhold.Principal, perm keyhold.Permission) bool {
+func (s *core) holds(p *keyhold.Principal, perm keyhold.Permission) bool {
 	ref := p.Ref()
 	for _, want := range permissionGrants[perm] {
 		// A scoped token holds only roles of its scope, never a system
@@ -157,7 +157,7 @@ func (s *Service) holds(p *keyhold.Principal, perm keyhold.Permission) bool {
 
 // principalHolds reports whether the principal of a request may use q:
 // through its token's scope when the token is scoped.
-func (s *Service) principalHolds(p *keyhold.Principal, q *authz.Query) bool {
+func (s *core) principalHolds(p *keyhold.Principal, q *authz.Query) bool {
 	if p.Scoped {
 		held, _ := s.index.TokenHolds(p.Ref(), p.TokenID, q)
 		return held
@@ -178,7 +178,7 @@ func SubjectUsable(d authz.Decision) bool {
 // or, for a scoped token, its scope within them.
 // The caller in ctx needs tokens:introspect, so that the check cannot be
 // used to scan for tokens.
-func (s *Service) CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*authz.Query) (authz.Decision, bool, []bool, error) {
+func (s *Decider) CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*authz.Query) (authz.Decision, bool, []bool, error) {
 	if err := s.authorize(ctx, "CheckSubject", false); err != nil {
 		return authz.Decision{}, false, nil, err
 	}
@@ -197,7 +197,7 @@ func (s *Service) CheckSubject(ctx context.Context, c keyhold.Credentials, queri
 // IntrospectSubject decides a subject token (RFC 7662 introspection) and,
 // when it is usable, returns the roles it may use. The caller in ctx needs
 // tokens:introspect (RFC 7662 §4).
-func (s *Service) IntrospectSubject(ctx context.Context, c keyhold.Credentials) (authz.Decision, bool, []keyhold.ScopeRole, error) {
+func (s *Decider) IntrospectSubject(ctx context.Context, c keyhold.Credentials) (authz.Decision, bool, []keyhold.ScopeRole, error) {
 	if err := s.authorize(ctx, "IntrospectSubject", false); err != nil {
 		return authz.Decision{}, false, nil, err
 	}

@@ -20,7 +20,7 @@ func rotationLead(t *keyhold.Token) time.Duration {
 // autoRotateTokens queues a token.auto_rotated delivery for every
 // auto-rotate token within its lead of expiry, to each destination of its
 // account that subscribes. Nothing is minted here: each attempt mints.
-func (s *Service) autoRotateTokens(ctx context.Context) error {
+func (s *core) autoRotateTokens(ctx context.Context) error {
 	return s.store.Write(ctx, func(tx Tx) error {
 		now := s.clock()
 		due, err := tx.ListAutoRotateDue(ctx, now, now.Add(autoRotateLead), 500)
@@ -67,7 +67,7 @@ var errNotActive = errors.New("the token is no longer active (revoked, expired, 
 
 // prepareAutoRotation mints a successor for the delivery's token and the
 // event that carries its value.
-func (s *Service) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery) (*autoRotation, error) {
+func (s *core) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery) (*autoRotation, error) {
 	now := s.clock()
 	r := &autoRotation{}
 	var data map[string]any
@@ -109,7 +109,7 @@ func (s *Service) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDel
 // successor is stored and the predecessor starts its default overlap, in
 // the same transaction as the delivery's outcome and the audit event; if
 // that fails, the attempt counts as failed and the value never works.
-func (s *Service) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery, owner string, r *autoRotation, status *int, reason string, final bool) {
+func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery, owner string, r *autoRotation, status *int, reason string, final bool) {
 	ev := s.audit(ctx, "token.auto_rotate", targetToken, d.TokenID, "")
 	ev.ActorName = "keyhold"
 	err := s.store.Write(ctx, func(tx Tx) error {
@@ -142,14 +142,14 @@ func (s *Service) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDeli
 	if err != nil {
 		s.log.Warn("record auto-rotation", "delivery", d.ID, "err", err)
 	}
-	if err := s.CatchUp(context.WithoutCancel(ctx)); err != nil {
+	if err := s.feed.CatchUp(context.WithoutCancel(ctx)); err != nil {
 		s.log.Warn("index catch-up after auto-rotation", "err", err)
 	}
 }
 
 // activateSuccessor stores a delivered successor, if its predecessor is
 // still active, with the default overlap.
-func (s *Service) activateSuccessor(ctx context.Context, tx Tx, r *autoRotation, ev *keyhold.AuditEvent) error {
+func (s *core) activateSuccessor(ctx context.Context, tx Tx, r *autoRotation, ev *keyhold.AuditEvent) error {
 	now := s.clock()
 	pred, err := tx.GetToken(ctx, r.pred.Owner, r.pred.ID)
 	if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {

@@ -47,7 +47,7 @@ type BootstrapInput struct {
 // personal access token. It runs under the migration lock, so that of
 // several replicas starting together exactly one bootstraps.
 // ECONFLICT when the database is already initialized.
-func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.MintedToken, error) {
+func (s *Orgs) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.MintedToken, error) {
 	if err := s.authorize(ctx, "Bootstrap", false); err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.Mi
 	return &keyhold.MintedToken{Token: tok, Value: value}, nil
 }
 
-func (s *Service) createSystemTeams(ctx context.Context, tx Tx, admin *keyhold.User, now time.Time) error {
+func (s *core) createSystemTeams(ctx context.Context, tx Tx, admin *keyhold.User, now time.Time) error {
 	for _, st := range systemTeams {
 		desc := st.description
 		t := &keyhold.Team{ID: newID(), Name: st.name, Description: &desc, SystemTeam: true, SystemKey: st.key,

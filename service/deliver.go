@@ -37,9 +37,29 @@ const (
 	defaultHookTicker = time.Second
 )
 
-// deliveryLoop sends due deliveries until ctx ends.
-func (s *Service) deliveryLoop(ctx context.Context) {
-	tick := time.NewTicker(s.hookTick)
+// Deliveries sends queued webhook deliveries, signed, through a client
+// that refuses networks the egress policy does not allow.
+type Deliveries struct {
+	*core
+	client *http.Client
+	tick   time.Duration
+}
+
+func newDeliveries(k *core, c WebhookConfig) *Deliveries {
+	d := &Deliveries{core: k, client: newWebhookClient(k.egress), tick: c.Tick}
+	if d.tick <= 0 {
+		d.tick = defaultHookTicker
+	}
+	return d
+}
+
+// Run sends due deliveries until ctx ends; without a secret key it has
+// nothing to sign with, and returns at once.
+func (s *Deliveries) Run(ctx context.Context) {
+	if s.sealer == nil {
+		return
+	}
+	tick := time.NewTicker(s.tick)
 	defer tick.Stop()
 	for {
 		select {
@@ -57,7 +77,7 @@ func (s *Service) deliveryLoop(ctx context.Context) {
 // clock, and returns how many attempts it made. Every replica may call it:
 // a delivery is leased to one sender at a time. Without a secret key it
 // does nothing, since it could not sign.
-func (s *Service) DeliverWebhooks(ctx context.Context) (int, error) {
+func (s *Deliveries) DeliverWebhooks(ctx context.Context) (int, error) {
 	if s.sealer == nil {
 		return 0, nil
 	}
@@ -91,7 +111,7 @@ func (s *Service) DeliverWebhooks(ctx context.Context) (int, error) {
 const errNotSubscribed = "the destination no longer receives token.auto_rotated for this account; nothing was minted"
 
 // attempt sends one delivery once and records the outcome.
-func (s *Service) attempt(ctx context.Context, d *keyhold.WebhookDelivery, owner string) {
+func (s *Deliveries) attempt(ctx context.Context, d *keyhold.WebhookDelivery, owner string) {
 	var dest *keyhold.WebhookDestination
 	var sealed []byte
 	err := s.read(ctx, func(tx Tx) (err error) { dest, sealed, err = tx.GetWebhook(ctx, d.DestinationID); return err })
@@ -153,14 +173,14 @@ func (s *Service) attempt(ctx context.Context, d *keyhold.WebhookDelivery, owner
 
 // finish records an attempt: delivered when reason is "", else retried
 // later, or failed for good when final or out of attempts or time.
-func (s *Service) finish(ctx context.Context, d *keyhold.WebhookDelivery, owner string, status *int, reason string, final bool) {
+func (s *Deliveries) finish(ctx context.Context, d *keyhold.WebhookDelivery, owner string, status *int, reason string, final bool) {
 	err := s.store.Write(ctx, func(tx Tx) error { return s.recordAttempt(ctx, tx, d, owner, reason, final) })
 	if err != nil {
 		s.log.Warn("record webhook delivery", "delivery", d.ID, "err", err)
 	}
 }
 
-func (s *Service) recordAttempt(ctx context.Context, tx Tx, d *keyhold.WebhookDelivery, owner, reason string, final bool) error {
+func (s *core) recordAttempt(ctx context.Context, tx Tx, d *keyhold.WebhookDelivery, owner, reason string, final bool) error {
 	now := d.UpdatedAt
 	d.LastError = truncate(reason, 512)
 	switch {
@@ -188,7 +208,7 @@ func backoff(n int) time.Duration {
 
 // post sends a signed Standard Webhooks request and returns the status and
 // the start of the body.
-func (s *Service) post(ctx context.Context, url, msgID string, at time.Time, key, body []byte) (*int, string, error) {
+func (s *Deliveries) post(ctx context.Context, url, msgID string, at time.Time, key, body []byte) (*int, string, error) {
 	ts := strconv.FormatInt(at.Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -199,7 +219,7 @@ func (s *Service) post(ctx context.Context, url, msgID string, at time.Time, key
 	req.Header.Set("webhook-id", msgID)
 	req.Header.Set("webhook-timestamp", ts)
 	req.Header.Set("webhook-signature", "v1,"+Sign(key, msgID, ts, body))
-	res, err := s.hookClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		return nil, "", fmt.Errorf("request failed: %w", unwrapURLError(err))
 	}

@@ -17,7 +17,7 @@ type event struct {
 }
 
 // newEvent builds the Standard Webhooks payload {type, timestamp, data}.
-func (s *Service) newEvent(typ string, data map[string]any) (*event, error) {
+func (s *core) newEvent(typ string, data map[string]any) (*event, error) {
 	at := s.clock()
 	body, err := json.Marshal(map[string]any{"type": typ, "timestamp": at.Format(time.RFC3339Nano), "data": data})
 	if err != nil {
@@ -27,7 +27,7 @@ func (s *Service) newEvent(typ string, data map[string]any) (*event, error) {
 }
 
 // newDelivery queues e for a destination, due now.
-func (s *Service) newDelivery(destinationID string, e *event, accountID, tokenID string) *keyhold.WebhookDelivery {
+func (s *core) newDelivery(destinationID string, e *event, accountID, tokenID string) *keyhold.WebhookDelivery {
 	at := e.At
 	return &keyhold.WebhookDelivery{ID: newID(), DestinationID: destinationID, EventID: e.ID, EventType: e.Type,
 		Payload: e.Body, TokenID: tokenID, AccountID: accountID, Status: keyhold.DeliveryPending,
@@ -37,7 +37,7 @@ func (s *Service) newDelivery(destinationID string, e *event, accountID, tokenID
 // emit queues an event for every destination that receives it, in tx: the
 // outbox row commits with the change it reports, or not at all. data is
 // built only when some destination wants the event.
-func (s *Service) emit(ctx context.Context, tx Tx, typ, accountID string, data func() (map[string]any, error)) error {
+func (s *core) emit(ctx context.Context, tx Tx, typ, accountID string, data func() (map[string]any, error)) error {
 	dests, err := tx.WebhooksFor(ctx, accountID)
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func (s *Service) emit(ctx context.Context, tx Tx, typ, accountID string, data f
 }
 
 // emitToken queues an event about a token, with extra fields in its data.
-func (s *Service) emitToken(ctx context.Context, tx Tx, typ string, t *keyhold.Token, extra map[string]any) error {
+func (s *core) emitToken(ctx context.Context, tx Tx, typ string, t *keyhold.Token, extra map[string]any) error {
 	return s.emit(ctx, tx, typ, tokenAccount(t), func() (map[string]any, error) {
 		m := tokenData(ctx, tx, t)
 		for k, v := range extra {
@@ -97,7 +97,7 @@ func tokenData(ctx context.Context, tx Tx, t *keyhold.Token) map[string]any {
 }
 
 // emitAccount queues an event about an account.
-func (s *Service) emitAccount(ctx context.Context, tx Tx, typ string, a *keyhold.SystemAccount) error {
+func (s *core) emitAccount(ctx context.Context, tx Tx, typ string, a *keyhold.SystemAccount) error {
 	return s.emit(ctx, tx, typ, a.ID, func() (map[string]any, error) {
 		return map[string]any{"system_account_id": a.ID, "system_account_name": a.Name}, nil
 	})

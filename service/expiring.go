@@ -18,7 +18,7 @@ var expiryThresholds = []int{1, 7, 14}
 // and replicas never repeat a warning. While no destination subscribes,
 // nothing is recorded, so a destination added later is warned about the
 // threshold each token is in at that time.
-func (s *Service) warnExpiring(ctx context.Context) error {
+func (s *core) warnExpiring(ctx context.Context) error {
 	var wanted bool
 	err := s.read(ctx, func(tx Tx) error {
 		all, _, err := tx.ListWebhooks(ctx, keyhold.Page{Number: 1, Size: keyhold.MaxPageSize})

@@ -16,7 +16,7 @@ var errEscalation = keyhold.Errorf(keyhold.EFORBIDDEN, "You may give only roles 
 // isOrgAdmin reports whether the caller belongs to Organization Admin,
 // which holds every role, or is keyhold itself (AsSystem). A call without
 // a principal is nobody, and holds nothing.
-func (s *Service) isOrgAdmin(ctx context.Context) bool {
+func (s *core) isOrgAdmin(ctx context.Context) bool {
 	if isSystem(ctx) {
 		return true
 	}
@@ -27,7 +27,7 @@ func (s *Service) isOrgAdmin(ctx context.Context) bool {
 // mayGrant checks that the caller holds a role it is about to give: the
 // same role or one implying it, on the same entity or "*", in the same
 // region or "*".
-func (s *Service) mayGrant(ctx context.Context, entityType, role, entityID, region string) error {
+func (s *core) mayGrant(ctx context.Context, entityType, role, entityID, region string) error {
 	if s.isOrgAdmin(ctx) {
 		return nil
 	}
@@ -48,7 +48,7 @@ func (s *Service) mayGrant(ctx context.Context, entityType, role, entityID, regi
 // mayGrantTeam checks that adding a member to a team gives nothing the
 // caller does not hold: every role of the team, and, for the predefined
 // teams whose membership is itself a privilege, Organization Admin.
-func (s *Service) mayGrantTeam(ctx context.Context, tx Tx, t *keyhold.Team) error {
+func (s *core) mayGrantTeam(ctx context.Context, tx Tx, t *keyhold.Team) error {
 	if s.isOrgAdmin(ctx) {
 		return nil
 	}
@@ -92,7 +92,7 @@ var privilegedTeams = []struct{ key, name string }{
 // membership of the privileged predefined teams. Holding uses the same
 // implication rules as mayGrant. Members of Organization Admin hold
 // everything.
-func (s *Service) mayActAs(ctx context.Context, tx Tx, x keyhold.Ref, what string) error {
+func (s *core) mayActAs(ctx context.Context, tx Tx, x keyhold.Ref, what string) error {
 	if s.isOrgAdmin(ctx) {
 		return nil
 	}

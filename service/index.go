@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -31,22 +32,71 @@ type feed struct {
 	caughtUp time.Time
 }
 
-// Index returns the in-memory decision index.
-func (s *Service) Index() *authz.Index { return s.index }
+// Feed keeps this replica's decision index current: it loads it, and
+// applies the change feed, woken by the store's notifications and polling
+// as a fallback. CatchUp serializes itself, so the feed, the jobs'
+// catch-up and local writes never apply changes concurrently.
+type Feed struct {
+	*core
+	poll time.Duration
+	mu   sync.Mutex
+	feed feed
+	// loaded is read on every decision; an atomic keeps decisions off mu,
+	// which the feed holds across database reads.
+	loaded atomic.Bool
+}
+
+func newFeed(k *core, c FeedConfig) *Feed {
+	f := &Feed{core: k, poll: c.PollInterval}
+	if f.poll <= 0 {
+		f.poll = time.Second
+	}
+	return f
+}
+
+// Run follows the change feed until ctx ends: it catches up on every
+// notification of the store and on every poll.
+func (s *Feed) Run(ctx context.Context) {
+	wake := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		if err := s.store.WatchChanges(ctx, notify); err != nil {
+			s.log.Error("watch changes", "err", err)
+		}
+	})
+	poll := time.NewTicker(s.poll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-poll.C:
+		}
+		s.catchUpLogged(ctx)
+	}
+}
 
 // Loaded reports whether the index has been loaded.
-func (s *Service) Loaded() bool { return s.loaded.Load() }
+func (s *Feed) Loaded() bool { return s.loaded.Load() }
 
 // LoadIndex builds the index from the database. It reads the feed position
 // first, so that a change committed during the load is applied again
 // afterwards rather than lost; applying a change twice is harmless.
-func (s *Service) LoadIndex(ctx context.Context) error {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
+func (s *Feed) LoadIndex(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.loadIndexLocked(ctx)
 }
 
-func (s *Service) loadIndexLocked(ctx context.Context) error {
+func (s *Feed) loadIndexLocked(ctx context.Context) error {
 	start := time.Now()
 	var seq int64
 	ix := authz.New(s.catalogue)
@@ -153,9 +203,9 @@ func loadTokens(ctx context.Context, tx Tx, ix *authz.Index, now time.Time) erro
 // writes call it right after they commit, so that this replica's next
 // request sees them; the change feed's notifications and a poll call it
 // for changes made elsewhere.
-func (s *Service) CatchUp(ctx context.Context) error {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
+func (s *Feed) CatchUp(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !s.feed.loaded {
 		return nil
 	}
@@ -196,7 +246,7 @@ func (s *Service) CatchUp(ctx context.Context) error {
 
 // advance moves the position over applied changes, waiting at a missing
 // number until it appears or gapTimeout passes.
-func (s *Service) advance(changes []keyhold.Change) {
+func (s *Feed) advance(changes []keyhold.Change) {
 	f := &s.feed
 	var top int64
 	for _, c := range changes {
@@ -227,7 +277,7 @@ func (s *Service) advance(changes []keyhold.Change) {
 }
 
 // apply reloads what one change is about.
-func (s *Service) apply(ctx context.Context, tx Tx, c *keyhold.Change) error {
+func (s *Feed) apply(ctx context.Context, tx Tx, c *keyhold.Change) error {
 	switch c.Kind {
 	case keyhold.ChangeToken:
 		return s.applyToken(ctx, tx, c)
@@ -252,7 +302,7 @@ func (s *Service) apply(ctx context.Context, tx Tx, c *keyhold.Change) error {
 	return nil
 }
 
-func (s *Service) applyToken(ctx context.Context, tx Tx, c *keyhold.Change) error {
+func (s *Feed) applyToken(ctx context.Context, tx Tx, c *keyhold.Change) error {
 	t, err := tx.GetTokenByID(ctx, c.ID)
 	if keyhold.ErrorCode(err) == keyhold.ENOTFOUND || err == nil && !t.Usable(s.clock()) {
 		s.index.RemoveToken(c.Digest)
@@ -270,7 +320,7 @@ func (s *Service) applyToken(ctx context.Context, tx Tx, c *keyhold.Change) erro
 	return nil
 }
 
-func (s *Service) applyPrincipal(ctx context.Context, tx Tx, ref keyhold.Ref) error {
+func (s *Feed) applyPrincipal(ctx context.Context, tx Tx, ref keyhold.Ref) error {
 	st := authz.PrincipalState{Ref: ref, Active: true}
 	var err error
 	if ref.Type == keyhold.PrincipalUser {
@@ -304,7 +354,7 @@ func (s *Service) applyPrincipal(ctx context.Context, tx Tx, ref keyhold.Ref) er
 	return nil
 }
 
-func (s *Service) grantsOf(ctx context.Context, tx Tx, ref keyhold.Ref) ([]authz.Grant, error) {
+func (s *Feed) grantsOf(ctx context.Context, tx Tx, ref keyhold.Ref) ([]authz.Grant, error) {
 	rs, err := tx.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{})
 	if err != nil {
 		return nil, err
@@ -319,7 +369,7 @@ func (s *Service) grantsOf(ctx context.Context, tx Tx, ref keyhold.Ref) ([]authz
 }
 
 // changed records a change in the transaction of a write.
-func (s *Service) changed(ctx context.Context, tx Tx, kind keyhold.ChangeKind, id string, digest []byte) error {
+func (s *core) changed(ctx context.Context, tx Tx, kind keyhold.ChangeKind, id string, digest []byte) error {
 	return tx.AppendChange(ctx, &keyhold.Change{Kind: kind, ID: id, Digest: digest, At: s.clock()})
 }
 
@@ -332,3 +382,10 @@ func principalChange(ref keyhold.Ref) keyhold.ChangeKind {
 	}
 	return keyhold.ChangeSystemAccount
 }
+
+// IndexStats returns the sizes of the decision index, for metrics.
+func (s *Feed) IndexStats() authz.Stats { return s.index.Stats() }
+
+// Index returns the decision index, for tests and tools that inspect it.
+// The transports never see it: they get verdicts from the Decider.
+func (s *Feed) Index() *authz.Index { return s.index }

@@ -118,7 +118,7 @@ func TestPolicy(t *testing.T) {
 			st.Direct = append(st.Direct, g)
 		}
 		ix.PutPrincipal(st)
-		s := &Service{index: ix, catalogue: cat}
+		s := &core{index: ix, catalogue: cat}
 		if got := s.holds(&keyhold.Principal{Type: ref.Type, ID: ref.ID}, c.perm); got != c.holds {
 			t.Errorf("%s: holds = %v", c.name, got)
 		}
@@ -225,7 +225,7 @@ func TestUsageRecorderLimit(t *testing.T) {
 // that took it may not have committed yet) and passes it only once it is
 // seen or gapTimeout has gone by.
 func TestFeedAdvanceWaitsAtGaps(t *testing.T) {
-	s := &Service{feed: feed{applied: 10, seen: map[int64]bool{}, gaps: map[int64]time.Time{}}}
+	s := &Feed{feed: feed{applied: 10, seen: map[int64]bool{}, gaps: map[int64]time.Time{}}}
 	apply := func(seqs ...int64) {
 		var cs []keyhold.Change
 		for _, q := range seqs {

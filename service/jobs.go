@@ -17,21 +17,52 @@ type job struct {
 	name string
 	// periods is the job's period in units of the configured job period.
 	periods time.Duration
-	run     func(s *Service, ctx context.Context) error
+	run     func(s *core, ctx context.Context) error
 }
 
 var jobs = []job{
-	{"expire-tokens", 1, (*Service).expireTokens},
-	{"retire-rotations", 1, (*Service).retireRotations},
-	{"warn-expiring", 1, (*Service).warnExpiring},
-	{"auto-rotate", 1, (*Service).autoRotateTokens},
-	{"prune-changes", 10, (*Service).pruneChanges},
+	{"expire-tokens", 1, (*core).expireTokens},
+	{"retire-rotations", 1, (*core).retireRotations},
+	{"warn-expiring", 1, (*core).warnExpiring},
+	{"auto-rotate", 1, (*core).autoRotateTokens},
+	{"prune-changes", 10, (*core).pruneChanges},
+}
+
+// Jobs runs the periodic tasks that run once across every replica.
+type Jobs struct {
+	*core
+	tick, period time.Duration
+}
+
+func newJobs(k *core, c JobConfig) *Jobs {
+	j := &Jobs{core: k, tick: c.Tick, period: c.Period}
+	if j.tick <= 0 {
+		j.tick = 15 * time.Second
+	}
+	if j.period <= 0 {
+		j.period = time.Minute
+	}
+	return j
+}
+
+// Run tries to claim the jobs every tick until ctx ends.
+func (s *Jobs) Run(ctx context.Context) {
+	tick := time.NewTicker(s.tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.RunJobs(ctx)
+		}
+	}
 }
 
 // RunJobs runs every background job this replica claims now.
-func (s *Service) RunJobs(ctx context.Context) {
+func (s *Jobs) RunJobs(ctx context.Context) {
 	for _, j := range jobs {
-		ok, err := s.store.ClaimJob(ctx, j.name, s.clock(), j.periods*s.jobPeriod)
+		ok, err := s.store.ClaimJob(ctx, j.name, s.clock(), j.periods*s.period)
 		if err != nil {
 			s.log.Warn("claim job", "job", j.name, "err", err)
 			continue
@@ -40,7 +71,7 @@ func (s *Service) RunJobs(ctx context.Context) {
 			continue
 		}
 		s.observer.JobRun(j.name)
-		if err := j.run(s, ctx); err != nil {
+		if err := j.run(s.core, ctx); err != nil {
 			s.log.Error("job", "job", j.name, "err", err)
 		}
 		// What a job changed reaches this replica's index at once, and the
@@ -51,7 +82,7 @@ func (s *Service) RunJobs(ctx context.Context) {
 
 // expireTokens reports each token's expiry once, in the audit trail, and
 // drops it from every replica's index through the change feed.
-func (s *Service) expireTokens(ctx context.Context) error {
+func (s *core) expireTokens(ctx context.Context) error {
 	for {
 		var n int
 		err := s.store.Write(ctx, func(tx Tx) error {
@@ -80,7 +111,7 @@ func (s *Service) expireTokens(ctx context.Context) error {
 	}
 }
 
-func (s *Service) pruneChanges(ctx context.Context) error {
+func (s *core) pruneChanges(ctx context.Context) error {
 	return s.store.Write(ctx, func(tx Tx) error {
 		_, err := tx.PruneChanges(ctx, s.clock().Add(-changeRetention))
 		return err

@@ -15,7 +15,7 @@ const maxLeakReport = 1000
 // kill it, so the caller needs no role; values that are malformed, unknown,
 // already revoked or expired are counted and otherwise ignored. The answer
 // names no token, so that it cannot serve as an oracle of valid values.
-func (s *Service) ReportLeak(ctx context.Context, values []string, source string) (received, revoked int, err error) {
+func (s *Tokens) ReportLeak(ctx context.Context, values []string, source string) (received, revoked int, err error) {
 	if len(values) == 0 || len(values) > maxLeakReport {
 		return 0, 0, keyhold.Invalid(keyhold.FieldError{Field: "tokens", Reason: "must hold 1 to 1000 token values", Rule: "max_items", Maximum: keyhold.Int64(maxLeakReport)})
 	}
@@ -39,7 +39,7 @@ func (s *Service) ReportLeak(ctx context.Context, values []string, source string
 	return len(values), revoked, nil
 }
 
-func (s *Service) revokeLeaked(ctx context.Context, value, source string) (bool, error) {
+func (s *core) revokeLeaked(ctx context.Context, value, source string) (bool, error) {
 	digest := keyhold.TokenDigest(value)
 	now := s.clock()
 	revoked := false
@@ -77,7 +77,7 @@ func (s *Service) revokeLeaked(ctx context.Context, value, source string) (bool,
 		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
 	})
 	if err == nil && revoked {
-		if cerr := s.CatchUp(context.WithoutCancel(ctx)); cerr != nil {
+		if cerr := s.feed.CatchUp(context.WithoutCancel(ctx)); cerr != nil {
 			s.log.Error("index catch-up after a leak report", "err", cerr)
 		}
 	}

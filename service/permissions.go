@@ -156,6 +156,7 @@ var rules = map[string]Rule{
 	"CatchUp":         {Access: AccessInternal},
 	"Loaded":          {Access: AccessInternal},
 	"Index":           {Access: AccessInternal},
+	"IndexStats":      {Access: AccessInternal},
 	"Run":             {Access: AccessInternal},
 	"RunJobs":         {Access: AccessInternal},
 	"Flush":           {Access: AccessInternal},
@@ -190,7 +191,7 @@ func isSystem(ctx context.Context) bool {
 // exported operation calls it first; self reports whether the caller acts
 // on itself, for self-or rows. A context without a principal is nobody,
 // never keyhold itself.
-func (s *Service) authorize(ctx context.Context, op string, self bool) error {
+func (s *core) authorize(ctx context.Context, op string, self bool) error {
 	r, ok := rules[op]
 	if !ok {
 		return fmt.Errorf("authorize: the operation %q has no row in the permission table", op)
@@ -218,7 +219,7 @@ func (s *Service) authorize(ctx context.Context, op string, self bool) error {
 // May implements keyhold.Authenticator: the check of authorize without
 // recording anything. With maySelf a self-or row admits any principal,
 // since whether it acts on itself is known only to the operation.
-func (s *Service) May(ctx context.Context, op string, maySelf bool) error {
+func (s *Decider) May(ctx context.Context, op string, maySelf bool) error {
 	return s.authorize(ctx, op, maySelf && keyhold.PrincipalFromContext(ctx) != nil)
 }
 
@@ -227,7 +228,7 @@ func (s *Service) May(ctx context.Context, op string, maySelf bool) error {
 // defer it, so that the table's refusals and those of every guard after
 // it are audited alike. Refusals are aggregated per actor, action, reason
 // and minute, so that a flood of them costs no write per request.
-func (s *Service) denied(ctx context.Context, action string, err *error) {
+func (s *core) denied(ctx context.Context, action string, err *error) {
 	if keyhold.ErrorCode(*err) != keyhold.EFORBIDDEN {
 		return
 	}

@@ -61,8 +61,12 @@ func interfaceMethods(t *testing.T) map[string][]string {
 	return out
 }
 
+// maxPieceMethods bounds the exported methods of one piece of the service.
+const maxPieceMethods = 20
+
 // Every method of every service interface, and every exported method of
-// the service, has a row in the permission table; every row is a method.
+// every piece of the service, has a row in the permission table; every
+// row is a method.
 func TestEveryOperationHasARow(t *testing.T) {
 	rules := service.Rules()
 	for iface, methods := range interfaceMethods(t) {
@@ -72,12 +76,19 @@ func TestEveryOperationHasARow(t *testing.T) {
 			}
 		}
 	}
-	typ := reflect.TypeFor[*service.Service]()
 	methods := map[string]bool{}
-	for m := range typ.Methods() {
-		methods[m.Name] = true
-		if _, ok := rules[m.Name]; !ok {
-			t.Errorf("(*service.Service).%s has no row in the permission table", m.Name)
+	for piece := range reflect.TypeFor[service.Service]().Fields() {
+		n := 0
+		for m := range piece.Type.Methods() {
+			methods[m.Name] = true
+			n++
+			if _, ok := rules[m.Name]; !ok {
+				t.Errorf("(%s).%s has no row in the permission table", piece.Type, m.Name)
+			}
+		}
+		// A piece that grows past this is doing more than one job.
+		if n > maxPieceMethods {
+			t.Errorf("%s has %d exported methods; split it (at most %d)", piece.Type, n, maxPieceMethods)
 		}
 	}
 	for op, r := range rules {
@@ -122,7 +133,15 @@ func TestTransportsReachNoInternalOperation(t *testing.T) {
 // looked at.
 func callZero(t *testing.T, svc *service.Service, name string, ctx context.Context) (err error, called bool) {
 	t.Helper()
-	m := reflect.ValueOf(svc).MethodByName(name)
+	var m reflect.Value
+	for _, piece := range reflect.ValueOf(svc).Elem().Fields() {
+		if pm := piece.MethodByName(name); pm.IsValid() {
+			m = pm
+		}
+	}
+	if !m.IsValid() {
+		t.Fatalf("no piece of the service has %s", name)
+	}
 	mt := m.Type()
 	if mt.NumIn() == 0 || mt.In(0) != reflect.TypeFor[context.Context]() {
 		return nil, false
@@ -153,14 +172,14 @@ func TestOperationsCheckTheirCallerFirst(t *testing.T) {
 			db := storetest.Open(t, backend)
 			svc := service.New(service.Config{Store: db})
 			ctx := context.Background()
-			if _, err := svc.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"}); err != nil {
+			if _, err := svc.Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"}); err != nil {
 				t.Fatal(err)
 			}
-			if err := svc.LoadIndex(ctx); err != nil {
+			if err := svc.Feed.LoadIndex(ctx); err != nil {
 				t.Fatal(err)
 			}
 			// A real account that holds nothing.
-			acct, err := svc.CreateSystemAccount(service.AsSystem(ctx), keyhold.SystemAccountCreate{Name: "nobody"})
+			acct, err := svc.Accounts.CreateSystemAccount(service.AsSystem(ctx), keyhold.SystemAccountCreate{Name: "nobody"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,9 +211,9 @@ func TestOperationsCheckTheirCallerFirst(t *testing.T) {
 					writes = append(writes, op)
 				}
 			}
-			svc.Flush(ctx, true)
+			svc.Decider.Flush(ctx, true)
 			denied := "denied"
-			events, err := svc.ListAuditEvents(service.AsSystem(ctx), keyhold.AuditFilter{Outcome: &denied, ActorID: &acct.ID, Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+			events, err := svc.Audit.ListAuditEvents(service.AsSystem(ctx), keyhold.AuditFilter{Outcome: &denied, ActorID: &acct.ID, Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,6 @@ import (
 	"github.com/keyhold/keyhold"
 )
 
-var _ keyhold.PolicyService = (*Service)(nil)
-
 // Bounds of a token policy.
 const (
 	minPolicyLifetime = time.Hour
@@ -16,7 +14,7 @@ const (
 )
 
 // TokenPolicy implements keyhold.PolicyService.
-func (s *Service) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error) {
+func (s *Policy) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error) {
 	if err := s.authorize(ctx, "TokenPolicy", false); err != nil {
 		return nil, err
 	}
@@ -27,7 +25,7 @@ func (s *Service) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error)
 
 // SetTokenPolicy implements keyhold.PolicyService. Existing tokens keep
 // their expiry; the policy applies to tokens created afterwards.
-func (s *Service) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (_ *keyhold.TokenPolicy, err error) {
+func (s *Policy) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (_ *keyhold.TokenPolicy, err error) {
 	defer s.denied(ctx, "token_policy.update", &err)
 	if err = s.authorize(ctx, "SetTokenPolicy", false); err != nil {
 		return nil, err

@@ -91,18 +91,16 @@ func (l *limiter) block(ips []string, until time.Time) {
 	}
 }
 
-// MergeFailures shares this replica's failure counts through the database
-// and blocks every address over the limit across all replicas.
-func (s *Service) MergeFailures(ctx context.Context) error {
-	if err := s.mergeLimiter(ctx, s.limiter, false); err != nil {
-		return err
-	}
-	return s.mergeLimiter(ctx, s.signIns.get(), true)
+// MergeFailures shares this replica's failed-authentication counts
+// through the database and blocks every address over the limit across all
+// replicas.
+func (s *Decider) MergeFailures(ctx context.Context) error {
+	return s.mergeLimiter(ctx, s.limiter, false)
 }
 
 // mergeLimiter merges one limiter's counts; the API's and the console's
 // sign-in counts share the table, told apart by signInKeyPrefix.
-func (s *Service) mergeLimiter(ctx context.Context, l *limiter, signIn bool) error {
+func (s *core) mergeLimiter(ctx context.Context, l *limiter, signIn bool) error {
 	if l.limit <= 0 {
 		return nil
 	}

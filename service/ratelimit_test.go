@@ -26,8 +26,8 @@ func TestRateLimitMergedAcrossReplicas(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { db.Close() })
-				s := service.New(service.Config{Store: db, Now: clock, AuthFailureLimit: 10})
-				if err := s.LoadIndex(context.Background()); err != nil {
+				s := service.New(service.Config{Store: db, Now: clock, Decider: service.DeciderConfig{AuthFailureLimit: 10}})
+				if err := s.Feed.LoadIndex(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 				return s
@@ -37,33 +37,33 @@ func TestRateLimitMergedAcrossReplicas(t *testing.T) {
 			other := keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{ClientIP: "192.0.2.10"})
 			bad := keyhold.Credentials{Bearer: "spat_guess"}
 			for i := 0; i < 6; i++ {
-				a.Decide(ctx, "test", bad, nil)
+				a.Decider.Decide(ctx, "test", bad, nil)
 			}
 			for i := 0; i < 5; i++ {
-				b.Decide(ctx, "test", bad, nil)
+				b.Decider.Decide(ctx, "test", bad, nil)
 			}
-			b.Decide(other, "test", bad, nil)
+			b.Decider.Decide(other, "test", bad, nil)
 			for _, s := range []*service.Service{a, b} {
-				if d := s.Decide(ctx, "test", bad, nil); d.Outcome == authz.RateLimited {
+				if d := s.Decider.Decide(ctx, "test", bad, nil); d.Outcome == authz.RateLimited {
 					t.Fatal("blocked before the counts were merged; neither replica alone reached the limit")
 				}
 			}
 			for _, s := range []*service.Service{a, b, a} {
-				if err := s.MergeFailures(context.Background()); err != nil {
+				if err := s.Decider.MergeFailures(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			}
 			for i, s := range []*service.Service{a, b} {
-				d := s.Decide(ctx, "test", bad, nil)
+				d := s.Decider.Decide(ctx, "test", bad, nil)
 				if d.Outcome != authz.RateLimited || d.RetryAfter <= 0 || d.RetryAfter > 50*time.Second {
 					t.Errorf("replica %d: %v, retry after %v", i, d.Outcome, d.RetryAfter)
 				}
-				if d := s.Decide(other, "test", bad, nil); d.Outcome == authz.RateLimited {
+				if d := s.Decider.Decide(other, "test", bad, nil); d.Outcome == authz.RateLimited {
 					t.Errorf("replica %d blocked an address below the limit", i)
 				}
 			}
 			now = now.Add(time.Minute) // a new window
-			if d := a.Decide(ctx, "test", bad, nil); d.Outcome == authz.RateLimited {
+			if d := a.Decider.Decide(ctx, "test", bad, nil); d.Outcome == authz.RateLimited {
 				t.Error("still blocked in the next minute")
 			}
 		})
@@ -86,7 +86,7 @@ func TestSignInLimitMergedAcrossReplicas(t *testing.T) {
 				}
 				t.Cleanup(func() { db.Close() })
 				s := service.New(service.Config{Store: db, Now: clock})
-				if err := s.LoadIndex(context.Background()); err != nil {
+				if err := s.Feed.LoadIndex(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 				return s
@@ -94,7 +94,7 @@ func TestSignInLimitMergedAcrossReplicas(t *testing.T) {
 			a, b := replica(), replica()
 			signIn := func(s *service.Service, ip string) error {
 				ctx := keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{ClientIP: ip})
-				_, _, err := s.SignIn(ctx, keyhold.SignIn{Email: "victim@example.com", Password: "not the password"})
+				_, _, err := s.Sessions.SignIn(ctx, keyhold.SignIn{Email: "victim@example.com", Password: "not the password"})
 				return err
 			}
 			// Six and four failures from different addresses: neither replica
@@ -110,7 +110,7 @@ func TestSignInLimitMergedAcrossReplicas(t *testing.T) {
 				}
 			}
 			for _, s := range []*service.Service{a, b, a} {
-				if err := s.MergeFailures(context.Background()); err != nil {
+				if err := s.Sessions.MergeFailures(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -119,7 +119,7 @@ func TestSignInLimitMergedAcrossReplicas(t *testing.T) {
 					t.Errorf("replica %d: sign-in for the email after merged failures: %q, want rate limited", i, code)
 				}
 				ctx := keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{ClientIP: "192.0.2.1"})
-				if d := s.Decide(ctx, "test", keyhold.Credentials{Bearer: "spat_guess"}, nil); d.Outcome == authz.RateLimited {
+				if d := s.Decider.Decide(ctx, "test", keyhold.Credentials{Bearer: "spat_guess"}, nil); d.Outcome == authz.RateLimited {
 					t.Errorf("replica %d: sign-in failures blocked the API", i)
 				}
 			}

@@ -15,7 +15,7 @@ const maxRestrictions = 32
 
 // validateRestrictions checks a scope and allowed networks against the
 // catalogue and canonicalizes them: duplicates dropped, networks masked.
-func (s *Service) validateRestrictions(owner keyhold.Ref, in *keyhold.TokenCreate) error {
+func (s *core) validateRestrictions(owner keyhold.Ref, in *keyhold.TokenCreate) error {
 	if in.Scope == nil && in.AllowedCIDRs == nil {
 		return nil
 	}
@@ -105,7 +105,7 @@ func accountRoles(ctx context.Context, tx Tx, accountID string) ([]keyhold.Scope
 
 // checkScope requires every entry of a new token's scope to be held by
 // its account: a scope narrows, it never widens.
-func (s *Service) checkScope(ctx context.Context, tx Tx, accountID string, scope []keyhold.ScopeRole) error {
+func (s *core) checkScope(ctx context.Context, tx Tx, accountID string, scope []keyhold.ScopeRole) error {
 	if scope == nil {
 		return nil
 	}
@@ -139,7 +139,7 @@ func scopedTokens(ctx context.Context, tx Tx, p keyhold.Ref) ([]*keyhold.Token, 
 // narrowScopes checks scoped tokens again after their accounts lost a role:
 // entries no longer held leave the scope, and a token left with none is
 // revoked. Each change is audited, in the transaction that took the role.
-func (s *Service) narrowScopes(ctx context.Context, tx Tx, tokens []*keyhold.Token) error {
+func (s *core) narrowScopes(ctx context.Context, tx Tx, tokens []*keyhold.Token) error {
 	held := map[string][]keyhold.ScopeRole{}
 	for _, t := range tokens {
 		roles, ok := held[t.Owner.ID]

@@ -11,7 +11,7 @@ import (
 const targetRole = "assigned_role"
 
 // Catalogue implements keyhold.RoleService.
-func (s *Service) Catalogue() *keyhold.Catalogue { return s.catalogue }
+func (s *Roles) Catalogue() *keyhold.Catalogue { return s.catalogue }
 
 func principalField(p keyhold.Ref) string {
 	switch p.Type {
@@ -32,7 +32,7 @@ func principalExists(ctx context.Context, tx Tx, p keyhold.Ref) error {
 }
 
 // ListAssignedRoles implements keyhold.RoleService.
-func (s *Service) ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.AssignedRoleFilter) ([]*keyhold.AssignedRole, error) {
+func (s *Roles) ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.AssignedRoleFilter) ([]*keyhold.AssignedRole, error) {
 	if err := s.authorize(ctx, "ListAssignedRoles", false); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *Service) ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhol
 }
 
 // validateAssignment checks a requested assignment against the catalogue.
-func (s *Service) validateAssignment(in keyhold.AssignRole) error {
+func (s *core) validateAssignment(in keyhold.AssignRole) error {
 	var c checker
 	switch types := s.catalogue.EntityTypes(); {
 	case in.EntityTypeName == "":
@@ -78,7 +78,7 @@ func (s *Service) validateAssignment(in keyhold.AssignRole) error {
 }
 
 // AssignRole implements keyhold.RoleService.
-func (s *Service) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.AssignRole) (_ *keyhold.AssignedRole, err error) {
+func (s *Roles) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.AssignRole) (_ *keyhold.AssignedRole, err error) {
 	defer s.denied(ctx, "role.assign", &err)
 	if err = s.authorize(ctx, "AssignRole", false); err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (s *Service) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.Assi
 // roleHolder checks that p exists and that its roles may change: the roles
 // of system teams are fixed, and those of a managed account belong to its
 // manager.
-func (s *Service) roleHolder(ctx context.Context, tx Tx, p keyhold.Ref) error {
+func (s *core) roleHolder(ctx context.Context, tx Tx, p keyhold.Ref) error {
 	if p.Type != keyhold.PrincipalTeam {
 		return s.changeableOwner(ctx, tx, p)
 	}
@@ -122,7 +122,7 @@ func (s *Service) roleHolder(ctx context.Context, tx Tx, p keyhold.Ref) error {
 }
 
 // GetAssignedRole implements keyhold.RoleService.
-func (s *Service) GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (*keyhold.AssignedRole, error) {
+func (s *Roles) GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (*keyhold.AssignedRole, error) {
 	if err := s.authorize(ctx, "GetAssignedRole", false); err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (s *Service) GetAssignedRole(ctx context.Context, p keyhold.Ref, id string)
 }
 
 // UnassignRole implements keyhold.RoleService.
-func (s *Service) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err error) {
+func (s *Roles) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err error) {
 	defer s.denied(ctx, "role.unassign", &err)
 	if err = s.authorize(ctx, "UnassignRole", false); err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 const defaultOverlap = 24 * time.Hour
 
 // RotateToken implements keyhold.TokenService.
-func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string, in keyhold.TokenRotate) (_ *keyhold.MintedToken, err error) {
+func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, in keyhold.TokenRotate) (_ *keyhold.MintedToken, err error) {
 	defer s.denied(ctx, "token.rotate", &err)
 	if err = s.authorize(ctx, "RotateToken", isToken(ctx, owner, id)); err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *Service) RotateToken(ctx context.Context, owner keyhold.Ref, id string,
 // rotateIn makes succ the successor of pred, inside a write: succ takes
 // pred's name and its auto_rotate, and pred keeps working for overlap, or
 // until idle once succ is in use. Manual and automatic rotation share it.
-func (s *Service) rotateIn(ctx context.Context, tx Tx, pred, succ *keyhold.Token, overlap time.Duration, idle *time.Duration, now time.Time) error {
+func (s *core) rotateIn(ctx context.Context, tx Tx, pred, succ *keyhold.Token, overlap time.Duration, idle *time.Duration, now time.Time) error {
 	// The successor keeps its predecessor's name, scope, networks and
 	// automatic rotation.
 	succ.Name, succ.Scope, succ.AllowedCIDRs, succ.AutoRotate = pred.Name, pred.Scope, pred.AllowedCIDRs, pred.AutoRotate
@@ -127,7 +127,7 @@ func successorExpiry(pred *keyhold.Token, in keyhold.TokenRotate, p *keyhold.Tok
 // successor is in use while they have been idle long enough. A decision
 // already refuses a token past its deadline; this records it, frees the
 // slot and tells every replica.
-func (s *Service) retireRotations(ctx context.Context) error {
+func (s *core) retireRotations(ctx context.Context) error {
 	return s.store.Write(ctx, func(tx Tx) error {
 		rotating, err := tx.ListRotating(ctx, 500)
 		if err != nil {
@@ -174,7 +174,7 @@ func (s *Service) retireRotations(ctx context.Context) error {
 // more than it writes at once (see maxTouchPerFlush), so a token in use
 // may show a last_used_at up to two resolutions older: it counts as used
 // until then, and retires late rather than while in use.
-func (s *Service) idleSince(t *keyhold.Token) time.Time {
+func (s *core) idleSince(t *keyhold.Token) time.Time {
 	if t.LastUsedAt != nil {
 		return t.LastUsedAt.Add(2 * s.resolution)
 	}

@@ -7,10 +7,8 @@ package service
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,47 +17,72 @@ import (
 	"github.com/keyhold/keyhold/authz"
 )
 
-// Config is everything the service depends on.
+// Config configures every piece of the service. Only Store is required;
+// each piece's own settings are in its own small config.
 type Config struct {
 	Store     Store
 	Catalogue *keyhold.Catalogue
 	// Now is the clock; defaults to time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// TouchInterval is how often recorded token use is written; default
-	// 30s.
-	TouchInterval time.Duration
+	// Observer receives decision, index and job metrics; optional.
+	Observer Observer
 	// LastUseResolution is how often, at most, one token's last use is
 	// written; default DefaultLastUseResolution. A flush writes at most
 	// 100,000 uses unless some have waited a resolution, so last_used_at
-	// may be two resolutions plus TouchInterval older than the true last
-	// use.
+	// may be two resolutions plus DeciderConfig.TouchInterval older than
+	// the true last use. Rotation's idle rule reads it too.
 	LastUseResolution time.Duration
-	// PollInterval is how often the change feed is read when no
-	// notification arrives; default 1s.
-	PollInterval time.Duration
-	// Observer receives decision and index metrics; optional.
-	Observer Observer
-	// JobTick is how often a replica tries to claim background jobs;
-	// default 15s. JobPeriod is how often a job runs across all replicas;
-	// default 1m.
-	JobTick, JobPeriod time.Duration
+
+	Decider  DeciderConfig
+	Feed     FeedConfig
+	Jobs     JobConfig
+	Webhooks WebhookConfig
+	Sessions SessionConfig
+}
+
+// DeciderConfig configures the hot path.
+type DeciderConfig struct {
+	// TouchInterval is how often recorded token use is written; default
+	// 30s.
+	TouchInterval time.Duration
 	// AuthFailureLimit is how many failed authentications a client address
 	// may make per minute before it gets 429; default 100, negative for no
 	// limit.
 	AuthFailureLimit int
+}
+
+// FeedConfig configures the change feed.
+type FeedConfig struct {
+	// PollInterval is how often the change feed is read when no
+	// notification arrives; default 1s.
+	PollInterval time.Duration
+}
+
+// JobConfig configures the background jobs.
+type JobConfig struct {
+	// Tick is how often a replica tries to claim background jobs; default
+	// 15s. Period is how often a job runs across all replicas; default 1m.
+	Tick, Period time.Duration
+}
+
+// WebhookConfig configures webhook destinations and their delivery.
+type WebhookConfig struct {
 	// SecretKey seals webhook signing secrets at rest (AES-256-GCM, 32
 	// bytes). Without it webhooks cannot be created and nothing is sent.
 	SecretKey []byte
-	// WebhookNetworks are the non-public networks (loopback, private,
-	// link-local, ...; see nonPublicNetworks) webhook deliveries may reach.
-	// Public addresses are always allowed; others are refused unless
-	// listed here.
-	WebhookNetworks []netip.Prefix
-	// WebhookTick is how often due deliveries are sent; default 1s.
-	WebhookTick time.Duration
-	// SessionTTL is how long a console session lasts; default 12 hours.
-	SessionTTL time.Duration
+	// Networks are the non-public networks (loopback, private,
+	// link-local, ...; see nonPublicNetworks) deliveries may reach. Public
+	// addresses are always allowed; others are refused unless listed here.
+	Networks []netip.Prefix
+	// Tick is how often due deliveries are sent; default 1s.
+	Tick time.Duration
+}
+
+// SessionConfig configures console sessions.
+type SessionConfig struct {
+	// TTL is how long a console session lasts; default 12 hours.
+	TTL time.Duration
 }
 
 // Observer receives what the service measures, for metrics.
@@ -79,8 +102,11 @@ func (nopObserver) Decision(string, string, time.Duration) {}
 func (nopObserver) IndexLag(time.Duration)                 {}
 func (nopObserver) JobRun(string)                          {}
 
-// Service implements the keyhold service interfaces over a Store.
-type Service struct {
+// core is what every piece shares: storage, the clock, the catalogue, the
+// authorization of callers against the index, the aggregated audit of
+// refusals, and the catch-up of the index after a write. It holds no
+// piece's own state.
+type core struct {
 	store     Store
 	catalogue *keyhold.Catalogue
 	now       func() time.Time
@@ -88,228 +114,149 @@ type Service struct {
 	// clock once instead of twice.
 	realClock bool
 	log       *slog.Logger
-	usage     *usageRecorder
-	failures  *failureRecorder
-	interval  time.Duration
+	observer  Observer
 	// resolution is the last-use resolution; see Config.
 	resolution time.Duration
-	poll       time.Duration
-	observer   Observer
-	jobTick    time.Duration
-	jobPeriod  time.Duration
-	index      *authz.Index
-	limiter    *limiter
-	replica    string // this process, in merged counts
-	syncMu     sync.Mutex
-	feed       feed
-	// loaded is read on every decision; an atomic keeps decisions off
-	// syncMu, which the feed holds across database reads.
-	loaded atomic.Bool
-	// sealer is nil without a secret key.
-	sealer     *sealer
-	hookClient *http.Client
-	egress     egressPolicy
-	hookTick   time.Duration
-	sessionTTL time.Duration
-	signIns    signInLimiter
+	// index is read to authorize callers; only feed writes it.
+	index    *authz.Index
+	feed     *Feed
+	failures *failureRecorder
+	replica  string // this process, in merged counts
+	// sealer is nil without a secret key; egress is where webhooks may go.
+	sealer *sealer
+	egress egressPolicy
 }
 
-// Compile-time checks that Service implements every service interface.
-var (
-	_ keyhold.Authenticator        = (*Service)(nil)
-	_ keyhold.SystemAccountService = (*Service)(nil)
-	_ keyhold.TokenService         = (*Service)(nil)
-	_ keyhold.RoleService          = (*Service)(nil)
-	_ keyhold.TeamService          = (*Service)(nil)
-	_ keyhold.UserService          = (*Service)(nil)
-	_ keyhold.OrganizationService  = (*Service)(nil)
-	_ keyhold.AuditService         = (*Service)(nil)
-	_ keyhold.WebhookService       = (*Service)(nil)
+// The pieces, one per job. Each embeds the shared core and holds only its
+// own state.
+type (
+	// Accounts implements keyhold.SystemAccountService.
+	Accounts struct{ *core }
+	// Tokens implements keyhold.TokenService and httpapi's leak reports.
+	Tokens struct{ *core }
+	// Roles implements keyhold.RoleService.
+	Roles struct{ *core }
+	// Teams implements keyhold.TeamService.
+	Teams struct{ *core }
+	// Users implements keyhold.UserService.
+	Users struct{ *core }
+	// Audit implements keyhold.AuditService.
+	Audit struct{ *core }
+	// Policy implements keyhold.PolicyService.
+	Policy struct{ *core }
+	// Orgs implements keyhold.OrganizationService and the first start.
+	Orgs struct{ *core }
+	// Webhooks implements keyhold.WebhookService.
+	Webhooks struct{ *core }
 )
 
-// New returns a Service. Call Run to flush usage and failure records. A
-// SecretKey that is not SecretKeySize bytes long is a programming error
-// (cmd/keyhold checks the key file first), and New panics on it.
+// Service is the wiring of every piece over one store: cmd/keyhold, the
+// tests and the benchmarks build it with New. It has no rules of its own.
+type Service struct {
+	Accounts   *Accounts
+	Tokens     *Tokens
+	Roles      *Roles
+	Teams      *Teams
+	Users      *Users
+	Audit      *Audit
+	Policy     *Policy
+	Orgs       *Orgs
+	Webhooks   *Webhooks
+	Sessions   *Sessions
+	Decider    *Decider
+	Feed       *Feed
+	Jobs       *Jobs
+	Deliveries *Deliveries
+}
+
+// Compile-time checks that the pieces implement the service interfaces.
+var (
+	_ keyhold.Authenticator        = (*Decider)(nil)
+	_ keyhold.SystemAccountService = (*Accounts)(nil)
+	_ keyhold.TokenService         = (*Tokens)(nil)
+	_ keyhold.RoleService          = (*Roles)(nil)
+	_ keyhold.TeamService          = (*Teams)(nil)
+	_ keyhold.UserService          = (*Users)(nil)
+	_ keyhold.OrganizationService  = (*Orgs)(nil)
+	_ keyhold.AuditService         = (*Audit)(nil)
+	_ keyhold.WebhookService       = (*Webhooks)(nil)
+	_ keyhold.PolicyService        = (*Policy)(nil)
+	_ keyhold.SessionService       = (*Sessions)(nil)
+)
+
+// New wires every piece. Call Run to keep them working. A
+// Webhooks.SecretKey that is not SecretKeySize bytes long is a programming
+// error (cmd/keyhold checks the key file first), and New panics on it.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, catalogue: c.Catalogue, now: c.Now, log: c.Logger, interval: c.TouchInterval, poll: c.PollInterval, observer: c.Observer}
-	if s.catalogue == nil {
-		s.catalogue = keyhold.DefaultCatalogue()
+	k := &core{store: c.Store, catalogue: c.Catalogue, now: c.Now, log: c.Logger, observer: c.Observer,
+		resolution: c.LastUseResolution, failures: newFailureRecorder(), replica: newID(),
+		egress: egressPolicy{allowed: c.Webhooks.Networks}}
+	if k.catalogue == nil {
+		k.catalogue = keyhold.DefaultCatalogue()
 	}
-	if s.now == nil {
-		s.now, s.realClock = time.Now, true
+	if k.now == nil {
+		k.now, k.realClock = time.Now, true
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	if k.log == nil {
+		k.log = slog.New(slog.DiscardHandler)
 	}
-	if s.interval <= 0 {
-		s.interval = 30 * time.Second
+	if k.observer == nil {
+		k.observer = nopObserver{}
 	}
-	s.resolution = c.LastUseResolution
-	if s.resolution <= 0 {
-		s.resolution = DefaultLastUseResolution
+	if k.resolution <= 0 {
+		k.resolution = DefaultLastUseResolution
 	}
-	if s.poll <= 0 {
-		s.poll = time.Second
-	}
-	if s.observer == nil {
-		s.observer = nopObserver{}
-	}
-	s.jobTick, s.jobPeriod = c.JobTick, c.JobPeriod
-	if s.jobTick <= 0 {
-		s.jobTick = 15 * time.Second
-	}
-	if s.jobPeriod <= 0 {
-		s.jobPeriod = time.Minute
-	}
-	s.index = authz.New(s.catalogue)
-	s.index.ReportUseEvery(s.resolution)
-	limit := c.AuthFailureLimit
-	if limit == 0 {
-		limit = defaultAuthFailureLimit
-	}
-	s.limiter, s.replica = newLimiter(limit), newID()
-	s.usage = newUsageRecorder(s.resolution)
-	s.failures = newFailureRecorder()
-	s.egress = egressPolicy{allowed: c.WebhookNetworks}
-	s.hookClient, s.hookTick = newWebhookClient(s.egress), c.WebhookTick
-	if s.hookTick <= 0 {
-		s.hookTick = defaultHookTicker
-	}
-	s.sessionTTL = c.SessionTTL
-	if s.sessionTTL <= 0 {
-		s.sessionTTL = defaultSessionTTL
-	}
-	if c.SecretKey != nil {
+	if c.Webhooks.SecretKey != nil {
 		var err error
-		if s.sealer, err = newSealer(c.SecretKey); err != nil {
+		if k.sealer, err = newSealer(c.Webhooks.SecretKey); err != nil {
 			panic("service: " + err.Error())
 		}
 	}
-	return s
+	k.index = authz.New(k.catalogue)
+	k.index.ReportUseEvery(k.resolution)
+	k.feed = newFeed(k, c.Feed)
+	return &Service{
+		Accounts: &Accounts{k}, Tokens: &Tokens{k}, Roles: &Roles{k}, Teams: &Teams{k}, Users: &Users{k},
+		Audit: &Audit{k}, Policy: &Policy{k}, Orgs: &Orgs{k}, Webhooks: &Webhooks{k},
+		Sessions:   newSessions(k, c.Sessions),
+		Decider:    newDecider(k, c.Decider),
+		Feed:       k.feed,
+		Jobs:       newJobs(k, c.Jobs),
+		Deliveries: newDeliveries(k, c.Webhooks),
+	}
 }
 
-// Run keeps the replica current until ctx ends: it follows the change
-// feed (woken by the store's notifications, and polling as a fallback),
-// flushes recorded token use and failed authentications, and runs the
-// single-run background jobs when this replica claims them. On the way out
-// it flushes once more, so that a graceful shutdown loses nothing recorded.
-//
-// The change feed has a goroutine of its own: a flush or a job may take
-// seconds under load, and a revocation made on another replica must not
-// wait for it. CatchUp serializes itself (syncMu), so the feed, the jobs'
-// catch-up and local writes never apply changes concurrently.
+// Run keeps the replica current until ctx ends: the change feed, the
+// decider's flushes and merged rate limits, the sign-in limits, the
+// background jobs and, with a secret key, webhook delivery, each in a
+// goroutine of its own. The feed has its own so that a revocation made on
+// another replica never waits for a slow flush or job. On the way out the
+// decider flushes once more, so that a graceful shutdown loses nothing
+// recorded.
 func (s *Service) Run(ctx context.Context) {
-	wake := make(chan struct{}, 1)
-	notify := func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	}
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := s.store.WatchChanges(ctx, notify); err != nil {
-			s.log.Error("watch changes", "err", err)
-		}
-	})
-	if s.sealer != nil {
-		wg.Go(func() { s.deliveryLoop(ctx) })
-	}
-	wg.Go(func() { s.followChanges(ctx, wake) })
-	flush := time.NewTicker(s.interval)
-	jobs := time.NewTicker(s.jobTick)
-	merge := time.NewTicker(time.Second)
-	defer func() {
-		flush.Stop()
-		jobs.Stop()
-		merge.Stop()
-		wg.Wait()
-		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		s.Flush(flushCtx, true)
-		cancel()
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-flush.C:
-			s.Flush(ctx, false)
-		case <-jobs.C:
-			s.RunJobs(ctx)
-		case <-merge.C:
-			if err := s.MergeFailures(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("merge failed-authentication counts", "err", err)
-			}
-		}
-	}
+	wg.Go(func() { s.Feed.Run(ctx) })
+	wg.Go(func() { s.Decider.Run(ctx) })
+	wg.Go(func() { s.Sessions.Run(ctx) })
+	wg.Go(func() { s.Jobs.Run(ctx) })
+	wg.Go(func() { s.Deliveries.Run(ctx) })
+	wg.Wait()
 }
 
-// followChanges catches up on every notification of the store and on
-// every poll, until ctx ends.
-func (s *Service) followChanges(ctx context.Context, wake <-chan struct{}) {
-	poll := time.NewTicker(s.poll)
-	defer poll.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-wake:
-		case <-poll.C:
-		}
-		s.catchUpLogged(ctx)
-	}
-}
-
-func (s *Service) catchUpLogged(ctx context.Context) {
-	if err := s.CatchUp(ctx); err != nil && ctx.Err() == nil {
+func (s *core) catchUpLogged(ctx context.Context) {
+	if err := s.feed.CatchUp(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn("index catch-up", "err", err)
 	}
 }
 
-// Flush writes pending last-used times and failed-authentication counts.
-// With all false, failure counts of the current minute stay pending so that
-// each client address and minute becomes one event.
-func (s *Service) Flush(ctx context.Context, all bool) {
-	limit := maxTouchPerFlush
-	if all {
-		limit = -1
-	}
-	if used := s.usage.drain(s.now(), limit); len(used) > 0 {
-		byID := make(map[string]keyhold.TokenUse, len(used))
-		for id, use := range used {
-			byID[uuid.UUID(id).String()] = use
-		}
-		if err := s.store.TouchTokens(ctx, byID); err != nil {
-			s.log.Error("record token use", "err", err)
-			s.usage.restore(used)
-		}
-	}
-	events := s.failures.drain(s.clock(), all)
-	if len(events) == 0 {
-		return
-	}
-	err := s.store.Write(ctx, func(tx Tx) error {
-		for _, e := range events {
-			e.ID = newID()
-			if err := tx.AppendAuditEvent(ctx, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		s.log.Error("record failed authentications", "err", err)
-	}
-}
-
 // clock returns the current time as keyhold stores it: UTC, microseconds.
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+func (s *core) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 func newID() string { return uuid.NewString() }
 
 // audit builds the event of a change made by the caller in ctx; the caller
 // appends it in the transaction of the change.
-func (s *Service) audit(ctx context.Context, action, targetType, targetID, targetName string) *keyhold.AuditEvent {
+func (s *core) audit(ctx context.Context, action, targetType, targetID, targetName string) *keyhold.AuditEvent {
 	ri := keyhold.RequestFromContext(ctx)
 	e := &keyhold.AuditEvent{
 		ID: newID(), Time: s.clock(), Action: action,
@@ -326,7 +273,7 @@ func (s *Service) audit(ctx context.Context, action, targetType, targetID, targe
 // write runs fn in a write transaction and appends ev, which fn may fill
 // in, in the same transaction. Once it commits, the index catches up, so
 // that this replica's very next request sees the change.
-func (s *Service) write(ctx context.Context, ev *keyhold.AuditEvent, fn func(Tx) error) error {
+func (s *core) write(ctx context.Context, ev *keyhold.AuditEvent, fn func(Tx) error) error {
 	err := s.store.Write(ctx, func(tx Tx) error {
 		if err := fn(tx); err != nil {
 			return err
@@ -336,18 +283,18 @@ func (s *Service) write(ctx context.Context, ev *keyhold.AuditEvent, fn func(Tx)
 	if err != nil {
 		return err
 	}
-	if err := s.CatchUp(context.WithoutCancel(ctx)); err != nil {
+	if err := s.feed.CatchUp(context.WithoutCancel(ctx)); err != nil {
 		s.log.Error("index catch-up after a write", "err", err)
 	}
 	return nil
 }
 
-func (s *Service) read(ctx context.Context, fn func(Tx) error) error {
+func (s *core) read(ctx context.Context, fn func(Tx) error) error {
 	return s.store.Read(ctx, fn)
 }
 
 // Organization implements keyhold.OrganizationService.
-func (s *Service) Organization(ctx context.Context) (*keyhold.Organization, error) {
+func (s *Orgs) Organization(ctx context.Context) (*keyhold.Organization, error) {
 	if err := s.authorize(ctx, "Organization", false); err != nil {
 		return nil, err
 	}

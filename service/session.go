@@ -26,8 +26,6 @@ const (
 	signInLimit = 10
 )
 
-var _ keyhold.SessionService = (*Service)(nil)
-
 var (
 	errBadSignIn = keyhold.Errorf(keyhold.EUNAUTHENTICATED, "The email or password is wrong")
 	errNoSession = keyhold.Errorf(keyhold.EUNAUTHENTICATED, "Sign in again")
@@ -37,6 +35,46 @@ var (
 	errTokenAsPassword = keyhold.Invalid(keyhold.FieldError{Field: "password", Rule: "type",
 		Reason: "Tokens cannot sign in to the console; use your password"})
 )
+
+// Sessions implements keyhold.SessionService: console sign-in, sessions,
+// setup links and passwords.
+type Sessions struct {
+	*core
+	ttl     time.Duration
+	signIns signInLimiter
+}
+
+func newSessions(k *core, c SessionConfig) *Sessions {
+	s := &Sessions{core: k, ttl: c.TTL}
+	if s.ttl <= 0 {
+		s.ttl = defaultSessionTTL
+	}
+	return s
+}
+
+// Run merges this replica's failed sign-in counts with the others' about
+// once a second until ctx ends.
+func (s *Sessions) Run(ctx context.Context) {
+	merge := time.NewTicker(time.Second)
+	defer merge.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-merge.C:
+			if err := s.MergeFailures(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("merge failed sign-in counts", "err", err)
+			}
+		}
+	}
+}
+
+// MergeFailures shares this replica's failed sign-in counts through the
+// database and blocks every email and address over the limit across all
+// replicas.
+func (s *Sessions) MergeFailures(ctx context.Context) error {
+	return s.mergeLimiter(ctx, s.signIns.get(), true)
+}
 
 // signInLimiter counts failed sign-ins per email and per client address in
 // one-minute windows. Like the API's limiter, counts live in memory and are
@@ -78,7 +116,7 @@ func secretDigest(v string) []byte {
 }
 
 // SignIn implements keyhold.SessionService.
-func (s *Service) SignIn(ctx context.Context, in keyhold.SignIn) (*keyhold.Session, string, error) {
+func (s *Sessions) SignIn(ctx context.Context, in keyhold.SignIn) (*keyhold.Session, string, error) {
 	email := strings.TrimSpace(in.Email)
 	if _, ok := keyhold.ParseTokenValue(email); ok || !strings.Contains(email, "@") {
 		return nil, "", errNotAUser
@@ -125,7 +163,7 @@ func dummyHash() string {
 	return dummy
 }
 
-func (s *Service) signInFailed(ctx context.Context, u *keyhold.User, email string) {
+func (s *Sessions) signInFailed(ctx context.Context, u *keyhold.User, email string) {
 	ev := s.audit(ctx, "console.sign_in", targetUser, "", email)
 	ev.Outcome = keyhold.OutcomeFailure
 	if u != nil {
@@ -138,14 +176,14 @@ func (s *Service) signInFailed(ctx context.Context, u *keyhold.User, email strin
 	}
 }
 
-func (s *Service) openSession(ctx context.Context, u *keyhold.User) (*keyhold.Session, string, error) {
+func (s *Sessions) openSession(ctx context.Context, u *keyhold.User) (*keyhold.Session, string, error) {
 	secret, digest, err := newSecret()
 	if err != nil {
 		return nil, "", err
 	}
 	ri := keyhold.RequestFromContext(ctx)
 	now := s.clock()
-	sess := &keyhold.Session{ID: newID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL),
+	sess := &keyhold.Session{ID: newID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl),
 		ClientIP: ri.ClientIP, UserAgent: truncate(ri.UserAgent, 512)}
 	actx := keyhold.NewContextWithPrincipal(ctx, userPrincipal(u))
 	ev := s.audit(actx, "console.sign_in", targetUser, u.ID, u.Email)
@@ -171,7 +209,7 @@ func userPrincipal(u *keyhold.User) *keyhold.Principal {
 // Session implements keyhold.SessionService. It reads the database, not
 // the index, so a session opened on one replica works on every other one
 // at once.
-func (s *Service) Session(ctx context.Context, secret string) (*keyhold.Session, *keyhold.Principal, error) {
+func (s *Sessions) Session(ctx context.Context, secret string) (*keyhold.Session, *keyhold.Principal, error) {
 	if secret == "" || len(secret) > 128 {
 		return nil, nil, errNoSession
 	}
@@ -196,7 +234,7 @@ func (s *Service) Session(ctx context.Context, secret string) (*keyhold.Session,
 }
 
 // SignOut implements keyhold.SessionService.
-func (s *Service) SignOut(ctx context.Context, secret string) error {
+func (s *Sessions) SignOut(ctx context.Context, secret string) error {
 	if secret == "" || len(secret) > 128 {
 		return nil
 	}
@@ -204,7 +242,7 @@ func (s *Service) SignOut(ctx context.Context, secret string) error {
 }
 
 // SetupUser implements keyhold.SessionService.
-func (s *Service) SetupUser(ctx context.Context, secret string) (*keyhold.User, error) {
+func (s *Sessions) SetupUser(ctx context.Context, secret string) (*keyhold.User, error) {
 	if secret == "" || len(secret) > 128 {
 		return nil, errBadSetup
 	}
@@ -226,7 +264,7 @@ func (s *Service) SetupUser(ctx context.Context, secret string) (*keyhold.User, 
 // SetPasswordWithSetup implements keyhold.SessionService. The setup token
 // is consumed in the transaction that sets the password, and every session
 // the user had ends.
-func (s *Service) SetPasswordWithSetup(ctx context.Context, secret, password string) (*keyhold.User, error) {
+func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password string) (*keyhold.User, error) {
 	if secret == "" || len(secret) > 128 {
 		return nil, errBadSetup
 	}
@@ -282,7 +320,7 @@ func checkedHash(password string) (string, error) {
 	return HashPassword(password)
 }
 
-func (s *Service) setPassword(ctx context.Context, tx Tx, userID, hash string) (*keyhold.User, error) {
+func (s *core) setPassword(ctx context.Context, tx Tx, userID, hash string) (*keyhold.User, error) {
 	u, err := tx.GetUser(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -297,7 +335,7 @@ func (s *Service) setPassword(ctx context.Context, tx Tx, userID, hash string) (
 // CreateSetupLink stores a one-time password setup token for the user of
 // an email and returns its secret, for the link the first admin opens.
 // Operators call it (keyhold serve on an empty database); it is no API.
-func (s *Service) CreateSetupLink(ctx context.Context, email string, ttl time.Duration) (string, error) {
+func (s *Sessions) CreateSetupLink(ctx context.Context, email string, ttl time.Duration) (string, error) {
 	if err := s.authorize(ctx, "CreateSetupLink", false); err != nil {
 		return "", err
 	}
@@ -325,7 +363,7 @@ func (s *Service) CreateSetupLink(ctx context.Context, email string, ttl time.Du
 // SetPassword sets the password of the user of an email and ends their
 // sessions: the break-glass path of keyhold users set-password, run by an
 // operator with access to the database. It is no API.
-func (s *Service) SetPassword(ctx context.Context, email, password string) (*keyhold.User, error) {
+func (s *Sessions) SetPassword(ctx context.Context, email, password string) (*keyhold.User, error) {
 	if err := s.authorize(ctx, "SetPassword", false); err != nil {
 		return nil, err
 	}
@@ -350,7 +388,7 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (*key
 }
 
 // SetUserActive implements keyhold.SessionService.
-func (s *Service) SetUserActive(ctx context.Context, id string, active bool) (_ *keyhold.User, err error) {
+func (s *Sessions) SetUserActive(ctx context.Context, id string, active bool) (_ *keyhold.User, err error) {
 	defer s.denied(ctx, activeAction(active), &err)
 	if err = s.authorize(ctx, "SetUserActive", false); err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ const targetTeam = "team"
 var errSystemTeam = keyhold.Invalid(keyhold.FieldError{Field: "teamID", Reason: "system teams cannot be modified", Source: "path"})
 
 // ListTeams implements keyhold.TeamService.
-func (s *Service) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
+func (s *Teams) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
 	if err := s.authorize(ctx, "ListTeams", false); err != nil {
 		return nil, err
 	}
@@ -25,7 +25,7 @@ func (s *Service) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold
 }
 
 // CreateTeam implements keyhold.TeamService. Team names may repeat.
-func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *keyhold.Team, err error) {
+func (s *Teams) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *keyhold.Team, err error) {
 	defer s.denied(ctx, "team.create", &err)
 	if err = s.authorize(ctx, "CreateTeam", false); err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func (s *Service) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *key
 }
 
 // GetTeam implements keyhold.TeamService.
-func (s *Service) GetTeam(ctx context.Context, id string) (*keyhold.Team, error) {
+func (s *Teams) GetTeam(ctx context.Context, id string) (*keyhold.Team, error) {
 	if err := s.authorize(ctx, "GetTeam", false); err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Service) GetTeam(ctx context.Context, id string) (*keyhold.Team, error)
 }
 
 // UpdateTeam implements keyhold.TeamService. System teams are immutable.
-func (s *Service) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate) (_ *keyhold.Team, err error) {
+func (s *Teams) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate) (_ *keyhold.Team, err error) {
 	defer s.denied(ctx, "team.update", &err)
 	if err = s.authorize(ctx, "UpdateTeam", false); err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func stringPtrs(m map[string]string) map[string]*string {
 }
 
 // DeleteTeam implements keyhold.TeamService.
-func (s *Service) DeleteTeam(ctx context.Context, id string) (err error) {
+func (s *Teams) DeleteTeam(ctx context.Context, id string) (err error) {
 	defer s.denied(ctx, "team.delete", &err)
 	if err = s.authorize(ctx, "DeleteTeam", false); err != nil {
 		return err
@@ -198,7 +198,7 @@ func memberField(m keyhold.Ref) string {
 
 // AddTeamMember implements keyhold.TeamService. Membership of system teams
 // may change; their fields and roles may not.
-func (s *Service) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
+func (s *Teams) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
 	defer s.denied(ctx, "team.member.add", &err)
 	if err = s.authorize(ctx, "AddTeamMember", false); err != nil {
 		return err
@@ -217,7 +217,7 @@ func (s *Service) AddTeamMember(ctx context.Context, teamID string, m keyhold.Re
 
 // RemoveTeamMember implements keyhold.TeamService. The last active user of
 // Organization Admin stays.
-func (s *Service) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
+func (s *Teams) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
 	defer s.denied(ctx, "team.member.remove", &err)
 	if err = s.authorize(ctx, "RemoveTeamMember", false); err != nil {
 		return err
@@ -239,7 +239,7 @@ func (s *Service) RemoveTeamMember(ctx context.Context, teamID string, m keyhold
 	})
 }
 
-func (s *Service) changeMembership(ctx context.Context, teamID string, m keyhold.Ref, action string, change func(Tx) error) error {
+func (s *core) changeMembership(ctx context.Context, teamID string, m keyhold.Ref, action string, change func(Tx) error) error {
 	if err := validIDs("teamId", teamID, memberField(m), m.ID); err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (s *Service) changeMembership(ctx context.Context, teamID string, m keyhold
 }
 
 // ListTeamSystemAccounts implements keyhold.TeamService.
-func (s *Service) ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
+func (s *Teams) ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.SystemAccount], error) {
 	if err := s.authorize(ctx, "ListTeamSystemAccounts", false); err != nil {
 		return nil, err
 	}
@@ -284,7 +284,7 @@ func (s *Service) ListTeamSystemAccounts(ctx context.Context, teamID string, f k
 }
 
 // ListTeamUsers implements keyhold.TeamService.
-func (s *Service) ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
+func (s *Teams) ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
 	if err := s.authorize(ctx, "ListTeamUsers", false); err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func (s *Service) ListTeamUsers(ctx context.Context, teamID string, f keyhold.Us
 }
 
 // ListMemberTeams implements keyhold.TeamService.
-func (s *Service) ListMemberTeams(ctx context.Context, m keyhold.Ref, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
+func (s *Teams) ListMemberTeams(ctx context.Context, m keyhold.Ref, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
 	if err := s.authorize(ctx, "ListMemberTeams", false); err != nil {
 		return nil, err
 	}

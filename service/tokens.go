@@ -50,7 +50,7 @@ func ownerExists(ctx context.Context, tx Tx, owner keyhold.Ref) error {
 }
 
 // ListTokens implements keyhold.TokenService.
-func (s *Service) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.TokenFilter) (*keyhold.List[*keyhold.Token], error) {
+func (s *Tokens) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.TokenFilter) (*keyhold.List[*keyhold.Token], error) {
 	if err := s.authorize(ctx, "ListTokens", isOwner(ctx, owner)); err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (s *Service) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.T
 }
 
 // CreateToken implements keyhold.TokenService.
-func (s *Service) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.TokenCreate) (_ *keyhold.MintedToken, err error) {
+func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.TokenCreate) (_ *keyhold.MintedToken, err error) {
 	defer s.denied(ctx, "token.create", &err)
 	if err = s.authorize(ctx, "CreateToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func checkPATLimit(ctx context.Context, tx Tx, owner keyhold.Ref, now time.Time)
 }
 
 // GetToken implements keyhold.TokenService.
-func (s *Service) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error) {
+func (s *Tokens) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error) {
 	if err := s.authorize(ctx, "GetToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func (s *Service) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*
 }
 
 // RenameToken implements keyhold.TokenService.
-func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name string) (_ *keyhold.Token, err error) {
+func (s *Tokens) RenameToken(ctx context.Context, owner keyhold.Ref, id, name string) (_ *keyhold.Token, err error) {
 	defer s.denied(ctx, "token.update", &err)
 	if err = s.authorize(ctx, "RenameToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
@@ -251,7 +251,7 @@ func (s *Service) RenameToken(ctx context.Context, owner keyhold.Ref, id, name s
 }
 
 // RevokeToken implements keyhold.TokenService.
-func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) (_ *keyhold.Token, err error) {
+func (s *Tokens) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) (_ *keyhold.Token, err error) {
 	defer s.denied(ctx, "token.revoke", &err)
 	if err = s.authorize(ctx, "RevokeToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func (s *Service) RevokeToken(ctx context.Context, owner keyhold.Ref, id string)
 
 // changeToken changes one token of owner in a write; ownerOnly applies
 // ownPersonalTokens.
-func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string, ownerOnly bool, action string, change func(*keyhold.Token), after func(Tx, *keyhold.Token) error) (*keyhold.Token, error) {
+func (s *core) changeToken(ctx context.Context, owner keyhold.Ref, id string, ownerOnly bool, action string, change func(*keyhold.Token), after func(Tx, *keyhold.Token) error) (*keyhold.Token, error) {
 	if ownerOnly {
 		if err := ownPersonalTokens(ctx, owner); err != nil {
 			return nil, err
@@ -315,7 +315,7 @@ func (s *Service) changeToken(ctx context.Context, owner keyhold.Ref, id string,
 }
 
 // DeleteToken implements keyhold.TokenService.
-func (s *Service) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) (err error) {
+func (s *Tokens) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) (err error) {
 	defer s.denied(ctx, "token.delete", &err)
 	if err = s.authorize(ctx, "DeleteToken", isOwner(ctx, owner)); err != nil {
 		return err
@@ -352,7 +352,7 @@ func (s *Service) DeleteToken(ctx context.Context, owner keyhold.Ref, id string)
 const maxExpiryWindowDays = 3650
 
 // ListExpiringTokens implements keyhold.TokenService.
-func (s *Service) ListExpiringTokens(ctx context.Context, withinDays int, p keyhold.Page) (*keyhold.List[*keyhold.OwnedToken], error) {
+func (s *Tokens) ListExpiringTokens(ctx context.Context, withinDays int, p keyhold.Page) (*keyhold.List[*keyhold.OwnedToken], error) {
 	if err := s.authorize(ctx, "ListExpiringTokens", false); err != nil {
 		return nil, err
 	}

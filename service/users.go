@@ -9,7 +9,7 @@ import (
 const targetUser = "user"
 
 // ListUsers implements keyhold.UserService.
-func (s *Service) ListUsers(ctx context.Context, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
+func (s *Users) ListUsers(ctx context.Context, f keyhold.UserFilter) (*keyhold.List[*keyhold.User], error) {
 	if err := s.authorize(ctx, "ListUsers", false); err != nil {
 		return nil, err
 	}
@@ -23,7 +23,7 @@ func (s *Service) ListUsers(ctx context.Context, f keyhold.UserFilter) (*keyhold
 }
 
 // GetUser implements keyhold.UserService.
-func (s *Service) GetUser(ctx context.Context, id string) (*keyhold.User, error) {
+func (s *Users) GetUser(ctx context.Context, id string) (*keyhold.User, error) {
 	if err := s.authorize(ctx, "GetUser", false); err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Service) GetUser(ctx context.Context, id string) (*keyhold.User, error)
 }
 
 // CreateUser implements keyhold.UserService.
-func (s *Service) CreateUser(ctx context.Context, in keyhold.UserCreate) (_ *keyhold.User, err error) {
+func (s *Users) CreateUser(ctx context.Context, in keyhold.UserCreate) (_ *keyhold.User, err error) {
 	defer s.denied(ctx, "user.create", &err)
 	if err = s.authorize(ctx, "CreateUser", false); err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func (s *Service) CreateUser(ctx context.Context, in keyhold.UserCreate) (_ *key
 
 // InviteUser implements keyhold.UserService. The user stays inactive, and
 // cannot hold working tokens, until the invitation is accepted.
-func (s *Service) InviteUser(ctx context.Context, email string) (_ *keyhold.User, err error) {
+func (s *Users) InviteUser(ctx context.Context, email string) (_ *keyhold.User, err error) {
 	defer s.denied(ctx, "user.invite", &err)
 	if err = s.authorize(ctx, "InviteUser", false); err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (s *Service) InviteUser(ctx context.Context, email string) (_ *keyhold.User
 }
 
 // IssueSetupLink implements keyhold.UserService.
-func (s *Service) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.SetupLink, err error) {
+func (s *Users) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.SetupLink, err error) {
 	defer s.denied(ctx, "user.setup_link", &err)
 	if err = s.authorize(ctx, "IssueSetupLink", false); err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (s *Service) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.Set
 	return link, nil
 }
 
-func (s *Service) addUser(ctx context.Context, in keyhold.UserCreate, active bool, action string) (*keyhold.User, error) {
+func (s *core) addUser(ctx context.Context, in keyhold.UserCreate, active bool, action string) (*keyhold.User, error) {
 	var c checker
 	c.email("email", in.Email)
 	c.name("full_name", in.FullName, 0, maxNameLen)
@@ -127,7 +127,7 @@ func (s *Service) addUser(ctx context.Context, in keyhold.UserCreate, active boo
 }
 
 // UpdateUser implements keyhold.UserService.
-func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate) (_ *keyhold.User, err error) {
+func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate) (_ *keyhold.User, err error) {
 	defer s.denied(ctx, "user.update", &err)
 	if err = s.authorize(ctx, "UpdateUser", false); err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in keyhold.UserUpda
 
 // DeleteUser implements keyhold.UserService. The user's personal tokens go
 // with them; system accounts they created keep working.
-func (s *Service) DeleteUser(ctx context.Context, id string) (err error) {
+func (s *Users) DeleteUser(ctx context.Context, id string) (err error) {
 	defer s.denied(ctx, "user.delete", &err)
 	if err = s.authorize(ctx, "DeleteUser", false); err != nil {
 		return err
@@ -231,7 +231,7 @@ func keepAnAdmin(ctx context.Context, tx Tx, teamID, userID string) error {
 }
 
 // Me implements keyhold.UserService.
-func (s *Service) Me(ctx context.Context) (*keyhold.User, error) {
+func (s *Users) Me(ctx context.Context) (*keyhold.User, error) {
 	if err := s.authorize(ctx, "Me", false); err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func (s *Service) Me(ctx context.Context) (*keyhold.User, error) {
 }
 
 // ListAuditEvents implements keyhold.AuditService.
-func (s *Service) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*keyhold.List[*keyhold.AuditEvent], error) {
+func (s *Audit) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*keyhold.List[*keyhold.AuditEvent], error) {
 	if err := s.authorize(ctx, "ListAuditEvents", false); err != nil {
 		return nil, err
 	}

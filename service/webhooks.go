@@ -10,8 +10,6 @@ import (
 	"github.com/keyhold/keyhold"
 )
 
-var _ keyhold.WebhookService = (*Service)(nil)
-
 const (
 	targetWebhook = "webhook"
 	maxURLLen     = 2048
@@ -23,7 +21,7 @@ var errNoSecretKey = keyhold.Errorf(keyhold.ECONFLICT,
 	"Webhook signing secrets are kept encrypted, and this server has no key for them: start keyhold with --secret-key-file (KEYHOLD_SECRET_KEY_FILE)")
 
 // ListWebhooks implements keyhold.WebhookService.
-func (s *Service) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDestination], error) {
+func (s *Webhooks) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDestination], error) {
 	if err := s.authorize(ctx, "ListWebhooks", false); err != nil {
 		return nil, err
 	}
@@ -37,7 +35,7 @@ func (s *Service) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.Li
 }
 
 // CreateWebhook implements keyhold.WebhookService.
-func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (_ *keyhold.WebhookDestinationWithSecret, err error) {
+func (s *Webhooks) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (_ *keyhold.WebhookDestinationWithSecret, err error) {
 	defer s.denied(ctx, "webhook.create", &err)
 	if err = s.authorize(ctx, "CreateWebhook", false); err != nil {
 		return nil, err
@@ -78,7 +76,7 @@ func (s *Service) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (
 }
 
 // checkWebhook validates a destination as it is to be stored.
-func (s *Service) checkWebhook(d *keyhold.WebhookDestination) error {
+func (s *core) checkWebhook(d *keyhold.WebhookDestination) error {
 	var c checker
 	c.name("name", d.Name, 1, maxNameLen)
 	if reason := s.egress.checkURL(d.URL); reason != "" {
@@ -130,7 +128,7 @@ func (pol egressPolicy) checkURL(u string) string {
 }
 
 // GetWebhook implements keyhold.WebhookService.
-func (s *Service) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDestination, error) {
+func (s *Webhooks) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDestination, error) {
 	if err := s.authorize(ctx, "GetWebhook", false); err != nil {
 		return nil, err
 	}
@@ -143,7 +141,7 @@ func (s *Service) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDe
 }
 
 // UpdateWebhook implements keyhold.WebhookService.
-func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.WebhookUpdate) (_ *keyhold.WebhookDestination, err error) {
+func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.WebhookUpdate) (_ *keyhold.WebhookDestination, err error) {
 	defer s.denied(ctx, "webhook.update", &err)
 	if err = s.authorize(ctx, "UpdateWebhook", false); err != nil {
 		return nil, err
@@ -189,7 +187,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, id string, in keyhold.Webho
 // mayReceiveSuccessors checks a destination that receives token.auto_rotated:
 // each delivery carries a new value of a token of its account, so the
 // caller must hold every privilege of the account.
-func (s *Service) mayReceiveSuccessors(ctx context.Context, tx Tx, d *keyhold.WebhookDestination) error {
+func (s *core) mayReceiveSuccessors(ctx context.Context, tx Tx, d *keyhold.WebhookDestination) error {
 	if !d.Enabled || d.SystemAccountID == "" || !slices.Contains(d.EventTypes, keyhold.EventTokenAutoRotated) {
 		return nil
 	}
@@ -203,7 +201,7 @@ func set[T any](dst *T, v *T) {
 }
 
 // DeleteWebhook implements keyhold.WebhookService.
-func (s *Service) DeleteWebhook(ctx context.Context, id string) (err error) {
+func (s *Webhooks) DeleteWebhook(ctx context.Context, id string) (err error) {
 	defer s.denied(ctx, "webhook.delete", &err)
 	if err = s.authorize(ctx, "DeleteWebhook", false); err != nil {
 		return err
@@ -225,7 +223,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, id string) (err error) {
 // RotateWebhookSecret implements keyhold.WebhookService. The old secret
 // stops signing at once; Standard Webhooks receivers may accept both while
 // they switch.
-func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (_ *keyhold.WebhookDestinationWithSecret, err error) {
+func (s *Webhooks) RotateWebhookSecret(ctx context.Context, id string) (_ *keyhold.WebhookDestinationWithSecret, err error) {
 	defer s.denied(ctx, "webhook.rotate_secret", &err)
 	if err = s.authorize(ctx, "RotateWebhookSecret", false); err != nil {
 		return nil, err
@@ -261,7 +259,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (_ *keyhol
 
 // TestWebhook implements keyhold.WebhookService: a webhook.test event to
 // this destination alone, whatever it subscribes to.
-func (s *Service) TestWebhook(ctx context.Context, id string) (_ *keyhold.WebhookDelivery, err error) {
+func (s *Webhooks) TestWebhook(ctx context.Context, id string) (_ *keyhold.WebhookDelivery, err error) {
 	defer s.denied(ctx, "webhook.test", &err)
 	if err = s.authorize(ctx, "TestWebhook", false); err != nil {
 		return nil, err
@@ -291,7 +289,7 @@ func (s *Service) TestWebhook(ctx context.Context, id string) (_ *keyhold.Webhoo
 }
 
 // ListWebhookDeliveries implements keyhold.WebhookService.
-func (s *Service) ListWebhookDeliveries(ctx context.Context, id string, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDelivery], error) {
+func (s *Webhooks) ListWebhookDeliveries(ctx context.Context, id string, p keyhold.Page) (*keyhold.List[*keyhold.WebhookDelivery], error) {
 	if err := s.authorize(ctx, "ListWebhookDeliveries", false); err != nil {
 		return nil, err
 	}
@@ -316,7 +314,7 @@ func (s *Service) ListWebhookDeliveries(ctx context.Context, id string, p keyhol
 // RedeliverWebhook implements keyhold.WebhookService. An auto-rotation
 // delivery redelivered mints a fresh successor again, if its token is
 // still active.
-func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (_ *keyhold.WebhookDelivery, err error) {
+func (s *Webhooks) RedeliverWebhook(ctx context.Context, id, deliveryID string) (_ *keyhold.WebhookDelivery, err error) {
 	defer s.denied(ctx, "webhook.redeliver", &err)
 	if err = s.authorize(ctx, "RedeliverWebhook", false); err != nil {
 		return nil, err

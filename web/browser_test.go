@@ -43,7 +43,7 @@ func TestBrowserFlow(t *testing.T) {
 	}
 
 	e := newEnv(t, "sqlite", "")
-	if _, err := e.svc.CreateTeam(e.adminCtx(), keyhold.TeamCreate{Name: "platform"}); err != nil {
+	if _, err := e.svc.Teams.CreateTeam(e.adminCtx(), keyhold.TeamCreate{Name: "platform"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

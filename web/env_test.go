@@ -17,11 +17,10 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/httpapi"
+	"github.com/keyhold/keyhold/internal/server"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
-	"github.com/keyhold/keyhold/web"
 )
 
 const (
@@ -70,34 +69,26 @@ func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// Every env, a second replica included, seals webhook secrets with the
 	// same key, and delivers to receivers the tests start on loopback.
-	e.svc = service.New(service.Config{Store: e.db, Logger: log, Now: now, SecretKey: bytes.Repeat([]byte{7}, service.SecretKeySize),
-		WebhookNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
+	m := server.New(server.Config{DB: e.db, Logger: log, Service: service.Config{Now: now,
+		Webhooks: service.WebhookConfig{SecretKey: bytes.Repeat([]byte{7}, service.SecretKeySize),
+			Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}}})
+	e.svc = m.Service
 	ctx := context.Background()
 	if dbURL == "" {
-		tok, err := e.svc.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "Acme", AdminEmail: adminEmail})
+		tok, err := e.svc.Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "Acme", AdminEmail: adminEmail})
 		if err != nil {
 			t.Fatalf("bootstrap: %v", err)
 		}
 		e.admin = tok.Value
-		if _, err := e.svc.SetPassword(service.AsSystem(ctx), adminEmail, adminPassword); err != nil {
+		if _, err := e.svc.Sessions.SetPassword(service.AsSystem(ctx), adminEmail, adminPassword); err != nil {
 			t.Fatalf("set password: %v", err)
 		}
 	}
-	if err := e.svc.LoadIndex(ctx); err != nil {
-		t.Fatalf("load index: %v", err)
+	if err := m.Run(ctx); err != nil {
+		t.Fatalf("run: %v", err)
 	}
-	api := httpapi.New(httpapi.Config{Logger: log, Services: httpapi.Services{Auth: e.svc, Accounts: e.svc, Tokens: e.svc,
-		Roles: e.svc, Teams: e.svc, Users: e.svc, Orgs: e.svc, Audit: e.svc, Decider: e.svc, Policy: e.svc, Leaks: e.svc, Webhooks: e.svc}})
-	console := web.New(web.Config{Logger: log, Services: web.Services{Auth: e.svc, Sessions: e.svc, Accounts: e.svc,
-		Tokens: e.svc, Roles: e.svc, Teams: e.svc, Users: e.svc, Audit: e.svc, Policy: e.svc, Webhooks: e.svc}})
-	mux := http.NewServeMux()
-	mux.Handle("/ui/", console)
-	mux.Handle("/", api)
-	e.srv = httptest.NewServer(mux)
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.svc.Run(runCtx); close(done) }()
-	t.Cleanup(func() { e.srv.Close(); cancel(); <-done })
+	e.srv = httptest.NewServer(m.Handler)
+	t.Cleanup(func() { e.srv.Close(); _ = m.Close() })
 	return e
 }
 
@@ -205,7 +196,7 @@ func (p page) want(t testing.TB, status int, contains ...string) page {
 
 // admin returns the admin's principal context for direct service calls.
 func (e *env) adminCtx() context.Context {
-	p, err := e.svc.Authenticate(context.Background(), keyhold.Credentials{Bearer: e.admin})
+	p, err := e.svc.Decider.Authenticate(context.Background(), keyhold.Credentials{Bearer: e.admin})
 	if err != nil {
 		e.t.Fatalf("authenticate admin: %v", err)
 	}

@@ -31,14 +31,14 @@ func TestTeamsUsersAndEdits(t *testing.T) {
 			want(t, http.StatusBadRequest, `id="member-error"`, "no system account has this name")
 		b.post(team.url+"/members", url.Values{"member_type": {"system_account"}, "member": {"builder-2"}}).want(t, http.StatusOK, "Member added")
 		b.post(team.url+"/members", url.Values{"member_type": {"user"}, "member": {adminEmail}}).want(t, http.StatusOK, "Member added")
-		users, err := e.svc.ListTeamUsers(ctx, teamID, keyhold.UserFilter{Page: keyhold.Page{Number: 1, Size: 10}})
+		users, err := e.svc.Teams.ListTeamUsers(ctx, teamID, keyhold.UserFilter{Page: keyhold.Page{Number: 1, Size: 10}})
 		if err != nil || users.Total != 1 {
 			t.Fatalf("team users: %v %v", users, err)
 		}
 		b.get(team.url+"/roles/new").want(t, http.StatusOK, "Assign a role to release")
 		b.post(team.url+"/roles/new", url.Values{"entity_type_name": {"API Products"}, "role_name": {"Viewer"},
 			"entity_id": {"*"}, "entity_region": {"us"}}).want(t, http.StatusOK, "Role assigned")
-		roles, err := e.svc.ListAssignedRoles(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: teamID}, keyhold.AssignedRoleFilter{})
+		roles, err := e.svc.Roles.ListAssignedRoles(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: teamID}, keyhold.AssignedRoleFilter{})
 		if err != nil || len(roles) != 1 || roles[0].RoleName != "Viewer" {
 			t.Fatalf("team roles: %v %v", roles, err)
 		}
@@ -47,7 +47,7 @@ func TestTeamsUsersAndEdits(t *testing.T) {
 		b.post(team.url+"/delete", url.Values{}).want(t, http.StatusOK, "Team deleted")
 
 		// System teams are read-only: the page offers no edit, the service refuses one.
-		list, err := e.svc.ListTeams(ctx, keyhold.TeamFilter{Name: &keyhold.StringFilter{Op: keyhold.OpEq, Value: "Portal Admin"}, Page: keyhold.Page{Number: 1, Size: 1}})
+		list, err := e.svc.Teams.ListTeams(ctx, keyhold.TeamFilter{Name: &keyhold.StringFilter{Op: keyhold.OpEq, Value: "Portal Admin"}, Page: keyhold.Page{Number: 1, Size: 1}})
 		if err != nil || len(list.Items) != 1 {
 			t.Fatalf("system team: %v %v", list, err)
 		}

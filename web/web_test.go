@@ -66,11 +66,11 @@ func TestSignIn(t *testing.T) {
 		})
 		t.Run("ErrSystemAccount", func(t *testing.T) {
 			ctx := e.adminCtx()
-			a, err := e.svc.CreateSystemAccount(ctx, keyhold.SystemAccountCreate{Name: "deployer"})
+			a, err := e.svc.Accounts.CreateSystemAccount(ctx, keyhold.SystemAccountCreate{Name: "deployer"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := e.svc.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}, keyhold.TokenCreate{Name: "t"})
+			m, err := e.svc.Tokens.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}, keyhold.TokenCreate{Name: "t"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestCSRF(t *testing.T) {
 				b.postRaw("/ui/accounts/new", c.form, c.header).want(t, http.StatusForbidden, "Form expired")
 			})
 		}
-		list, err := e.svc.ListSystemAccounts(e.adminCtx(), keyhold.SystemAccountFilter{Page: keyhold.Page{Number: 1, Size: 10}})
+		list, err := e.svc.Accounts.ListSystemAccounts(e.adminCtx(), keyhold.SystemAccountFilter{Page: keyhold.Page{Number: 1, Size: 10}})
 		if err != nil || list.Total != 0 {
 			t.Fatalf("accounts after refused forms: %v, %v", list, err)
 		}
@@ -178,7 +178,7 @@ func TestAccountFlowAndSecrets(t *testing.T) {
 			t.Fatalf("no token value on the page:\n%s", p.body)
 		}
 		value := m[1]
-		if _, err := e.svc.Authenticate(e.adminCtx(), keyhold.Credentials{Bearer: value}); err == nil {
+		if _, err := e.svc.Decider.Authenticate(e.adminCtx(), keyhold.Credentials{Bearer: value}); err == nil {
 			t.Fatal("a token bound to 10.0.0.0/8 authenticated from nowhere")
 		}
 		// Bad input: an error next to the field, nothing written.
@@ -213,7 +213,7 @@ func TestAccountFlowAndSecrets(t *testing.T) {
 func TestSetupLink(t *testing.T) {
 	eachBackend(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, "")
-		secret, err := e.svc.CreateSetupLink(service.AsSystem(e.adminCtx()), adminEmail, 0)
+		secret, err := e.svc.Sessions.CreateSetupLink(service.AsSystem(e.adminCtx()), adminEmail, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestSetupLink(t *testing.T) {
 func TestInvitationLink(t *testing.T) {
 	eachBackend(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, "")
-		u, err := e.svc.InviteUser(e.adminCtx(), "invited@example.com")
+		u, err := e.svc.Users.InviteUser(e.adminCtx(), "invited@example.com")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +266,7 @@ func TestInvitationLink(t *testing.T) {
 func TestPagesAndForbidden(t *testing.T) {
 	e := newEnv(t, "sqlite", "")
 	ctx := e.adminCtx()
-	readerUser, err := e.svc.CreateUser(ctx, keyhold.UserCreate{Email: "reader@example.com", Password: "reader password 123"})
+	readerUser, err := e.svc.Users.CreateUser(ctx, keyhold.UserCreate{Email: "reader@example.com", Password: "reader password 123"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestPagesAndForbidden(t *testing.T) {
 	e.browser().signIn("reader@example.com", "reader password 123").want(t, http.StatusUnauthorized)
 	// The last admin cannot deactivate themselves away.
 	admin.get("/ui/users")
-	me, err := e.svc.Me(ctx)
+	me, err := e.svc.Users.Me(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestTokenPolicyPage(t *testing.T) {
 		admin.get("/ui/policy").want(t, http.StatusOK, `value="365"`, `value="360"`, "Save policy")
 		admin.post("/ui/policy", url.Values{"max_lifetime_days": {"90"}, "default_lifetime_days": {"30"}, "allow_non_expiring": {"on"}}).
 			want(t, http.StatusOK, "Token policy saved", `value="90"`, `value="30"`, "checked")
-		p, err := e.svc.TokenPolicy(e.adminCtx())
+		p, err := e.svc.Policy.TokenPolicy(e.adminCtx())
 		if err != nil || p.MaxLifetime != 90*24*time.Hour || p.DefaultLifetime != 30*24*time.Hour || !p.AllowNonExpiring {
 			t.Fatalf("policy after saving = %+v, %v", p, err)
 		}
@@ -331,11 +331,11 @@ func TestTokenPolicyPage(t *testing.T) {
 			want(t, http.StatusBadRequest, `id="default_lifetime_days-error"`)
 		admin.post("/ui/policy", url.Values{"max_lifetime_days": {"a year"}, "default_lifetime_days": {"20"}}).
 			want(t, http.StatusBadRequest, `id="max_lifetime_days-error"`, "whole number of days")
-		if p, _ := e.svc.TokenPolicy(e.adminCtx()); p.MaxLifetime != 90*24*time.Hour {
+		if p, _ := e.svc.Policy.TokenPolicy(e.adminCtx()); p.MaxLifetime != 90*24*time.Hour {
 			t.Errorf("a refused form changed the policy: %+v", p)
 		}
 		// A user without roles may not read it.
-		if _, err := e.svc.CreateUser(e.adminCtx(), keyhold.UserCreate{Email: "nobody@example.com", Password: "nobody password 1"}); err != nil {
+		if _, err := e.svc.Users.CreateUser(e.adminCtx(), keyhold.UserCreate{Email: "nobody@example.com", Password: "nobody password 1"}); err != nil {
 			t.Fatal(err)
 		}
 		nobody := e.browser()
@@ -359,7 +359,7 @@ func TestWebhookPages(t *testing.T) {
 			_, _ = w.Write([]byte("thanks"))
 		}))
 		t.Cleanup(recv.Close)
-		acct, err := e.svc.CreateSystemAccount(e.adminCtx(), keyhold.SystemAccountCreate{Name: "vault-writer", Description: "x"})
+		acct, err := e.svc.Accounts.CreateSystemAccount(e.adminCtx(), keyhold.SystemAccountCreate{Name: "vault-writer", Description: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -383,7 +383,7 @@ func TestWebhookPages(t *testing.T) {
 		if strings.Contains(list.body, secret) {
 			t.Fatal("the list shows the secret")
 		}
-		hooks, err := e.svc.ListWebhooks(e.adminCtx(), keyhold.Page{Number: 1, Size: 10})
+		hooks, err := e.svc.Webhooks.ListWebhooks(e.adminCtx(), keyhold.Page{Number: 1, Size: 10})
 		if err != nil || len(hooks.Items) != 1 || hooks.Items[0].SystemAccountID != acct.ID {
 			t.Fatalf("destinations = %+v, %v", hooks, err)
 		}
@@ -404,11 +404,11 @@ func TestWebhookPages(t *testing.T) {
 			want(t, http.StatusBadRequest, `id="account-error"`)
 		admin.post("/ui/webhooks/"+id+"/edit", url.Values{"name": {"all-revocations"}, "url": {recv.URL + "/hook"}, "event_types": {"token.revoked"}, "enabled": {"on"}}).
 			want(t, http.StatusOK, "Destination saved", "all-revocations", "every account")
-		if d, err := e.svc.GetWebhook(e.adminCtx(), id); err != nil || d.Name != "all-revocations" || d.SystemAccountID != "" || len(d.EventTypes) != 1 || !d.Enabled {
+		if d, err := e.svc.Webhooks.GetWebhook(e.adminCtx(), id); err != nil || d.Name != "all-revocations" || d.SystemAccountID != "" || len(d.EventTypes) != 1 || !d.Enabled {
 			t.Fatalf("after editing: %+v, %v", d, err)
 		}
 		admin.post("/ui/webhooks/"+id+"/test", url.Values{}).want(t, http.StatusOK, "Test event queued")
-		if n, err := e.svc.DeliverWebhooks(e.adminCtx()); err != nil || n != 1 {
+		if n, err := e.svc.Deliveries.DeliverWebhooks(e.adminCtx()); err != nil || n != 1 {
 			t.Fatalf("delivered %d, %v", n, err)
 		}
 		admin.get("/ui/webhooks/"+id).want(t, http.StatusOK, "webhook.test", "delivered", "HTTP 200", "thanks")
@@ -418,7 +418,7 @@ func TestWebhookPages(t *testing.T) {
 		if m := regexp.MustCompile(`value="(whsec_[^"]+)"`).FindStringSubmatch(rotated.body); m == nil || m[1] == secret {
 			t.Fatal("rotating showed no new secret")
 		}
-		deliveries, err := e.svc.ListWebhookDeliveries(e.adminCtx(), id, keyhold.Page{Number: 1, Size: 10})
+		deliveries, err := e.svc.Webhooks.ListWebhookDeliveries(e.adminCtx(), id, keyhold.Page{Number: 1, Size: 10})
 		if err != nil || len(deliveries.Items) != 1 {
 			t.Fatalf("deliveries = %+v, %v", deliveries, err)
 		}

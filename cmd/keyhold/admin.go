@@ -41,7 +41,7 @@ func initCommand(io stdio) *cobra.Command {
 			}
 			defer db.Close()
 			svc := service.New(service.Config{Store: db})
-			tok, err := svc.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: org, AdminEmail: email})
+			tok, err := svc.Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: org, AdminEmail: email})
 			if keyhold.ErrorCode(err) == keyhold.ECONFLICT {
 				return &exitError{"the database is already initialized; nothing was changed"}
 			} else if err != nil {

@@ -79,7 +79,7 @@ func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail s
 		return err
 	}
 	defer db.Close()
-	tok, err := service.New(service.Config{Store: db}).Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "keyhold-bench", AdminEmail: adminEmail})
+	tok, err := service.New(service.Config{Store: db}).Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "keyhold-bench", AdminEmail: adminEmail})
 	switch {
 	case err == nil && adminOut != "":
 		if err := bench.WriteTokens(adminOut, []string{tok.Value}); err != nil {

@@ -146,7 +146,7 @@ func TestCLISystemAccountsAndTokens(t *testing.T) {
 		k.env["KEYHOLD_TOKEN"] = strings.TrimSpace(rotated)
 		k.run("auth", "status")
 		delete(k.env, "KEYHOLD_TOKEN")
-		e.Service.Flush(context.Background(), true)
+		e.Service.Decider.Flush(context.Background(), true)
 		e.Clock.Advance(3 * time.Hour)
 		k.golden("tokens-list-used", k.run("tokens", "list", "ci-bot", "--name-contains", "deploy"))
 		k.golden("tokens-expiring", k.run("tokens", "expiring", "--within-days", "40"))

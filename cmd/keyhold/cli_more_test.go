@@ -94,7 +94,7 @@ func TestCLIUsers(t *testing.T) {
 		if secret == link || secret == "" {
 			t.Fatalf("users setup-link printed %q", link)
 		}
-		if _, err := e.Service.SetPasswordWithSetup(t.Context(), secret, "a long passphrase"); err != nil {
+		if _, err := e.Service.Sessions.SetPasswordWithSetup(t.Context(), secret, "a long passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if out := k.run("users", "list", "--active", "false", "-q"); strings.TrimSpace(out) != "" {

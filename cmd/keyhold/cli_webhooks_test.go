@@ -54,7 +54,7 @@ func TestCLIWebhooks(t *testing.T) {
 		// An event is queued, delivered, and shows in the log.
 		k.run("tokens", "create", "ci-bot", "--name", "deploy", "-q")
 		k.run("tokens", "delete", "ci-bot", "deploy")
-		if _, err := e.Service.DeliverWebhooks(t.Context()); err != nil {
+		if _, err := e.Service.Deliveries.DeliverWebhooks(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if got.Load() != 1 {
@@ -71,7 +71,7 @@ func TestCLIWebhooks(t *testing.T) {
 		status.Store(500)
 		k.tick() // newest first: the test event is the newest
 		id := strings.TrimSpace(k.run("webhooks", "test", "alerts", "-q"))
-		if _, err := e.Service.DeliverWebhooks(t.Context()); err != nil {
+		if _, err := e.Service.Deliveries.DeliverWebhooks(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if out := k.run("webhooks", "deliveries", "alerts", "--limit", "1"); !strings.Contains(out, "webhook.test") || !strings.Contains(out, "500") || !strings.Contains(out, "pending") {

@@ -78,7 +78,7 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 			}
 			defer store.Close()
 			svc := service.New(service.Config{Store: store})
-			u, err := svc.SetPassword(service.AsSystem(cmd.Context()), email, password)
+			u, err := svc.Sessions.SetPassword(service.AsSystem(cmd.Context()), email, password)
 			if err != nil {
 				return err
 			}

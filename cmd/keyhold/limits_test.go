@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold/httpapi"
+	"github.com/keyhold/keyhold/internal/server"
 )
 
 // Requests over the API's header limit get 431 problem+json from the real
@@ -50,7 +51,7 @@ func TestServeRequestLimits(t *testing.T) {
 	if res, raw := send("GET", "/v1/whoami", strings.Repeat("a", httpapi.DefaultMaxHeaderBytes/2), ""); res.StatusCode != 200 {
 		t.Fatalf("header under the limit: %d %s", res.StatusCode, raw)
 	}
-	for name, n := range map[string]int{"JustOver": httpapi.DefaultMaxHeaderBytes, "FarOver": serverMaxHeaderBytes - 64<<10} {
+	for name, n := range map[string]int{"JustOver": httpapi.DefaultMaxHeaderBytes, "FarOver": server.MaxHeaderBytes - 64<<10} {
 		res, raw := send("GET", "/v1/whoami", strings.Repeat("a", n), "")
 		wantProblem(name, res, raw, http.StatusRequestHeaderFieldsTooLarge)
 	}

@@ -4,23 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/httpapi"
 	"github.com/keyhold/keyhold/internal/gctune"
+	"github.com/keyhold/keyhold/internal/server"
 	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
-	"github.com/keyhold/keyhold/web"
 )
 
 type serveFlags struct {
@@ -86,30 +83,27 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 		return err
 	}
 	defer db.Close()
-	m := metrics.New()
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
-	svc := service.New(service.Config{Store: db, Logger: log, Catalogue: cat, Observer: m,
-		JobTick: f.jobTick, JobPeriod: f.jobPeriod, AuthFailureLimit: f.authFailureLimit, SecretKey: key, SessionTTL: f.sessionTTL,
-		LastUseResolution: f.lastUseResolution, WebhookNetworks: hookNets})
 	publicURL, err := consoleURL(f.publicURL, f.listen)
 	if err != nil {
 		return err
 	}
-	tok, err := svc.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
-	switch {
-	case err == nil:
-		printBootstrapToken(io, tok.Value, f.listen)
-		setup, err := svc.CreateSetupLink(service.AsSystem(ctx), f.adminEmail, 0)
-		if err != nil {
-			return fmt.Errorf("bootstrap: setup link: %w", err)
-		}
-		printSetupLink(io, publicURL, setup)
-	case keyhold.ErrorCode(err) != keyhold.ECONFLICT:
-		return fmt.Errorf("bootstrap: %w", err)
+	m := server.New(server.Config{
+		DB: db, Logger: log, Metrics: metrics.New(), TrustedProxies: proxies, Listen: f.listen, ShutdownTimeout: f.shutdownTimeout,
+		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
+		Service: service.Config{Catalogue: cat, LastUseResolution: f.lastUseResolution,
+			Decider:  service.DeciderConfig{AuthFailureLimit: f.authFailureLimit},
+			Jobs:     service.JobConfig{Tick: f.jobTick, Period: f.jobPeriod},
+			Webhooks: service.WebhookConfig{SecretKey: key, Networks: hookNets},
+			Sessions: service.SessionConfig{TTL: f.sessionTTL}},
+		PublicURL: publicURL,
+	})
+	if err := bootstrap(ctx, m.Service, f, io, publicURL); err != nil {
+		return err
 	}
-	if err := svc.LoadIndex(ctx); err != nil {
+	if err := m.Run(ctx); err != nil {
 		return err
 	}
 	// Loading a large index scans millions of rows; hand what the scan
@@ -119,59 +113,40 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	// From here on the live heap is mostly the index; let a fixed headroom
 	// of request garbage build up between GC cycles while it is small.
 	defer gctune.Start(gctune.DefaultHeadroom)()
-	m.Index(func() (int, int, int, int) {
-		st := svc.Index().Stats()
-		return st.Tokens, st.Principals, st.Teams, st.TableBytes
-	})
-	for name, pool := range db.Pools() {
-		m.DB(name, pool)
-	}
-	api := httpapi.New(httpapi.Config{
-		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc, Webhooks: svc},
-		Logger:   log, TrustedProxies: proxies, Observer: m, Metrics: m.Handler(), PublicURL: publicURL,
-		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
-	})
-	console := web.New(web.Config{
-		Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc, Policy: svc, Webhooks: svc},
-		Logger:   log, TrustedProxies: proxies, SecureCookies: strings.HasPrefix(publicURL, "https://"), PublicURL: publicURL,
-	})
-	root := consoleBeside(api, console)
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: serverMaxHeaderBytes}
-	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	var bg sync.WaitGroup
-	bg.Go(func() { svc.Run(bgCtx) })
-	log.Info("listening", "addr", ln.Addr().String(), "db", db.Dialect())
+	log.Info("listening", "addr", m.Addr().String(), "db", db.Dialect())
 	if h.onListen != nil {
-		h.onListen(ln.Addr())
+		h.onListen(m.Addr())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case err = <-errc:
+	case err = <-m.Served():
+		_ = m.Close()
 	case <-ctx.Done():
 		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.shutdownTimeout)
-		err = srv.Shutdown(sctx)
-		cancel()
+		err = m.Close() // flushes last-used times and failure counts
 	}
-	stopBackground()
-	bg.Wait() // flushes last-used times and failure counts
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
 }
 
-// serverMaxHeaderBytes is net/http's limit on a request's header, over
-// which it answers 431 in plain text before any handler runs. It is kept
-// well above the API's own limit (httpapi.DefaultMaxHeaderBytes), which
-// answers 431 problem+json, so that clients see that answer.
-const serverMaxHeaderBytes = 1 << 20
+// bootstrap creates the organization and its first admin in an empty
+// database, and prints the admin's token and setup link once.
+func bootstrap(ctx context.Context, svc *service.Service, f serveFlags, io stdio, publicURL string) error {
+	tok, err := svc.Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
+	switch {
+	case err == nil:
+		printBootstrapToken(io, tok.Value, f.listen)
+		setup, err := svc.Sessions.CreateSetupLink(service.AsSystem(ctx), f.adminEmail, 0)
+		if err != nil {
+			return fmt.Errorf("bootstrap: setup link: %w", err)
+		}
+		printSetupLink(io, publicURL, setup)
+	case keyhold.ErrorCode(err) != keyhold.ECONFLICT:
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	return nil
+}
 
 func printBootstrapToken(io stdio, token, listen string) {
 	fmt.Fprintf(io.out, `
@@ -223,22 +198,4 @@ func loadCatalogue(path string) (*keyhold.Catalogue, error) {
 		return nil, fmt.Errorf("--roles-file %s: %w", path, err)
 	}
 	return keyhold.NewCatalogue(custom)
-}
-
-// consoleBeside serves the console under /ui/ and everything else from the
-// API, with one prefix test rather than a mux: the API's decision routes
-// are the hot path, and the API and the console each clean and route
-// their own paths.
-func consoleBeside(api, console http.Handler) http.Handler {
-	toConsole := http.RedirectHandler("/ui/", http.StatusMovedPermanently)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch p := r.URL.Path; {
-		case strings.HasPrefix(p, "/ui/"):
-			console.ServeHTTP(w, r)
-		case p == "/ui" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			toConsole.ServeHTTP(w, r)
-		default:
-			api.ServeHTTP(w, r)
-		}
-	})
 }

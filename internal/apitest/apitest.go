@@ -24,6 +24,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/keyhold/keyhold/httpapi"
+	"github.com/keyhold/keyhold/internal/server"
+	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
@@ -60,8 +62,10 @@ func (b *Buffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.
 
 // Env is one running keyhold API over a fresh database.
 type Env struct {
-	T       testing.TB
-	Server  *httptest.Server
+	T      testing.TB
+	Server *httptest.Server
+	// Main is the server's wiring, the same as keyhold serve's.
+	Main    *server.Main
 	Service *service.Service
 	DB      *store.DB
 	DBURL   string
@@ -92,8 +96,9 @@ type Options struct {
 	// Console mounts the admin console at /ui/ beside the API, as keyhold
 	// serve does.
 	Console bool
-	// Metrics serves GET /metrics; without it /metrics answers 404.
-	Metrics http.Handler
+	// Metrics observes the service and serves GET /metrics; without it
+	// /metrics answers 404.
+	Metrics *metrics.Metrics
 	// AuthFailureLimit is service.Config's; negative turns the limit off,
 	// for tests that are refused from loopback hundreds of times a minute
 	// on purpose.
@@ -131,34 +136,23 @@ func New(t testing.TB, backend string, o Options) *Env {
 		e.Clock = &Clock{t: time.Now().UTC().Truncate(time.Second)}
 	}
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.Service = service.New(service.Config{Store: db, Now: e.Clock.Now, Logger: log, SecretKey: o.SecretKey, WebhookNetworks: o.WebhookNetworks,
-		AuthFailureLimit: o.AuthFailureLimit})
+	e.Main = server.New(server.Config{DB: db, Logger: log, TrustedProxies: o.TrustedProxies, Now: e.Clock.Now, NoConsole: !o.Console, Metrics: o.Metrics,
+		Service: service.Config{Now: e.Clock.Now,
+			Decider:  service.DeciderConfig{AuthFailureLimit: o.AuthFailureLimit},
+			Webhooks: service.WebhookConfig{SecretKey: o.SecretKey, Networks: o.WebhookNetworks}}})
+	e.Service = e.Main.Service
 	if o.DBURL == "" {
-		tok, err := e.Service.Bootstrap(service.AsSystem(context.Background()), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
+		tok, err := e.Service.Orgs.Bootstrap(service.AsSystem(context.Background()), service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
 		if err != nil {
 			t.Fatalf("bootstrap: %v", err)
 		}
 		e.Admin, e.AdminID = tok.Value, tok.Owner.ID
 	}
-	if err := e.Service.LoadIndex(context.Background()); err != nil {
+	if err := e.Service.Feed.LoadIndex(context.Background()); err != nil {
 		t.Fatalf("load index: %v", err)
 	}
-	svc := e.Service
-	e.API = httpapi.New(httpapi.Config{
-		Services: httpapi.Services{Auth: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Orgs: svc, Audit: svc, Decider: svc, Policy: svc, Leaks: svc, Webhooks: svc},
-		Logger:   log, TrustedProxies: o.TrustedProxies, Now: e.Clock.Now, Metrics: o.Metrics,
-	})
-	var h http.Handler = e.API
-	if o.Console {
-		e.Console = web.New(web.Config{
-			Services: web.Services{Auth: svc, Sessions: svc, Accounts: svc, Tokens: svc, Roles: svc, Teams: svc, Users: svc, Audit: svc, Policy: svc, Webhooks: svc},
-			Logger:   log, TrustedProxies: o.TrustedProxies, Now: e.Clock.Now,
-		})
-		mux := http.NewServeMux()
-		mux.Handle("/ui/", e.Console)
-		mux.Handle("/", e.API)
-		h = mux
-	}
+	e.API, e.Console = e.Main.API, e.Main.Console
+	h := e.Main.Handler
 	e.Server = httptest.NewServer(h)
 	t.Cleanup(e.Server.Close)
 	return e

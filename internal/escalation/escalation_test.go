@@ -177,7 +177,7 @@ func randomSeed() uint64 {
 // sequence lets P make n moves in world w, and returns a description of
 // the first escalation found, or "".
 func sequence(t *testing.T, w *world, seed uint64, n int) string {
-	r := newRun(t, w, seed, queries(w.e.Service.Catalogue()))
+	r := newRun(t, w, seed, queries(w.e.Service.Roles.Catalogue()))
 	for r.move = 1; r.move <= n; r.move++ {
 		r.step()
 		if v := r.check(); v != "" {
@@ -189,7 +189,7 @@ func sequence(t *testing.T, w *world, seed uint64, n int) string {
 	r.logf("the end: webhooks deliver, then six days pass")
 	r.deliver()
 	r.e.Clock.Advance(6 * 24 * time.Hour)
-	r.e.Service.RunJobs(t.Context())
+	r.e.Service.Jobs.RunJobs(t.Context())
 	r.deliver()
 	v := r.check()
 	if v == "" && os.Getenv("KEYHOLD_ESCALATION_VERBOSE") != "" {
@@ -246,7 +246,7 @@ func TestEscalationCheckFindsPlantedCredentials(t *testing.T) {
 		{"a token of w-cpadmin", w.mint(w.id("w-cpadmin"), "planted", time.Hour, nil), "Control Planes Admin on * in *"},
 	} {
 		t.Run(plant.name, func(t *testing.T) {
-			r := newRun(t, w, 1, queries(e.Service.Catalogue()))
+			r := newRun(t, w, 1, queries(e.Service.Roles.Catalogue()))
 			if v := r.check(); v != "" {
 				t.Fatalf("P's own credentials escalate:\n%s", v)
 			}

@@ -73,7 +73,7 @@ type grants struct {
 // index and the service's own authorization, as keyhold decides them for
 // a request that presents it from loopback.
 func grantsOf(e *apitest.Env, qs []query, c *cred) grants {
-	ix := e.Service.Index()
+	ix := e.Service.Feed.Index()
 	g := grants{allowed: make([]bool, len(qs))}
 	var p keyhold.Principal
 	var holds func(q *authz.Query) bool
@@ -87,7 +87,7 @@ func grantsOf(e *apitest.Env, qs []query, c *cred) grants {
 		p.TokenID = d.TokenID()
 		holds = func(q *authz.Query) bool { h, _ := ix.TokenHolds(p.Ref(), p.TokenID, q); return h }
 	case credSession:
-		_, sp, err := e.Service.Session(context.Background(), c.value)
+		_, sp, err := e.Service.Sessions.Session(context.Background(), c.value)
 		if err != nil {
 			return g
 		}
@@ -101,7 +101,7 @@ func grantsOf(e *apitest.Env, qs []query, c *cred) grants {
 		case q.role != nil:
 			g.allowed[i] = holds(q.role)
 		case q.op != "":
-			g.allowed[i] = e.Service.May(ctx, q.op, false) == nil
+			g.allowed[i] = e.Service.Decider.May(ctx, q.op, false) == nil
 		default:
 			g.allowed[i] = !p.Scoped && ix.InSystemTeam(p.Ref(), q.team)
 		}

@@ -74,7 +74,7 @@ var roles = [][2]string{
 
 func (r *run) pickRole() (entityType, role, entity, region string) {
 	if r.rng.IntN(4) == 0 {
-		cat := r.e.Service.Catalogue()
+		cat := r.e.Service.Roles.Catalogue()
 		ets := cat.EntityTypes()
 		entityType = ets[r.rng.IntN(len(ets))]
 		rs := cat.RolesOf(entityType)
@@ -433,7 +433,7 @@ func (r *run) advance() bool {
 	r.advanced += d
 	r.e.Clock.Advance(d)
 	r.logf("time passes: %v; jobs run and webhooks deliver", d)
-	r.e.Service.RunJobs(r.t.Context())
+	r.e.Service.Jobs.RunJobs(r.t.Context())
 	r.deliver()
 	return true
 }

@@ -114,7 +114,7 @@ func newRun(t testing.TB, w *world, seed uint64, qs []query) *run {
 		t.Fatalf("P's own token does not work")
 	}
 	if r.p.ref.Type == keyhold.PrincipalSystemAccount {
-		d := r.e.Service.Index().Decide(r.p.token, nil, loopback, r.e.Clock.Now())
+		d := r.e.Service.Feed.Index().Decide(r.p.token, nil, loopback, r.e.Clock.Now())
 		r.tokens = append(r.tokens, tokenRef{account: r.p.ref.ID, id: d.TokenID(), name: "own"})
 	}
 	if r.p.password != "" {
@@ -192,7 +192,7 @@ func (r *run) usableToken(k keyhold.TokenKind) (*cred, authz.Decision) {
 		if c.kind != credToken {
 			continue
 		}
-		d := r.e.Service.Index().Decide(c.value, nil, loopback, r.e.Clock.Now())
+		d := r.e.Service.Feed.Index().Decide(c.value, nil, loopback, r.e.Clock.Now())
 		if d.Outcome == authz.Allowed && (k == "" || d.Principal.TokenKind == k) {
 			ok, ds = append(ok, c), append(ds, d)
 		}
@@ -275,7 +275,7 @@ func (r *run) session() *cred {
 		if c.kind != credSession {
 			continue
 		}
-		if _, _, err := r.e.Service.Session(context.Background(), c.value); err == nil {
+		if _, _, err := r.e.Service.Sessions.Session(context.Background(), c.value); err == nil {
 			ok = append(ok, c)
 		}
 	}
@@ -302,7 +302,7 @@ func (r *run) consolePost(c *cred, path string, form url.Values) {
 // deliver sends every due webhook delivery, and takes what P's receiver
 // got.
 func (r *run) deliver() {
-	if _, err := r.e.Service.DeliverWebhooks(context.Background()); err != nil {
+	if _, err := r.e.Service.Deliveries.DeliverWebhooks(context.Background()); err != nil {
 		r.t.Fatalf("deliver: %v", err)
 	}
 	for _, m := range r.recv.drain() {

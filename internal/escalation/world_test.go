@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/internal/server"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/web"
 )
@@ -60,9 +61,7 @@ type candidate struct {
 func (w *world) consoleURL() string {
 	if w.console == "" {
 		e := w.e
-		console := httptest.NewServer(web.New(web.Config{Now: e.Clock.Now, Services: web.Services{Auth: e.Service,
-			Sessions: e.Service, Accounts: e.Service, Tokens: e.Service, Roles: e.Service, Teams: e.Service, Users: e.Service,
-			Audit: e.Service, Policy: e.Service, Webhooks: e.Service}}))
+		console := httptest.NewServer(web.New(web.Config{Now: e.Clock.Now, Services: server.ConsoleServices(e.Service)}))
 		w.t.Cleanup(console.Close)
 		w.console = console.URL
 	}
@@ -174,7 +173,7 @@ func (w *world) firstPAT(user string) string {
 	ctx := keyhold.NewContextWithPrincipal(context.Background(), &keyhold.Principal{Type: keyhold.PrincipalUser, ID: user,
 		Name: w.emails[user], TokenKind: keyhold.TokenKindPersonal})
 	ttl := 90 * 24 * time.Hour
-	m, err := w.e.Service.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: user}, keyhold.TokenCreate{Name: "first", TTL: &ttl})
+	m, err := w.e.Service.Tokens.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: user}, keyhold.TokenCreate{Name: "first", TTL: &ttl})
 	if err != nil {
 		w.t.Fatalf("first PAT of %s: %v", w.emails[user], err)
 	}
@@ -250,7 +249,7 @@ func newWorld(t testing.TB, e *apitest.Env) *world {
 	w.assign(usr(gone), "Portals", "Admin", "*", "*")
 	admin := keyhold.NewContextWithPrincipal(context.Background(), &keyhold.Principal{Type: keyhold.PrincipalUser,
 		ID: e.AdminID, Name: "admin@example.com", TokenKind: keyhold.TokenKindPersonal})
-	if _, err := e.Service.SetUserActive(admin, gone, false); err != nil {
+	if _, err := e.Service.Sessions.SetUserActive(admin, gone, false); err != nil {
 		t.Fatalf("deactivate: %v", err)
 	}
 	rou := w.user("ro@example.com", false)
@@ -274,7 +273,7 @@ func newWorld(t testing.TB, e *apitest.Env) *world {
 		c := candidate{label: label, ref: ref, token: token, weight: weight}
 		if ref.Type == keyhold.PrincipalUser {
 			c.email, c.password = w.emails[ref.ID], "the password of "+w.emails[ref.ID]
-			if _, err := e.Service.SetPassword(service.AsSystem(context.Background()), c.email, c.password); err != nil {
+			if _, err := e.Service.Sessions.SetPassword(service.AsSystem(context.Background()), c.email, c.password); err != nil {
 				t.Fatalf("set password: %v", err)
 			}
 		}

@@ -104,7 +104,7 @@ func (x *world) autoRotated(account string) [2]string {
 		for _, a := range []string{x.plainAccount(), x.orgAdminAccount()} {
 			hooks[a] = x.webhook(map[string]any{"event_types": []string{keyhold.EventTokenAutoRotated}, "system_account_id": a})
 		}
-		x.e.Service.RunJobs(x.t.Context())
+		x.e.Service.Jobs.RunJobs(x.t.Context())
 		out := map[string][2]string{}
 		for a, h := range hooks {
 			var l struct {
@@ -126,7 +126,7 @@ func (x *world) autoRotated(account string) [2]string {
 		return out
 	})
 	// A redelivery is refused while the delivery is pending: attempt it.
-	if _, err := x.e.Service.DeliverWebhooks(x.t.Context()); err != nil {
+	if _, err := x.e.Service.Deliveries.DeliverWebhooks(x.t.Context()); err != nil {
 		x.t.Fatal(err)
 	}
 	return all[account]

@@ -58,7 +58,7 @@ func consoleCallerList(cs []*consoleCaller) []matrix.Caller {
 // of caller, and compares who was let through with the tables of
 // api_test.go and console_test.go.
 func TestAuthorizationMatrix(t *testing.T) {
-	o := apitest.Options{Console: true, Metrics: metrics.New().Handler(), AuthFailureLimit: -1,
+	o := apitest.Options{Console: true, Metrics: metrics.New(), AuthFailureLimit: -1,
 		SecretKey: make([]byte, 32), WebhookNetworks: apitest.Loopback}
 	apitest.EachWith(t, o, func(t *testing.T, e *apitest.Env) {
 		api, console := apiCases(), consoleCases()

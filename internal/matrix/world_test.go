@@ -259,7 +259,7 @@ func (x *world) webhook(extra map[string]any) string {
 // delivered makes a test delivery of hook, delivers it and returns its id.
 func (x *world) delivered(hook string) string {
 	id := x.id(x.must(202, "POST", "/v1/webhooks/"+hook+"/test", x.admin, nil))
-	if _, err := x.e.Service.DeliverWebhooks(x.t.Context()); err != nil {
+	if _, err := x.e.Service.Deliveries.DeliverWebhooks(x.t.Context()); err != nil {
 		x.t.Fatal(err)
 	}
 	return id

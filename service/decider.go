@@ -1,0 +1,102 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/keyhold/keyhold"
+)
+
+// Decider is the hot path: it authenticates credentials and decides
+// queries from the in-memory index alone, records token use for
+// last_used_at, and limits failed authentications per client address.
+// It implements keyhold.Authenticator and httpapi's Decider.
+type Decider struct {
+	*core
+	usage   *usageRecorder
+	limiter *limiter
+	// interval is how often recorded use is written.
+	interval time.Duration
+}
+
+func newDecider(k *core, c DeciderConfig) *Decider {
+	d := &Decider{core: k, interval: c.TouchInterval, usage: newUsageRecorder(k.resolution)}
+	if d.interval <= 0 {
+		d.interval = 30 * time.Second
+	}
+	limit := c.AuthFailureLimit
+	if limit == 0 {
+		limit = defaultAuthFailureLimit
+	}
+	d.limiter = newLimiter(limit)
+	return d
+}
+
+// Run flushes recorded use and aggregated failures, and merges this
+// replica's failure counts with the others', until ctx ends; then it
+// flushes everything once more, so that a graceful shutdown loses nothing
+// recorded.
+func (s *Decider) Run(ctx context.Context) {
+	flush := time.NewTicker(s.interval)
+	merge := time.NewTicker(time.Second)
+	defer func() {
+		flush.Stop()
+		merge.Stop()
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		s.Flush(flushCtx, true)
+		cancel()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			s.Flush(ctx, false)
+		case <-merge.C:
+			if err := s.MergeFailures(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("merge failed-authentication counts", "err", err)
+			}
+		}
+	}
+}
+
+// Catalogue returns the roles catalogue decisions are made against.
+func (s *Decider) Catalogue() *keyhold.Catalogue { return s.catalogue }
+
+// Flush writes pending last-used times and failed-authentication counts.
+// With all false, failure counts of the current minute stay pending so that
+// each client address and minute becomes one event.
+func (s *Decider) Flush(ctx context.Context, all bool) {
+	limit := maxTouchPerFlush
+	if all {
+		limit = -1
+	}
+	if used := s.usage.drain(s.now(), limit); len(used) > 0 {
+		byID := make(map[string]keyhold.TokenUse, len(used))
+		for id, use := range used {
+			byID[uuid.UUID(id).String()] = use
+		}
+		if err := s.store.TouchTokens(ctx, byID); err != nil {
+			s.log.Error("record token use", "err", err)
+			s.usage.restore(used)
+		}
+	}
+	events := s.failures.drain(s.clock(), all)
+	if len(events) == 0 {
+		return
+	}
+	err := s.store.Write(ctx, func(tx Tx) error {
+		for _, e := range events {
+			e.ID = newID()
+			if err := tx.AppendAuditEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("record failed authentications", "err", err)
+	}
+}

@@ -1,0 +1,272 @@
+// Package storage declares what keyhold needs of a database, in
+// interfaces sized to the roles that use them. The service asks for them
+// and store implements them; both import this package, and neither
+// imports the other. Storage holds no business rule: it persists and
+// queries.
+//
+// Errors: not-found is an ENOTFOUND *keyhold.Error and a unique violation
+// an ECONFLICT one; a database that cannot be reached is EUNAVAILABLE;
+// every other error is internal.
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/keyhold/keyhold"
+)
+
+// Store is every role of a database.
+type Store interface {
+	DB
+	UsageWriter
+	ChangeWatcher
+	JobClaimer
+	FailureCounter
+}
+
+// DB runs transactions.
+type DB interface {
+	// Read runs fn in a read-only transaction.
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Write runs fn in a read-write transaction; an error from fn rolls back.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Exclusive runs fn in a write transaction that also holds the
+	// migration lock, so that only one replica at a time can run it.
+	Exclusive(ctx context.Context, fn func(Tx) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+}
+
+// UsageWriter records token use, in batches outside any transaction of
+// the caller's.
+type UsageWriter interface {
+	// TouchTokens raises last_used_at of the given tokens to the given
+	// times, ignoring tokens that no longer exist.
+	TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse) error
+}
+
+// ChangeWatcher tells a replica when others have committed changes.
+type ChangeWatcher interface {
+	// WatchChanges blocks until ctx ends, calling notify whenever another
+	// process may have committed changes: on PostgreSQL on every
+	// notification of the changes channel and once after every
+	// (re)connection, so that a caller catches up after an outage. On
+	// SQLite, where one process owns the database, it only waits.
+	WatchChanges(ctx context.Context, notify func()) error
+}
+
+// JobClaimer elects the replica that runs a periodic job.
+type JobClaimer interface {
+	// ClaimJob reports whether this process should run the periodic job
+	// name now: at most one claim succeeds per period across every process
+	// sharing the database.
+	ClaimJob(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
+}
+
+// FailureCounter shares failed-authentication counts between replicas.
+type FailureCounter interface {
+	// MergeAuthFailures records this replica's failed-authentication counts
+	// per key for a one-minute window and returns the keys whose total
+	// over every replica has reached limit in that window.
+	MergeAuthFailures(ctx context.Context, replica string, window time.Time, counts map[string]int, limit int) ([]string, error)
+}
+
+// Tx is one transaction, seen through its roles.
+type Tx interface {
+	Org() Organization
+	Accounts() Accounts
+	Users() Users
+	Tokens() Tokens
+	Expiry() Expiry
+	Teams() Teams
+	Roles() Roles
+	Changes() Changes
+	Snapshot() Snapshot
+	Audit() Audit
+	Webhooks() Webhooks
+	Deliveries() Deliveries
+	Sessions() Sessions
+}
+
+// Organization is the one organization and its token policy.
+type Organization interface {
+	GetOrganization(ctx context.Context) (*keyhold.Organization, error)
+	CreateOrganization(ctx context.Context, o *keyhold.Organization) error
+	GetTokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error)
+	SetTokenPolicy(ctx context.Context, p *keyhold.TokenPolicy) error
+}
+
+// Accounts are system accounts.
+type Accounts interface {
+	// CreateSystemAccount: ECONFLICT when the name, folded to lower case, is taken.
+	CreateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
+	GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error)
+	// GetSystemAccountByName matches the name exactly.
+	GetSystemAccountByName(ctx context.Context, name string) (*keyhold.SystemAccount, error)
+	ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
+	UpdateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
+	// DeleteSystemAccount cascades to tokens, assignments and memberships.
+	DeleteSystemAccount(ctx context.Context, id string) error
+}
+
+// Users are people.
+type Users interface {
+	// CreateUser: ECONFLICT when the email, folded to lower case, is taken.
+	CreateUser(ctx context.Context, u *keyhold.User) error
+	GetUser(ctx context.Context, id string) (*keyhold.User, error)
+	GetUserByEmail(ctx context.Context, email string) (*keyhold.User, error)
+	ListUsers(ctx context.Context, f keyhold.UserFilter) ([]*keyhold.User, int, error)
+	UpdateUser(ctx context.Context, u *keyhold.User) error
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// Tokens are access tokens, stored by digest.
+type Tokens interface {
+	// CreateToken: ECONFLICT when the owner has an unrevoked token of that name.
+	CreateToken(ctx context.Context, t *keyhold.Token) error
+	GetToken(ctx context.Context, owner keyhold.Ref, id string) (*keyhold.Token, error)
+	// GetTokenByID returns a token whoever owns it. ENOTFOUND.
+	GetTokenByID(ctx context.Context, id string) (*keyhold.Token, error)
+	GetTokenByDigest(ctx context.Context, digest []byte) (*keyhold.Token, error)
+	ListTokens(ctx context.Context, f keyhold.TokenFilter) ([]*keyhold.Token, int, error)
+	// ListScopedTokens returns the unrevoked scoped tokens of the account
+	// accountID and of the accounts in the team teamID ("" for neither).
+	ListScopedTokens(ctx context.Context, accountID, teamID string) ([]*keyhold.Token, error)
+	// UpdateToken writes name, updated_at, revoked_at, revoked_by,
+	// successor_id, rotation_deadline and revoke_when_idle.
+	UpdateToken(ctx context.Context, t *keyhold.Token) error
+	DeleteToken(ctx context.Context, owner keyhold.Ref, id string) error
+}
+
+// Expiry finds tokens by when they expire or rotate, for the background
+// jobs and the expiring-tokens report.
+type Expiry interface {
+	// ListExpiringTokens returns a page of unrevoked tokens of every owner
+	// that expire after from and at or before until, soonest first.
+	ListExpiringTokens(ctx context.Context, from, until time.Time, p keyhold.Page) ([]*keyhold.OwnedToken, int, error)
+	// ListRotating returns up to limit rotated, unrevoked tokens, soonest
+	// deadline first, with their successors' last use.
+	ListRotating(ctx context.Context, limit int) ([]*keyhold.RotatingToken, error)
+	// MarkExpiredTokens returns up to limit tokens that expired at or before
+	// now and were not returned by an earlier call, and marks them.
+	MarkExpiredTokens(ctx context.Context, now time.Time, limit int) ([]*keyhold.Token, error)
+	// ListUnwarnedTokens returns tokens expiring in (now, until] without an
+	// expiry warning of days or fewer.
+	ListUnwarnedTokens(ctx context.Context, now, until time.Time, days, limit int) ([]*keyhold.Token, error)
+	// RecordExpiryWarning: ECONFLICT when already recorded.
+	RecordExpiryWarning(ctx context.Context, tokenID string, days int, at time.Time) error
+	// ListAutoRotateDue returns active auto-rotate tokens expiring in
+	// (now, until] that have no auto-rotation delivery yet.
+	ListAutoRotateDue(ctx context.Context, now, until time.Time, limit int) ([]*keyhold.Token, error)
+}
+
+// Teams are teams and their members.
+type Teams interface {
+	CreateTeam(ctx context.Context, t *keyhold.Team) error
+	GetTeam(ctx context.Context, id string) (*keyhold.Team, error)
+	ListTeams(ctx context.Context, f keyhold.TeamFilter) ([]*keyhold.Team, int, error)
+	// UpdateTeam writes name, description, labels (replacing them) and updated_at.
+	UpdateTeam(ctx context.Context, t *keyhold.Team) error
+	DeleteTeam(ctx context.Context, id string) error
+	// AddTeamMember: ECONFLICT when already a member.
+	AddTeamMember(ctx context.Context, teamID string, member keyhold.Ref, at time.Time) error
+	// RemoveTeamMember: ENOTFOUND when not a member.
+	RemoveTeamMember(ctx context.Context, teamID string, member keyhold.Ref) error
+	ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
+	ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) ([]*keyhold.User, int, error)
+	ListMemberTeams(ctx context.Context, member keyhold.Ref, f keyhold.TeamFilter) ([]*keyhold.Team, int, error)
+}
+
+// Roles are role assignments, and the grants they add up to.
+type Roles interface {
+	// CreateAssignedRole: ECONFLICT when the principal already has the same
+	// role, entity type, entity id and region.
+	CreateAssignedRole(ctx context.Context, r *keyhold.AssignedRole) error
+	GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (*keyhold.AssignedRole, error)
+	ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.AssignedRoleFilter) ([]*keyhold.AssignedRole, error)
+	DeleteAssignedRole(ctx context.Context, p keyhold.Ref, id string) error
+	// Grants returns a user's or account's direct assignments, those of its
+	// teams, and the system keys of its teams.
+	Grants(ctx context.Context, p keyhold.Ref) (*keyhold.Grants, error)
+}
+
+// Changes is the change feed that keeps every replica's index current.
+type Changes interface {
+	// AppendChange records a change; on PostgreSQL its commit notifies
+	// every listener of the changes channel.
+	AppendChange(ctx context.Context, c *keyhold.Change) error
+	// ListChanges returns up to limit changes with Seq > after, by Seq.
+	ListChanges(ctx context.Context, after int64, limit int) ([]keyhold.Change, error)
+	// LastChangeSeq returns the highest Seq, or 0.
+	LastChangeSeq(ctx context.Context) (int64, error)
+	// PruneChanges deletes changes older than before.
+	PruneChanges(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Snapshot streams every row of a kind, for loading the in-memory index;
+// fn must not keep the pointer it is given.
+type Snapshot interface {
+	// ScanTokens skips revoked tokens and those expired at now.
+	ScanTokens(ctx context.Context, now time.Time, fn func(*keyhold.Token) error) error
+	ScanSystemAccounts(ctx context.Context, fn func(*keyhold.SystemAccount) error) error
+	ScanUsers(ctx context.Context, fn func(*keyhold.User) error) error
+	ScanTeams(ctx context.Context, fn func(*keyhold.Team) error) error
+	ScanAssignedRoles(ctx context.Context, fn func(*keyhold.AssignedRole) error) error
+	ScanMemberships(ctx context.Context, fn func(teamID string, member keyhold.Ref) error) error
+}
+
+// Audit is the audit trail.
+type Audit interface {
+	AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error
+	// ListAuditEvents orders newest first.
+	ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error)
+}
+
+// Webhooks are webhook destinations, with their signing secrets sealed.
+type Webhooks interface {
+	// CreateWebhook stores a destination with its sealed signing secret.
+	CreateWebhook(ctx context.Context, d *keyhold.WebhookDestination, sealed []byte) error
+	// GetWebhook returns a destination and its sealed secret. ENOTFOUND.
+	GetWebhook(ctx context.Context, id string) (*keyhold.WebhookDestination, []byte, error)
+	ListWebhooks(ctx context.Context, p keyhold.Page) ([]*keyhold.WebhookDestination, int, error)
+	// WebhooksFor returns the enabled destinations without an account
+	// filter or filtered on accountID.
+	WebhooksFor(ctx context.Context, accountID string) ([]*keyhold.WebhookDestination, error)
+	// UpdateWebhook writes d, and the sealed secret unless nil. ENOTFOUND.
+	UpdateWebhook(ctx context.Context, d *keyhold.WebhookDestination, sealed []byte) error
+	// DeleteWebhook cascades to its deliveries. ENOTFOUND.
+	DeleteWebhook(ctx context.Context, id string) error
+}
+
+// Deliveries is the outbox of webhook deliveries.
+type Deliveries interface {
+	// AppendDelivery queues a delivery in the outbox.
+	AppendDelivery(ctx context.Context, d *keyhold.WebhookDelivery) error
+	GetDelivery(ctx context.Context, destinationID, id string) (*keyhold.WebhookDelivery, error)
+	// ListDeliveries orders newest first.
+	ListDeliveries(ctx context.Context, destinationID string, p keyhold.Page) ([]*keyhold.WebhookDelivery, int, error)
+	// ClaimDeliveries leases up to limit due pending deliveries to owner.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, owner string, limit int) ([]*keyhold.WebhookDelivery, error)
+	// FinishAttempt records an attempt's outcome if owner still holds the
+	// lease, and reports whether it did.
+	FinishAttempt(ctx context.Context, d *keyhold.WebhookDelivery, owner string) (bool, error)
+	// RequeueDelivery makes a delivery pending again with no attempts.
+	RequeueDelivery(ctx context.Context, d *keyhold.WebhookDelivery) error
+}
+
+// Sessions are console sessions and password setup tokens; their secrets
+// are stored as digests only.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *keyhold.Session, digest []byte) error
+	// GetSessionByDigest returns a session, expired or not. ENOTFOUND.
+	GetSessionByDigest(ctx context.Context, digest []byte) (*keyhold.Session, error)
+	DeleteSession(ctx context.Context, digest []byte) error
+	DeleteUserSessions(ctx context.Context, userID string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+	CreateSetupToken(ctx context.Context, digest []byte, userID string, created, expires time.Time) error
+	// ConsumeSetupToken deletes an unexpired setup token and returns its
+	// user id. ENOTFOUND.
+	ConsumeSetupToken(ctx context.Context, digest []byte, now time.Time) (string, error)
+	GetSetupTokenUser(ctx context.Context, digest []byte, now time.Time) (string, error)
+}
