@@ -79,7 +79,7 @@ func Seed(ctx context.Context, db *store.DB, cfg SeedConfig) (*SeedResult, error
 	}
 	res := &SeedResult{Values: values, Accounts: len(b.Accounts), Teams: len(b.Teams), Generate: time.Since(start)}
 	start = time.Now()
-	if err := db.BulkLoad(ctx, b); err != nil {
+	if err := BulkLoad(ctx, db, b); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	res.BulkLoad = time.Since(start)
@@ -88,14 +88,14 @@ func Seed(ctx context.Context, db *store.DB, cfg SeedConfig) (*SeedResult, error
 
 // Generate builds the data set of Seed, and the token values whose
 // digests it holds.
-func Generate(cfg SeedConfig) (*store.Bulk, []string, error) {
+func Generate(cfg SeedConfig) (*Bulk, []string, error) {
 	cfg.defaults()
 	now := cfg.Now().UTC().Truncate(time.Microsecond)
 	run := uuid.NewString()[:8]
-	b := &store.Bulk{
+	b := &Bulk{
 		Accounts:    make([]keyhold.SystemAccount, cfg.Accounts),
 		Teams:       make([]keyhold.Team, cfg.Teams),
-		Memberships: make([]store.Membership, cfg.Accounts),
+		Memberships: make([]Membership, cfg.Accounts),
 		Roles:       make([]keyhold.AssignedRole, 0, cfg.Teams+cfg.Accounts),
 	}
 	for t := range b.Teams {
@@ -112,7 +112,7 @@ func Generate(cfg SeedConfig) (*store.Bulk, []string, error) {
 			Description: "Synthetic account of the benchmark", CreatedAt: now, UpdatedAt: now}
 		b.Accounts[a] = acct
 		ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: acct.ID}
-		b.Memberships[a] = store.Membership{TeamID: b.Teams[a%cfg.Teams].ID, Member: ref, At: now}
+		b.Memberships[a] = Membership{TeamID: b.Teams[a%cfg.Teams].ID, Member: ref, At: now}
 		b.Roles = append(b.Roles, keyhold.AssignedRole{ID: uuid.NewString(), Principal: ref,
 			RoleName: seedDirectRole, EntityTypeName: seedEntityType, EntityID: uuid.NewString(),
 			EntityRegion: seedDirectReg, CreatedAt: now})

@@ -31,24 +31,15 @@ type dialect interface {
 	// lock the rows it picks and skip those another transaction holds, or ""
 	// where a write transaction is exclusive anyway.
 	skipLocked() string
-	// maxParams is the most bound parameters one statement may have.
-	maxParams() int
 	// rawTime wraps a time column of a scan so that the driver hands over
 	// what the database has, which scanTime parses faster than the driver.
 	rawTime(col string) string
-	// bulkParam is the placeholder of the i-th parameter, from 1, of the
-	// long statements of BulkLoad.
+	// bulkParam is the placeholder of the i-th parameter, from 1, of long
+	// statements such as TouchTokens' UPDATE … FROM (VALUES …).
 	bulkParam(i int) string
 	// timeParam types a time parameter where nothing else would: in a
 	// VALUES list PostgreSQL takes an untyped parameter for text.
 	timeParam(param string) string
-	// deferIndexes reports whether BulkLoad drops a table's secondary
-	// indexes and creates them after its rows, in one transaction; indexes
-	// lists them.
-	deferIndexes() bool
-	indexes(ctx context.Context, tx *sql.Tx, table string) ([]index, error)
-	// bulkSettings tunes conn for BulkLoad; restore undoes it.
-	bulkSettings(ctx context.Context, conn *sql.Conn) (restore func(), err error)
 	// watch calls notify after connecting and whenever another process may
 	// have committed changes, until ctx ends; see DB.WatchChanges.
 	watch(ctx context.Context, notify func(), log *slog.Logger) error

@@ -64,27 +64,12 @@ func (postgresDialect) lock(ctx context.Context, tx *sql.Tx) error {
 // different rows instead of queueing on the same ones.
 func (postgresDialect) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
-// maxParams is the limit of the wire protocol, whose Bind message counts
-// parameters in 16 bits.
-func (postgresDialect) maxParams() int { return 65535 }
-
 // rawTime is col: pgx decodes the binary timestamptz format cheaply.
 func (postgresDialect) rawTime(col string) string { return col }
 
 func (postgresDialect) bulkParam(i int) string { return "$" + strconv.Itoa(i) }
 
-// deferIndexes is false: dropping an index takes an exclusive lock on the
-// table, which would stop the replicas serving from it, and PostgreSQL's
-// bulk load is not measured against a target.
-func (postgresDialect) deferIndexes() bool { return false }
-
-func (postgresDialect) indexes(context.Context, *sql.Tx, string) ([]index, error) { return nil, nil }
-
 func (postgresDialect) timeParam(param string) string { return "CAST(" + param + " AS TIMESTAMPTZ)" }
-
-func (postgresDialect) bulkSettings(context.Context, *sql.Conn) (func(), error) {
-	return func() {}, nil
-}
 
 func (postgresDialect) hasTable(ctx context.Context, q querier, table string) (bool, error) {
 	var ok bool

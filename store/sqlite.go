@@ -108,9 +108,6 @@ func (sqliteDialect) lock(context.Context, *sql.Tx) error { return nil }
 // writer runs meanwhile.
 func (sqliteDialect) skipLocked() string { return "" }
 
-// maxParams is SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
-func (sqliteDialect) maxParams() int { return 32766 }
-
 // rawTime applies the unary +, which changes no value but hides the
 // column's declared type, so the driver returns the text as it is instead
 // of parsing it with time.Parse, twice (it first tries another layout).
@@ -118,68 +115,14 @@ func (sqliteDialect) rawTime(col string) string { return "+" + col }
 
 // bulkParam is an anonymous "?", not the shared "$i". SQLite keeps the
 // names of named and numbered parameters in a list it searches linearly,
-// when parsing and on every bind: with the thousands of parameters of a bulk
-// INSERT, "$i" made binding quadratic and BulkLoad a hundred times slower.
+// when parsing and on every bind: with the thousands of parameters of a long
+// statement, "$i" makes binding quadratic (it made a bulk INSERT a hundred
+// times slower).
 func (sqliteDialect) bulkParam(int) string { return "?" }
 
 // timeParam leaves the parameter as it is: SQLite compares the text of
 // times, which the store writes in one format.
 func (sqliteDialect) timeParam(param string) string { return param }
-
-// deferIndexes is true: BulkLoad holds the one write connection anyway.
-func (sqliteDialect) deferIndexes() bool { return true }
-
-// indexes lists the indexes of a table that have a definition: not those
-// SQLite makes for PRIMARY KEY and UNIQUE constraints.
-func (sqliteDialect) indexes(ctx context.Context, tx *sql.Tx, table string) ([]index, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master
-		WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []index
-	for rows.Next() {
-		var ix index
-		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
-			return nil, err
-		}
-		out = append(out, ix)
-	}
-	return out, rows.Err()
-}
-
-// bulkCacheKiB is the page cache of the connection of BulkLoad. Inserting
-// random keys (digests, owner ids) into the indexes of a million tokens
-// touches pages all over them: with the default 2 MiB, SQLite spills dirty
-// pages to the WAL again and again, and a load takes many minutes.
-const bulkCacheKiB = 1 << 20
-
-// bulkSettings raises the page cache of conn for the load and turns off the
-// WAL's automatic checkpoints, which would copy pages to the database again
-// and again while the load rewrites them; restoring checkpoints once, at
-// the end, so that readers do not start on a WAL of the whole load.
-func (sqliteDialect) bulkSettings(ctx context.Context, conn *sql.Conn) (func(), error) {
-	var cache, checkpoint int64
-	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
-		return nil, err
-	}
-	if err := conn.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&checkpoint); err != nil {
-		return nil, err
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, -bulkCacheKiB)); err != nil {
-		return nil, err
-	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
-		return nil, err
-	}
-	return func() {
-		ctx := context.WithoutCancel(ctx)
-		_, _ = conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, cache))
-		_, _ = conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, checkpoint))
-		_, _ = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	}, nil
-}
 
 func (sqliteDialect) hasTable(ctx context.Context, q querier, table string) (bool, error) {
 	var n int

@@ -1,15 +1,21 @@
-package store_test
+package bench_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/bench"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
@@ -25,8 +31,8 @@ func seedID(kind, i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x"
 // user's personal token, one in fifty expired before t0 and one in a hundred
 // revoked; every account and user in a team or two; roles for every team,
 // every user and one account in ten.
-func genBulk(n seedSize) *store.Bulk {
-	b := &store.Bulk{}
+func genBulk(n seedSize) *bench.Bulk {
+	b := &bench.Bulk{}
 	ref := func(kind, i int) keyhold.Ref {
 		if kind == 1 {
 			return keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: seedID(1, i)}
@@ -77,14 +83,14 @@ func genBulk(n seedSize) *store.Bulk {
 		b.Tokens = append(b.Tokens, k)
 	}
 	for i := range n.accounts {
-		b.Memberships = append(b.Memberships, store.Membership{TeamID: seedID(3, i%n.teams), Member: ref(1, i), At: t0})
+		b.Memberships = append(b.Memberships, bench.Membership{TeamID: seedID(3, i%n.teams), Member: ref(1, i), At: t0})
 		if i%10 == 0 {
 			b.Roles = append(b.Roles, role(len(b.Roles), ref(1, i)))
 		}
 	}
 	for i := range n.users {
 		for j := range min(2, n.teams) {
-			b.Memberships = append(b.Memberships, store.Membership{TeamID: seedID(3, (i+j)%n.teams), Member: ref(2, i), At: t0})
+			b.Memberships = append(b.Memberships, bench.Membership{TeamID: seedID(3, (i+j)%n.teams), Member: ref(2, i), At: t0})
 		}
 		b.Roles = append(b.Roles, role(len(b.Roles), ref(2, i)))
 	}
@@ -105,7 +111,7 @@ func TestBulkLoad(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				b.BatchRows = tc.batch
-				if err := tc.db.BulkLoad(ctx, b); err != nil {
+				if err := bench.BulkLoad(ctx, tc.db, b); err != nil {
 					t.Fatal(err)
 				}
 				got := scanAll(t, tc.db, 0)
@@ -142,7 +148,7 @@ func TestBulkLoad(t *testing.T) {
 		t.Run("FailedTableKeepsIndexes", func(t *testing.T) {
 			dup := b.Tokens[0]
 			dup.ID, dup.Name = newID(), "dup"
-			if err := db.BulkLoad(ctx, &store.Bulk{Tokens: []keyhold.Token{dup}}); err == nil {
+			if err := bench.BulkLoad(ctx, db, &bench.Bulk{Tokens: []keyhold.Token{dup}}); err == nil {
 				t.Fatal("a token with an existing digest was loaded")
 			}
 			dup.ID, dup.Name = newID(), "dup2"
@@ -154,7 +160,7 @@ func TestBulkLoad(t *testing.T) {
 // TestBulkLoadSeed times BulkLoad of a production-sized data set (a million
 // tokens, a hundred thousand accounts, ten thousand teams) and a scan of all
 // of it, as a replica's index load does. It runs only with
-// KEYHOLD_BENCH_SEED=1 (go test -run TestBulkLoadSeed -v ./store), on every
+// KEYHOLD_BENCH_SEED=1 (go test -run TestBulkLoadSeed -v ./bench), on every
 // backend of the run; KEYHOLD_BENCH_SEED_TOKENS changes the number of tokens.
 func TestBulkLoadSeed(t *testing.T) {
 	if os.Getenv("KEYHOLD_BENCH_SEED") != "1" {
@@ -171,7 +177,7 @@ func TestBulkLoadSeed(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			db := storetest.Open(t, backend)
 			start := time.Now()
-			if err := db.BulkLoad(ctx, b); err != nil {
+			if err := bench.BulkLoad(ctx, db, b); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("BulkLoad: %d tokens, %d accounts, %d users, %d teams, %d memberships, %d roles in %v",
@@ -194,4 +200,89 @@ func TestBulkLoadSeed(t *testing.T) {
 				n[0], n[1], n[2], n[3], n[4], n[5], time.Since(start).Round(time.Millisecond))
 		})
 	}
+}
+
+// t0 has a microsecond part, so that a round trip that dropped or rounded
+// it would show.
+var t0 = time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC)
+
+// at returns t0 plus n minutes.
+func at(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+
+func ptr[T any](v T) *T { return &v }
+
+var idSeq atomic.Int64
+
+// newID returns a UUID-shaped id, increasing within a test binary.
+func newID() string {
+	return fmt.Sprintf("00000000-0000-4000-8000-%012d", idSeq.Add(1))
+}
+
+var ctx = context.Background()
+
+// read runs fn in a read transaction and fails the test on error.
+func read(t *testing.T, db *store.DB, fn func(tx service.Tx) error) {
+	t.Helper()
+	if err := db.Read(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantCode fails unless err carries code.
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := keyhold.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+	if code != "" && keyhold.ErrorMessage(err) == "" {
+		t.Fatalf("error %v has no message", err)
+	}
+}
+
+// equal fails unless got and want are deeply equal.
+func equal[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %+v\nwant %+v", what, got, want)
+	}
+}
+
+// scanned holds copies of everything the store's Scan methods stream.
+type scanned struct {
+	tokens      map[string]keyhold.Token
+	accounts    map[string]keyhold.SystemAccount
+	users       map[string]keyhold.User
+	teams       map[string]keyhold.Team
+	roles       map[string]keyhold.AssignedRole
+	memberships []string // "team member-type member-id", sorted
+}
+
+// scanAll reads back what BulkLoad wrote through the store's Scan methods,
+// in one read transaction, as the index load does.
+func scanAll(t *testing.T, db *store.DB, now int) *scanned {
+	t.Helper()
+	s := &scanned{tokens: map[string]keyhold.Token{}, accounts: map[string]keyhold.SystemAccount{},
+		users: map[string]keyhold.User{}, teams: map[string]keyhold.Team{}, roles: map[string]keyhold.AssignedRole{}}
+	read(t, db, func(tx service.Tx) error {
+		return errors.Join(
+			tx.ScanTokens(ctx, at(now), func(k *keyhold.Token) error { s.tokens[k.ID] = *k; return nil }),
+			tx.ScanSystemAccounts(ctx, func(a *keyhold.SystemAccount) error { s.accounts[a.ID] = *a; return nil }),
+			tx.ScanUsers(ctx, func(u *keyhold.User) error { s.users[u.ID] = *u; return nil }),
+			tx.ScanTeams(ctx, func(tm *keyhold.Team) error { s.teams[tm.ID] = *tm; return nil }),
+			tx.ScanAssignedRoles(ctx, func(r *keyhold.AssignedRole) error { s.roles[r.ID] = *r; return nil }),
+			tx.ScanMemberships(ctx, func(team string, m keyhold.Ref) error {
+				s.memberships = append(s.memberships, strings.Join([]string{team, string(m.Type), m.ID}, " "))
+				return nil
+			}),
+		)
+	})
+	slices.Sort(s.memberships)
+	return s
+}
+
+// indexed returns the token as ScanTokens streams it: the fields the
+// index needs only.
+func indexed(k keyhold.Token) keyhold.Token {
+	return keyhold.Token{ID: k.ID, Kind: k.Kind, Owner: k.Owner, Digest: k.Digest,
+		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt}
 }
