@@ -55,7 +55,6 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetOut(io.out)
 	root.SetErr(io.err)
 	root.AddCommand(serveCommand(io, h), initCommand(io), migrateCommand(io), backupCommand(io))
-	root.AddCommand(benchCommand(io))
 	root.AddCommand(cli.Commands(cli.Options{In: io.in, Out: io.out, Err: io.err, Getenv: getenv, Now: h.now, AfterPoll: h.afterPoll})...)
 	addSetPassword(root, io, getenv)
 	if err := root.ExecuteContext(ctx); err != nil {

@@ -14,19 +14,8 @@ import (
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/bench"
 	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
 )
-
-// benchCommand is the group of performance tools; bench/README.md tells
-// how they make its figures. They are fixtures for this machine's
-// loopback, never for a server elsewhere.
-func benchCommand(io stdio) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Performance tools: seed a synthetic organization, load a server, measure revocation (bench/README.md)",
-	}
-	cmd.AddCommand(benchSeedCommand(io), benchLoadCommand(io), benchBaselineCommand(io), benchRevokeCommand(io))
-	return cmd
-}
 
 func benchSeedCommand(io stdio) *cobra.Command {
 	var dbURL, out, adminOut, adminEmail, profile string
@@ -104,6 +93,20 @@ func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail s
 		res.Generate.Round(time.Millisecond), res.BulkLoad.Round(time.Millisecond), out)
 	fmt.Fprintf(io.err, "result seconds=%.2f tokens=%d\n", time.Since(start).Seconds(), len(res.Values))
 	return nil
+}
+
+// openMigrated opens the database at url and migrates it, as
+// 'keyhold migrate' does.
+func openMigrated(ctx context.Context, url string) (*store.DB, error) {
+	db, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // startCPUProfile profiles this process until stop is called.

@@ -1,0 +1,81 @@
+// Command keyhold-bench holds keyhold's performance tools: it seeds a
+// synthetic organization, loads servers, serves the comparison baseline
+// and measures revocation; bench/README.md tells how they make its
+// figures. They are fixtures for this machine's loopback, never for a
+// server elsewhere. It is a command of its own so that the keyhold server
+// links no benchmark code (deps_test.go keeps it so).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr}, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// exitError carries a message for stderr and a non-zero exit code.
+type exitError struct{ msg string }
+
+func (e *exitError) Error() string { return e.msg }
+
+// run executes the command line and returns the process exit code.
+func run(ctx context.Context, args []string, io stdio, getenv func(string) string) int {
+	root := &cobra.Command{
+		Use:           "keyhold-bench",
+		Short:         "Performance tools: seed a synthetic organization, load a server, measure revocation (bench/README.md)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// The tools run from scripts; a completion command would only
+		// stand in their list.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return flagsFromEnv(cmd, getenv)
+		},
+	}
+	root.SetArgs(args)
+	root.SetIn(io.in)
+	root.SetOut(io.out)
+	root.SetErr(io.err)
+	root.AddCommand(benchSeedCommand(io), benchLoadCommand(io), benchBaselineCommand(io), benchRevokeCommand(io))
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(io.err, "keyhold-bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// flagsFromEnv lets every flag be set as KEYHOLD_<FLAG>, with dashes as
+// underscores, as the keyhold command does; a flag given on the command
+// line wins.
+func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		name := "KEYHOLD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && !f.Changed && err == nil {
+			if serr := f.Value.Set(v); serr != nil {
+				err = fmt.Errorf("%s: %w", name, serr)
+			}
+		}
+	})
+	return err
+}
+
+const defaultDB = "sqlite:data/keyhold.db"
