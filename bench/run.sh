@@ -17,13 +17,13 @@
 #          over an empty database, and divides the difference by TOKENS;
 #   rows 2, 3  start the baseline and keyhold on the same token files (SMALL and
 #          TOKENS tokens), one fresh server at a time, and load each with the
-#          same `bench load` settings: WARMUP unmeasured, then WINDOW measured.
+#          same `keyhold-bench load` settings: WARMUP unmeasured, then WINDOW measured.
 #          The warm-up outlasts keyhold's first flush of last-used times (30 s
 #          after start), so that the window sees keyhold's steady state, flush
 #          included, not a lull before it;
 #   row 7  seeds a fresh PostgreSQL schema, starts three `serve` replicas on it,
-#          loads them with `bench load` and, while it runs, measures revocation
-#          RUNS times with `bench revoke`, one deletion every REVOKE_PACE at
+#          loads them with `keyhold-bench load` and, while it runs, measures revocation
+#          RUNS times with `keyhold-bench revoke`, one deletion every REVOKE_PACE at
 #          most, so that each run spans a 30-second flush of last-used times.
 # Everything it starts is stopped on exit (trap); its schema is dropped.
 set -Eeuo pipefail
@@ -41,7 +41,7 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PG_TOKENS=${PG_TOKENS:-$TOKENS}
 REVOKE_COUNT=${REVOKE_COUNT:-200}
 REVOKE_PACE=${REVOKE_PACE:-150ms}
-# REVOKE_TIMEOUT bounds one `bench revoke` run: creating REVOKE_COUNT
+# REVOKE_TIMEOUT bounds one `keyhold-bench revoke` run: creating REVOKE_COUNT
 # tokens through a loaded replica, then REVOKE_COUNT deletions at
 # REVOKE_PACE at least (30 s at the defaults).
 REVOKE_TIMEOUT=${REVOKE_TIMEOUT:-150s}
@@ -59,6 +59,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/keyhold-bench.XXXXXX")
 OUT=${OUT:-$WORK.results}
 mkdir -p "$OUT"
 BIN=$WORK/keyhold
+BENCH=$WORK/keyhold-bench
 RESULTS=$OUT/results.txt
 SCHEMA=""
 PIDS=()
@@ -204,14 +205,14 @@ start_keyhold() {
 }
 
 start_baseline() {
-	start_bg "$1" "$BIN" bench baseline --listen 127.0.0.1:0 --tokens "$2"
+	start_bg "$1" "$BENCH" baseline --listen 127.0.0.1:0 --tokens "$2"
 	wait_addr "$OUT/$1.err" "$baseline_addr"
 }
 
 busy_jiffies() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 proc_jiffies() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# load NAME ADDR TOKENS SERVERPID runs `bench load` with this script's
+# load NAME ADDR TOKENS SERVERPID runs `keyhold-bench load` with this script's
 # settings and sets RPS; OTHERS, the share of the machine's busy CPU that
 # neither the server nor the load generator used meanwhile (other
 # engineers' builds and tests), to tell a disturbed run; and CPU_US, the
@@ -221,7 +222,7 @@ load() {
 	local b0 s0 b1 s1 w0 gen hz lp n
 	hz=$(getconf CLK_TCK)
 	b0=$(busy_jiffies) s0=$(proc_jiffies "$4")
-	/usr/bin/time -f '%U %S' -o "$OUT/$1.time" "$BIN" bench load --url "$2" --tokens "$3" --concurrency "$CONCURRENCY" \
+	/usr/bin/time -f '%U %S' -o "$OUT/$1.time" "$BENCH" load --url "$2" --tokens "$3" --concurrency "$CONCURRENCY" \
 		--warmup "$WARMUP" --duration "$WINDOW" >"$OUT/$1.load" 2>&1 &
 	lp=$!
 	sleep "$WARMUP"
@@ -253,7 +254,7 @@ machine() {
 }
 
 log "building into $WORK"
-(cd "$ROOT" && go build -o "$BIN" ./cmd/keyhold)
+(cd "$ROOT" && go build -o "$BIN" ./cmd/keyhold && go build -o "$BENCH" ./cmd/keyhold-bench)
 machine | tee "$OUT/machine.txt" >&2
 
 # Rows 2 to 6 share the SQLite databases seeded for row 5.
@@ -265,13 +266,13 @@ if wants 2 3 4 5 6; then
 		rm -f "$WORK"/big.db*
 		log "row 5 run $run: seed $TOKENS tokens"
 		t0=$(now_ms)
-		"$BIN" bench seed --db "$BIG_DB" --tokens "$TOKENS" --out "$WORK/big.txt" --admin-out "$WORK/big-admin.txt" 2>"$OUT/seed-$run.err"
+		"$BENCH" seed --db "$BIG_DB" --tokens "$TOKENS" --out "$WORK/big.txt" --admin-out "$WORK/big-admin.txt" 2>"$OUT/seed-$run.err"
 		record "row5 $(awk -v ms=$(($(now_ms) - t0)) 'BEGIN {printf "%.1f", ms / 1000}') run=$run $(grep '^Seeded' "$OUT/seed-$run.err")"
 	done
 
 	log "seeding $SMALL tokens and an empty database"
 	SMALL_DB="sqlite:$WORK/small.db"
-	"$BIN" bench seed --db "$SMALL_DB" --tokens "$SMALL" --out "$WORK/small.txt" --admin-out "$WORK/small-admin.txt" 2>"$OUT/seed-small.err"
+	"$BENCH" seed --db "$SMALL_DB" --tokens "$SMALL" --out "$WORK/small.txt" --admin-out "$WORK/small-admin.txt" 2>"$OUT/seed-small.err"
 	EMPTY_DB="sqlite:$WORK/empty.db"
 	"$BIN" init --db "$EMPTY_DB" --admin-email admin@localhost >"$WORK/empty-admin.txt" 2>/dev/null
 
@@ -325,7 +326,7 @@ elif psql "$PG_URL" -qc 'SELECT 1' >/dev/null 2>&1; then
 	case "$PG_URL" in *\?*) ;; *) sep='?' ;; esac
 	PG_DB="$PG_URL${sep}search_path=$SCHEMA"
 	log "row 7: seed $PG_TOKENS tokens into schema $SCHEMA"
-	"$BIN" bench seed --db "$PG_DB" --tokens "$PG_TOKENS" --out "$WORK/pg.txt" --admin-out "$WORK/pg-admin.txt" 2>"$OUT/seed-pg.err"
+	"$BENCH" seed --db "$PG_DB" --tokens "$PG_TOKENS" --out "$WORK/pg.txt" --admin-out "$WORK/pg-admin.txt" 2>"$OUT/seed-pg.err"
 	urls=()
 	replicas=()
 	for i in 1 2 3; do
@@ -336,12 +337,12 @@ elif psql "$PG_URL" -qc 'SELECT 1' >/dev/null 2>&1; then
 	done
 	URLS=$(IFS=,; echo "${urls[*]}")
 	log "row 7: load on $URLS, $LEAD s before the first revocation run"
-	start_bg "replicas.load" "$BIN" bench load --url "$URLS" --tokens "$WORK/pg.txt" --concurrency "$CONCURRENCY" --warmup 0s --duration 15m
+	start_bg "replicas.load" "$BENCH" load --url "$URLS" --tokens "$WORK/pg.txt" --concurrency "$CONCURRENCY" --warmup 0s --duration 15m
 	LOADPID=$PID
 	sleep "$LEAD"
 	for run in $(seq "$RUNS"); do
 		log "row 7 run $run: revoke $REVOKE_COUNT tokens, one every $REVOKE_PACE at most ($(cut -d' ' -f1-3 /proc/loadavg))"
-		KEYHOLD_ADMIN=$(cat "$WORK/pg-admin.txt") "$BIN" bench revoke --urls "$URLS" --count "$REVOKE_COUNT" \
+		KEYHOLD_ADMIN=$(cat "$WORK/pg-admin.txt") "$BENCH" revoke --urls "$URLS" --count "$REVOKE_COUNT" \
 			--pace "$REVOKE_PACE" --bound 10s --accept-bound "${ACCEPT_BOUND}s" --timeout "$REVOKE_TIMEOUT" >"$OUT/revoke-$run.out" 2>"$OUT/revoke-$run.err" || log "revoke run $run failed: $(tail -2 "$OUT/revoke-$run.err")"
 		sed 's/^/    /' "$OUT/revoke-$run.out" >&2
 		line=$(grep '^result n=' "$OUT/revoke-$run.out" || true)
