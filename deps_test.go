@@ -1,7 +1,11 @@
 package keyhold_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -48,4 +52,83 @@ func TestDependencyDirection(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The server links no benchmark code: cmd/keyhold depends on no package
+// under bench/, and the store's default build declares none of the
+// benchmark's bulk loading (issue 11). The check first finds both where
+// they belong, cmd/keyhold-bench and bench, so that it cannot pass by
+// looking in the wrong place.
+func TestNoBenchmarkCodeInServer(t *testing.T) {
+	const module = "github.com/keyhold/keyhold"
+	imports := func(pkg, prefix string) bool {
+		t.Helper()
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, d := range strings.Fields(string(out)) {
+			if d == prefix || strings.HasPrefix(d, prefix+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	if !imports(module+"/cmd/keyhold-bench", module+"/bench") {
+		t.Fatalf("cmd/keyhold-bench does not depend on bench: the check cannot see it")
+	}
+	if imports(module+"/cmd/keyhold", module+"/bench") {
+		t.Errorf("cmd/keyhold depends on %s/bench; benchmark tools belong in cmd/keyhold-bench", module)
+	}
+
+	// Names of the bulk loading that serves only the benchmarks: the loader
+	// and its data set, and the dialect methods only it called.
+	bulk := []string{"BulkLoad", "Bulk", "bulkInsert", "bulkSettings", "deferIndexes", "indexes", "maxParams"}
+	if d := declared(t, module+"/bench"); !d["BulkLoad"] || !d["Bulk"] {
+		t.Fatalf("bench declares no BulkLoad and Bulk: the check cannot see them")
+	}
+	d := declared(t, module+"/store")
+	for _, name := range bulk {
+		if d[name] {
+			t.Errorf("store declares %s in its default build; bulk loading belongs in bench", name)
+		}
+	}
+}
+
+// declared returns the names of the functions, methods, types and
+// interface methods declared in the non-test files of pkg's default build.
+func declared(t *testing.T, pkg string) map[string]bool {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{.Dir}}{{range .GoFiles}} {{.}}{{end}}`, pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) < 2 {
+		t.Fatalf("go list %s listed no files", pkg)
+	}
+	names := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, f := range fields[1:] {
+		file, err := parser.ParseFile(fset, filepath.Join(fields[0], f), nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				names[n.Name.Name] = true
+			case *ast.TypeSpec:
+				names[n.Name.Name] = true
+			case *ast.InterfaceType:
+				for _, m := range n.Methods.List {
+					for _, id := range m.Names {
+						names[id.Name] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	return names
 }
