@@ -11,7 +11,8 @@ import (
 )
 
 // The layout's dependency direction: the domain imports only the standard
-// library, and no transport imports the store. No transport, nor the CLI's
+// library, the store implements the storage interfaces without knowing the
+// service, and no transport imports the store. No transport, nor the CLI's
 // client, imports the service either: only cmd/keyhold can call
 // service.AsSystem, so no request can act as keyhold itself.
 func TestDependencyDirection(t *testing.T) {
@@ -25,7 +26,10 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: module + "/service", forbidden: []string{module + "/store", module + "/httpapi", module + "/cli", module + "/web"}},
 		{pkg: module + "/httpapi", forbidden: []string{module + "/store", module + "/service", module + "/cli"}},
 		{pkg: module + "/web", forbidden: []string{module + "/store", module + "/service", module + "/httpapi", module + "/cli"}},
-		{pkg: module + "/store", forbidden: []string{module + "/httpapi", module + "/cli", module + "/web"}},
+		{pkg: module + "/store", forbidden: []string{module + "/service", module + "/httpapi", module + "/cli", module + "/web"}},
+		// The storage interfaces are the contract between the service and
+		// the store: a leaf over the domain.
+		{pkg: module + "/storage", forbidden: []string{module + "/service", module + "/store", module + "/authz", module + "/httpapi", module + "/web", module + "/cli", module + "/client"}},
 		{pkg: module + "/cli", forbidden: []string{module + "/store", module + "/service"}},
 		{pkg: module + "/client", forbidden: []string{module + "/store", module + "/service"}},
 	}

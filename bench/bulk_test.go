@@ -16,7 +16,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/bench"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -136,8 +136,8 @@ func TestBulkLoad(t *testing.T) {
 				equal(t, "roles", len(got.roles), len(b.Roles))
 				equal(t, "role", got.roles[b.Roles[len(b.Roles)-1].ID], b.Roles[len(b.Roles)-1])
 				equal(t, "memberships", len(got.memberships), len(b.Memberships))
-				read(t, tc.db, func(tx service.Tx) error {
-					tm, err := tx.GetTeam(ctx, b.Teams[3].ID)
+				read(t, tc.db, func(tx storage.Tx) error {
+					tm, err := tx.Teams().GetTeam(ctx, b.Teams[3].ID)
 					equal(t, "team with labels", tm, &b.Teams[3])
 					return err
 				})
@@ -152,7 +152,7 @@ func TestBulkLoad(t *testing.T) {
 				t.Fatal("a token with an existing digest was loaded")
 			}
 			dup.ID, dup.Name = newID(), "dup2"
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.CreateToken(ctx, &dup) }), keyhold.ECONFLICT)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Tokens().CreateToken(ctx, &dup) }), keyhold.ECONFLICT)
 		})
 	})
 }
@@ -186,14 +186,14 @@ func TestBulkLoadSeed(t *testing.T) {
 
 			start = time.Now()
 			var n [6]int
-			read(t, db, func(tx service.Tx) error {
+			read(t, db, func(tx storage.Tx) error {
 				return errors.Join(
-					tx.ScanAssignedRoles(ctx, func(*keyhold.AssignedRole) error { n[0]++; return nil }),
-					tx.ScanTeams(ctx, func(*keyhold.Team) error { n[1]++; return nil }),
-					tx.ScanMemberships(ctx, func(string, keyhold.Ref) error { n[2]++; return nil }),
-					tx.ScanSystemAccounts(ctx, func(*keyhold.SystemAccount) error { n[3]++; return nil }),
-					tx.ScanUsers(ctx, func(*keyhold.User) error { n[4]++; return nil }),
-					tx.ScanTokens(ctx, t0, func(k *keyhold.Token) error { n[5]++; return nil }),
+					tx.Snapshot().ScanAssignedRoles(ctx, func(*keyhold.AssignedRole) error { n[0]++; return nil }),
+					tx.Snapshot().ScanTeams(ctx, func(*keyhold.Team) error { n[1]++; return nil }),
+					tx.Snapshot().ScanMemberships(ctx, func(string, keyhold.Ref) error { n[2]++; return nil }),
+					tx.Snapshot().ScanSystemAccounts(ctx, func(*keyhold.SystemAccount) error { n[3]++; return nil }),
+					tx.Snapshot().ScanUsers(ctx, func(*keyhold.User) error { n[4]++; return nil }),
+					tx.Snapshot().ScanTokens(ctx, t0, func(k *keyhold.Token) error { n[5]++; return nil }),
 				)
 			})
 			t.Logf("Scan: %d roles, %d teams, %d memberships, %d accounts, %d users, %d tokens in %v",
@@ -221,7 +221,7 @@ func newID() string {
 var ctx = context.Background()
 
 // read runs fn in a read transaction and fails the test on error.
-func read(t *testing.T, db *store.DB, fn func(tx service.Tx) error) {
+func read(t *testing.T, db *store.DB, fn func(tx storage.Tx) error) {
 	t.Helper()
 	if err := db.Read(ctx, fn); err != nil {
 		t.Fatal(err)
@@ -263,14 +263,14 @@ func scanAll(t *testing.T, db *store.DB, now int) *scanned {
 	t.Helper()
 	s := &scanned{tokens: map[string]keyhold.Token{}, accounts: map[string]keyhold.SystemAccount{},
 		users: map[string]keyhold.User{}, teams: map[string]keyhold.Team{}, roles: map[string]keyhold.AssignedRole{}}
-	read(t, db, func(tx service.Tx) error {
+	read(t, db, func(tx storage.Tx) error {
 		return errors.Join(
-			tx.ScanTokens(ctx, at(now), func(k *keyhold.Token) error { s.tokens[k.ID] = *k; return nil }),
-			tx.ScanSystemAccounts(ctx, func(a *keyhold.SystemAccount) error { s.accounts[a.ID] = *a; return nil }),
-			tx.ScanUsers(ctx, func(u *keyhold.User) error { s.users[u.ID] = *u; return nil }),
-			tx.ScanTeams(ctx, func(tm *keyhold.Team) error { s.teams[tm.ID] = *tm; return nil }),
-			tx.ScanAssignedRoles(ctx, func(r *keyhold.AssignedRole) error { s.roles[r.ID] = *r; return nil }),
-			tx.ScanMemberships(ctx, func(team string, m keyhold.Ref) error {
+			tx.Snapshot().ScanTokens(ctx, at(now), func(k *keyhold.Token) error { s.tokens[k.ID] = *k; return nil }),
+			tx.Snapshot().ScanSystemAccounts(ctx, func(a *keyhold.SystemAccount) error { s.accounts[a.ID] = *a; return nil }),
+			tx.Snapshot().ScanUsers(ctx, func(u *keyhold.User) error { s.users[u.ID] = *u; return nil }),
+			tx.Snapshot().ScanTeams(ctx, func(tm *keyhold.Team) error { s.teams[tm.ID] = *tm; return nil }),
+			tx.Snapshot().ScanAssignedRoles(ctx, func(r *keyhold.AssignedRole) error { s.roles[r.ID] = *r; return nil }),
+			tx.Snapshot().ScanMemberships(ctx, func(team string, m keyhold.Ref) error {
 				s.memberships = append(s.memberships, strings.Join([]string{team, string(m.Type), m.ID}, " "))
 				return nil
 			}),

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 const targetSystemAccount = "system_account"
@@ -15,7 +16,10 @@ func (s *Accounts) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccou
 	}
 	var items []*keyhold.SystemAccount
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListSystemAccounts(ctx, f); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		items, total, err = tx.Accounts().ListSystemAccounts(ctx, f)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +45,8 @@ func (s *Accounts) CreateSystemAccount(ctx context.Context, in keyhold.SystemAcc
 		a.ManagedBy = p.Ref()
 	}
 	ev := s.audit(ctx, "system_account.create", targetSystemAccount, a.ID, a.Name)
-	err = s.write(ctx, ev, func(tx Tx) error {
-		if err := tx.CreateSystemAccount(ctx, a); err != nil {
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
+		if err := tx.Accounts().CreateSystemAccount(ctx, a); err != nil {
 			return err
 		}
 		if in.CreateTeam {
@@ -67,7 +71,7 @@ func (s *Accounts) GetSystemAccount(ctx context.Context, id string) (*keyhold.Sy
 		return nil, err
 	}
 	var a *keyhold.SystemAccount
-	err := s.read(ctx, func(tx Tx) (err error) { a, err = tx.GetSystemAccount(ctx, id); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { a, err = tx.Accounts().GetSystemAccount(ctx, id); return err })
 	return a, err
 }
 
@@ -92,7 +96,7 @@ func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhol
 	}
 	var a *keyhold.SystemAccount
 	ev := s.audit(ctx, "system_account.update", targetSystemAccount, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
 			return err
 		}
@@ -104,7 +108,7 @@ func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhol
 		}
 		a.UpdatedAt = s.clock()
 		ev.TargetName = a.Name
-		if err := tx.UpdateSystemAccount(ctx, a); err != nil {
+		if err := tx.Accounts().UpdateSystemAccount(ctx, a); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeSystemAccount, a.ID, nil)
@@ -126,7 +130,7 @@ func (s *Accounts) DeleteSystemAccount(ctx context.Context, id string) (err erro
 		return err
 	}
 	ev := s.audit(ctx, "system_account.delete", targetSystemAccount, id, "")
-	return s.write(ctx, ev, func(tx Tx) error {
+	return s.write(ctx, ev, func(tx storage.Tx) error {
 		a, err := s.manageableAccount(ctx, tx, id)
 		if err != nil {
 			return err
@@ -135,7 +139,7 @@ func (s *Accounts) DeleteSystemAccount(ctx context.Context, id string) (err erro
 		if err := s.emitAccount(ctx, tx, keyhold.EventAccountDeleted, a); err != nil {
 			return err
 		}
-		if err := tx.DeleteSystemAccount(ctx, id); err != nil {
+		if err := tx.Accounts().DeleteSystemAccount(ctx, id); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeSystemAccount, id, nil)
@@ -144,7 +148,7 @@ func (s *Accounts) DeleteSystemAccount(ctx context.Context, id string) (err erro
 
 // createAccountTeam creates a team named after a new account, with the
 // account as its member, in the account's transaction.
-func (s *core) createAccountTeam(ctx context.Context, tx Tx, a *keyhold.SystemAccount) error {
+func (s *core) createAccountTeam(ctx context.Context, tx storage.Tx, a *keyhold.SystemAccount) error {
 	desc := "Team of the system account " + a.Name
 	if len([]rune(desc)) > maxDescriptionLen {
 		desc = string([]rune(desc)[:maxDescriptionLen])
@@ -152,11 +156,13 @@ func (s *core) createAccountTeam(ctx context.Context, tx Tx, a *keyhold.SystemAc
 	t := &keyhold.Team{ID: newID(), Name: a.Name, Description: &desc, Labels: map[string]string{}, CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt}
 	member := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
 	for _, step := range []func() error{
-		func() error { return tx.CreateTeam(ctx, t) },
-		func() error { return tx.AddTeamMember(ctx, t.ID, member, a.CreatedAt) },
-		func() error { return tx.AppendAuditEvent(ctx, s.audit(ctx, "team.create", targetTeam, t.ID, t.Name)) },
+		func() error { return tx.Teams().CreateTeam(ctx, t) },
+		func() error { return tx.Teams().AddTeamMember(ctx, t.ID, member, a.CreatedAt) },
 		func() error {
-			return tx.AppendAuditEvent(ctx, s.audit(ctx, "team.member.add", targetTeam, t.ID, t.Name))
+			return tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, "team.create", targetTeam, t.ID, t.Name))
+		},
+		func() error {
+			return tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, "team.member.add", targetTeam, t.ID, t.Name))
 		},
 		func() error { return s.changed(ctx, tx, keyhold.ChangeTeam, t.ID, nil) },
 	} {
@@ -182,7 +188,7 @@ func (s *Accounts) SetSystemAccountDisabled(ctx context.Context, id string, disa
 	}
 	var a *keyhold.SystemAccount
 	ev := s.audit(ctx, action, targetSystemAccount, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
 			return err
 		}
@@ -197,7 +203,7 @@ func (s *Accounts) SetSystemAccountDisabled(ctx context.Context, id string, disa
 			}
 		}
 		a.Disabled, a.UpdatedAt = disabled, s.clock()
-		if err := tx.UpdateSystemAccount(ctx, a); err != nil {
+		if err := tx.Accounts().UpdateSystemAccount(ctx, a); err != nil {
 			return err
 		}
 		if disabled {
@@ -217,8 +223,8 @@ func (s *Accounts) SetSystemAccountDisabled(ctx context.Context, id string, disa
 // unmanaged account, a managed one that the caller itself manages, or a
 // managed one whose manager no longer exists, so that an orphan can still
 // be cleaned up by those who may write identities.
-func (s *core) manageableAccount(ctx context.Context, tx Tx, id string) (*keyhold.SystemAccount, error) {
-	a, err := tx.GetSystemAccount(ctx, id)
+func (s *core) manageableAccount(ctx context.Context, tx storage.Tx, id string) (*keyhold.SystemAccount, error) {
+	a, err := tx.Accounts().GetSystemAccount(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +246,7 @@ func (s *core) manageableAccount(ctx context.Context, tx Tx, id string) (*keyhol
 
 // changeableOwner checks, inside a write, that a token owner or role holder
 // exists and that the caller may change what it holds.
-func (s *core) changeableOwner(ctx context.Context, tx Tx, owner keyhold.Ref) error {
+func (s *core) changeableOwner(ctx context.Context, tx storage.Tx, owner keyhold.Ref) error {
 	if owner.Type == keyhold.PrincipalSystemAccount {
 		_, err := s.manageableAccount(ctx, tx, owner.ID)
 		return err
@@ -249,7 +255,7 @@ func (s *core) changeableOwner(ctx context.Context, tx Tx, owner keyhold.Ref) er
 }
 
 // account loads an account that must exist.
-func accountExists(ctx context.Context, tx Tx, id string) error {
-	_, err := tx.GetSystemAccount(ctx, id)
+func accountExists(ctx context.Context, tx storage.Tx, id string) error {
+	_, err := tx.Accounts().GetSystemAccount(ctx, id)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // autoRotateLead is how long before expiry an auto-rotate token gets its
@@ -21,9 +22,9 @@ func rotationLead(t *keyhold.Token) time.Duration {
 // auto-rotate token within its lead of expiry, to each destination of its
 // account that subscribes. Nothing is minted here: each attempt mints.
 func (s *core) autoRotateTokens(ctx context.Context) error {
-	return s.store.Write(ctx, func(tx Tx) error {
+	return s.store.Write(ctx, func(tx storage.Tx) error {
 		now := s.clock()
-		due, err := tx.ListAutoRotateDue(ctx, now, now.Add(autoRotateLead), 500)
+		due, err := tx.Expiry().ListAutoRotateDue(ctx, now, now.Add(autoRotateLead), 500)
 		if err != nil {
 			return err
 		}
@@ -31,7 +32,7 @@ func (s *core) autoRotateTokens(ctx context.Context) error {
 			if t.ExpiresAt.Sub(now) > rotationLead(t) {
 				continue
 			}
-			dests, err := tx.WebhooksFor(ctx, t.Owner.ID)
+			dests, err := tx.Webhooks().WebhooksFor(ctx, t.Owner.ID)
 			if err != nil {
 				return err
 			}
@@ -45,7 +46,7 @@ func (s *core) autoRotateTokens(ctx context.Context) error {
 						return err
 					}
 				}
-				if err := tx.AppendDelivery(ctx, s.newDelivery(d.ID, e, t.Owner.ID, t.ID)); err != nil {
+				if err := tx.Deliveries().AppendDelivery(ctx, s.newDelivery(d.ID, e, t.Owner.ID, t.ID)); err != nil {
 					return err
 				}
 			}
@@ -71,8 +72,8 @@ func (s *core) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDelive
 	now := s.clock()
 	r := &autoRotation{}
 	var data map[string]any
-	err := s.read(ctx, func(tx Tx) (err error) {
-		if r.pred, err = tx.GetTokenByID(ctx, d.TokenID); keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if r.pred, err = tx.Tokens().GetTokenByID(ctx, d.TokenID); keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
 			return errNotActive
 		} else if err != nil {
 			return err
@@ -80,7 +81,7 @@ func (s *core) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDelive
 		if r.pred.State(now) != keyhold.TokenActive {
 			return errNotActive
 		}
-		policy, err := tx.GetTokenPolicy(ctx)
+		policy, err := tx.Org().GetTokenPolicy(ctx)
 		if err != nil {
 			return err
 		}
@@ -112,7 +113,7 @@ func (s *core) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDelive
 func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery, owner string, r *autoRotation, status *int, reason string, final bool) {
 	ev := s.audit(ctx, "token.auto_rotate", targetToken, d.TokenID, "")
 	ev.ActorName = "keyhold"
-	err := s.store.Write(ctx, func(tx Tx) error {
+	err := s.store.Write(ctx, func(tx storage.Tx) error {
 		if reason == "" {
 			err := s.activateSuccessor(ctx, tx, r, ev)
 			if err == nil {
@@ -120,7 +121,7 @@ func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDeliver
 				if err := s.recordAttempt(ctx, tx, d, owner, "", false); err != nil {
 					return err
 				}
-				return tx.AppendAuditEvent(ctx, ev)
+				return tx.Audit().AppendAuditEvent(ctx, ev)
 			}
 			if !errors.Is(err, errNotActive) && keyhold.ErrorCode(err) == keyhold.EINTERNAL {
 				return err
@@ -137,7 +138,7 @@ func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDeliver
 		if err := s.recordAttempt(ctx, tx, d, owner, reason, final); err != nil {
 			return err
 		}
-		return tx.AppendAuditEvent(ctx, ev)
+		return tx.Audit().AppendAuditEvent(ctx, ev)
 	})
 	if err != nil {
 		s.log.Warn("record auto-rotation", "delivery", d.ID, "err", err)
@@ -149,9 +150,9 @@ func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDeliver
 
 // activateSuccessor stores a delivered successor, if its predecessor is
 // still active, with the default overlap.
-func (s *core) activateSuccessor(ctx context.Context, tx Tx, r *autoRotation, ev *keyhold.AuditEvent) error {
+func (s *core) activateSuccessor(ctx context.Context, tx storage.Tx, r *autoRotation, ev *keyhold.AuditEvent) error {
 	now := s.clock()
-	pred, err := tx.GetToken(ctx, r.pred.Owner, r.pred.ID)
+	pred, err := tx.Tokens().GetToken(ctx, r.pred.Owner, r.pred.ID)
 	if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
 		return errNotActive
 	} else if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // Keys of the predefined teams that keyhold's own policy refers to.
@@ -71,19 +72,19 @@ func (s *Orgs) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.Minte
 		Name: "bootstrap", Digest: keyhold.TokenDigest(value), CreatedAt: now, UpdatedAt: now, ExpiresAt: &expires}
 	org := &keyhold.Organization{ID: newID(), Name: in.OrgName, OwnerID: admin.ID, LoginPath: "keyhold", State: "active",
 		RetentionPeriodDays: 90, CreatedAt: now, UpdatedAt: now}
-	err = s.store.Exclusive(ctx, func(tx Tx) error {
-		if _, err := tx.GetOrganization(ctx); err == nil {
+	err = s.store.Exclusive(ctx, func(tx storage.Tx) error {
+		if _, err := tx.Org().GetOrganization(ctx); err == nil {
 			return keyhold.Errorf(keyhold.ECONFLICT, "The database is already initialized")
 		} else if keyhold.ErrorCode(err) != keyhold.ENOTFOUND {
 			return err
 		}
 		for _, step := range []func() error{
-			func() error { return tx.CreateOrganization(ctx, org) },
-			func() error { return tx.CreateUser(ctx, admin) },
+			func() error { return tx.Org().CreateOrganization(ctx, org) },
+			func() error { return tx.Users().CreateUser(ctx, admin) },
 			func() error { return s.createSystemTeams(ctx, tx, admin, now) },
-			func() error { return tx.CreateToken(ctx, &tok) },
+			func() error { return tx.Tokens().CreateToken(ctx, &tok) },
 			func() error {
-				return tx.AppendAuditEvent(ctx, s.audit(ctx, "organization.bootstrap", "organization", org.ID, org.Name))
+				return tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, "organization.bootstrap", "organization", org.ID, org.Name))
 			},
 		} {
 			if err := step(); err != nil {
@@ -98,23 +99,23 @@ func (s *Orgs) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.Minte
 	return &keyhold.MintedToken{Token: tok, Value: value}, nil
 }
 
-func (s *core) createSystemTeams(ctx context.Context, tx Tx, admin *keyhold.User, now time.Time) error {
+func (s *core) createSystemTeams(ctx context.Context, tx storage.Tx, admin *keyhold.User, now time.Time) error {
 	for _, st := range systemTeams {
 		desc := st.description
 		t := &keyhold.Team{ID: newID(), Name: st.name, Description: &desc, SystemTeam: true, SystemKey: st.key,
 			Labels: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-		if err := tx.CreateTeam(ctx, t); err != nil {
+		if err := tx.Teams().CreateTeam(ctx, t); err != nil {
 			return err
 		}
 		for _, r := range st.roles {
 			a := &keyhold.AssignedRole{ID: newID(), Principal: keyhold.Ref{Type: keyhold.PrincipalTeam, ID: t.ID},
 				RoleName: r.role, EntityTypeName: r.entityType, EntityID: keyhold.AnyEntity, EntityRegion: keyhold.AnyRegion, CreatedAt: now}
-			if err := tx.CreateAssignedRole(ctx, a); err != nil {
+			if err := tx.Roles().CreateAssignedRole(ctx, a); err != nil {
 				return err
 			}
 		}
 		if st.key == teamOrgAdmin {
-			if err := tx.AddTeamMember(ctx, t.ID, keyhold.Ref{Type: keyhold.PrincipalUser, ID: admin.ID}, now); err != nil {
+			if err := tx.Teams().AddTeamMember(ctx, t.ID, keyhold.Ref{Type: keyhold.PrincipalUser, ID: admin.ID}, now); err != nil {
 				return err
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // Decider is the hot path: it authenticates credentials and decides
@@ -17,12 +18,14 @@ type Decider struct {
 	*core
 	usage   *usageRecorder
 	limiter *limiter
+	touch   storage.UsageWriter
+	counter storage.FailureCounter
 	// interval is how often recorded use is written.
 	interval time.Duration
 }
 
-func newDecider(k *core, c DeciderConfig) *Decider {
-	d := &Decider{core: k, interval: c.TouchInterval, usage: newUsageRecorder(k.resolution)}
+func newDecider(k *core, st storage.Store, c DeciderConfig) *Decider {
+	d := &Decider{core: k, interval: c.TouchInterval, usage: newUsageRecorder(k.resolution), touch: st, counter: st}
 	if d.interval <= 0 {
 		d.interval = 30 * time.Second
 	}
@@ -78,7 +81,7 @@ func (s *Decider) Flush(ctx context.Context, all bool) {
 		for id, use := range used {
 			byID[uuid.UUID(id).String()] = use
 		}
-		if err := s.store.TouchTokens(ctx, byID); err != nil {
+		if err := s.touch.TouchTokens(ctx, byID); err != nil {
 			s.log.Error("record token use", "err", err)
 			s.usage.restore(used)
 		}
@@ -87,10 +90,10 @@ func (s *Decider) Flush(ctx context.Context, all bool) {
 	if len(events) == 0 {
 		return
 	}
-	err := s.store.Write(ctx, func(tx Tx) error {
+	err := s.store.Write(ctx, func(tx storage.Tx) error {
 		for _, e := range events {
 			e.ID = newID()
-			if err := tx.AppendAuditEvent(ctx, e); err != nil {
+			if err := tx.Audit().AppendAuditEvent(ctx, e); err != nil {
 				return err
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // Delivery policy: at least once, retried with exponential backoff and
@@ -86,8 +87,8 @@ func (s *Deliveries) DeliverWebhooks(ctx context.Context) (int, error) {
 	for range 64 { // bounded, so that a flood cannot hold the caller forever
 		now := s.clock()
 		var batch []*keyhold.WebhookDelivery
-		err := s.store.Write(ctx, func(tx Tx) (err error) {
-			batch, err = tx.ClaimDeliveries(ctx, now, now.Add(deliveryLease), owner, deliveryBatch)
+		err := s.store.Write(ctx, func(tx storage.Tx) (err error) {
+			batch, err = tx.Deliveries().ClaimDeliveries(ctx, now, now.Add(deliveryLease), owner, deliveryBatch)
 			return err
 		})
 		if err != nil || len(batch) == 0 {
@@ -114,7 +115,10 @@ const errNotSubscribed = "the destination no longer receives token.auto_rotated 
 func (s *Deliveries) attempt(ctx context.Context, d *keyhold.WebhookDelivery, owner string) {
 	var dest *keyhold.WebhookDestination
 	var sealed []byte
-	err := s.read(ctx, func(tx Tx) (err error) { dest, sealed, err = tx.GetWebhook(ctx, d.DestinationID); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		dest, sealed, err = tx.Webhooks().GetWebhook(ctx, d.DestinationID)
+		return err
+	})
 	if err != nil {
 		if keyhold.ErrorCode(err) != keyhold.ENOTFOUND { // not found: deleted, with its deliveries
 			s.log.Warn("webhook delivery", "delivery", d.ID, "err", err)
@@ -174,13 +178,13 @@ func (s *Deliveries) attempt(ctx context.Context, d *keyhold.WebhookDelivery, ow
 // finish records an attempt: delivered when reason is "", else retried
 // later, or failed for good when final or out of attempts or time.
 func (s *Deliveries) finish(ctx context.Context, d *keyhold.WebhookDelivery, owner string, status *int, reason string, final bool) {
-	err := s.store.Write(ctx, func(tx Tx) error { return s.recordAttempt(ctx, tx, d, owner, reason, final) })
+	err := s.store.Write(ctx, func(tx storage.Tx) error { return s.recordAttempt(ctx, tx, d, owner, reason, final) })
 	if err != nil {
 		s.log.Warn("record webhook delivery", "delivery", d.ID, "err", err)
 	}
 }
 
-func (s *core) recordAttempt(ctx context.Context, tx Tx, d *keyhold.WebhookDelivery, owner, reason string, final bool) error {
+func (s *core) recordAttempt(ctx context.Context, tx storage.Tx, d *keyhold.WebhookDelivery, owner, reason string, final bool) error {
 	now := d.UpdatedAt
 	d.LastError = truncate(reason, 512)
 	switch {
@@ -192,7 +196,7 @@ func (s *core) recordAttempt(ctx context.Context, tx Tx, d *keyhold.WebhookDeliv
 		next := now.Add(backoff(d.Attempts))
 		d.NextAttemptAt = &next
 	}
-	_, err := tx.FinishAttempt(ctx, d, owner)
+	_, err := tx.Deliveries().FinishAttempt(ctx, d, owner)
 	return err
 }
 

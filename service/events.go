@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // event is one Standard Webhooks message before it is sent.
@@ -37,8 +38,8 @@ func (s *core) newDelivery(destinationID string, e *event, accountID, tokenID st
 // emit queues an event for every destination that receives it, in tx: the
 // outbox row commits with the change it reports, or not at all. data is
 // built only when some destination wants the event.
-func (s *core) emit(ctx context.Context, tx Tx, typ, accountID string, data func() (map[string]any, error)) error {
-	dests, err := tx.WebhooksFor(ctx, accountID)
+func (s *core) emit(ctx context.Context, tx storage.Tx, typ, accountID string, data func() (map[string]any, error)) error {
+	dests, err := tx.Webhooks().WebhooksFor(ctx, accountID)
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (s *core) emit(ctx context.Context, tx Tx, typ, accountID string, data func
 				return err
 			}
 		}
-		if err := tx.AppendDelivery(ctx, s.newDelivery(d.ID, e, accountID, "")); err != nil {
+		if err := tx.Deliveries().AppendDelivery(ctx, s.newDelivery(d.ID, e, accountID, "")); err != nil {
 			return err
 		}
 	}
@@ -64,7 +65,7 @@ func (s *core) emit(ctx context.Context, tx Tx, typ, accountID string, data func
 }
 
 // emitToken queues an event about a token, with extra fields in its data.
-func (s *core) emitToken(ctx context.Context, tx Tx, typ string, t *keyhold.Token, extra map[string]any) error {
+func (s *core) emitToken(ctx context.Context, tx storage.Tx, typ string, t *keyhold.Token, extra map[string]any) error {
 	return s.emit(ctx, tx, typ, tokenAccount(t), func() (map[string]any, error) {
 		m := tokenData(ctx, tx, t)
 		for k, v := range extra {
@@ -83,11 +84,11 @@ func tokenAccount(t *keyhold.Token) string {
 
 // tokenData describes a token in an event: ids, names, owner and expiry,
 // never its value.
-func tokenData(ctx context.Context, tx Tx, t *keyhold.Token) map[string]any {
+func tokenData(ctx context.Context, tx storage.Tx, t *keyhold.Token) map[string]any {
 	m := map[string]any{"token_id": t.ID, "token_name": t.Name, "token_type": string(t.Kind), "expires_at": t.ExpiresAt}
 	if t.Owner.Type == keyhold.PrincipalSystemAccount {
 		m["system_account_id"] = t.Owner.ID
-		if a, err := tx.GetSystemAccount(ctx, t.Owner.ID); err == nil {
+		if a, err := tx.Accounts().GetSystemAccount(ctx, t.Owner.ID); err == nil {
 			m["system_account_name"] = a.Name
 		}
 	} else {
@@ -97,7 +98,7 @@ func tokenData(ctx context.Context, tx Tx, t *keyhold.Token) map[string]any {
 }
 
 // emitAccount queues an event about an account.
-func (s *core) emitAccount(ctx context.Context, tx Tx, typ string, a *keyhold.SystemAccount) error {
+func (s *core) emitAccount(ctx context.Context, tx storage.Tx, typ string, a *keyhold.SystemAccount) error {
 	return s.emit(ctx, tx, typ, a.ID, func() (map[string]any, error) {
 		return map[string]any{"system_account_id": a.ID, "system_account_name": a.Name}, nil
 	})

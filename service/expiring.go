@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // expiryThresholds are the days before expiry at which token.expiring is
@@ -20,8 +21,8 @@ var expiryThresholds = []int{1, 7, 14}
 // threshold each token is in at that time.
 func (s *core) warnExpiring(ctx context.Context) error {
 	var wanted bool
-	err := s.read(ctx, func(tx Tx) error {
-		all, _, err := tx.ListWebhooks(ctx, keyhold.Page{Number: 1, Size: keyhold.MaxPageSize})
+	err := s.read(ctx, func(tx storage.Tx) error {
+		all, _, err := tx.Webhooks().ListWebhooks(ctx, keyhold.Page{Number: 1, Size: keyhold.MaxPageSize})
 		for _, d := range all {
 			wanted = wanted || d.Enabled && slices.Contains(d.EventTypes, keyhold.EventTokenExpiring)
 		}
@@ -33,15 +34,15 @@ func (s *core) warnExpiring(ctx context.Context) error {
 	for _, days := range expiryThresholds {
 		for {
 			var n int
-			err := s.store.Write(ctx, func(tx Tx) error {
+			err := s.store.Write(ctx, func(tx storage.Tx) error {
 				now := s.clock()
-				toks, err := tx.ListUnwarnedTokens(ctx, now, now.Add(time.Duration(days)*24*time.Hour), days, 500)
+				toks, err := tx.Expiry().ListUnwarnedTokens(ctx, now, now.Add(time.Duration(days)*24*time.Hour), days, 500)
 				if err != nil {
 					return err
 				}
 				n = len(toks)
 				for _, t := range toks {
-					if err := tx.RecordExpiryWarning(ctx, t.ID, days, now); err != nil {
+					if err := tx.Expiry().RecordExpiryWarning(ctx, t.ID, days, now); err != nil {
 						return err
 					}
 					if err := s.emitToken(ctx, tx, keyhold.EventTokenExpiring, t, map[string]any{"threshold_days": days}); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // Guard rails on privileges: nobody hands out more than they hold.
@@ -48,14 +49,14 @@ func (s *core) mayGrant(ctx context.Context, entityType, role, entityID, region 
 // mayGrantTeam checks that adding a member to a team gives nothing the
 // caller does not hold: every role of the team, and, for the predefined
 // teams whose membership is itself a privilege, Organization Admin.
-func (s *core) mayGrantTeam(ctx context.Context, tx Tx, t *keyhold.Team) error {
+func (s *core) mayGrantTeam(ctx context.Context, tx storage.Tx, t *keyhold.Team) error {
 	if s.isOrgAdmin(ctx) {
 		return nil
 	}
 	if t.SystemKey == teamOrgAdmin || t.SystemKey == teamOrgAdminReadOnly {
 		return keyhold.Errorf(keyhold.EFORBIDDEN, "Only members of Organization Admin may add members to %q", t.Name)
 	}
-	roles, err := tx.ListAssignedRoles(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: t.ID}, keyhold.AssignedRoleFilter{})
+	roles, err := tx.Roles().ListAssignedRoles(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: t.ID}, keyhold.AssignedRoleFilter{})
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ var privilegedTeams = []struct{ key, name string }{
 // membership of the privileged predefined teams. Holding uses the same
 // implication rules as mayGrant. Members of Organization Admin hold
 // everything.
-func (s *core) mayActAs(ctx context.Context, tx Tx, x keyhold.Ref, what string) error {
+func (s *core) mayActAs(ctx context.Context, tx storage.Tx, x keyhold.Ref, what string) error {
 	if s.isOrgAdmin(ctx) {
 		return nil
 	}
@@ -100,7 +101,7 @@ func (s *core) mayActAs(ctx context.Context, tx Tx, x keyhold.Ref, what string) 
 	if p == nil {
 		return errNoToken
 	}
-	g, err := tx.Grants(ctx, x)
+	g, err := tx.Roles().Grants(ctx, x)
 	if err != nil {
 		return err
 	}
@@ -120,14 +121,14 @@ func (s *core) mayActAs(ctx context.Context, tx Tx, x keyhold.Ref, what string) 
 }
 
 // describe names a principal in a refusal: "the system account \"ci\"".
-func describe(ctx context.Context, tx Tx, x keyhold.Ref) string {
+func describe(ctx context.Context, tx storage.Tx, x keyhold.Ref) string {
 	if x.Type == keyhold.PrincipalUser {
-		if u, err := tx.GetUser(ctx, x.ID); err == nil {
+		if u, err := tx.Users().GetUser(ctx, x.ID); err == nil {
 			return fmt.Sprintf("the user %q", u.Email)
 		}
 		return "the user"
 	}
-	if a, err := tx.GetSystemAccount(ctx, x.ID); err == nil {
+	if a, err := tx.Accounts().GetSystemAccount(ctx, x.ID); err == nil {
 		return fmt.Sprintf("the system account %q", a.Name)
 	}
 	return "the system account"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // gapTimeout is how long the change feed waits for a missing sequence
@@ -38,16 +39,17 @@ type feed struct {
 // catch-up and local writes never apply changes concurrently.
 type Feed struct {
 	*core
-	poll time.Duration
-	mu   sync.Mutex
-	feed feed
+	poll    time.Duration
+	watcher storage.ChangeWatcher
+	mu      sync.Mutex
+	feed    feed
 	// loaded is read on every decision; an atomic keeps decisions off mu,
 	// which the feed holds across database reads.
 	loaded atomic.Bool
 }
 
-func newFeed(k *core, c FeedConfig) *Feed {
-	f := &Feed{core: k, poll: c.PollInterval}
+func newFeed(k *core, w storage.ChangeWatcher, c FeedConfig) *Feed {
+	f := &Feed{core: k, poll: c.PollInterval, watcher: w}
 	if f.poll <= 0 {
 		f.poll = time.Second
 	}
@@ -67,7 +69,7 @@ func (s *Feed) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() {
-		if err := s.store.WatchChanges(ctx, notify); err != nil {
+		if err := s.watcher.WatchChanges(ctx, notify); err != nil {
 			s.log.Error("watch changes", "err", err)
 		}
 	})
@@ -100,8 +102,8 @@ func (s *Feed) loadIndexLocked(ctx context.Context) error {
 	start := time.Now()
 	var seq int64
 	ix := authz.New(s.catalogue)
-	err := s.read(ctx, func(tx Tx) (err error) {
-		if seq, err = tx.LastChangeSeq(ctx); err != nil {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if seq, err = tx.Changes().LastChangeSeq(ctx); err != nil {
 			return err
 		}
 		return loadIndex(ctx, tx, ix, s.clock())
@@ -117,10 +119,10 @@ func (s *Feed) loadIndexLocked(ctx context.Context) error {
 	return nil
 }
 
-func loadIndex(ctx context.Context, tx Tx, ix *authz.Index, now time.Time) error {
+func loadIndex(ctx context.Context, tx storage.Tx, ix *authz.Index, now time.Time) error {
 	direct := map[keyhold.Ref][]authz.Grant{}
 	teamGrants := map[string][]authz.Grant{}
-	err := tx.ScanAssignedRoles(ctx, func(r *keyhold.AssignedRole) error {
+	err := tx.Snapshot().ScanAssignedRoles(ctx, func(r *keyhold.AssignedRole) error {
 		if g, ok := ix.GrantOf(r); ok {
 			if r.Principal.Type == keyhold.PrincipalTeam {
 				teamGrants[r.Principal.ID] = append(teamGrants[r.Principal.ID], g)
@@ -133,14 +135,14 @@ func loadIndex(ctx context.Context, tx Tx, ix *authz.Index, now time.Time) error
 	if err != nil {
 		return err
 	}
-	if err := tx.ScanTeams(ctx, func(t *keyhold.Team) error {
+	if err := tx.Snapshot().ScanTeams(ctx, func(t *keyhold.Team) error {
 		ix.PutTeam(authz.TeamState{ID: t.ID, SystemKey: t.SystemKey, Grants: teamGrants[t.ID]})
 		return nil
 	}); err != nil {
 		return err
 	}
 	teams := map[keyhold.Ref][]string{}
-	if err := tx.ScanMemberships(ctx, func(teamID string, m keyhold.Ref) error {
+	if err := tx.Snapshot().ScanMemberships(ctx, func(teamID string, m keyhold.Ref) error {
 		teams[m] = append(teams[m], teamID)
 		return nil
 	}); err != nil {
@@ -149,13 +151,13 @@ func loadIndex(ctx context.Context, tx Tx, ix *authz.Index, now time.Time) error
 	put := func(ref keyhold.Ref, name string, active bool) {
 		ix.PutPrincipal(authz.PrincipalState{Ref: ref, Name: name, Active: active, Direct: direct[ref], Teams: teams[ref]})
 	}
-	if err := tx.ScanSystemAccounts(ctx, func(a *keyhold.SystemAccount) error {
+	if err := tx.Snapshot().ScanSystemAccounts(ctx, func(a *keyhold.SystemAccount) error {
 		put(keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}, a.Name, !a.Disabled)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := tx.ScanUsers(ctx, func(u *keyhold.User) error {
+	if err := tx.Snapshot().ScanUsers(ctx, func(u *keyhold.User) error {
 		put(keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}, u.Email, u.Active)
 		return nil
 	}); err != nil {
@@ -170,7 +172,7 @@ const tokenBatch = 4096
 // loadTokens scans the tokens into ix. Decoding rows and filling the index
 // run on two goroutines, so that on two cores filling the index (a quarter
 // of a million-token load) adds no time to the scan.
-func loadTokens(ctx context.Context, tx Tx, ix *authz.Index, now time.Time) error {
+func loadTokens(ctx context.Context, tx storage.Tx, ix *authz.Index, now time.Time) error {
 	batches := make(chan []keyhold.Token, 4)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -181,7 +183,7 @@ func loadTokens(ctx context.Context, tx Tx, ix *authz.Index, now time.Time) erro
 		}
 	})
 	batch := make([]keyhold.Token, 0, tokenBatch)
-	err := tx.ScanTokens(ctx, now, func(t *keyhold.Token) error {
+	err := tx.Snapshot().ScanTokens(ctx, now, func(t *keyhold.Token) error {
 		// Each row's strings, digest and times are new values, so a copy
 		// of the struct may outlive the callback.
 		batch = append(batch, *t)
@@ -215,8 +217,8 @@ func (s *Feed) CatchUp(ctx context.Context) error {
 	}
 	for {
 		var changes []keyhold.Change
-		err := s.read(ctx, func(tx Tx) (err error) {
-			changes, err = tx.ListChanges(ctx, s.feed.applied, changeBatch)
+		err := s.read(ctx, func(tx storage.Tx) (err error) {
+			changes, err = tx.Changes().ListChanges(ctx, s.feed.applied, changeBatch)
 			if err != nil {
 				return err
 			}
@@ -277,12 +279,12 @@ func (s *Feed) advance(changes []keyhold.Change) {
 }
 
 // apply reloads what one change is about.
-func (s *Feed) apply(ctx context.Context, tx Tx, c *keyhold.Change) error {
+func (s *Feed) apply(ctx context.Context, tx storage.Tx, c *keyhold.Change) error {
 	switch c.Kind {
 	case keyhold.ChangeToken:
 		return s.applyToken(ctx, tx, c)
 	case keyhold.ChangeTeam:
-		t, err := tx.GetTeam(ctx, c.ID)
+		t, err := tx.Teams().GetTeam(ctx, c.ID)
 		if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
 			s.index.RemoveTeam(c.ID)
 			return nil
@@ -302,8 +304,8 @@ func (s *Feed) apply(ctx context.Context, tx Tx, c *keyhold.Change) error {
 	return nil
 }
 
-func (s *Feed) applyToken(ctx context.Context, tx Tx, c *keyhold.Change) error {
-	t, err := tx.GetTokenByID(ctx, c.ID)
+func (s *Feed) applyToken(ctx context.Context, tx storage.Tx, c *keyhold.Change) error {
+	t, err := tx.Tokens().GetTokenByID(ctx, c.ID)
 	if keyhold.ErrorCode(err) == keyhold.ENOTFOUND || err == nil && !t.Usable(s.clock()) {
 		s.index.RemoveToken(c.Digest)
 		return nil
@@ -320,17 +322,17 @@ func (s *Feed) applyToken(ctx context.Context, tx Tx, c *keyhold.Change) error {
 	return nil
 }
 
-func (s *Feed) applyPrincipal(ctx context.Context, tx Tx, ref keyhold.Ref) error {
+func (s *Feed) applyPrincipal(ctx context.Context, tx storage.Tx, ref keyhold.Ref) error {
 	st := authz.PrincipalState{Ref: ref, Active: true}
 	var err error
 	if ref.Type == keyhold.PrincipalUser {
 		var u *keyhold.User
-		if u, err = tx.GetUser(ctx, ref.ID); err == nil {
+		if u, err = tx.Users().GetUser(ctx, ref.ID); err == nil {
 			st.Name, st.Active = u.Email, u.Active
 		}
 	} else {
 		var a *keyhold.SystemAccount
-		if a, err = tx.GetSystemAccount(ctx, ref.ID); err == nil {
+		if a, err = tx.Accounts().GetSystemAccount(ctx, ref.ID); err == nil {
 			st.Name, st.Active = a.Name, !a.Disabled
 		}
 	}
@@ -343,7 +345,7 @@ func (s *Feed) applyPrincipal(ctx context.Context, tx Tx, ref keyhold.Ref) error
 	if st.Direct, err = s.grantsOf(ctx, tx, ref); err != nil {
 		return err
 	}
-	teams, _, err := tx.ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	teams, _, err := tx.Teams().ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
 	if err != nil {
 		return err
 	}
@@ -354,8 +356,8 @@ func (s *Feed) applyPrincipal(ctx context.Context, tx Tx, ref keyhold.Ref) error
 	return nil
 }
 
-func (s *Feed) grantsOf(ctx context.Context, tx Tx, ref keyhold.Ref) ([]authz.Grant, error) {
-	rs, err := tx.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{})
+func (s *Feed) grantsOf(ctx context.Context, tx storage.Tx, ref keyhold.Ref) ([]authz.Grant, error) {
+	rs, err := tx.Roles().ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -369,8 +371,8 @@ func (s *Feed) grantsOf(ctx context.Context, tx Tx, ref keyhold.Ref) ([]authz.Gr
 }
 
 // changed records a change in the transaction of a write.
-func (s *core) changed(ctx context.Context, tx Tx, kind keyhold.ChangeKind, id string, digest []byte) error {
-	return tx.AppendChange(ctx, &keyhold.Change{Kind: kind, ID: id, Digest: digest, At: s.clock()})
+func (s *core) changed(ctx context.Context, tx storage.Tx, kind keyhold.ChangeKind, id string, digest []byte) error {
+	return tx.Changes().AppendChange(ctx, &keyhold.Change{Kind: kind, ID: id, Digest: digest, At: s.clock()})
 }
 
 func principalChange(ref keyhold.Ref) keyhold.ChangeKind {

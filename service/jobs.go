@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // changeRetention is how long the change feed keeps entries: far longer
@@ -31,11 +32,12 @@ var jobs = []job{
 // Jobs runs the periodic tasks that run once across every replica.
 type Jobs struct {
 	*core
+	claimer      storage.JobClaimer
 	tick, period time.Duration
 }
 
-func newJobs(k *core, c JobConfig) *Jobs {
-	j := &Jobs{core: k, tick: c.Tick, period: c.Period}
+func newJobs(k *core, claimer storage.JobClaimer, c JobConfig) *Jobs {
+	j := &Jobs{core: k, claimer: claimer, tick: c.Tick, period: c.Period}
 	if j.tick <= 0 {
 		j.tick = 15 * time.Second
 	}
@@ -62,7 +64,7 @@ func (s *Jobs) Run(ctx context.Context) {
 // RunJobs runs every background job this replica claims now.
 func (s *Jobs) RunJobs(ctx context.Context) {
 	for _, j := range jobs {
-		ok, err := s.store.ClaimJob(ctx, j.name, s.clock(), j.periods*s.period)
+		ok, err := s.claimer.ClaimJob(ctx, j.name, s.clock(), j.periods*s.period)
 		if err != nil {
 			s.log.Warn("claim job", "job", j.name, "err", err)
 			continue
@@ -85,15 +87,15 @@ func (s *Jobs) RunJobs(ctx context.Context) {
 func (s *core) expireTokens(ctx context.Context) error {
 	for {
 		var n int
-		err := s.store.Write(ctx, func(tx Tx) error {
-			expired, err := tx.MarkExpiredTokens(ctx, s.clock(), 500)
+		err := s.store.Write(ctx, func(tx storage.Tx) error {
+			expired, err := tx.Expiry().MarkExpiredTokens(ctx, s.clock(), 500)
 			if err != nil {
 				return err
 			}
 			n = len(expired)
 			for _, t := range expired {
 				ev := s.audit(ctx, "token.expire", targetToken, t.ID, t.Name)
-				if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+				if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 					return err
 				}
 				if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
@@ -112,8 +114,8 @@ func (s *core) expireTokens(ctx context.Context) error {
 }
 
 func (s *core) pruneChanges(ctx context.Context) error {
-	return s.store.Write(ctx, func(tx Tx) error {
-		_, err := tx.PruneChanges(ctx, s.clock().Add(-changeRetention))
+	return s.store.Write(ctx, func(tx storage.Tx) error {
+		_, err := tx.Changes().PruneChanges(ctx, s.clock().Add(-changeRetention))
 		return err
 	})
 }

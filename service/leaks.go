@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // maxLeakReport bounds the token values of one report.
@@ -44,8 +45,8 @@ func (s *core) revokeLeaked(ctx context.Context, value, source string) (bool, er
 	now := s.clock()
 	revoked := false
 	ev := s.audit(ctx, "token.leak", targetToken, "", "")
-	err := s.store.Write(ctx, func(tx Tx) error {
-		t, err := tx.GetTokenByDigest(ctx, digest)
+	err := s.store.Write(ctx, func(tx storage.Tx) error {
+		t, err := tx.Tokens().GetTokenByDigest(ctx, digest)
 		if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
 			return nil
 		} else if err != nil {
@@ -58,14 +59,14 @@ func (s *core) revokeLeaked(ctx context.Context, value, source string) (bool, er
 		if p := keyhold.PrincipalFromContext(ctx); p != nil {
 			t.RevokedBy = &p.ID
 		}
-		if err := tx.UpdateToken(ctx, t); err != nil {
+		if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 			return err
 		}
 		ev.TargetID, ev.TargetName = t.ID, t.Name
 		if source != "" {
 			ev.TargetName = t.Name + " (reported by " + source + ")"
 		}
-		if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+		if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 			return err
 		}
 		revoked = true

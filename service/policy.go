@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // Bounds of a token policy.
@@ -19,7 +20,7 @@ func (s *Policy) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error) 
 		return nil, err
 	}
 	var p *keyhold.TokenPolicy
-	err := s.read(ctx, func(tx Tx) (err error) { p, err = tx.GetTokenPolicy(ctx); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { p, err = tx.Org().GetTokenPolicy(ctx); return err })
 	return p, err
 }
 
@@ -45,7 +46,7 @@ func (s *Policy) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (_ *
 	}
 	p.MaxLifetime, p.DefaultLifetime = p.MaxLifetime.Truncate(time.Second), p.DefaultLifetime.Truncate(time.Second)
 	ev := s.audit(ctx, "token_policy.update", "organization", "", "token policy")
-	if err := s.write(ctx, ev, func(tx Tx) error { return tx.SetTokenPolicy(ctx, &p) }); err != nil {
+	if err := s.write(ctx, ev, func(tx storage.Tx) error { return tx.Org().SetTokenPolicy(ctx, &p) }); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/keyhold/keyhold/storage"
 )
 
 // defaultAuthFailureLimit is how many failed authentications one client
@@ -95,17 +97,17 @@ func (l *limiter) block(ips []string, until time.Time) {
 // through the database and blocks every address over the limit across all
 // replicas.
 func (s *Decider) MergeFailures(ctx context.Context) error {
-	return s.mergeLimiter(ctx, s.limiter, false)
+	return s.mergeLimiter(ctx, s.counter, s.limiter, false)
 }
 
 // mergeLimiter merges one limiter's counts; the API's and the console's
 // sign-in counts share the table, told apart by signInKeyPrefix.
-func (s *core) mergeLimiter(ctx context.Context, l *limiter, signIn bool) error {
+func (s *core) mergeLimiter(ctx context.Context, counter storage.FailureCounter, l *limiter, signIn bool) error {
 	if l.limit <= 0 {
 		return nil
 	}
 	window, counts := l.snapshot(s.clock())
-	over, err := s.store.MergeAuthFailures(ctx, s.replica, window, counts, l.limit)
+	over, err := counter.MergeAuthFailures(ctx, s.replica, window, counts, l.limit)
 	if err != nil {
 		return err
 	}

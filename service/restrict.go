@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // maxRestrictions bounds a token's scope and its allowed networks.
@@ -75,11 +76,11 @@ func sameScopeRole(a, b keyhold.ScopeRole) bool {
 
 // accountRoles returns every role an account holds, directly or through
 // its teams, as scope entries.
-func accountRoles(ctx context.Context, tx Tx, accountID string) ([]keyhold.ScopeRole, error) {
+func accountRoles(ctx context.Context, tx storage.Tx, accountID string) ([]keyhold.ScopeRole, error) {
 	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: accountID}
 	holders := []keyhold.Ref{ref}
 	for page := 1; ; page++ {
-		teams, total, err := tx.ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: keyhold.Page{Number: page, Size: keyhold.MaxPageSize}})
+		teams, total, err := tx.Teams().ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: keyhold.Page{Number: page, Size: keyhold.MaxPageSize}})
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +93,7 @@ func accountRoles(ctx context.Context, tx Tx, accountID string) ([]keyhold.Scope
 	}
 	var out []keyhold.ScopeRole
 	for _, h := range holders {
-		roles, err := tx.ListAssignedRoles(ctx, h, keyhold.AssignedRoleFilter{})
+		roles, err := tx.Roles().ListAssignedRoles(ctx, h, keyhold.AssignedRoleFilter{})
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +106,7 @@ func accountRoles(ctx context.Context, tx Tx, accountID string) ([]keyhold.Scope
 
 // checkScope requires every entry of a new token's scope to be held by
 // its account: a scope narrows, it never widens.
-func (s *core) checkScope(ctx context.Context, tx Tx, accountID string, scope []keyhold.ScopeRole) error {
+func (s *core) checkScope(ctx context.Context, tx storage.Tx, accountID string, scope []keyhold.ScopeRole) error {
 	if scope == nil {
 		return nil
 	}
@@ -126,12 +127,12 @@ func (s *core) checkScope(ctx context.Context, tx Tx, accountID string, scope []
 // scopedTokens returns the scoped tokens that a change to an account's or
 // a team's roles may leave uncovered; call it before the change, and
 // narrowScopes after it.
-func scopedTokens(ctx context.Context, tx Tx, p keyhold.Ref) ([]*keyhold.Token, error) {
+func scopedTokens(ctx context.Context, tx storage.Tx, p keyhold.Ref) ([]*keyhold.Token, error) {
 	switch p.Type {
 	case keyhold.PrincipalSystemAccount:
-		return tx.ListScopedTokens(ctx, p.ID, "")
+		return tx.Tokens().ListScopedTokens(ctx, p.ID, "")
 	case keyhold.PrincipalTeam:
-		return tx.ListScopedTokens(ctx, "", p.ID)
+		return tx.Tokens().ListScopedTokens(ctx, "", p.ID)
 	}
 	return nil, nil
 }
@@ -139,7 +140,7 @@ func scopedTokens(ctx context.Context, tx Tx, p keyhold.Ref) ([]*keyhold.Token, 
 // narrowScopes checks scoped tokens again after their accounts lost a role:
 // entries no longer held leave the scope, and a token left with none is
 // revoked. Each change is audited, in the transaction that took the role.
-func (s *core) narrowScopes(ctx context.Context, tx Tx, tokens []*keyhold.Token) error {
+func (s *core) narrowScopes(ctx context.Context, tx storage.Tx, tokens []*keyhold.Token) error {
 	held := map[string][]keyhold.ScopeRole{}
 	for _, t := range tokens {
 		roles, ok := held[t.Owner.ID]
@@ -171,10 +172,10 @@ func (s *core) narrowScopes(ctx context.Context, tx Tx, tokens []*keyhold.Token)
 			t.Scope = kept
 		}
 		t.UpdatedAt = now
-		if err := tx.UpdateToken(ctx, t); err != nil {
+		if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 			return err
 		}
-		if err := tx.AppendAuditEvent(ctx, s.audit(ctx, action, targetToken, t.ID, t.Name)); err != nil {
+		if err := tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, action, targetToken, t.ID, t.Name)); err != nil {
 			return err
 		}
 		if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 const targetRole = "assigned_role"
@@ -23,9 +24,9 @@ func principalField(p keyhold.Ref) string {
 	return "accountId"
 }
 
-func principalExists(ctx context.Context, tx Tx, p keyhold.Ref) error {
+func principalExists(ctx context.Context, tx storage.Tx, p keyhold.Ref) error {
 	if p.Type == keyhold.PrincipalTeam {
-		_, err := tx.GetTeam(ctx, p.ID)
+		_, err := tx.Teams().GetTeam(ctx, p.ID)
 		return err
 	}
 	return ownerExists(ctx, tx, p)
@@ -40,11 +41,11 @@ func (s *Roles) ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.
 		return nil, err
 	}
 	var items []*keyhold.AssignedRole
-	err := s.read(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
 		if err = principalExists(ctx, tx, p); err != nil {
 			return err
 		}
-		items, err = tx.ListAssignedRoles(ctx, p, f)
+		items, err = tx.Roles().ListAssignedRoles(ctx, p, f)
 		return err
 	})
 	if items == nil {
@@ -95,11 +96,11 @@ func (s *Roles) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.Assign
 	r := &keyhold.AssignedRole{ID: newID(), Principal: p, RoleName: in.RoleName, EntityTypeName: in.EntityTypeName,
 		EntityID: in.EntityID, EntityRegion: in.EntityRegion, CreatedAt: s.clock()}
 	ev := s.audit(ctx, "role.assign", string(p.Type), p.ID, in.EntityTypeName+"/"+in.RoleName)
-	err = s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.roleHolder(ctx, tx, p); err != nil {
 			return err
 		}
-		if err := tx.CreateAssignedRole(ctx, r); err != nil {
+		if err := tx.Roles().CreateAssignedRole(ctx, r); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, principalChange(p), p.ID, nil)
@@ -113,7 +114,7 @@ func (s *Roles) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.Assign
 // roleHolder checks that p exists and that its roles may change: the roles
 // of system teams are fixed, and those of a managed account belong to its
 // manager.
-func (s *core) roleHolder(ctx context.Context, tx Tx, p keyhold.Ref) error {
+func (s *core) roleHolder(ctx context.Context, tx storage.Tx, p keyhold.Ref) error {
 	if p.Type != keyhold.PrincipalTeam {
 		return s.changeableOwner(ctx, tx, p)
 	}
@@ -130,11 +131,11 @@ func (s *Roles) GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (
 		return nil, err
 	}
 	var r *keyhold.AssignedRole
-	err := s.read(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
 		if err = principalExists(ctx, tx, p); err != nil {
 			return err
 		}
-		r, err = tx.GetAssignedRole(ctx, p, id)
+		r, err = tx.Roles().GetAssignedRole(ctx, p, id)
 		return err
 	})
 	return r, err
@@ -150,11 +151,11 @@ func (s *Roles) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err
 		return err
 	}
 	ev := s.audit(ctx, "role.unassign", string(p.Type), p.ID, "")
-	return s.write(ctx, ev, func(tx Tx) error {
+	return s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.roleHolder(ctx, tx, p); err != nil {
 			return err
 		}
-		r, err := tx.GetAssignedRole(ctx, p, id)
+		r, err := tx.Roles().GetAssignedRole(ctx, p, id)
 		if err != nil {
 			return err
 		}
@@ -163,7 +164,7 @@ func (s *Roles) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteAssignedRole(ctx, p, id); err != nil {
+		if err := tx.Roles().DeleteAssignedRole(ctx, p, id); err != nil {
 			return err
 		}
 		if err := s.narrowScopes(ctx, tx, scoped); err != nil {

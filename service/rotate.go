@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // defaultOverlap is how long a rotated token keeps working by default.
@@ -44,7 +45,7 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 	succ := keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: owner, Digest: keyhold.TokenDigest(value),
 		CreatedAt: now, UpdatedAt: now, PredecessorID: &id}
 	ev := s.audit(ctx, "token.rotate", targetToken, id, "")
-	err = s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
 		}
@@ -55,14 +56,14 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 				return err
 			}
 		}
-		pred, err := tx.GetToken(ctx, owner, id)
+		pred, err := tx.Tokens().GetToken(ctx, owner, id)
 		if err != nil {
 			return err
 		}
 		if st := pred.State(now); st != keyhold.TokenActive {
 			return keyhold.Errorf(keyhold.ECONFLICT, "Only an active token can be rotated; this one is %s", st)
 		}
-		policy, err := tx.GetTokenPolicy(ctx)
+		policy, err := tx.Org().GetTokenPolicy(ctx)
 		if err != nil {
 			return err
 		}
@@ -84,15 +85,15 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 // rotateIn makes succ the successor of pred, inside a write: succ takes
 // pred's name and its auto_rotate, and pred keeps working for overlap, or
 // until idle once succ is in use. Manual and automatic rotation share it.
-func (s *core) rotateIn(ctx context.Context, tx Tx, pred, succ *keyhold.Token, overlap time.Duration, idle *time.Duration, now time.Time) error {
+func (s *core) rotateIn(ctx context.Context, tx storage.Tx, pred, succ *keyhold.Token, overlap time.Duration, idle *time.Duration, now time.Time) error {
 	// The successor keeps its predecessor's name, scope, networks and
 	// automatic rotation.
 	succ.Name, succ.Scope, succ.AllowedCIDRs, succ.AutoRotate = pred.Name, pred.Scope, pred.AllowedCIDRs, pred.AutoRotate
 	deadline := now.Add(overlap)
 	pred.SuccessorID, pred.RotationDeadline, pred.RevokeWhenIdle, pred.UpdatedAt = &succ.ID, &deadline, idle, now
 	for _, step := range []func() error{
-		func() error { return tx.UpdateToken(ctx, pred) }, // first: it leaves the name to its successor
-		func() error { return tx.CreateToken(ctx, succ) },
+		func() error { return tx.Tokens().UpdateToken(ctx, pred) }, // first: it leaves the name to its successor
+		func() error { return tx.Tokens().CreateToken(ctx, succ) },
 		func() error { return s.changed(ctx, tx, keyhold.ChangeToken, pred.ID, pred.Digest) },
 		func() error { return s.changed(ctx, tx, keyhold.ChangeToken, succ.ID, succ.Digest) },
 		func() error {
@@ -128,8 +129,8 @@ func successorExpiry(pred *keyhold.Token, in keyhold.TokenRotate, p *keyhold.Tok
 // already refuses a token past its deadline; this records it, frees the
 // slot and tells every replica.
 func (s *core) retireRotations(ctx context.Context) error {
-	return s.store.Write(ctx, func(tx Tx) error {
-		rotating, err := tx.ListRotating(ctx, 500)
+	return s.store.Write(ctx, func(tx storage.Tx) error {
+		rotating, err := tx.Expiry().ListRotating(ctx, 500)
 		if err != nil {
 			return err
 		}
@@ -150,11 +151,11 @@ func (s *core) retireRotations(ctx context.Context) error {
 				at = *r.RotationDeadline
 			}
 			t.RevokedAt, t.UpdatedAt = &at, now
-			if err := tx.UpdateToken(ctx, &t); err != nil {
+			if err := tx.Tokens().UpdateToken(ctx, &t); err != nil {
 				return err
 			}
 			ev := s.audit(ctx, "token.revoke", targetToken, t.ID, t.Name+" ("+reason+")")
-			if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+			if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 				return err
 			}
 			if err := s.emitToken(ctx, tx, keyhold.EventTokenRevoked, &t, map[string]any{"reason": code}); err != nil {

@@ -15,12 +15,13 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // Config configures every piece of the service. Only Store is required;
 // each piece's own settings are in its own small config.
 type Config struct {
-	Store     Store
+	Store     storage.Store
 	Catalogue *keyhold.Catalogue
 	// Now is the clock; defaults to time.Now.
 	Now    func() time.Time
@@ -107,7 +108,7 @@ func (nopObserver) JobRun(string)                          {}
 // refusals, and the catch-up of the index after a write. It holds no
 // piece's own state.
 type core struct {
-	store     Store
+	store     storage.DB
 	catalogue *keyhold.Catalogue
 	now       func() time.Time
 	// realClock is set when now is time.Now, so that a decision reads the
@@ -214,14 +215,14 @@ func New(c Config) *Service {
 	}
 	k.index = authz.New(k.catalogue)
 	k.index.ReportUseEvery(k.resolution)
-	k.feed = newFeed(k, c.Feed)
+	k.feed = newFeed(k, c.Store, c.Feed)
 	return &Service{
 		Accounts: &Accounts{k}, Tokens: &Tokens{k}, Roles: &Roles{k}, Teams: &Teams{k}, Users: &Users{k},
 		Audit: &Audit{k}, Policy: &Policy{k}, Orgs: &Orgs{k}, Webhooks: &Webhooks{k},
-		Sessions:   newSessions(k, c.Sessions),
-		Decider:    newDecider(k, c.Decider),
+		Sessions:   newSessions(k, c.Store, c.Sessions),
+		Decider:    newDecider(k, c.Store, c.Decider),
 		Feed:       k.feed,
-		Jobs:       newJobs(k, c.Jobs),
+		Jobs:       newJobs(k, c.Store, c.Jobs),
 		Deliveries: newDeliveries(k, c.Webhooks),
 	}
 }
@@ -273,12 +274,12 @@ func (s *core) audit(ctx context.Context, action, targetType, targetID, targetNa
 // write runs fn in a write transaction and appends ev, which fn may fill
 // in, in the same transaction. Once it commits, the index catches up, so
 // that this replica's very next request sees the change.
-func (s *core) write(ctx context.Context, ev *keyhold.AuditEvent, fn func(Tx) error) error {
-	err := s.store.Write(ctx, func(tx Tx) error {
+func (s *core) write(ctx context.Context, ev *keyhold.AuditEvent, fn func(storage.Tx) error) error {
+	err := s.store.Write(ctx, func(tx storage.Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		return tx.AppendAuditEvent(ctx, ev)
+		return tx.Audit().AppendAuditEvent(ctx, ev)
 	})
 	if err != nil {
 		return err
@@ -289,7 +290,7 @@ func (s *core) write(ctx context.Context, ev *keyhold.AuditEvent, fn func(Tx) er
 	return nil
 }
 
-func (s *core) read(ctx context.Context, fn func(Tx) error) error {
+func (s *core) read(ctx context.Context, fn func(storage.Tx) error) error {
 	return s.store.Read(ctx, fn)
 }
 
@@ -299,7 +300,7 @@ func (s *Orgs) Organization(ctx context.Context) (*keyhold.Organization, error) 
 		return nil, err
 	}
 	var o *keyhold.Organization
-	err := s.read(ctx, func(tx Tx) (err error) { o, err = tx.GetOrganization(ctx); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { o, err = tx.Org().GetOrganization(ctx); return err })
 	return o, err
 }
 

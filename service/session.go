@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // Console sign-in defaults.
@@ -42,10 +43,11 @@ type Sessions struct {
 	*core
 	ttl     time.Duration
 	signIns signInLimiter
+	counter storage.FailureCounter
 }
 
-func newSessions(k *core, c SessionConfig) *Sessions {
-	s := &Sessions{core: k, ttl: c.TTL}
+func newSessions(k *core, counter storage.FailureCounter, c SessionConfig) *Sessions {
+	s := &Sessions{core: k, ttl: c.TTL, counter: counter}
 	if s.ttl <= 0 {
 		s.ttl = defaultSessionTTL
 	}
@@ -73,7 +75,7 @@ func (s *Sessions) Run(ctx context.Context) {
 // database and blocks every email and address over the limit across all
 // replicas.
 func (s *Sessions) MergeFailures(ctx context.Context) error {
-	return s.mergeLimiter(ctx, s.signIns.get(), true)
+	return s.mergeLimiter(ctx, s.counter, s.signIns.get(), true)
 }
 
 // signInLimiter counts failed sign-ins per email and per client address in
@@ -132,7 +134,7 @@ func (s *Sessions) SignIn(ctx context.Context, in keyhold.SignIn) (*keyhold.Sess
 		return nil, "", &keyhold.Error{Code: keyhold.ERATELIMITED, Message: "Too many failed sign-ins; try again in a minute", RetryAfter: wait}
 	}
 	var u *keyhold.User
-	err := s.read(ctx, func(tx Tx) (err error) { u, err = tx.GetUserByEmail(ctx, email); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { u, err = tx.Users().GetUserByEmail(ctx, email); return err })
 	if err != nil && keyhold.ErrorCode(err) != keyhold.ENOTFOUND {
 		return nil, "", err
 	}
@@ -171,7 +173,7 @@ func (s *Sessions) signInFailed(ctx context.Context, u *keyhold.User, email stri
 	} else {
 		ev.TargetName = "" // an unknown email is not recorded: it may be a password typed in the wrong field
 	}
-	if err := s.store.Write(ctx, func(tx Tx) error { return tx.AppendAuditEvent(ctx, ev) }); err != nil {
+	if err := s.store.Write(ctx, func(tx storage.Tx) error { return tx.Audit().AppendAuditEvent(ctx, ev) }); err != nil {
 		s.log.Error("record failed sign-in", "err", err)
 	}
 }
@@ -187,14 +189,14 @@ func (s *Sessions) openSession(ctx context.Context, u *keyhold.User) (*keyhold.S
 		ClientIP: ri.ClientIP, UserAgent: truncate(ri.UserAgent, 512)}
 	actx := keyhold.NewContextWithPrincipal(ctx, userPrincipal(u))
 	ev := s.audit(actx, "console.sign_in", targetUser, u.ID, u.Email)
-	err = s.store.Write(ctx, func(tx Tx) error {
-		if err := tx.DeleteExpiredSessions(ctx, now); err != nil {
+	err = s.store.Write(ctx, func(tx storage.Tx) error {
+		if err := tx.Sessions().DeleteExpiredSessions(ctx, now); err != nil {
 			return err
 		}
-		if err := tx.CreateSession(ctx, sess, digest); err != nil {
+		if err := tx.Sessions().CreateSession(ctx, sess, digest); err != nil {
 			return err
 		}
-		return tx.AppendAuditEvent(ctx, ev)
+		return tx.Audit().AppendAuditEvent(ctx, ev)
 	})
 	if err != nil {
 		return nil, "", err
@@ -215,11 +217,11 @@ func (s *Sessions) Session(ctx context.Context, secret string) (*keyhold.Session
 	}
 	var sess *keyhold.Session
 	var u *keyhold.User
-	err := s.read(ctx, func(tx Tx) (err error) {
-		if sess, err = tx.GetSessionByDigest(ctx, secretDigest(secret)); err != nil {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if sess, err = tx.Sessions().GetSessionByDigest(ctx, secretDigest(secret)); err != nil {
 			return err
 		}
-		u, err = tx.GetUser(ctx, sess.UserID)
+		u, err = tx.Users().GetUser(ctx, sess.UserID)
 		return err
 	})
 	switch {
@@ -238,7 +240,7 @@ func (s *Sessions) SignOut(ctx context.Context, secret string) error {
 	if secret == "" || len(secret) > 128 {
 		return nil
 	}
-	return s.store.Write(ctx, func(tx Tx) error { return tx.DeleteSession(ctx, secretDigest(secret)) })
+	return s.store.Write(ctx, func(tx storage.Tx) error { return tx.Sessions().DeleteSession(ctx, secretDigest(secret)) })
 }
 
 // SetupUser implements keyhold.SessionService.
@@ -247,12 +249,12 @@ func (s *Sessions) SetupUser(ctx context.Context, secret string) (*keyhold.User,
 		return nil, errBadSetup
 	}
 	var u *keyhold.User
-	err := s.read(ctx, func(tx Tx) error {
-		id, err := tx.GetSetupTokenUser(ctx, secretDigest(secret), s.clock())
+	err := s.read(ctx, func(tx storage.Tx) error {
+		id, err := tx.Sessions().GetSetupTokenUser(ctx, secretDigest(secret), s.clock())
 		if err != nil {
 			return err
 		}
-		u, err = tx.GetUser(ctx, id)
+		u, err = tx.Users().GetUser(ctx, id)
 		return err
 	})
 	if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
@@ -274,8 +276,8 @@ func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password st
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, "user.set_password", targetUser, "", "")
-	err = s.store.Write(ctx, func(tx Tx) error {
-		id, err := tx.ConsumeSetupToken(ctx, secretDigest(secret), s.clock())
+	err = s.store.Write(ctx, func(tx storage.Tx) error {
+		id, err := tx.Sessions().ConsumeSetupToken(ctx, secretDigest(secret), s.clock())
 		if err != nil {
 			return err
 		}
@@ -284,7 +286,7 @@ func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password st
 		}
 		ev.TargetID, ev.TargetName = u.ID, u.Email
 		ev.ActorType, ev.ActorID, ev.ActorName = keyhold.PrincipalUser, u.ID, u.Email
-		if err := tx.AppendAuditEvent(ctx, ev); err != nil {
+		if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 			return err
 		}
 		if !u.Invited {
@@ -292,12 +294,12 @@ func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password st
 		}
 		// Setting a password through a setup link accepts an invitation.
 		u.Active, u.Invited = true, false
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := tx.Users().UpdateUser(ctx, u); err != nil {
 			return err
 		}
 		accept := *ev
 		accept.ID, accept.Action = newID(), "user.accept_invite"
-		if err := tx.AppendAuditEvent(ctx, &accept); err != nil {
+		if err := tx.Audit().AppendAuditEvent(ctx, &accept); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeUser, u.ID, nil)
@@ -320,16 +322,16 @@ func checkedHash(password string) (string, error) {
 	return HashPassword(password)
 }
 
-func (s *core) setPassword(ctx context.Context, tx Tx, userID, hash string) (*keyhold.User, error) {
-	u, err := tx.GetUser(ctx, userID)
+func (s *core) setPassword(ctx context.Context, tx storage.Tx, userID, hash string) (*keyhold.User, error) {
+	u, err := tx.Users().GetUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	u.PasswordHash, u.UpdatedAt = hash, s.clock()
-	if err := tx.UpdateUser(ctx, u); err != nil {
+	if err := tx.Users().UpdateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	return u, tx.DeleteUserSessions(ctx, u.ID)
+	return u, tx.Sessions().DeleteUserSessions(ctx, u.ID)
 }
 
 // CreateSetupLink stores a one-time password setup token for the user of
@@ -347,12 +349,12 @@ func (s *Sessions) CreateSetupLink(ctx context.Context, email string, ttl time.D
 		return "", err
 	}
 	now := s.clock()
-	err = s.store.Write(ctx, func(tx Tx) error {
-		u, err := tx.GetUserByEmail(ctx, email)
+	err = s.store.Write(ctx, func(tx storage.Tx) error {
+		u, err := tx.Users().GetUserByEmail(ctx, email)
 		if err != nil {
 			return err
 		}
-		return tx.CreateSetupToken(ctx, digest, u.ID, now, now.Add(ttl))
+		return tx.Sessions().CreateSetupToken(ctx, digest, u.ID, now, now.Add(ttl))
 	})
 	if err != nil {
 		return "", err
@@ -373,8 +375,8 @@ func (s *Sessions) SetPassword(ctx context.Context, email, password string) (*ke
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, "user.set_password", targetUser, "", email)
-	err = s.store.Write(ctx, func(tx Tx) error {
-		found, err := tx.GetUserByEmail(ctx, email)
+	err = s.store.Write(ctx, func(tx storage.Tx) error {
+		found, err := tx.Users().GetUserByEmail(ctx, email)
 		if err != nil {
 			return err
 		}
@@ -382,7 +384,7 @@ func (s *Sessions) SetPassword(ctx context.Context, email, password string) (*ke
 			return err
 		}
 		ev.TargetID = u.ID
-		return tx.AppendAuditEvent(ctx, ev)
+		return tx.Audit().AppendAuditEvent(ctx, ev)
 	})
 	return u, err
 }
@@ -402,8 +404,8 @@ func (s *Sessions) SetUserActive(ctx context.Context, id string, active bool) (_
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, action, targetUser, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
-		if u, err = tx.GetUser(ctx, id); err != nil {
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
+		if u, err = tx.Users().GetUser(ctx, id); err != nil {
 			return err
 		}
 		// Activating lets the user's tokens and password work again.
@@ -416,13 +418,13 @@ func (s *Sessions) SetUserActive(ctx context.Context, id string, active bool) (_
 			if err := keepAnAdmin(ctx, tx, "", id); err != nil {
 				return err
 			}
-			if err := tx.DeleteUserSessions(ctx, id); err != nil {
+			if err := tx.Sessions().DeleteUserSessions(ctx, id); err != nil {
 				return err
 			}
 		}
 		// An admin's decision supersedes a pending invitation.
 		u.Active, u.Invited, u.UpdatedAt, ev.TargetName = active, false, s.clock(), u.Email
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := tx.Users().UpdateUser(ctx, u); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeUser, id, nil)

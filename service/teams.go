@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 const targetTeam = "team"
@@ -17,7 +18,7 @@ func (s *Teams) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold.L
 	}
 	var items []*keyhold.Team
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListTeams(ctx, f); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { items, total, err = tx.Teams().ListTeams(ctx, f); return err })
 	if err != nil {
 		return nil, err
 	}
@@ -49,8 +50,8 @@ func (s *Teams) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *keyho
 		t.Labels = map[string]string{}
 	}
 	ev := s.audit(ctx, "team.create", targetTeam, t.ID, t.Name)
-	err = s.write(ctx, ev, func(tx Tx) error {
-		if err := tx.CreateTeam(ctx, t); err != nil {
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
+		if err := tx.Teams().CreateTeam(ctx, t); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeTeam, t.ID, nil)
@@ -70,7 +71,7 @@ func (s *Teams) GetTeam(ctx context.Context, id string) (*keyhold.Team, error) {
 		return nil, err
 	}
 	var t *keyhold.Team
-	err := s.read(ctx, func(tx Tx) (err error) { t, err = tx.GetTeam(ctx, id); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { t, err = tx.Teams().GetTeam(ctx, id); return err })
 	return t, err
 }
 
@@ -96,7 +97,7 @@ func (s *Teams) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate
 	}
 	var t *keyhold.Team
 	ev := s.audit(ctx, "team.update", targetTeam, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if t, err = mutableTeam(ctx, tx, id); err != nil {
 			return err
 		}
@@ -107,7 +108,7 @@ func (s *Teams) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate
 		if err := c.err(); err != nil {
 			return err
 		}
-		return tx.UpdateTeam(ctx, t)
+		return tx.Teams().UpdateTeam(ctx, t)
 	})
 	if err != nil {
 		return nil, err
@@ -155,7 +156,7 @@ func (s *Teams) DeleteTeam(ctx context.Context, id string) (err error) {
 		return err
 	}
 	ev := s.audit(ctx, "team.delete", targetTeam, id, "")
-	return s.write(ctx, ev, func(tx Tx) error {
+	return s.write(ctx, ev, func(tx storage.Tx) error {
 		t, err := mutableTeam(ctx, tx, id)
 		if err != nil {
 			return err
@@ -165,7 +166,7 @@ func (s *Teams) DeleteTeam(ctx context.Context, id string) (err error) {
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteTeam(ctx, id); err != nil {
+		if err := tx.Teams().DeleteTeam(ctx, id); err != nil {
 			return err
 		}
 		if err := s.narrowScopes(ctx, tx, scoped); err != nil {
@@ -175,8 +176,8 @@ func (s *Teams) DeleteTeam(ctx context.Context, id string) (err error) {
 	})
 }
 
-func mutableTeam(ctx context.Context, tx Tx, id string) (*keyhold.Team, error) {
-	t, err := tx.GetTeam(ctx, id)
+func mutableTeam(ctx context.Context, tx storage.Tx, id string) (*keyhold.Team, error) {
+	t, err := tx.Teams().GetTeam(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -203,15 +204,15 @@ func (s *Teams) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref)
 	if err = s.authorize(ctx, "AddTeamMember", false); err != nil {
 		return err
 	}
-	return s.changeMembership(ctx, teamID, m, "team.member.add", func(tx Tx) error {
-		t, err := tx.GetTeam(ctx, teamID)
+	return s.changeMembership(ctx, teamID, m, "team.member.add", func(tx storage.Tx) error {
+		t, err := tx.Teams().GetTeam(ctx, teamID)
 		if err != nil {
 			return err
 		}
 		if err := s.mayGrantTeam(ctx, tx, t); err != nil {
 			return err
 		}
-		return tx.AddTeamMember(ctx, teamID, m, s.clock())
+		return tx.Teams().AddTeamMember(ctx, teamID, m, s.clock())
 	})
 }
 
@@ -222,7 +223,7 @@ func (s *Teams) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.R
 	if err = s.authorize(ctx, "RemoveTeamMember", false); err != nil {
 		return err
 	}
-	return s.changeMembership(ctx, teamID, m, "team.member.remove", func(tx Tx) error {
+	return s.changeMembership(ctx, teamID, m, "team.member.remove", func(tx storage.Tx) error {
 		if m.Type == keyhold.PrincipalUser {
 			if err := keepAnAdmin(ctx, tx, teamID, m.ID); err != nil {
 				return err
@@ -232,20 +233,20 @@ func (s *Teams) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.R
 		if err != nil {
 			return err
 		}
-		if err := tx.RemoveTeamMember(ctx, teamID, m); err != nil {
+		if err := tx.Teams().RemoveTeamMember(ctx, teamID, m); err != nil {
 			return err
 		}
 		return s.narrowScopes(ctx, tx, scoped)
 	})
 }
 
-func (s *core) changeMembership(ctx context.Context, teamID string, m keyhold.Ref, action string, change func(Tx) error) error {
+func (s *core) changeMembership(ctx context.Context, teamID string, m keyhold.Ref, action string, change func(storage.Tx) error) error {
 	if err := validIDs("teamId", teamID, memberField(m), m.ID); err != nil {
 		return err
 	}
 	ev := s.audit(ctx, action, targetTeam, teamID, "")
-	return s.write(ctx, ev, func(tx Tx) error {
-		t, err := tx.GetTeam(ctx, teamID)
+	return s.write(ctx, ev, func(tx storage.Tx) error {
+		t, err := tx.Teams().GetTeam(ctx, teamID)
 		if err != nil {
 			return err
 		}
@@ -270,11 +271,11 @@ func (s *Teams) ListTeamSystemAccounts(ctx context.Context, teamID string, f key
 	}
 	var items []*keyhold.SystemAccount
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) {
-		if _, err = tx.GetTeam(ctx, teamID); err != nil {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if _, err = tx.Teams().GetTeam(ctx, teamID); err != nil {
 			return err
 		}
-		items, total, err = tx.ListTeamSystemAccounts(ctx, teamID, f)
+		items, total, err = tx.Teams().ListTeamSystemAccounts(ctx, teamID, f)
 		return err
 	})
 	if err != nil {
@@ -293,11 +294,11 @@ func (s *Teams) ListTeamUsers(ctx context.Context, teamID string, f keyhold.User
 	}
 	var items []*keyhold.User
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) {
-		if _, err = tx.GetTeam(ctx, teamID); err != nil {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if _, err = tx.Teams().GetTeam(ctx, teamID); err != nil {
 			return err
 		}
-		items, total, err = tx.ListTeamUsers(ctx, teamID, f)
+		items, total, err = tx.Teams().ListTeamUsers(ctx, teamID, f)
 		return err
 	})
 	if err != nil {
@@ -316,11 +317,11 @@ func (s *Teams) ListMemberTeams(ctx context.Context, m keyhold.Ref, f keyhold.Te
 	}
 	var items []*keyhold.Team
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
 		if err = ownerExists(ctx, tx, m); err != nil {
 			return err
 		}
-		items, total, err = tx.ListMemberTeams(ctx, m, f)
+		items, total, err = tx.Teams().ListMemberTeams(ctx, m, f)
 		return err
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 const (
@@ -41,9 +42,9 @@ func ownPersonalTokens(ctx context.Context, owner keyhold.Ref) error {
 	return keyhold.Errorf(keyhold.EFORBIDDEN, "Only the user may manage their own personal access tokens")
 }
 
-func ownerExists(ctx context.Context, tx Tx, owner keyhold.Ref) error {
+func ownerExists(ctx context.Context, tx storage.Tx, owner keyhold.Ref) error {
 	if owner.Type == keyhold.PrincipalUser {
-		_, err := tx.GetUser(ctx, owner.ID)
+		_, err := tx.Users().GetUser(ctx, owner.ID)
 		return err
 	}
 	return accountExists(ctx, tx, owner.ID)
@@ -60,11 +61,11 @@ func (s *Tokens) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.To
 	f.Owner, f.Kind = owner, kindOf(owner)
 	var items []*keyhold.Token
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
 		if err = ownerExists(ctx, tx, owner); err != nil {
 			return err
 		}
-		items, total, err = tx.ListTokens(ctx, f)
+		items, total, err = tx.Tokens().ListTokens(ctx, f)
 		return err
 	})
 	if err != nil {
@@ -113,7 +114,7 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 		CreatedAt: now, UpdatedAt: now, Scope: in.Scope, AllowedCIDRs: in.AllowedCIDRs,
 		AutoRotate: in.AutoRotate}
 	ev := s.audit(ctx, "token.create", targetToken, t.ID, t.Name)
-	err = s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
 		}
@@ -125,7 +126,7 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 		if err := s.checkScope(ctx, tx, owner.ID, t.Scope); err != nil {
 			return err
 		}
-		policy, err := tx.GetTokenPolicy(ctx)
+		policy, err := tx.Org().GetTokenPolicy(ctx)
 		if err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 				return err
 			}
 		}
-		if err := tx.CreateToken(ctx, &t); err != nil {
+		if err := tx.Tokens().CreateToken(ctx, &t); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
@@ -199,8 +200,8 @@ func tokenExpiry(kind keyhold.TokenKind, in keyhold.TokenCreate, p *keyhold.Toke
 	return at(min(d, p.MaxLifetime)), nil
 }
 
-func checkPATLimit(ctx context.Context, tx Tx, owner keyhold.Ref, now time.Time) error {
-	all, _, err := tx.ListTokens(ctx, keyhold.TokenFilter{Owner: owner, Kind: keyhold.TokenKindPersonal, Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+func checkPATLimit(ctx context.Context, tx storage.Tx, owner keyhold.Ref, now time.Time) error {
+	all, _, err := tx.Tokens().ListTokens(ctx, keyhold.TokenFilter{Owner: owner, Kind: keyhold.TokenKindPersonal, Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
 	if err != nil {
 		return err
 	}
@@ -225,7 +226,7 @@ func (s *Tokens) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*k
 		return nil, err
 	}
 	var t *keyhold.Token
-	err := s.read(ctx, func(tx Tx) (err error) { t, err = tx.GetToken(ctx, owner, id); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { t, err = tx.Tokens().GetToken(ctx, owner, id); return err })
 	return t, err
 }
 
@@ -270,7 +271,7 @@ func (s *Tokens) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) 
 		if p := keyhold.PrincipalFromContext(ctx); p != nil {
 			t.RevokedBy = &p.ID
 		}
-	}, func(tx Tx, t *keyhold.Token) error {
+	}, func(tx storage.Tx, t *keyhold.Token) error {
 		if !revoked {
 			return nil
 		}
@@ -280,7 +281,7 @@ func (s *Tokens) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) 
 
 // changeToken changes one token of owner in a write; ownerOnly applies
 // ownPersonalTokens.
-func (s *core) changeToken(ctx context.Context, owner keyhold.Ref, id string, ownerOnly bool, action string, change func(*keyhold.Token), after func(Tx, *keyhold.Token) error) (*keyhold.Token, error) {
+func (s *core) changeToken(ctx context.Context, owner keyhold.Ref, id string, ownerOnly bool, action string, change func(*keyhold.Token), after func(storage.Tx, *keyhold.Token) error) (*keyhold.Token, error) {
 	if ownerOnly {
 		if err := ownPersonalTokens(ctx, owner); err != nil {
 			return nil, err
@@ -288,17 +289,17 @@ func (s *core) changeToken(ctx context.Context, owner keyhold.Ref, id string, ow
 	}
 	var t *keyhold.Token
 	ev := s.audit(ctx, action, targetToken, id, "")
-	err := s.write(ctx, ev, func(tx Tx) (err error) {
+	err := s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if err = s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
 		}
-		if t, err = tx.GetToken(ctx, owner, id); err != nil {
+		if t, err = tx.Tokens().GetToken(ctx, owner, id); err != nil {
 			return err
 		}
 		change(t)
 		t.UpdatedAt = s.clock()
 		ev.TargetName = t.Name
-		if err := tx.UpdateToken(ctx, t); err != nil {
+		if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 			return err
 		}
 		if after != nil {
@@ -327,11 +328,11 @@ func (s *Tokens) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) 
 		return err
 	}
 	ev := s.audit(ctx, "token.delete", targetToken, id, "")
-	return s.write(ctx, ev, func(tx Tx) error {
+	return s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
 		}
-		t, err := tx.GetToken(ctx, owner, id)
+		t, err := tx.Tokens().GetToken(ctx, owner, id)
 		if err != nil {
 			return err
 		}
@@ -341,7 +342,7 @@ func (s *Tokens) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) 
 				return err
 			}
 		}
-		if err := tx.DeleteToken(ctx, owner, id); err != nil {
+		if err := tx.Tokens().DeleteToken(ctx, owner, id); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest)
@@ -363,8 +364,8 @@ func (s *Tokens) ListExpiringTokens(ctx context.Context, withinDays int, p keyho
 	now := s.clock()
 	var items []*keyhold.OwnedToken
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) {
-		items, total, err = tx.ListExpiringTokens(ctx, now, now.Add(time.Duration(withinDays)*24*time.Hour), p)
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		items, total, err = tx.Expiry().ListExpiringTokens(ctx, now, now.Add(time.Duration(withinDays)*24*time.Hour), p)
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 const targetUser = "user"
@@ -15,7 +16,7 @@ func (s *Users) ListUsers(ctx context.Context, f keyhold.UserFilter) (*keyhold.L
 	}
 	var items []*keyhold.User
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListUsers(ctx, f); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { items, total, err = tx.Users().ListUsers(ctx, f); return err })
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +32,7 @@ func (s *Users) GetUser(ctx context.Context, id string) (*keyhold.User, error) {
 		return nil, err
 	}
 	var u *keyhold.User
-	err := s.read(ctx, func(tx Tx) (err error) { u, err = tx.GetUser(ctx, id); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { u, err = tx.Users().GetUser(ctx, id); return err })
 	return u, err
 }
 
@@ -70,8 +71,8 @@ func (s *Users) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.Setup
 	now := s.clock()
 	link := &keyhold.SetupLink{Secret: secret, ExpiresAt: now.Add(defaultSetupTTL)}
 	ev := s.audit(ctx, "user.setup_link", targetUser, id, "")
-	err = s.write(ctx, ev, func(tx Tx) error {
-		u, err := tx.GetUser(ctx, id)
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
+		u, err := tx.Users().GetUser(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -84,7 +85,7 @@ func (s *Users) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.Setup
 			return err
 		}
 		ev.TargetName, link.User = u.Email, u
-		return tx.CreateSetupToken(ctx, digest, u.ID, now, link.ExpiresAt)
+		return tx.Sessions().CreateSetupToken(ctx, digest, u.ID, now, link.ExpiresAt)
 	})
 	if err != nil {
 		return nil, err
@@ -114,8 +115,8 @@ func (s *core) addUser(ctx context.Context, in keyhold.UserCreate, active bool, 
 		u.PasswordHash = h
 	}
 	ev := s.audit(ctx, action, targetUser, u.ID, u.Email)
-	err := s.write(ctx, ev, func(tx Tx) error {
-		if err := tx.CreateUser(ctx, u); err != nil {
+	err := s.write(ctx, ev, func(tx storage.Tx) error {
+		if err := tx.Users().CreateUser(ctx, u); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeUser, u.ID, nil)
@@ -147,8 +148,8 @@ func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, "user.update", targetUser, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
-		if u, err = tx.GetUser(ctx, id); err != nil {
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
+		if u, err = tx.Users().GetUser(ctx, id); err != nil {
 			return err
 		}
 		if in.FullName != nil {
@@ -159,7 +160,7 @@ func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate
 		}
 		u.UpdatedAt = s.clock()
 		ev.TargetName = u.Email
-		return tx.UpdateUser(ctx, u)
+		return tx.Users().UpdateUser(ctx, u)
 	})
 	if err != nil {
 		return nil, err
@@ -178,8 +179,8 @@ func (s *Users) DeleteUser(ctx context.Context, id string) (err error) {
 		return err
 	}
 	ev := s.audit(ctx, "user.delete", targetUser, id, "")
-	return s.write(ctx, ev, func(tx Tx) error {
-		u, err := tx.GetUser(ctx, id)
+	return s.write(ctx, ev, func(tx storage.Tx) error {
+		u, err := tx.Users().GetUser(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -187,7 +188,7 @@ func (s *Users) DeleteUser(ctx context.Context, id string) (err error) {
 			return err
 		}
 		ev.TargetName = u.Email
-		if err := tx.DeleteUser(ctx, id); err != nil {
+		if err := tx.Users().DeleteUser(ctx, id); err != nil {
 			return err
 		}
 		return s.changed(ctx, tx, keyhold.ChangeUser, id, nil)
@@ -201,10 +202,10 @@ var errLastAdmin = keyhold.Invalid(keyhold.FieldError{Field: "userId",
 // (teamID, or whichever it is when teamID is "") when no other active user
 // would remain in it. Nobody could administer keyhold afterwards, and
 // Bootstrap refuses an initialized database, so there would be no way back.
-func keepAnAdmin(ctx context.Context, tx Tx, teamID, userID string) error {
+func keepAnAdmin(ctx context.Context, tx storage.Tx, teamID, userID string) error {
 	user := keyhold.Ref{Type: keyhold.PrincipalUser, ID: userID}
 	if teamID == "" {
-		teams, _, err := tx.ListMemberTeams(ctx, user, keyhold.TeamFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+		teams, _, err := tx.Teams().ListMemberTeams(ctx, user, keyhold.TeamFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
 		if err != nil {
 			return err
 		}
@@ -216,11 +217,11 @@ func keepAnAdmin(ctx context.Context, tx Tx, teamID, userID string) error {
 		if teamID == "" {
 			return nil
 		}
-	} else if t, err := tx.GetTeam(ctx, teamID); err != nil || t.SystemKey != teamOrgAdmin {
+	} else if t, err := tx.Teams().GetTeam(ctx, teamID); err != nil || t.SystemKey != teamOrgAdmin {
 		return err
 	}
 	active := true
-	admins, total, err := tx.ListTeamUsers(ctx, teamID, keyhold.UserFilter{Active: &active, Page: keyhold.Page{Number: 1, Size: 2}})
+	admins, total, err := tx.Teams().ListTeamUsers(ctx, teamID, keyhold.UserFilter{Active: &active, Page: keyhold.Page{Number: 1, Size: 2}})
 	if err != nil {
 		return err
 	}
@@ -243,7 +244,7 @@ func (s *Users) Me(ctx context.Context) (*keyhold.User, error) {
 		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "System accounts have no user; use GET /v1/whoami")
 	}
 	var u *keyhold.User
-	err := s.read(ctx, func(tx Tx) (err error) { u, err = tx.GetUser(ctx, p.ID); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { u, err = tx.Users().GetUser(ctx, p.ID); return err })
 	return u, err
 }
 
@@ -254,7 +255,7 @@ func (s *Audit) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*ke
 	}
 	var items []*keyhold.AuditEvent
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListAuditEvents(ctx, f); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { items, total, err = tx.Audit().ListAuditEvents(ctx, f); return err })
 	if err != nil {
 		return nil, err
 	}

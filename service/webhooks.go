@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 const (
@@ -27,7 +28,7 @@ func (s *Webhooks) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.L
 	}
 	var items []*keyhold.WebhookDestination
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) { items, total, err = tx.ListWebhooks(ctx, p); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { items, total, err = tx.Webhooks().ListWebhooks(ctx, p); return err })
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func (s *Webhooks) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) 
 		return nil, err
 	}
 	ev := s.audit(ctx, "webhook.create", targetWebhook, d.ID, d.Name)
-	err = s.write(ctx, ev, func(tx Tx) error {
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if d.SystemAccountID != "" {
 			if err := accountExists(ctx, tx, d.SystemAccountID); err != nil {
 				return err
@@ -67,7 +68,7 @@ func (s *Webhooks) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) 
 		if err := s.mayReceiveSuccessors(ctx, tx, d); err != nil {
 			return err
 		}
-		return tx.CreateWebhook(ctx, d, sealed)
+		return tx.Webhooks().CreateWebhook(ctx, d, sealed)
 	})
 	if err != nil {
 		return nil, err
@@ -136,7 +137,7 @@ func (s *Webhooks) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookD
 		return nil, err
 	}
 	var d *keyhold.WebhookDestination
-	err := s.read(ctx, func(tx Tx) (err error) { d, _, err = tx.GetWebhook(ctx, id); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) { d, _, err = tx.Webhooks().GetWebhook(ctx, id); return err })
 	return d, err
 }
 
@@ -151,8 +152,8 @@ func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.Webh
 	}
 	var d *keyhold.WebhookDestination
 	ev := s.audit(ctx, "webhook.update", targetWebhook, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
-		if d, _, err = tx.GetWebhook(ctx, id); err != nil {
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
+		if d, _, err = tx.Webhooks().GetWebhook(ctx, id); err != nil {
 			return err
 		}
 		set(&d.Name, in.Name)
@@ -176,7 +177,7 @@ func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.Webh
 			}
 		}
 		d.UpdatedAt, ev.TargetName = s.clock(), d.Name
-		return tx.UpdateWebhook(ctx, d, nil)
+		return tx.Webhooks().UpdateWebhook(ctx, d, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -187,7 +188,7 @@ func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.Webh
 // mayReceiveSuccessors checks a destination that receives token.auto_rotated:
 // each delivery carries a new value of a token of its account, so the
 // caller must hold every privilege of the account.
-func (s *core) mayReceiveSuccessors(ctx context.Context, tx Tx, d *keyhold.WebhookDestination) error {
+func (s *core) mayReceiveSuccessors(ctx context.Context, tx storage.Tx, d *keyhold.WebhookDestination) error {
 	if !d.Enabled || d.SystemAccountID == "" || !slices.Contains(d.EventTypes, keyhold.EventTokenAutoRotated) {
 		return nil
 	}
@@ -210,13 +211,13 @@ func (s *Webhooks) DeleteWebhook(ctx context.Context, id string) (err error) {
 		return err
 	}
 	ev := s.audit(ctx, "webhook.delete", targetWebhook, id, "")
-	return s.write(ctx, ev, func(tx Tx) error {
-		d, _, err := tx.GetWebhook(ctx, id)
+	return s.write(ctx, ev, func(tx storage.Tx) error {
+		d, _, err := tx.Webhooks().GetWebhook(ctx, id)
 		if err != nil {
 			return err
 		}
 		ev.TargetName = d.Name
-		return tx.DeleteWebhook(ctx, id)
+		return tx.Webhooks().DeleteWebhook(ctx, id)
 	})
 }
 
@@ -244,12 +245,12 @@ func (s *Webhooks) RotateWebhookSecret(ctx context.Context, id string) (_ *keyho
 	}
 	var d *keyhold.WebhookDestination
 	ev := s.audit(ctx, "webhook.rotate_secret", targetWebhook, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
-		if d, _, err = tx.GetWebhook(ctx, id); err != nil {
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
+		if d, _, err = tx.Webhooks().GetWebhook(ctx, id); err != nil {
 			return err
 		}
 		d.UpdatedAt, ev.TargetName = s.clock(), d.Name
-		return tx.UpdateWebhook(ctx, d, sealed)
+		return tx.Webhooks().UpdateWebhook(ctx, d, sealed)
 	})
 	if err != nil {
 		return nil, err
@@ -269,8 +270,8 @@ func (s *Webhooks) TestWebhook(ctx context.Context, id string) (_ *keyhold.Webho
 	}
 	var del *keyhold.WebhookDelivery
 	ev := s.audit(ctx, "webhook.test", targetWebhook, id, "")
-	err = s.write(ctx, ev, func(tx Tx) error {
-		d, _, err := tx.GetWebhook(ctx, id)
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
+		d, _, err := tx.Webhooks().GetWebhook(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -280,7 +281,7 @@ func (s *Webhooks) TestWebhook(ctx context.Context, id string) (_ *keyhold.Webho
 			return err
 		}
 		del = s.newDelivery(d.ID, e, "", "")
-		return tx.AppendDelivery(ctx, del)
+		return tx.Deliveries().AppendDelivery(ctx, del)
 	})
 	if err != nil {
 		return nil, err
@@ -298,11 +299,11 @@ func (s *Webhooks) ListWebhookDeliveries(ctx context.Context, id string, p keyho
 	}
 	var items []*keyhold.WebhookDelivery
 	var total int
-	err := s.read(ctx, func(tx Tx) (err error) {
-		if _, _, err = tx.GetWebhook(ctx, id); err != nil {
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if _, _, err = tx.Webhooks().GetWebhook(ctx, id); err != nil {
 			return err
 		}
-		items, total, err = tx.ListDeliveries(ctx, id, p)
+		items, total, err = tx.Deliveries().ListDeliveries(ctx, id, p)
 		return err
 	})
 	if err != nil {
@@ -324,13 +325,13 @@ func (s *Webhooks) RedeliverWebhook(ctx context.Context, id, deliveryID string) 
 	}
 	var d *keyhold.WebhookDelivery
 	ev := s.audit(ctx, "webhook.redeliver", targetWebhook, id, "")
-	err = s.write(ctx, ev, func(tx Tx) (err error) {
-		w, _, err := tx.GetWebhook(ctx, id)
+	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
+		w, _, err := tx.Webhooks().GetWebhook(ctx, id)
 		if err != nil {
 			return err
 		}
 		ev.TargetName = w.Name
-		if d, err = tx.GetDelivery(ctx, id, deliveryID); err != nil {
+		if d, err = tx.Deliveries().GetDelivery(ctx, id, deliveryID); err != nil {
 			return err
 		}
 		if d.Status == keyhold.DeliveryPending {
@@ -344,7 +345,7 @@ func (s *Webhooks) RedeliverWebhook(ctx context.Context, id, deliveryID string) 
 		}
 		now := s.clock()
 		d.Status, d.Attempts, d.NextAttemptAt, d.DeliveredAt, d.UpdatedAt = keyhold.DeliveryPending, 0, &now, nil, now
-		return tx.RequeueDelivery(ctx, d)
+		return tx.Deliveries().RequeueDelivery(ctx, d)
 	})
 	if err != nil {
 		return nil, err

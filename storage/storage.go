@@ -34,8 +34,6 @@ type DB interface {
 	// Exclusive runs fn in a write transaction that also holds the
 	// migration lock, so that only one replica at a time can run it.
 	Exclusive(ctx context.Context, fn func(Tx) error) error
-	// Ping checks that the database answers.
-	Ping(ctx context.Context) error
 }
 
 // UsageWriter records token use, in batches outside any transaction of
@@ -102,8 +100,6 @@ type Accounts interface {
 	// CreateSystemAccount: ECONFLICT when the name, folded to lower case, is taken.
 	CreateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
 	GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error)
-	// GetSystemAccountByName matches the name exactly.
-	GetSystemAccountByName(ctx context.Context, name string) (*keyhold.SystemAccount, error)
 	ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
 	UpdateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
 	// DeleteSystemAccount cascades to tokens, assignments and memberships.

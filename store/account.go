@@ -47,16 +47,6 @@ func (t *tx) GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAc
 	return a, nil
 }
 
-// GetSystemAccountByName returns the account of exactly that name; ENOTFOUND.
-func (t *tx) GetSystemAccountByName(ctx context.Context, name string) (*keyhold.SystemAccount, error) {
-	a, err := scanAccount(t.tx.QueryRowContext(ctx,
-		`SELECT `+accountCols+` FROM system_accounts a WHERE a.name = $1`, name))
-	if err != nil {
-		return nil, t.translate("get system account by name", err, accountMsgs)
-	}
-	return a, nil
-}
-
 // ListSystemAccounts returns a page of accounts, oldest first, and the total.
 func (t *tx) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error) {
 	return t.listAccounts(ctx, "list system accounts", "system_accounts a", &where{}, f)

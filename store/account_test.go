@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -15,16 +15,16 @@ func TestSystemAccountCRUD(t *testing.T) {
 		a := &keyhold.SystemAccount{ID: newID(), Name: "Deployer", Description: "CI",
 			KonnectManaged: true, ManagedBy: keyhold.Ref{Type: keyhold.PrincipalUser, ID: newID()},
 			CreatedAt: t0, UpdatedAt: at(1)}
-		write(t, db, func(tx service.Tx) error { return tx.CreateSystemAccount(ctx, a) })
+		write(t, db, func(tx storage.Tx) error { return tx.Accounts().CreateSystemAccount(ctx, a) })
 
 		t.Run("OK", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
-				got, err := tx.GetSystemAccount(ctx, a.ID)
+			read(t, db, func(tx storage.Tx) error {
+				got, err := tx.Accounts().GetSystemAccount(ctx, a.ID)
 				if err != nil {
 					return err
 				}
 				equal(t, "by id", got, a)
-				got, err = tx.GetSystemAccountByName(ctx, "Deployer")
+				got, err = accountNamed(ctx, tx, "Deployer")
 				if err != nil {
 					return err
 				}
@@ -33,24 +33,24 @@ func TestSystemAccountCRUD(t *testing.T) {
 			})
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
-				_, err := tx.GetSystemAccount(ctx, newID())
+			read(t, db, func(tx storage.Tx) error {
+				_, err := tx.Accounts().GetSystemAccount(ctx, newID())
 				wantCode(t, err, keyhold.ENOTFOUND)
 				// By name is exact: another case is another name.
-				_, err = tx.GetSystemAccountByName(ctx, "deployer")
+				_, err = accountNamed(ctx, tx, "deployer")
 				wantCode(t, err, keyhold.ENOTFOUND)
 				return nil
 			})
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.UpdateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "x", UpdatedAt: t0})
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Accounts().UpdateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "x", UpdatedAt: t0})
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.DeleteSystemAccount(ctx, newID())
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Accounts().DeleteSystemAccount(ctx, newID())
 			}), keyhold.ENOTFOUND)
 		})
 		t.Run("ErrConflict", func(t *testing.T) {
-			err := db.Write(ctx, func(tx service.Tx) error {
-				return tx.CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "DEPLOYER", CreatedAt: t0, UpdatedAt: t0})
+			err := db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Accounts().CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "DEPLOYER", CreatedAt: t0, UpdatedAt: t0})
 			})
 			wantCode(t, err, keyhold.ECONFLICT)
 			if msg := keyhold.ErrorMessage(err); msg != "A system account with this name already exists" {
@@ -58,21 +58,21 @@ func TestSystemAccountCRUD(t *testing.T) {
 			}
 			b := newAccount(t, db, "other", 2)
 			b.Name = "deployer"
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.UpdateSystemAccount(ctx, b) }), keyhold.ECONFLICT)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Accounts().UpdateSystemAccount(ctx, b) }), keyhold.ECONFLICT)
 		})
 		t.Run("Update", func(t *testing.T) {
 			a.Name, a.Description, a.KonnectManaged, a.ManagedBy, a.UpdatedAt = "Deployer2", "", false, keyhold.Ref{}, at(5)
-			write(t, db, func(tx service.Tx) error { return tx.UpdateSystemAccount(ctx, a) })
-			read(t, db, func(tx service.Tx) error {
-				got, err := tx.GetSystemAccount(ctx, a.ID)
+			write(t, db, func(tx storage.Tx) error { return tx.Accounts().UpdateSystemAccount(ctx, a) })
+			read(t, db, func(tx storage.Tx) error {
+				got, err := tx.Accounts().GetSystemAccount(ctx, a.ID)
 				equal(t, "updated", got, a)
 				return err
 			})
 		})
 		t.Run("Delete", func(t *testing.T) {
-			write(t, db, func(tx service.Tx) error { return tx.DeleteSystemAccount(ctx, a.ID) })
-			wantCode(t, db.Read(ctx, func(tx service.Tx) error {
-				_, err := tx.GetSystemAccount(ctx, a.ID)
+			write(t, db, func(tx storage.Tx) error { return tx.Accounts().DeleteSystemAccount(ctx, a.ID) })
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
+				_, err := tx.Accounts().GetSystemAccount(ctx, a.ID)
 				return err
 			}), keyhold.ENOTFOUND)
 		})
@@ -88,7 +88,7 @@ func TestListSystemAccounts(t *testing.T) {
 		newAccount(t, db, "beta 100%", 2)
 		newAccount(t, db, "deltaXci", 4)
 		managed := &keyhold.SystemAccount{ID: newID(), Name: "Managed", KonnectManaged: true, CreatedAt: at(5), UpdatedAt: at(5)}
-		write(t, db, func(tx service.Tx) error { return tx.CreateSystemAccount(ctx, managed) })
+		write(t, db, func(tx storage.Tx) error { return tx.Accounts().CreateSystemAccount(ctx, managed) })
 		newAccount(t, db, `dom\svc`, 6)
 
 		for _, tc := range []struct {
@@ -117,8 +117,8 @@ func TestListSystemAccounts(t *testing.T) {
 				if tc.f.Page.Size == 0 {
 					tc.f.Page = page(1, 100)
 				}
-				read(t, db, func(tx service.Tx) error {
-					items, total, err := tx.ListSystemAccounts(ctx, tc.f)
+				read(t, db, func(tx storage.Tx) error {
+					items, total, err := tx.Accounts().ListSystemAccounts(ctx, tc.f)
 					if err != nil {
 						return err
 					}
@@ -129,8 +129,8 @@ func TestListSystemAccounts(t *testing.T) {
 			})
 		}
 		t.Run("ErrInvalid", func(t *testing.T) {
-			wantCode(t, db.Read(ctx, func(tx service.Tx) error {
-				_, _, err := tx.ListSystemAccounts(ctx, keyhold.SystemAccountFilter{
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
+				_, _, err := tx.Accounts().ListSystemAccounts(ctx, keyhold.SystemAccountFilter{
 					Name: &keyhold.StringFilter{Op: "gt", Value: "a"}, Page: page(1, 10)})
 				return err
 			}), keyhold.EINVALID)

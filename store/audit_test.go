@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -26,7 +26,7 @@ func TestAuditEvents(t *testing.T) {
 		e4 := ev(3, "", "auth.failed", keyhold.OutcomeFailure)
 		e4.ActorType, e4.ActorName, e4.Count = keyhold.PrincipalAnonymous, "", 7
 		for _, e := range []*keyhold.AuditEvent{e1, e2, e3, e4} {
-			write(t, db, func(tx service.Tx) error { return tx.AppendAuditEvent(ctx, e) })
+			write(t, db, func(tx storage.Tx) error { return tx.Audit().AppendAuditEvent(ctx, e) })
 		}
 
 		for _, tc := range []struct {
@@ -53,8 +53,8 @@ func TestAuditEvents(t *testing.T) {
 				if tc.f.Page.Size == 0 {
 					tc.f.Page = page(1, 100)
 				}
-				read(t, db, func(tx service.Tx) error {
-					items, total, err := tx.ListAuditEvents(ctx, tc.f)
+				read(t, db, func(tx storage.Tx) error {
+					items, total, err := tx.Audit().ListAuditEvents(ctx, tc.f)
 					if err != nil {
 						return err
 					}
@@ -65,7 +65,7 @@ func TestAuditEvents(t *testing.T) {
 			})
 		}
 		t.Run("ErrConflict", func(t *testing.T) {
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.AppendAuditEvent(ctx, e1) }), keyhold.ECONFLICT)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Audit().AppendAuditEvent(ctx, e1) }), keyhold.ECONFLICT)
 		})
 	})
 }

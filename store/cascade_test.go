@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store/storetest"
 )
 
@@ -43,12 +43,12 @@ func TestCascade(t *testing.T) {
 			newRole(t, db, userRef(user), "Admin", "Portals", 0)
 			newRole(t, db, teamRef(team), "Admin", "Portals", 0)
 			newRole(t, db, teamRef(keep), "Admin", "Portals", 0)
-			write(t, db, func(tx service.Tx) error {
+			write(t, db, func(tx storage.Tx) error {
 				for _, m := range []struct {
 					team string
 					ref  keyhold.Ref
 				}{{team.ID, accountRef(acct)}, {team.ID, userRef(user)}, {keep.ID, accountRef(acct)}, {keep.ID, userRef(user)}} {
-					if err := tx.AddTeamMember(ctx, m.team, m.ref, t0); err != nil {
+					if err := tx.Teams().AddTeamMember(ctx, m.team, m.ref, t0); err != nil {
 						return err
 					}
 				}
@@ -57,15 +57,15 @@ func TestCascade(t *testing.T) {
 			equal(t, "before", countRows(t, raw), map[string]int{"system_accounts": 1, "users": 1, "teams": 2,
 				"tokens": 3, "team_labels": 2, "team_members": 4, "assigned_roles": 4})
 
-			write(t, db, func(tx service.Tx) error { return tx.DeleteSystemAccount(ctx, acct.ID) })
+			write(t, db, func(tx storage.Tx) error { return tx.Accounts().DeleteSystemAccount(ctx, acct.ID) })
 			equal(t, "account deleted", countRows(t, raw), map[string]int{"system_accounts": 0, "users": 1, "teams": 2,
 				"tokens": 1, "team_labels": 2, "team_members": 2, "assigned_roles": 3})
 
-			write(t, db, func(tx service.Tx) error { return tx.DeleteTeam(ctx, team.ID) })
+			write(t, db, func(tx storage.Tx) error { return tx.Teams().DeleteTeam(ctx, team.ID) })
 			equal(t, "team deleted", countRows(t, raw), map[string]int{"system_accounts": 0, "users": 1, "teams": 1,
 				"tokens": 1, "team_labels": 0, "team_members": 1, "assigned_roles": 2})
 
-			write(t, db, func(tx service.Tx) error { return tx.DeleteUser(ctx, user.ID) })
+			write(t, db, func(tx storage.Tx) error { return tx.Users().DeleteUser(ctx, user.ID) })
 			equal(t, "user deleted", countRows(t, raw), map[string]int{"system_accounts": 0, "users": 0, "teams": 1,
 				"tokens": 0, "team_labels": 0, "team_members": 0, "assigned_roles": 1})
 		})

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -17,8 +17,8 @@ func TestChanges(t *testing.T) {
 		list := func(after int64, limit int) []keyhold.Change {
 			t.Helper()
 			var got []keyhold.Change
-			read(t, db, func(tx service.Tx) (err error) {
-				got, err = tx.ListChanges(ctx, after, limit)
+			read(t, db, func(tx storage.Tx) (err error) {
+				got, err = tx.Changes().ListChanges(ctx, after, limit)
 				return err
 			})
 			return got
@@ -26,17 +26,17 @@ func TestChanges(t *testing.T) {
 		last := func() int64 {
 			t.Helper()
 			var seq int64
-			read(t, db, func(tx service.Tx) (err error) {
-				seq, err = tx.LastChangeSeq(ctx)
+			read(t, db, func(tx storage.Tx) (err error) {
+				seq, err = tx.Changes().LastChangeSeq(ctx)
 				return err
 			})
 			return seq
 		}
 		appendAll := func(cs []*keyhold.Change) {
 			t.Helper()
-			write(t, db, func(tx service.Tx) error {
+			write(t, db, func(tx storage.Tx) error {
 				for _, c := range cs {
-					if err := tx.AppendChange(ctx, c); err != nil {
+					if err := tx.Changes().AppendChange(ctx, c); err != nil {
 						return err
 					}
 				}
@@ -77,8 +77,8 @@ func TestChanges(t *testing.T) {
 		t.Run("AfterAndLimit", func(t *testing.T) {
 			equal(t, "after first, 2", list(cs[0].Seq, 2), want[1:3])
 			equal(t, "after last", list(cs[3].Seq, 2), []keyhold.Change{})
-			if err := db.Read(ctx, func(tx service.Tx) error {
-				_, err := tx.ListChanges(ctx, 0, 0)
+			if err := db.Read(ctx, func(tx storage.Tx) error {
+				_, err := tx.Changes().ListChanges(ctx, 0, 0)
 				return err
 			}); err == nil {
 				t.Fatal("ListChanges with limit 0 succeeded")
@@ -86,8 +86,8 @@ func TestChanges(t *testing.T) {
 		})
 		t.Run("RolledBack", func(t *testing.T) {
 			boom := errors.New("boom")
-			err := db.Write(ctx, func(tx service.Tx) error {
-				if err := tx.AppendChange(ctx, &keyhold.Change{Kind: keyhold.ChangeUser, ID: newID(), At: at(4)}); err != nil {
+			err := db.Write(ctx, func(tx storage.Tx) error {
+				if err := tx.Changes().AppendChange(ctx, &keyhold.Change{Kind: keyhold.ChangeUser, ID: newID(), At: at(4)}); err != nil {
 					return err
 				}
 				return boom
@@ -99,14 +99,14 @@ func TestChanges(t *testing.T) {
 		})
 		t.Run("Prune", func(t *testing.T) {
 			var n int64
-			write(t, db, func(tx service.Tx) (err error) {
-				n, err = tx.PruneChanges(ctx, at(2)) // strictly older
+			write(t, db, func(tx storage.Tx) (err error) {
+				n, err = tx.Changes().PruneChanges(ctx, at(2)) // strictly older
 				return err
 			})
 			equal(t, "pruned", n, 2)
 			equal(t, "changes", list(0, 100), want[2:])
-			write(t, db, func(tx service.Tx) (err error) {
-				n, err = tx.PruneChanges(ctx, at(10))
+			write(t, db, func(tx storage.Tx) (err error) {
+				n, err = tx.Changes().PruneChanges(ctx, at(10))
 				return err
 			})
 			equal(t, "pruned", n, 2)

@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 )
 
-var _ service.Store = (*DB)(nil)
+var _ storage.Store = (*DB)(nil)
 
 // Options configures Open.
 type Options struct {
@@ -32,7 +32,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DB is a keyhold database. It implements service.Store.
+// DB is a keyhold database. It implements storage.Store.
 type DB struct {
 	d dialect
 	// read serves read-only transactions and write serves the others. On
@@ -99,29 +99,35 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Read runs fn in a read-only transaction.
-func (db *DB) Read(ctx context.Context, fn func(service.Tx) error) error {
-	return db.run(ctx, db.read, &sql.TxOptions{ReadOnly: true}, false, fn)
+func (db *DB) Read(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.run(ctx, db.read, &sql.TxOptions{ReadOnly: true}, false, func(t *tx) error { return fn(t) })
 }
 
 // Write runs fn in a read-write transaction; an error from fn rolls back.
 // After a failed statement (say, an ECONFLICT) the transaction stays usable
 // on both dialects.
-func (db *DB) Write(ctx context.Context, fn func(service.Tx) error) error {
+func (db *DB) Write(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.write1(ctx, func(t *tx) error { return fn(t) })
+}
+
+// write1 is Write for the store's own statements, which need the
+// transaction itself rather than its roles.
+func (db *DB) write1(ctx context.Context, fn func(*tx) error) error {
 	return db.run(ctx, db.write, nil, false, fn)
 }
 
 // Exclusive runs fn in a write transaction that also holds the migration
 // lock. On SQLite the immediate write transaction is already exclusive; on
 // PostgreSQL it takes the advisory lock that Migrate takes.
-func (db *DB) Exclusive(ctx context.Context, fn func(service.Tx) error) error {
-	return db.run(ctx, db.write, nil, true, fn)
+func (db *DB) Exclusive(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.run(ctx, db.write, nil, true, func(t *tx) error { return fn(t) })
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, lock bool, fn func(service.Tx) error) error {
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, lock bool, fn func(*tx) error) error {
 	return unavailable(db.runTx(ctx, pool, opts, lock, fn))
 }
 
-func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, lock bool, fn func(service.Tx) error) error {
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, lock bool, fn func(*tx) error) error {
 	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -172,8 +178,8 @@ func (db *DB) TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse)
 			u := used[id]
 			args = append(args, id, ts(u.At), u.IP, u.UserAgent)
 		}
-		err := db.Write(ctx, func(stx service.Tx) error {
-			_, err := stx.(*tx).tx.ExecContext(ctx, touchSQL(db.d, n), args...)
+		err := db.write1(ctx, func(t *tx) error {
+			_, err := t.tx.ExecContext(ctx, touchSQL(db.d, n), args...)
 			return err
 		})
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -21,19 +21,19 @@ import (
 func TestOrganization(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		wantCode(t, db.Read(ctx, func(tx service.Tx) error { _, err := tx.GetOrganization(ctx); return err }), keyhold.ENOTFOUND)
+		wantCode(t, db.Read(ctx, func(tx storage.Tx) error { _, err := tx.Org().GetOrganization(ctx); return err }), keyhold.ENOTFOUND)
 		o := &keyhold.Organization{ID: newID(), Name: "Acme", OwnerID: newID(), LoginPath: "acme",
 			State: "active", RetentionPeriodDays: 90, CreatedAt: t0, UpdatedAt: at(1)}
-		write(t, db, func(tx service.Tx) error { return tx.CreateOrganization(ctx, o) })
-		read(t, db, func(tx service.Tx) error {
-			got, err := tx.GetOrganization(ctx)
+		write(t, db, func(tx storage.Tx) error { return tx.Org().CreateOrganization(ctx, o) })
+		read(t, db, func(tx storage.Tx) error {
+			got, err := tx.Org().GetOrganization(ctx)
 			equal(t, "organization", got, o)
 			return err
 		})
 		// There is one organization, whatever its id.
 		o2 := *o
 		o2.ID = newID()
-		wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.CreateOrganization(ctx, &o2) }), keyhold.ECONFLICT)
+		wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Org().CreateOrganization(ctx, &o2) }), keyhold.ECONFLICT)
 	})
 }
 
@@ -44,9 +44,9 @@ func TestTimes(t *testing.T) {
 		// truncated to microseconds, on both dialects.
 		local := time.Date(2025, 12, 31, 23, 59, 59, 987654321, time.FixedZone("Y", 9*3600))
 		a := &keyhold.SystemAccount{ID: newID(), Name: "tz", CreatedAt: local, UpdatedAt: local}
-		write(t, db, func(tx service.Tx) error { return tx.CreateSystemAccount(ctx, a) })
-		read(t, db, func(tx service.Tx) error {
-			got, err := tx.GetSystemAccount(ctx, a.ID)
+		write(t, db, func(tx storage.Tx) error { return tx.Accounts().CreateSystemAccount(ctx, a) })
+		read(t, db, func(tx storage.Tx) error {
+			got, err := tx.Accounts().GetSystemAccount(ctx, a.ID)
 			if err != nil {
 				return err
 			}
@@ -64,17 +64,17 @@ func TestTransactions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		newAccount(t, db, "taken", 0)
 		t.Run("UsableAfterConflict", func(t *testing.T) {
-			write(t, db, func(tx service.Tx) error {
-				err := tx.CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "TAKEN", CreatedAt: t0, UpdatedAt: t0})
+			write(t, db, func(tx storage.Tx) error {
+				err := tx.Accounts().CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "TAKEN", CreatedAt: t0, UpdatedAt: t0})
 				wantCode(t, err, keyhold.ECONFLICT)
-				return tx.CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "after", CreatedAt: t0, UpdatedAt: t0})
+				return tx.Accounts().CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "after", CreatedAt: t0, UpdatedAt: t0})
 			})
-			read(t, db, func(tx service.Tx) error { _, err := tx.GetSystemAccountByName(ctx, "after"); return err })
+			read(t, db, func(tx storage.Tx) error { _, err := accountNamed(ctx, tx, "after"); return err })
 		})
 		t.Run("ErrorRollsBack", func(t *testing.T) {
 			boom := errors.New("boom")
-			err := db.Write(ctx, func(tx service.Tx) error {
-				if err := tx.CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "ghost", CreatedAt: t0, UpdatedAt: t0}); err != nil {
+			err := db.Write(ctx, func(tx storage.Tx) error {
+				if err := tx.Accounts().CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "ghost", CreatedAt: t0, UpdatedAt: t0}); err != nil {
 					return err
 				}
 				return boom
@@ -82,11 +82,11 @@ func TestTransactions(t *testing.T) {
 			if !errors.Is(err, boom) {
 				t.Fatalf("err = %v, want boom", err)
 			}
-			wantCode(t, db.Read(ctx, func(tx service.Tx) error { _, err := tx.GetSystemAccountByName(ctx, "ghost"); return err }), keyhold.ENOTFOUND)
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error { _, err := accountNamed(ctx, tx, "ghost"); return err }), keyhold.ENOTFOUND)
 		})
 		t.Run("ReadIsReadOnly", func(t *testing.T) {
-			err := db.Read(ctx, func(tx service.Tx) error {
-				return tx.CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "nope", CreatedAt: t0, UpdatedAt: t0})
+			err := db.Read(ctx, func(tx storage.Tx) error {
+				return tx.Accounts().CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "nope", CreatedAt: t0, UpdatedAt: t0})
 			})
 			wantCode(t, err, keyhold.EINTERNAL)
 		})
@@ -112,12 +112,12 @@ func TestExclusive(t *testing.T) {
 			errs := make(chan error, n)
 			for i := range n {
 				wg.Go(func() {
-					errs <- handles[i%2].Exclusive(ctx, func(tx service.Tx) error {
-						_, total, err := tx.ListSystemAccounts(ctx, keyhold.SystemAccountFilter{Page: page(1, 1)})
+					errs <- handles[i%2].Exclusive(ctx, func(tx storage.Tx) error {
+						_, total, err := tx.Accounts().ListSystemAccounts(ctx, keyhold.SystemAccountFilter{Page: page(1, 1)})
 						if err != nil {
 							return err
 						}
-						return tx.CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(),
+						return tx.Accounts().CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(),
 							Name: fmt.Sprint("acct-", total), CreatedAt: t0, UpdatedAt: t0})
 					})
 				})
@@ -129,8 +129,8 @@ func TestExclusive(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			read(t, handles[0], func(tx service.Tx) error {
-				_, total, err := tx.ListSystemAccounts(ctx, keyhold.SystemAccountFilter{Page: page(1, 1)})
+			read(t, handles[0], func(tx storage.Tx) error {
+				_, total, err := tx.Accounts().ListSystemAccounts(ctx, keyhold.SystemAccountFilter{Page: page(1, 1)})
 				equal(t, "accounts", total, n)
 				return err
 			})
@@ -209,8 +209,8 @@ func TestBackup(t *testing.T) {
 			if err := copied.CheckSchema(ctx); err != nil {
 				t.Fatal(err)
 			}
-			read(t, copied, func(tx service.Tx) error {
-				got, err := tx.GetSystemAccount(ctx, a.ID)
+			read(t, copied, func(tx storage.Tx) error {
+				got, err := tx.Accounts().GetSystemAccount(ctx, a.ID)
 				equal(t, "account in backup", got, a)
 				return err
 			})
@@ -218,16 +218,16 @@ func TestBackup(t *testing.T) {
 			// Online: a backup taken while a write transaction is open
 			// neither waits for it nor sees its uncommitted rows.
 			during := filepath.Join(t.TempDir(), "during.db")
-			write(t, db, func(tx service.Tx) error {
-				if err := tx.CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "uncommitted", CreatedAt: t0, UpdatedAt: t0}); err != nil {
+			write(t, db, func(tx storage.Tx) error {
+				if err := tx.Accounts().CreateSystemAccount(ctx, &keyhold.SystemAccount{ID: newID(), Name: "uncommitted", CreatedAt: t0, UpdatedAt: t0}); err != nil {
 					return err
 				}
 				tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				defer cancel()
 				return db.Backup(tctx, during)
 			})
-			wantCode(t, storetest.OpenUnmigrated(t, "sqlite:"+during).Read(ctx, func(tx service.Tx) error {
-				_, err := tx.GetSystemAccountByName(ctx, "uncommitted")
+			wantCode(t, storetest.OpenUnmigrated(t, "sqlite:"+during).Read(ctx, func(tx storage.Tx) error {
+				_, err := accountNamed(ctx, tx, "uncommitted")
 				return err
 			}), keyhold.ENOTFOUND)
 		})

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -15,13 +15,13 @@ func TestGetTokenByID(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		k := newToken(t, db, userRef(newUser(t, db, "u@example.com", 0)), "laptop", 1)
-		read(t, db, func(tx service.Tx) error {
-			got, err := tx.GetTokenByID(ctx, k.ID)
+		read(t, db, func(tx storage.Tx) error {
+			got, err := tx.Tokens().GetTokenByID(ctx, k.ID)
 			equal(t, "token", got, k)
 			if err != nil {
 				return err
 			}
-			_, err = tx.GetTokenByID(ctx, newID())
+			_, err = tx.Tokens().GetTokenByID(ctx, newID())
 			wantCode(t, err, keyhold.ENOTFOUND)
 			return nil
 		})
@@ -29,7 +29,7 @@ func TestGetTokenByID(t *testing.T) {
 }
 
 // expiringToken stores a token of owner that expires at at(n).
-func expiringToken(t *testing.T, tx service.Tx, owner keyhold.Ref, n int) *keyhold.Token {
+func expiringToken(t *testing.T, tx storage.Tx, owner keyhold.Ref, n int) *keyhold.Token {
 	t.Helper()
 	kind := keyhold.TokenKindSystemAccount
 	if owner.Type == keyhold.PrincipalUser {
@@ -38,7 +38,7 @@ func expiringToken(t *testing.T, tx service.Tx, owner keyhold.Ref, n int) *keyho
 	k := &keyhold.Token{ID: newID(), Kind: kind, Owner: owner,
 		Name: "expires-" + newID(), Digest: []byte("digest-" + newID()), CreatedAt: t0, UpdatedAt: t0,
 		ExpiresAt: ptr(at(n))}
-	if err := tx.CreateToken(ctx, k); err != nil {
+	if err := tx.Tokens().CreateToken(ctx, k); err != nil {
 		t.Fatal(err)
 	}
 	return k
@@ -49,21 +49,21 @@ func TestMarkExpiredTokens(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		owner := accountRef(newAccount(t, db, "ci", 0))
 		var soon, later, now, future, revoked *keyhold.Token
-		write(t, db, func(tx service.Tx) error {
+		write(t, db, func(tx storage.Tx) error {
 			later = expiringToken(t, tx, owner, 2)
 			soon = expiringToken(t, tx, owner, 1)
 			now = expiringToken(t, tx, owner, 5)
 			future = expiringToken(t, tx, owner, 6)
 			revoked = expiringToken(t, tx, owner, 1)
 			revoked.RevokedAt, revoked.UpdatedAt = ptr(at(0)), at(0)
-			return tx.UpdateToken(ctx, revoked)
+			return tx.Tokens().UpdateToken(ctx, revoked)
 		})
 		newToken(t, db, owner, "forever", 0)
 		mark := func(n, limit int) []*keyhold.Token {
 			t.Helper()
 			var got []*keyhold.Token
-			write(t, db, func(tx service.Tx) (err error) {
-				got, err = tx.MarkExpiredTokens(ctx, at(n), limit)
+			write(t, db, func(tx storage.Tx) (err error) {
+				got, err = tx.Expiry().MarkExpiredTokens(ctx, at(n), limit)
 				return err
 			})
 			return got
@@ -78,10 +78,10 @@ func TestMarkExpiredTokens(t *testing.T) {
 
 		t.Run("RolledBackMarkIsUndone", func(t *testing.T) {
 			var k *keyhold.Token
-			write(t, db, func(tx service.Tx) error { k = expiringToken(t, tx, owner, 7); return nil })
+			write(t, db, func(tx storage.Tx) error { k = expiringToken(t, tx, owner, 7); return nil })
 			boom := errors.New("boom")
-			err := db.Write(ctx, func(tx service.Tx) error {
-				got, err := tx.MarkExpiredTokens(ctx, at(100), 10)
+			err := db.Write(ctx, func(tx storage.Tx) error {
+				got, err := tx.Expiry().MarkExpiredTokens(ctx, at(100), 10)
 				if err != nil {
 					return err
 				}
@@ -94,8 +94,8 @@ func TestMarkExpiredTokens(t *testing.T) {
 			equal(t, "after a rollback", mark(100, 10), []*keyhold.Token{k})
 		})
 		t.Run("ErrLimit", func(t *testing.T) {
-			if err := db.Write(ctx, func(tx service.Tx) error {
-				_, err := tx.MarkExpiredTokens(ctx, at(100), 0)
+			if err := db.Write(ctx, func(tx storage.Tx) error {
+				_, err := tx.Expiry().MarkExpiredTokens(ctx, at(100), 0)
 				return err
 			}); err == nil {
 				t.Fatal("MarkExpiredTokens with limit 0 succeeded")
@@ -112,7 +112,7 @@ func TestMarkExpiredTokensConcurrent(t *testing.T) {
 		owner := accountRef(newAccount(t, db, "ci", 0))
 		const tokens = 120
 		want := map[string]bool{}
-		write(t, db, func(tx service.Tx) error {
+		write(t, db, func(tx storage.Tx) error {
 			for i := range tokens {
 				want[expiringToken(t, tx, owner, i%7).ID] = true
 			}
@@ -127,8 +127,8 @@ func TestMarkExpiredTokensConcurrent(t *testing.T) {
 			wg.Go(func() {
 				for {
 					var got []*keyhold.Token
-					err := db.Write(ctx, func(tx service.Tx) (err error) {
-						got, err = tx.MarkExpiredTokens(ctx, at(10), 7)
+					err := db.Write(ctx, func(tx storage.Tx) (err error) {
+						got, err = tx.Expiry().MarkExpiredTokens(ctx, at(10), 7)
 						return err
 					})
 					if err != nil || len(got) == 0 {

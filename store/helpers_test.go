@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 )
 
@@ -30,7 +30,7 @@ func newID() string {
 var ctx = context.Background()
 
 // write runs fn in a write transaction and fails the test on error.
-func write(t *testing.T, db *store.DB, fn func(tx service.Tx) error) {
+func write(t *testing.T, db *store.DB, fn func(tx storage.Tx) error) {
 	t.Helper()
 	if err := db.Write(ctx, fn); err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func write(t *testing.T, db *store.DB, fn func(tx service.Tx) error) {
 }
 
 // read runs fn in a read transaction and fails the test on error.
-func read(t *testing.T, db *store.DB, fn func(tx service.Tx) error) {
+func read(t *testing.T, db *store.DB, fn func(tx storage.Tx) error) {
 	t.Helper()
 	if err := db.Read(ctx, fn); err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func newAccount(t *testing.T, db *store.DB, name string, n int) *keyhold.SystemA
 	t.Helper()
 	a := &keyhold.SystemAccount{ID: newID(), Name: name, Description: "about " + name,
 		CreatedAt: at(n), UpdatedAt: at(n)}
-	write(t, db, func(tx service.Tx) error { return tx.CreateSystemAccount(ctx, a) })
+	write(t, db, func(tx storage.Tx) error { return tx.Accounts().CreateSystemAccount(ctx, a) })
 	return a
 }
 
@@ -76,7 +76,7 @@ func newUser(t *testing.T, db *store.DB, email string, n int) *keyhold.User {
 	t.Helper()
 	u := &keyhold.User{ID: newID(), Email: email, FullName: "Full " + email, PreferredName: "P",
 		Active: true, InferredRegion: "us", CreatedAt: at(n), UpdatedAt: at(n)}
-	write(t, db, func(tx service.Tx) error { return tx.CreateUser(ctx, u) })
+	write(t, db, func(tx storage.Tx) error { return tx.Users().CreateUser(ctx, u) })
 	return u
 }
 
@@ -86,7 +86,7 @@ func newTeam(t *testing.T, db *store.DB, name string, labels map[string]string, 
 		labels = map[string]string{}
 	}
 	tm := &keyhold.Team{ID: newID(), Name: name, Labels: labels, CreatedAt: at(n), UpdatedAt: at(n)}
-	write(t, db, func(tx service.Tx) error { return tx.CreateTeam(ctx, tm) })
+	write(t, db, func(tx storage.Tx) error { return tx.Teams().CreateTeam(ctx, tm) })
 	return tm
 }
 
@@ -98,7 +98,7 @@ func newToken(t *testing.T, db *store.DB, owner keyhold.Ref, name string, n int)
 	}
 	k := &keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: name,
 		Digest: []byte("digest-" + newID()), CreatedAt: at(n), UpdatedAt: at(n)}
-	write(t, db, func(tx service.Tx) error { return tx.CreateToken(ctx, k) })
+	write(t, db, func(tx storage.Tx) error { return tx.Tokens().CreateToken(ctx, k) })
 	return k
 }
 
@@ -129,4 +129,18 @@ func accountNames(as []*keyhold.SystemAccount) []string {
 		out = append(out, a.Name)
 	}
 	return out
+}
+
+// accountNamed returns the account of exactly that name through the list
+// filter; ENOTFOUND when there is none.
+func accountNamed(ctx context.Context, tx storage.Tx, name string) (*keyhold.SystemAccount, error) {
+	items, _, err := tx.Accounts().ListSystemAccounts(ctx, keyhold.SystemAccountFilter{
+		Name: &keyhold.StringFilter{Op: keyhold.OpEq, Value: name}, Page: keyhold.Page{Number: 1, Size: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, keyhold.Errorf(keyhold.ENOTFOUND, "no system account is named %q", name)
+	}
+	return items[0], nil
 }

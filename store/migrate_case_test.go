@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -38,7 +38,7 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 			role := func(p keyhold.Ref, name, entity, region string, n int) *keyhold.AssignedRole {
 				r := &keyhold.AssignedRole{ID: newID(), Principal: p, RoleName: name, EntityTypeName: "Control Planes",
 					EntityID: entity, EntityRegion: region, CreatedAt: at(n)}
-				write(t, db, func(tx service.Tx) error { return tx.CreateAssignedRole(ctx, r) })
+				write(t, db, func(tx storage.Tx) error { return tx.Roles().CreateAssignedRole(ctx, r) })
 				return r
 			}
 			A, T, U := accountRef(acct), teamRef(team), userRef(user)
@@ -53,7 +53,7 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 			t2 := role(T, "Admin", upper, "us", 2)
 			u1 := role(U, "Admin", upper, "us", 1) // the same as a1's, for another principal
 			var before int64
-			read(t, db, func(tx service.Tx) (err error) { before, err = tx.LastChangeSeq(ctx); return err })
+			read(t, db, func(tx storage.Tx) (err error) { before, err = tx.Changes().LastChangeSeq(ctx); return err })
 
 			if err := db.Migrate(ctx); err != nil {
 				t.Fatal(err)
@@ -65,12 +65,12 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 				}
 				return out
 			}
-			read(t, db, func(tx service.Tx) error {
+			read(t, db, func(tx storage.Tx) error {
 				for _, c := range []struct {
 					p    keyhold.Ref
 					want []*keyhold.AssignedRole
 				}{{A, []*keyhold.AssignedRole{a1, aViewer, aEU}}, {T, []*keyhold.AssignedRole{t1}}, {U, []*keyhold.AssignedRole{u1}}} {
-					got, err := tx.ListAssignedRoles(ctx, c.p, keyhold.AssignedRoleFilter{})
+					got, err := tx.Roles().ListAssignedRoles(ctx, c.p, keyhold.AssignedRoleFilter{})
 					if err != nil {
 						return err
 					}
@@ -80,8 +80,8 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 			})
 
 			var events []*keyhold.AuditEvent
-			read(t, db, func(tx service.Tx) (err error) {
-				events, _, err = tx.ListAuditEvents(ctx, keyhold.AuditFilter{Action: ptr("role.unassign"), Page: page(1, 100)})
+			read(t, db, func(tx storage.Tx) (err error) {
+				events, _, err = tx.Audit().ListAuditEvents(ctx, keyhold.AuditFilter{Action: ptr("role.unassign"), Page: page(1, 100)})
 				return err
 			})
 			removed := map[string]string{a2.ID: a1.ID, a3.ID: a1.ID, t2.ID: t1.ID}
@@ -120,7 +120,7 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 
 			// Every replica's index reloads the principals that lost one.
 			var changes []keyhold.Change
-			read(t, db, func(tx service.Tx) (err error) { changes, err = tx.ListChanges(ctx, before, 100); return err })
+			read(t, db, func(tx storage.Tx) (err error) { changes, err = tx.Changes().ListChanges(ctx, before, 100); return err })
 			var changed []string
 			for _, c := range changes {
 				changed = append(changed, string(c.Kind)+" "+c.ID)
@@ -139,13 +139,13 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 					{ID: newID(), Principal: T, RoleName: "Admin", EntityTypeName: "Control Planes", EntityID: mixed, EntityRegion: "us", CreatedAt: at(9)},
 					{ID: newID(), Principal: U, RoleName: "Admin", EntityTypeName: "Control Planes", EntityID: ent, EntityRegion: "us", CreatedAt: at(9)},
 				} {
-					wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.CreateAssignedRole(ctx, r) }), keyhold.ECONFLICT)
+					wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Roles().CreateAssignedRole(ctx, r) }), keyhold.ECONFLICT)
 				}
 			})
 			t.Run("FilterInAnyCase", func(t *testing.T) {
 				for _, f := range []string{ent, upper, mixed} {
-					read(t, db, func(tx service.Tx) error {
-						got, err := tx.ListAssignedRoles(ctx, A, keyhold.AssignedRoleFilter{EntityID: &f})
+					read(t, db, func(tx storage.Tx) error {
+						got, err := tx.Roles().ListAssignedRoles(ctx, A, keyhold.AssignedRoleFilter{EntityID: &f})
 						equal(t, "filter "+f, ids(got), ids([]*keyhold.AssignedRole{a1, aViewer, aEU}))
 						return err
 					})

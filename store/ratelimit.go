@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/keyhold/keyhold/service"
 )
 
 // MergeAuthFailures writes this replica's failure counts of a window (its
@@ -20,8 +18,7 @@ func (db *DB) MergeAuthFailures(ctx context.Context, replica string, window time
 	}
 	slices.Sort(ips) // the same lock order on every replica
 	var over []string
-	err := db.Write(ctx, func(stx service.Tx) error {
-		t := stx.(*tx)
+	err := db.write1(ctx, func(t *tx) error {
 		for _, ip := range ips {
 			if _, err := t.tx.ExecContext(ctx, `INSERT INTO auth_failures (window_start, ip, replica, count)
 				VALUES ($1, $2, $3, $4) ON CONFLICT (window_start, ip, replica) DO UPDATE SET count = excluded.count`,

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -13,7 +13,7 @@ func newRole(t *testing.T, db *store.DB, p keyhold.Ref, role, entityType string,
 	t.Helper()
 	r := &keyhold.AssignedRole{ID: newID(), Principal: p, RoleName: role, EntityTypeName: entityType,
 		EntityID: "*", EntityRegion: "*", CreatedAt: at(n)}
-	write(t, db, func(tx service.Tx) error { return tx.CreateAssignedRole(ctx, r) })
+	write(t, db, func(tx storage.Tx) error { return tx.Roles().CreateAssignedRole(ctx, r) })
 	return r
 }
 
@@ -27,15 +27,15 @@ func TestAssignedRoles(t *testing.T) {
 		r1 := newRole(t, db, accountRef(acct), "Admin", "Control Planes", 1)
 		r3 := &keyhold.AssignedRole{ID: newID(), Principal: accountRef(acct), RoleName: "Admin",
 			EntityTypeName: "Control Planes", EntityID: "cp-1", EntityRegion: "eu", CreatedAt: at(3)}
-		write(t, db, func(tx service.Tx) error { return tx.CreateAssignedRole(ctx, r3) })
+		write(t, db, func(tx storage.Tx) error { return tx.Roles().CreateAssignedRole(ctx, r3) })
 		// The same assignment for other principals is no conflict.
 		rt := newRole(t, db, teamRef(team), "Admin", "Control Planes", 1)
 		ru := newRole(t, db, userRef(user), "Admin", "Control Planes", 1)
 
 		t.Run("OK", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
+			read(t, db, func(tx storage.Tx) error {
 				for _, want := range []*keyhold.AssignedRole{r3, rt, ru} {
-					got, err := tx.GetAssignedRole(ctx, want.Principal, want.ID)
+					got, err := tx.Roles().GetAssignedRole(ctx, want.Principal, want.ID)
 					if err != nil {
 						return err
 					}
@@ -56,8 +56,8 @@ func TestAssignedRoles(t *testing.T) {
 				{"EntityType", keyhold.AssignedRoleFilter{EntityTypeName: ptr("Portals")}, []*keyhold.AssignedRole{}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					read(t, db, func(tx service.Tx) error {
-						got, err := tx.ListAssignedRoles(ctx, accountRef(acct), tc.f)
+					read(t, db, func(tx storage.Tx) error {
+						got, err := tx.Roles().ListAssignedRoles(ctx, accountRef(acct), tc.f)
 						equal(t, "roles", got, tc.want)
 						return err
 					})
@@ -65,35 +65,35 @@ func TestAssignedRoles(t *testing.T) {
 			}
 		})
 		t.Run("ErrConflict", func(t *testing.T) {
-			err := db.Write(ctx, func(tx service.Tx) error {
+			err := db.Write(ctx, func(tx storage.Tx) error {
 				r := *r3
 				r.ID = newID()
-				return tx.CreateAssignedRole(ctx, &r)
+				return tx.Roles().CreateAssignedRole(ctx, &r)
 			})
 			wantCode(t, err, keyhold.ECONFLICT)
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
+			read(t, db, func(tx storage.Tx) error {
 				// Another principal's assignment, or the right id under another type.
-				_, err := tx.GetAssignedRole(ctx, userRef(user), r1.ID)
+				_, err := tx.Roles().GetAssignedRole(ctx, userRef(user), r1.ID)
 				wantCode(t, err, keyhold.ENOTFOUND)
-				_, err = tx.GetAssignedRole(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: acct.ID}, r1.ID)
+				_, err = tx.Roles().GetAssignedRole(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: acct.ID}, r1.ID)
 				wantCode(t, err, keyhold.ENOTFOUND)
 				return nil
 			})
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.DeleteAssignedRole(ctx, teamRef(team), r1.ID)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Roles().DeleteAssignedRole(ctx, teamRef(team), r1.ID)
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.CreateAssignedRole(ctx, &keyhold.AssignedRole{ID: newID(),
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Roles().CreateAssignedRole(ctx, &keyhold.AssignedRole{ID: newID(),
 					Principal: keyhold.Ref{Type: keyhold.PrincipalTeam, ID: newID()}, RoleName: "Admin",
 					EntityTypeName: "Portals", EntityID: "*", EntityRegion: "*", CreatedAt: t0})
 			}), keyhold.ENOTFOUND)
 		})
 		t.Run("Delete", func(t *testing.T) {
-			write(t, db, func(tx service.Tx) error { return tx.DeleteAssignedRole(ctx, accountRef(acct), r2.ID) })
-			read(t, db, func(tx service.Tx) error {
-				got, err := tx.ListAssignedRoles(ctx, accountRef(acct), keyhold.AssignedRoleFilter{})
+			write(t, db, func(tx storage.Tx) error { return tx.Roles().DeleteAssignedRole(ctx, accountRef(acct), r2.ID) })
+			read(t, db, func(tx storage.Tx) error {
+				got, err := tx.Roles().ListAssignedRoles(ctx, accountRef(acct), keyhold.AssignedRoleFilter{})
 				equal(t, "roles", got, []*keyhold.AssignedRole{r1, r3})
 				return err
 			})
@@ -106,7 +106,7 @@ func TestGrants(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		admins := &keyhold.Team{ID: newID(), Name: "Organization Admin", SystemTeam: true,
 			SystemKey: "organization-admin", Labels: map[string]string{}, CreatedAt: t0, UpdatedAt: t0}
-		write(t, db, func(tx service.Tx) error { return tx.CreateTeam(ctx, admins) })
+		write(t, db, func(tx storage.Tx) error { return tx.Teams().CreateTeam(ctx, admins) })
 		ops := newTeam(t, db, "Ops", nil, 1)
 		lonely := newTeam(t, db, "Lonely", nil, 1)
 		user := newUser(t, db, "u@example.com", 0)
@@ -117,14 +117,14 @@ func TestGrants(t *testing.T) {
 		newRole(t, db, teamRef(lonely), "Admin", "Portals", 3)
 		rUser := newRole(t, db, userRef(user), "Viewer", "Portals", 4)
 		rAcct := newRole(t, db, accountRef(acct), "Viewer", "Control Planes", 0)
-		write(t, db, func(tx service.Tx) error {
-			if err := tx.AddTeamMember(ctx, admins.ID, userRef(user), t0); err != nil {
+		write(t, db, func(tx storage.Tx) error {
+			if err := tx.Teams().AddTeamMember(ctx, admins.ID, userRef(user), t0); err != nil {
 				return err
 			}
-			if err := tx.AddTeamMember(ctx, ops.ID, userRef(user), t0); err != nil {
+			if err := tx.Teams().AddTeamMember(ctx, ops.ID, userRef(user), t0); err != nil {
 				return err
 			}
-			return tx.AddTeamMember(ctx, ops.ID, accountRef(acct), t0)
+			return tx.Teams().AddTeamMember(ctx, ops.ID, accountRef(acct), t0)
 		})
 
 		for _, tc := range []struct {
@@ -141,8 +141,8 @@ func TestGrants(t *testing.T) {
 				&keyhold.Grants{Roles: []*keyhold.AssignedRole{}, SystemTeams: []string{}}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				read(t, db, func(tx service.Tx) error {
-					g, err := tx.Grants(ctx, tc.p)
+				read(t, db, func(tx storage.Tx) error {
+					g, err := tx.Roles().Grants(ctx, tc.p)
 					equal(t, "grants", g, tc.want)
 					return err
 				})

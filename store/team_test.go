@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -15,11 +15,11 @@ func TestTeamCRUD(t *testing.T) {
 		tm := &keyhold.Team{ID: newID(), Name: "Platform", Description: ptr("Runs things"),
 			SystemTeam: true, SystemKey: "platform", Labels: map[string]string{"env": "prod", "tier": "1"},
 			CreatedAt: t0, UpdatedAt: t0}
-		write(t, db, func(tx service.Tx) error { return tx.CreateTeam(ctx, tm) })
+		write(t, db, func(tx storage.Tx) error { return tx.Teams().CreateTeam(ctx, tm) })
 
 		get := func(t *testing.T, id string) *keyhold.Team {
 			var got *keyhold.Team
-			read(t, db, func(tx service.Tx) (err error) { got, err = tx.GetTeam(ctx, id); return err })
+			read(t, db, func(tx storage.Tx) (err error) { got, err = tx.Teams().GetTeam(ctx, id); return err })
 			return got
 		}
 		t.Run("OK", func(t *testing.T) {
@@ -29,24 +29,24 @@ func TestTeamCRUD(t *testing.T) {
 			equal(t, "plain team", get(t, plain.ID), plain)
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
-			wantCode(t, db.Read(ctx, func(tx service.Tx) error { _, err := tx.GetTeam(ctx, newID()); return err }), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.UpdateTeam(ctx, &keyhold.Team{ID: newID(), Name: "x", UpdatedAt: t0})
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error { _, err := tx.Teams().GetTeam(ctx, newID()); return err }), keyhold.ENOTFOUND)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Teams().UpdateTeam(ctx, &keyhold.Team{ID: newID(), Name: "x", UpdatedAt: t0})
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.DeleteTeam(ctx, newID()) }), keyhold.ENOTFOUND)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Teams().DeleteTeam(ctx, newID()) }), keyhold.ENOTFOUND)
 		})
 		t.Run("ErrConflict", func(t *testing.T) {
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.CreateTeam(ctx, &keyhold.Team{ID: newID(), Name: "Again", SystemKey: "platform", CreatedAt: t0, UpdatedAt: t0})
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Teams().CreateTeam(ctx, &keyhold.Team{ID: newID(), Name: "Again", SystemKey: "platform", CreatedAt: t0, UpdatedAt: t0})
 			}), keyhold.ECONFLICT)
 		})
 		t.Run("UpdateReplacesLabels", func(t *testing.T) {
 			tm.Name, tm.Description, tm.UpdatedAt = "Platform Team", nil, at(4)
 			tm.Labels = map[string]string{"env": "staging", "owner": "ops"}
-			write(t, db, func(tx service.Tx) error { return tx.UpdateTeam(ctx, tm) })
+			write(t, db, func(tx storage.Tx) error { return tx.Teams().UpdateTeam(ctx, tm) })
 			equal(t, "updated", get(t, tm.ID), tm)
 			tm.Labels = map[string]string{}
-			write(t, db, func(tx service.Tx) error { return tx.UpdateTeam(ctx, tm) })
+			write(t, db, func(tx storage.Tx) error { return tx.Teams().UpdateTeam(ctx, tm) })
 			equal(t, "labels cleared", get(t, tm.ID), tm)
 		})
 	})
@@ -81,8 +81,8 @@ func TestListTeams(t *testing.T) {
 				if tc.f.Page.Size == 0 {
 					tc.f.Page = page(1, 100)
 				}
-				read(t, db, func(tx service.Tx) error {
-					items, total, err := tx.ListTeams(ctx, tc.f)
+				read(t, db, func(tx storage.Tx) error {
+					items, total, err := tx.Teams().ListTeams(ctx, tc.f)
 					if err != nil {
 						return err
 					}
@@ -103,12 +103,12 @@ func TestTeamMembers(t *testing.T) {
 		acct := newAccount(t, db, "bot", 0)
 		acct2 := newAccount(t, db, "bot2", 1)
 		user := newUser(t, db, "u@example.com", 0)
-		write(t, db, func(tx service.Tx) error {
+		write(t, db, func(tx storage.Tx) error {
 			for _, m := range []struct {
 				team string
 				ref  keyhold.Ref
 			}{{team.ID, accountRef(acct)}, {team.ID, accountRef(acct2)}, {team.ID, userRef(user)}, {other.ID, accountRef(acct)}} {
-				if err := tx.AddTeamMember(ctx, m.team, m.ref, t0); err != nil {
+				if err := tx.Teams().AddTeamMember(ctx, m.team, m.ref, t0); err != nil {
 					return err
 				}
 			}
@@ -116,56 +116,56 @@ func TestTeamMembers(t *testing.T) {
 		})
 
 		t.Run("Lists", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
-				accts, total, err := tx.ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Page: page(1, 10)})
+			read(t, db, func(tx storage.Tx) error {
+				accts, total, err := tx.Teams().ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Page: page(1, 10)})
 				equal(t, "accounts", accts, []*keyhold.SystemAccount{acct, acct2})
 				equal(t, "total", total, 2)
 				if err != nil {
 					return err
 				}
-				accts, total, err = tx.ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Name: eq("bot2"), Page: page(1, 10)})
+				accts, total, err = tx.Teams().ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Name: eq("bot2"), Page: page(1, 10)})
 				equal(t, "filtered accounts", accts, []*keyhold.SystemAccount{acct2})
 				equal(t, "total", total, 1)
 				if err != nil {
 					return err
 				}
-				users, total, err := tx.ListTeamUsers(ctx, team.ID, keyhold.UserFilter{Page: page(1, 10)})
+				users, total, err := tx.Teams().ListTeamUsers(ctx, team.ID, keyhold.UserFilter{Page: page(1, 10)})
 				equal(t, "users", users, []*keyhold.User{user})
 				equal(t, "total", total, 1)
 				if err != nil {
 					return err
 				}
-				teams, total, err := tx.ListMemberTeams(ctx, accountRef(acct), keyhold.TeamFilter{Page: page(1, 10)})
+				teams, total, err := tx.Teams().ListMemberTeams(ctx, accountRef(acct), keyhold.TeamFilter{Page: page(1, 10)})
 				equal(t, "teams", teams, []*keyhold.Team{team, other})
 				equal(t, "total", total, 2)
 				if err != nil {
 					return err
 				}
-				teams, _, err = tx.ListMemberTeams(ctx, userRef(user), keyhold.TeamFilter{Name: contains("OP"), Page: page(1, 10)})
+				teams, _, err = tx.Teams().ListMemberTeams(ctx, userRef(user), keyhold.TeamFilter{Name: contains("OP"), Page: page(1, 10)})
 				equal(t, "user teams", teams, []*keyhold.Team{team})
 				return err
 			})
 		})
 		t.Run("ErrConflict", func(t *testing.T) {
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.AddTeamMember(ctx, team.ID, userRef(user), t0)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Teams().AddTeamMember(ctx, team.ID, userRef(user), t0)
 			}), keyhold.ECONFLICT)
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.AddTeamMember(ctx, newID(), userRef(user), t0)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Teams().AddTeamMember(ctx, newID(), userRef(user), t0)
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.AddTeamMember(ctx, team.ID, keyhold.Ref{Type: keyhold.PrincipalUser, ID: newID()}, t0)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Teams().AddTeamMember(ctx, team.ID, keyhold.Ref{Type: keyhold.PrincipalUser, ID: newID()}, t0)
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.RemoveTeamMember(ctx, other.ID, userRef(user))
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Teams().RemoveTeamMember(ctx, other.ID, userRef(user))
 			}), keyhold.ENOTFOUND)
 		})
 		t.Run("Remove", func(t *testing.T) {
-			write(t, db, func(tx service.Tx) error { return tx.RemoveTeamMember(ctx, team.ID, accountRef(acct2)) })
-			read(t, db, func(tx service.Tx) error {
-				accts, total, err := tx.ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Page: page(1, 10)})
+			write(t, db, func(tx storage.Tx) error { return tx.Teams().RemoveTeamMember(ctx, team.ID, accountRef(acct2)) })
+			read(t, db, func(tx storage.Tx) error {
+				accts, total, err := tx.Teams().ListTeamSystemAccounts(ctx, team.ID, keyhold.SystemAccountFilter{Page: page(1, 10)})
 				equal(t, "accounts", accts, []*keyhold.SystemAccount{acct})
 				equal(t, "total", total, 1)
 				return err

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -18,16 +18,16 @@ func TestTokenCRUD(t *testing.T) {
 		expires := at(60)
 		k := &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: accountRef(acct),
 			Name: "deploy", Digest: []byte{0, 1, 2, 0xff}, CreatedAt: t0, UpdatedAt: t0, ExpiresAt: &expires}
-		write(t, db, func(tx service.Tx) error { return tx.CreateToken(ctx, k) })
+		write(t, db, func(tx storage.Tx) error { return tx.Tokens().CreateToken(ctx, k) })
 
 		t.Run("OK", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
-				got, err := tx.GetToken(ctx, accountRef(acct), k.ID)
+			read(t, db, func(tx storage.Tx) error {
+				got, err := tx.Tokens().GetToken(ctx, accountRef(acct), k.ID)
 				if err != nil {
 					return err
 				}
 				equal(t, "by owner and id", got, k)
-				got, err = tx.GetTokenByDigest(ctx, []byte{0, 1, 2, 0xff})
+				got, err = tx.Tokens().GetTokenByDigest(ctx, []byte{0, 1, 2, 0xff})
 				if err != nil {
 					return err
 				}
@@ -36,33 +36,33 @@ func TestTokenCRUD(t *testing.T) {
 			})
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
+			read(t, db, func(tx storage.Tx) error {
 				// Someone else's token is not found, whoever asks.
-				_, err := tx.GetToken(ctx, accountRef(other), k.ID)
+				_, err := tx.Tokens().GetToken(ctx, accountRef(other), k.ID)
 				wantCode(t, err, keyhold.ENOTFOUND)
-				_, err = tx.GetToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: acct.ID}, k.ID)
+				_, err = tx.Tokens().GetToken(ctx, keyhold.Ref{Type: keyhold.PrincipalUser, ID: acct.ID}, k.ID)
 				wantCode(t, err, keyhold.ENOTFOUND)
-				_, err = tx.GetTokenByDigest(ctx, []byte("nope"))
+				_, err = tx.Tokens().GetTokenByDigest(ctx, []byte("nope"))
 				wantCode(t, err, keyhold.ENOTFOUND)
 				return nil
 			})
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.DeleteToken(ctx, accountRef(other), k.ID)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Tokens().DeleteToken(ctx, accountRef(other), k.ID)
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
 				k2 := *k
 				k2.Owner = accountRef(other)
-				return tx.UpdateToken(ctx, &k2)
+				return tx.Tokens().UpdateToken(ctx, &k2)
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.CreateToken(ctx, &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount,
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Tokens().CreateToken(ctx, &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount,
 					Owner: keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: newID()}, Name: "x",
 					Digest: []byte("x"), CreatedAt: t0, UpdatedAt: t0})
 			}), keyhold.ENOTFOUND)
 		})
 		t.Run("ErrConflict", func(t *testing.T) {
-			err := db.Write(ctx, func(tx service.Tx) error {
-				return tx.CreateToken(ctx, &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount,
+			err := db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Tokens().CreateToken(ctx, &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount,
 					Owner: accountRef(acct), Name: "deploy", Digest: []byte("fresh"), CreatedAt: t0, UpdatedAt: t0})
 			})
 			wantCode(t, err, keyhold.ECONFLICT)
@@ -75,9 +75,9 @@ func TestTokenCRUD(t *testing.T) {
 		t.Run("RevokeFreesName", func(t *testing.T) {
 			revoker := newID()
 			k.RevokedAt, k.RevokedBy, k.UpdatedAt = ptr(at(2)), &revoker, at(2)
-			write(t, db, func(tx service.Tx) error { return tx.UpdateToken(ctx, k) })
-			read(t, db, func(tx service.Tx) error {
-				got, err := tx.GetToken(ctx, accountRef(acct), k.ID)
+			write(t, db, func(tx storage.Tx) error { return tx.Tokens().UpdateToken(ctx, k) })
+			read(t, db, func(tx storage.Tx) error {
+				got, err := tx.Tokens().GetToken(ctx, accountRef(acct), k.ID)
 				equal(t, "revoked", got, k)
 				return err
 			})
@@ -85,14 +85,14 @@ func TestTokenCRUD(t *testing.T) {
 			// Renaming onto an unrevoked name conflicts; onto the revoked one does not.
 			k3 := newToken(t, db, accountRef(acct), "spare", 4)
 			k3.Name = "deploy"
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.UpdateToken(ctx, k3) }), keyhold.ECONFLICT)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Tokens().UpdateToken(ctx, k3) }), keyhold.ECONFLICT)
 			k2.Name, k2.UpdatedAt = "renamed", at(5)
-			write(t, db, func(tx service.Tx) error { return tx.UpdateToken(ctx, k2) })
+			write(t, db, func(tx storage.Tx) error { return tx.Tokens().UpdateToken(ctx, k2) })
 		})
 		t.Run("Delete", func(t *testing.T) {
-			write(t, db, func(tx service.Tx) error { return tx.DeleteToken(ctx, accountRef(acct), k.ID) })
-			wantCode(t, db.Read(ctx, func(tx service.Tx) error {
-				_, err := tx.GetTokenByDigest(ctx, k.Digest)
+			write(t, db, func(tx storage.Tx) error { return tx.Tokens().DeleteToken(ctx, accountRef(acct), k.ID) })
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
+				_, err := tx.Tokens().GetTokenByDigest(ctx, k.Digest)
 				return err
 			}), keyhold.ENOTFOUND)
 		})
@@ -126,8 +126,8 @@ func TestListTokens(t *testing.T) {
 				if tc.f.Page.Size == 0 {
 					tc.f.Page = page(1, 100)
 				}
-				read(t, db, func(tx service.Tx) error {
-					items, total, err := tx.ListTokens(ctx, tc.f)
+				read(t, db, func(tx storage.Tx) error {
+					items, total, err := tx.Tokens().ListTokens(ctx, tc.f)
 					if err != nil {
 						return err
 					}
@@ -148,8 +148,8 @@ func TestTouchTokens(t *testing.T) {
 		b := newToken(t, db, accountRef(acct), "b", 0)
 		get := func(k *keyhold.Token) *keyhold.Token {
 			var got *keyhold.Token
-			read(t, db, func(tx service.Tx) (err error) {
-				got, err = tx.GetToken(ctx, accountRef(acct), k.ID)
+			read(t, db, func(tx storage.Tx) (err error) {
+				got, err = tx.Tokens().GetToken(ctx, accountRef(acct), k.ID)
 				return err
 			})
 			return got

@@ -8,16 +8,32 @@ import (
 	"strings"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 )
 
-var _ service.Tx = (*tx)(nil)
+var _ storage.Tx = (*tx)(nil)
 
-// tx implements service.Tx over one database transaction.
+// tx implements storage.Tx over one database transaction: one type holds
+// every role's statements, and each role is the transaction seen through
+// its interface.
 type tx struct {
 	tx *sql.Tx
 	d  dialect
 }
+
+func (t *tx) Org() storage.Organization      { return t }
+func (t *tx) Accounts() storage.Accounts     { return t }
+func (t *tx) Users() storage.Users           { return t }
+func (t *tx) Tokens() storage.Tokens         { return t }
+func (t *tx) Expiry() storage.Expiry         { return t }
+func (t *tx) Teams() storage.Teams           { return t }
+func (t *tx) Roles() storage.Roles           { return t }
+func (t *tx) Changes() storage.Changes       { return t }
+func (t *tx) Snapshot() storage.Snapshot     { return t }
+func (t *tx) Audit() storage.Audit           { return t }
+func (t *tx) Webhooks() storage.Webhooks     { return t }
+func (t *tx) Deliveries() storage.Deliveries { return t }
+func (t *tx) Sessions() storage.Sessions     { return t }
 
 // scanner is what *sql.Row and *sql.Rows share.
 type scanner interface{ Scan(dest ...any) error }

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -15,16 +15,16 @@ func TestUserCRUD(t *testing.T) {
 		u := &keyhold.User{ID: newID(), Email: "Ada@Example.com", FullName: "Ada Lovelace",
 			PreferredName: "Ada", Active: true, InferredRegion: "eu",
 			PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", CreatedAt: t0, UpdatedAt: t0}
-		write(t, db, func(tx service.Tx) error { return tx.CreateUser(ctx, u) })
+		write(t, db, func(tx storage.Tx) error { return tx.Users().CreateUser(ctx, u) })
 
 		t.Run("OK", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
-				got, err := tx.GetUser(ctx, u.ID)
+			read(t, db, func(tx storage.Tx) error {
+				got, err := tx.Users().GetUser(ctx, u.ID)
 				if err != nil {
 					return err
 				}
 				equal(t, "by id", got, u)
-				got, err = tx.GetUserByEmail(ctx, "ada@EXAMPLE.com")
+				got, err = tx.Users().GetUserByEmail(ctx, "ada@EXAMPLE.com")
 				if err != nil {
 					return err
 				}
@@ -33,21 +33,21 @@ func TestUserCRUD(t *testing.T) {
 			})
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
-			read(t, db, func(tx service.Tx) error {
-				_, err := tx.GetUser(ctx, newID())
+			read(t, db, func(tx storage.Tx) error {
+				_, err := tx.Users().GetUser(ctx, newID())
 				wantCode(t, err, keyhold.ENOTFOUND)
-				_, err = tx.GetUserByEmail(ctx, "nobody@example.com")
+				_, err = tx.Users().GetUserByEmail(ctx, "nobody@example.com")
 				wantCode(t, err, keyhold.ENOTFOUND)
 				return nil
 			})
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error {
-				return tx.UpdateUser(ctx, &keyhold.User{ID: newID(), Email: "x@example.com", UpdatedAt: t0})
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Users().UpdateUser(ctx, &keyhold.User{ID: newID(), Email: "x@example.com", UpdatedAt: t0})
 			}), keyhold.ENOTFOUND)
-			wantCode(t, db.Write(ctx, func(tx service.Tx) error { return tx.DeleteUser(ctx, newID()) }), keyhold.ENOTFOUND)
+			wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Users().DeleteUser(ctx, newID()) }), keyhold.ENOTFOUND)
 		})
 		t.Run("ErrConflict", func(t *testing.T) {
-			err := db.Write(ctx, func(tx service.Tx) error {
-				return tx.CreateUser(ctx, &keyhold.User{ID: newID(), Email: "ADA@example.COM", CreatedAt: t0, UpdatedAt: t0})
+			err := db.Write(ctx, func(tx storage.Tx) error {
+				return tx.Users().CreateUser(ctx, &keyhold.User{ID: newID(), Email: "ADA@example.COM", CreatedAt: t0, UpdatedAt: t0})
 			})
 			wantCode(t, err, keyhold.ECONFLICT)
 			if msg := keyhold.ErrorMessage(err); msg != "A user with this email already exists" {
@@ -56,17 +56,17 @@ func TestUserCRUD(t *testing.T) {
 		})
 		t.Run("Update", func(t *testing.T) {
 			u.FullName, u.PreferredName, u.Active, u.PasswordHash, u.UpdatedAt = "Augusta Ada King", "", false, "", at(3)
-			write(t, db, func(tx service.Tx) error { return tx.UpdateUser(ctx, u) })
-			read(t, db, func(tx service.Tx) error {
-				got, err := tx.GetUser(ctx, u.ID)
+			write(t, db, func(tx storage.Tx) error { return tx.Users().UpdateUser(ctx, u) })
+			read(t, db, func(tx storage.Tx) error {
+				got, err := tx.Users().GetUser(ctx, u.ID)
 				equal(t, "updated", got, u)
 				return err
 			})
 		})
 		t.Run("Delete", func(t *testing.T) {
-			write(t, db, func(tx service.Tx) error { return tx.DeleteUser(ctx, u.ID) })
-			wantCode(t, db.Read(ctx, func(tx service.Tx) error {
-				_, err := tx.GetUser(ctx, u.ID)
+			write(t, db, func(tx storage.Tx) error { return tx.Users().DeleteUser(ctx, u.ID) })
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
+				_, err := tx.Users().GetUser(ctx, u.ID)
 				return err
 			}), keyhold.ENOTFOUND)
 		})
@@ -80,7 +80,7 @@ func TestListUsers(t *testing.T) {
 		a := newUser(t, db, "Alice@Example.com", 1)
 		c := newUser(t, db, "carol@other.org", 3)
 		c.Active = false
-		write(t, db, func(tx service.Tx) error { return tx.UpdateUser(ctx, c) })
+		write(t, db, func(tx storage.Tx) error { return tx.Users().UpdateUser(ctx, c) })
 
 		for _, tc := range []struct {
 			name  string
@@ -103,8 +103,8 @@ func TestListUsers(t *testing.T) {
 				if tc.f.Page.Size == 0 {
 					tc.f.Page = page(1, 100)
 				}
-				read(t, db, func(tx service.Tx) error {
-					items, total, err := tx.ListUsers(ctx, tc.f)
+				read(t, db, func(tx storage.Tx) error {
+					items, total, err := tx.Users().ListUsers(ctx, tc.f)
 					if err != nil {
 						return err
 					}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -57,8 +57,8 @@ func wantQuiet(t *testing.T, notified <-chan struct{}, what string) {
 }
 
 func appendChange(db *store.DB, fail error) error {
-	return db.Write(ctx, func(tx service.Tx) error {
-		if err := tx.AppendChange(ctx, &keyhold.Change{Kind: keyhold.ChangeUser, ID: newID(), At: t0}); err != nil {
+	return db.Write(ctx, func(tx storage.Tx) error {
+		if err := tx.Changes().AppendChange(ctx, &keyhold.Change{Kind: keyhold.ChangeUser, ID: newID(), At: t0}); err != nil {
 			return err
 		}
 		return fail

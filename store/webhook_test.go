@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
@@ -20,15 +20,15 @@ func TestClaimDeliveriesConcurrently(t *testing.T) {
 			EventTypes: []string{keyhold.EventTokenRevoked}, Enabled: true, CreatedAt: t0, UpdatedAt: t0}
 		const n = 60
 		due := at(0)
-		write(t, db, func(tx service.Tx) error {
-			if err := tx.CreateWebhook(ctx, dest, []byte("sealed")); err != nil {
+		write(t, db, func(tx storage.Tx) error {
+			if err := tx.Webhooks().CreateWebhook(ctx, dest, []byte("sealed")); err != nil {
 				return err
 			}
 			for i := range n {
 				d := &keyhold.WebhookDelivery{ID: newID(), DestinationID: dest.ID, EventID: fmt.Sprintf("msg_%d", i),
 					EventType: keyhold.EventTokenRevoked, Payload: []byte(`{}`), Status: "pending",
 					NextAttemptAt: &due, CreatedAt: t0, UpdatedAt: t0}
-				if err := tx.AppendDelivery(ctx, d); err != nil {
+				if err := tx.Deliveries().AppendDelivery(ctx, d); err != nil {
 					return err
 				}
 			}
@@ -43,8 +43,8 @@ func TestClaimDeliveriesConcurrently(t *testing.T) {
 			wg.Go(func() {
 				for {
 					var got []*keyhold.WebhookDelivery
-					err := db.Write(ctx, func(tx service.Tx) (err error) {
-						got, err = tx.ClaimDeliveries(ctx, at(1), at(10), owner, 7)
+					err := db.Write(ctx, func(tx storage.Tx) (err error) {
+						got, err = tx.Deliveries().ClaimDeliveries(ctx, at(1), at(10), owner, 7)
 						return err
 					})
 					if err != nil {
@@ -70,15 +70,15 @@ func TestClaimDeliveriesConcurrently(t *testing.T) {
 			t.Errorf("%d of %d deliveries claimed", len(owners), n)
 		}
 		// Leases hold until they pass: nothing is due again before then.
-		write(t, db, func(tx service.Tx) error {
-			again, err := tx.ClaimDeliveries(ctx, at(5), at(20), "late", n)
+		write(t, db, func(tx storage.Tx) error {
+			again, err := tx.Deliveries().ClaimDeliveries(ctx, at(5), at(20), "late", n)
 			if err == nil && len(again) != 0 {
 				t.Errorf("%d leased deliveries claimed again before their lease passed", len(again))
 			}
 			return err
 		})
-		write(t, db, func(tx service.Tx) error {
-			again, err := tx.ClaimDeliveries(ctx, at(11), at(20), "late", n)
+		write(t, db, func(tx storage.Tx) error {
+			again, err := tx.Deliveries().ClaimDeliveries(ctx, at(11), at(20), "late", n)
 			if err == nil && len(again) != n {
 				t.Errorf("after the leases passed, %d of %d claimed again", len(again), n)
 			}

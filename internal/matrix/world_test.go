@@ -20,7 +20,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/apitest"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // world is one running keyhold, API and console, with the fixtures the
@@ -306,13 +306,13 @@ func cheapHash(t testing.TB) string {
 // setPassword stores the matrix password for a user, as keyhold users
 // set-password would, but with the cheap hash.
 func (x *world) setPassword(userID string) {
-	err := x.e.DB.Write(x.t.Context(), func(tx service.Tx) error {
-		u, err := tx.GetUser(x.t.Context(), userID)
+	err := x.e.DB.Write(x.t.Context(), func(tx storage.Tx) error {
+		u, err := tx.Users().GetUser(x.t.Context(), userID)
 		if err != nil {
 			return err
 		}
 		u.PasswordHash = cheapHash(x.t)
-		return tx.UpdateUser(x.t.Context(), u)
+		return tx.Users().UpdateUser(x.t.Context(), u)
 	})
 	if err != nil {
 		x.t.Fatalf("set password: %v", err)
