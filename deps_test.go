@@ -32,6 +32,9 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: module + "/storage", forbidden: []string{module + "/service", module + "/store", module + "/authz", module + "/httpapi", module + "/web", module + "/cli", module + "/client"}},
 		{pkg: module + "/cli", forbidden: []string{module + "/store", module + "/service"}},
 		{pkg: module + "/client", forbidden: []string{module + "/store", module + "/service"}},
+		// The API's shapes: the domain and the standard library only.
+		{pkg: module + "/wire", forbidden: []string{module + "/store", module + "/service", module + "/authz", module + "/httpapi",
+			module + "/client", module + "/cli", module + "/web", module + "/internal"}},
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", r.pkg).Output()

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 
-	"github.com/keyhold/keyhold/client"
+	"github.com/keyhold/keyhold"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -42,6 +41,17 @@ func notFoundf(format string, args ...any) error {
 // errNoServer is the one-line hint for a command run before any login.
 var errNoServer = &ExitError{Code: ExitAuth, Err: errors.New(`no server configured; run "keyhold login --server URL"`)}
 
+// codeExit is the exit code of each error code an API answer can carry;
+// any other is ExitFailure.
+var codeExit = map[string]int{
+	keyhold.EINVALID:         ExitUsage,
+	keyhold.ETOOLARGE:        ExitUsage,
+	keyhold.EUNAUTHENTICATED: ExitAuth,
+	keyhold.EFORBIDDEN:       ExitAuth,
+	keyhold.ENOTFOUND:        ExitNotFound,
+	keyhold.ECONFLICT:        ExitConflict,
+}
+
 // classify gives an error its exit code.
 func classify(err error) error {
 	if err == nil {
@@ -51,20 +61,9 @@ func classify(err error) error {
 	if errors.As(err, &ee) {
 		return err
 	}
-	var pe *client.Error
-	if !errors.As(err, &pe) {
-		return &ExitError{Code: ExitFailure, Err: err}
-	}
-	code := ExitFailure
-	switch pe.Status {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
-		code = ExitUsage
-	case http.StatusUnauthorized, http.StatusForbidden:
-		code = ExitAuth
-	case http.StatusNotFound:
-		code = ExitNotFound
-	case http.StatusConflict:
-		code = ExitConflict
+	code, ok := codeExit[keyhold.ErrorCode(err)]
+	if !ok {
+		code = ExitFailure
 	}
 	return &ExitError{Code: code, Err: err}
 }
@@ -86,26 +85,28 @@ func ExitCode(err error) int {
 }
 
 // PrintError writes err readably: one line, and for an API problem its
-// invalid parameters one per line, with a hint where one helps.
+// invalid parameters one per line, with a hint where one helps. The
+// client's message of a problem already names its title, status, detail
+// and request id.
 func PrintError(w io.Writer, err error) {
 	w = escaper{w}
-	var pe *client.Error
-	if !errors.As(err, &pe) {
+	var ke *keyhold.Error
+	if !errors.As(err, &ke) {
 		fmt.Fprintf(w, "keyhold: %s\n", clean(err.Error()))
 		if ExitCode(err) == ExitUsage && strings.HasPrefix(err.Error(), "unknown") {
 			fmt.Fprintln(w, `Run "keyhold --help" for usage.`)
 		}
 		return
 	}
-	line := fmt.Sprintf("keyhold: %s (%d)", clean(pe.Title), pe.Status)
-	if pe.Detail != "" {
-		line += ": " + clean(pe.Detail)
+	msg := ke.Message
+	if msg == "" {
+		msg = ke.Code
 	}
-	fmt.Fprintln(w, line)
-	for _, p := range pe.InvalidParameters {
-		fmt.Fprintf(w, "  %s: %s\n", clean(p.Field), clean(p.Reason))
+	fmt.Fprintf(w, "keyhold: %s\n", clean(msg))
+	for _, f := range ke.Fields {
+		fmt.Fprintf(w, "  %s: %s\n", clean(f.Field), clean(f.Reason))
 	}
-	if pe.Status == http.StatusUnauthorized {
+	if ke.Code == keyhold.EUNAUTHENTICATED {
 		fmt.Fprintln(w, `The server refused the token; run "keyhold login" again.`)
 	}
 }

@@ -282,7 +282,7 @@ func (a *app) tokExpiring() *cobra.Command {
 // secret prints a new token once: its value on stdout (or in the JSON as
 // "token"), or into the --save-to file, if any. The summary goes to stderr
 // and never holds the value.
-func (a *app) secret(t *client.AccessToken, file *saveFile, summary string) error {
+func (a *app) secret(t *client.AccessTokenCreated, file *saveFile, summary string) error {
 	if err := file.save(&t.Token); err != nil {
 		return err
 	}

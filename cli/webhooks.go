@@ -265,10 +265,11 @@ func (a *app) hookRotateSecret() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if w, err = c.RotateWebhookSecret(ctx(cmd), w.ID); err != nil {
+			ws, err := c.RotateWebhookSecret(ctx(cmd), w.ID)
+			if err != nil {
 				return err
 			}
-			return a.printSecret(w, w.Secret, fmt.Sprintf("New signing secret of webhook %q (%s), shown once; the old one no longer signs:", w.Name, w.ID))
+			return a.printSecret(ws, ws.Secret, fmt.Sprintf("New signing secret of webhook %q (%s), shown once; the old one no longer signs:", w.Name, w.ID))
 		},
 	}
 }

@@ -86,7 +86,7 @@ type AccessTokenCreate struct {
 }
 
 // CreateAccessToken mints a token; its value is in the answer's Token.
-func (c *Client) CreateAccessToken(ctx context.Context, accountID string, in AccessTokenCreate) (*AccessToken, error) {
+func (c *Client) CreateAccessToken(ctx context.Context, accountID string, in AccessTokenCreate) (*AccessTokenCreated, error) {
 	body := map[string]any{"name": in.Name}
 	switch {
 	case in.NeverExpires:
@@ -106,7 +106,7 @@ func (c *Client) CreateAccessToken(ctx context.Context, accountID string, in Acc
 	if in.AutoRotate {
 		body["auto_rotate"] = true
 	}
-	var t AccessToken
+	var t AccessTokenCreated
 	return &t, c.do(ctx, "POST", pathf("/v3/system-accounts/%s/access-tokens", accountID), nil, body, &t)
 }
 
@@ -130,8 +130,8 @@ type TokenRotate struct {
 
 // RotateAccessToken mints a successor of a token (value in Token); the
 // predecessor keeps working during the overlap.
-func (c *Client) RotateAccessToken(ctx context.Context, accountID, tokenID string, in TokenRotate) (*AccessToken, error) {
-	var t AccessToken
+func (c *Client) RotateAccessToken(ctx context.Context, accountID, tokenID string, in TokenRotate) (*AccessTokenCreated, error) {
+	var t AccessTokenCreated
 	return &t, c.do(ctx, "POST", pathf("/v3/system-accounts/%s/access-tokens/%s/rotate", accountID, tokenID), nil, in, &t)
 }
 

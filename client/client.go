@@ -1,7 +1,8 @@
 // Package client is a Go client of keyhold's HTTP API: Kong Konnect's
 // Identity API v3 plus keyhold's extensions. The command line uses it, and
-// so do tests. Every method takes a context, returns domain-shaped structs,
-// and reports API problems as *Error.
+// so do tests. Every method takes a context, returns the API's shapes
+// (declared in package wire), and reports API problems as *keyhold.Error,
+// so that callers switch on keyhold.ErrorCode.
 package client
 
 import (
@@ -79,7 +80,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("%s %s: read response: %w", method, path, err)
 	}
 	if res.StatusCode >= 300 {
-		return decodeError(method, path, res.StatusCode, raw)
+		return decodeError(res, raw)
 	}
 	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
 		return nil

@@ -2,63 +2,27 @@ package client
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
-	"strings"
+	"strconv"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/wire"
 )
 
-// Error is an API problem (application/problem+json) answered by the server.
-type Error struct {
-	Status            int                `json:"status"`
-	Title             string             `json:"title"`
-	Detail            string             `json:"detail"`
-	Instance          string             `json:"instance"`
-	InvalidParameters []InvalidParameter `json:"invalid_parameters,omitempty"`
-	// Method and Path name the request that failed.
-	Method string `json:"-"`
-	Path   string `json:"-"`
-}
-
-// InvalidParameter is one entry of a 400 problem's invalid_parameters.
-type InvalidParameter struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-	Rule   string `json:"rule,omitempty"`
-	Source string `json:"source,omitempty"`
-}
-
-// Error renders the problem on one line.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Title)
-	if e.Detail != "" {
-		b.WriteString(": " + e.Detail)
+// decodeError turns a non-2xx response into a *keyhold.Error, whatever its
+// body: the code of its status, the problem's invalid parameters as
+// fields, its title, status, detail and request id in the message (see
+// wire.Problem.Err), and the wait of a Retry-After header.
+func decodeError(res *http.Response, raw []byte) *keyhold.Error {
+	var p wire.Problem
+	if json.Unmarshal(raw, &p) != nil || p.Title == "" {
+		p = wire.Problem{Title: http.StatusText(res.StatusCode)}
 	}
-	for _, p := range e.InvalidParameters {
-		fmt.Fprintf(&b, "; %s %s", p.Field, p.Reason)
+	p.Status = res.StatusCode
+	e := p.Err()
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs > 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
 	}
-	return b.String()
-}
-
-// decodeError turns a non-2xx response into an *Error, whatever its body.
-func decodeError(method, path string, status int, raw []byte) error {
-	e := &Error{}
-	if json.Unmarshal(raw, e) != nil || e.Title == "" {
-		e = &Error{Title: http.StatusText(status)}
-	}
-	e.Status, e.Method, e.Path = status, method, path
 	return e
 }
-
-// StatusOf returns the HTTP status of an *Error in err's chain, or 0.
-func StatusOf(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
-}
-
-// IsNotFound reports whether err is a 404 problem.
-func IsNotFound(err error) bool { return StatusOf(err) == http.StatusNotFound }

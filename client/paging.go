@@ -5,6 +5,8 @@ import (
 	"iter"
 	"net/url"
 	"strconv"
+
+	"github.com/keyhold/keyhold/wire"
 )
 
 // ListOptions narrow and bound a list.
@@ -39,10 +41,8 @@ func (o ListOptions) Where(field, op, value string) ListOptions {
 // directly under meta.
 type page[T any] struct {
 	Meta struct {
-		Page struct {
-			Number, Size, Total int
-		} `json:"page"`
-		Number, Size, Total int
+		Page wire.PageMeta `json:"page"`
+		wire.PageMeta
 	} `json:"meta"`
 	Data []T `json:"data"`
 }

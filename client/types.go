@@ -1,157 +1,57 @@
 package client
 
-import "time"
+import "github.com/keyhold/keyhold/wire"
 
-// SystemAccount is a machine identity.
-type SystemAccount struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	Description    string    `json:"description"`
-	KonnectManaged bool      `json:"konnect_managed"`
-	Disabled       bool      `json:"disabled"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
-}
-
-// Permission is a role on an entity in a region, as assigned and as used
-// in token scopes.
-type Permission struct {
-	RoleName       string `json:"role_name"`
-	EntityTypeName string `json:"entity_type_name"`
-	EntityID       string `json:"entity_id"`
-	EntityRegion   string `json:"entity_region"`
-}
-
-// AccessToken is a system account's access token. Token holds the value
-// only in the answer to a create or a rotate.
-type AccessToken struct {
-	ID                string       `json:"id"`
-	Name              string       `json:"name"`
-	State             string       `json:"state"`
-	CreatedAt         time.Time    `json:"created_at"`
-	UpdatedAt         time.Time    `json:"updated_at"`
-	ExpiresAt         *time.Time   `json:"expires_at"`
-	LastUsedAt        *time.Time   `json:"last_used_at,omitempty"`
-	LastUsedIP        string       `json:"last_used_ip,omitempty"`
-	LastUsedUserAgent string       `json:"last_used_user_agent,omitempty"`
-	PredecessorID     *string      `json:"predecessor_id,omitempty"`
-	SuccessorID       *string      `json:"successor_id,omitempty"`
-	RotationDeadline  *time.Time   `json:"rotation_deadline,omitempty"`
-	Scope             []Permission `json:"scope,omitempty"`
-	AllowedCIDRs      []string     `json:"allowed_cidrs,omitempty"`
-	AutoRotate        bool         `json:"auto_rotate"`
-	Token             string       `json:"token,omitempty"`
-}
-
-// ExpiringToken is a token of any kind that expires soon, with its owner.
-type ExpiringToken struct {
-	AccessToken
-	TokenType string `json:"token_type"`
-	OwnerType string `json:"owner_type"`
-	OwnerID   string `json:"owner_id"`
-	OwnerName string `json:"owner_name"`
-}
-
-// AssignedRole is a role given to an account, a team or a user.
-type AssignedRole struct {
-	ID             string `json:"id"`
-	RoleName       string `json:"role_name"`
-	EntityID       string `json:"entity_id"`
-	EntityTypeName string `json:"entity_type_name"`
-	EntityRegion   string `json:"entity_region"`
-}
-
-// Team groups accounts and users that share roles.
-type Team struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	Description *string           `json:"description"`
-	SystemTeam  bool              `json:"system_team"`
-	Labels      map[string]string `json:"labels"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-}
-
-// User is a person.
-type User struct {
-	ID             string    `json:"id"`
-	Email          string    `json:"email"`
-	FullName       string    `json:"full_name"`
-	PreferredName  string    `json:"preferred_name"`
-	Active         bool      `json:"active"`
-	InferredRegion string    `json:"inferred_region"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
-}
-
-// PersonalAccessToken is a user's token. KonnectToken holds the value only
-// in the answer to a create.
-type PersonalAccessToken struct {
-	ID           string     `json:"id"`
-	UserID       string     `json:"user_id"`
-	Name         string     `json:"name"`
-	State        string     `json:"state"`
-	RevokedBy    *string    `json:"revoked_by"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	LastUsedAt   *time.Time `json:"last_used_at"`
-	ExpiresAt    *time.Time `json:"expires_at"`
-	RevokedAt    *time.Time `json:"revoked_at"`
-	KonnectToken string     `json:"konnect_token,omitempty"`
-}
-
-// AuditEvent is one entry of the audit trail.
-type AuditEvent struct {
-	ID         string    `json:"id"`
-	OccurredAt time.Time `json:"occurred_at"`
-	ActorType  string    `json:"actor_type"`
-	ActorID    string    `json:"actor_id"`
-	ActorName  string    `json:"actor_name"`
-	Action     string    `json:"action"`
-	TargetType string    `json:"target_type"`
-	TargetID   string    `json:"target_id"`
-	TargetName string    `json:"target_name"`
-	Outcome    string    `json:"outcome"`
-	RequestID  string    `json:"request_id"`
-	ClientIP   string    `json:"client_ip"`
-	UserAgent  string    `json:"user_agent"`
-	Count      int       `json:"count"`
-}
-
-// WhoAmI is the principal behind the client's token.
-type WhoAmI struct {
-	PrincipalType string `json:"principal_type"`
-	PrincipalID   string `json:"principal_id"`
-	PrincipalName string `json:"principal_name"`
-	TokenID       string `json:"token_id"`
-	TokenType     string `json:"token_type"`
-}
-
-// TokenPolicy bounds the lifetime of new system-account tokens.
-type TokenPolicy struct {
-	MaxLifetimeSeconds     int64 `json:"max_lifetime_seconds"`
-	DefaultLifetimeSeconds int64 `json:"default_lifetime_seconds"`
-	AllowNonExpiring       bool  `json:"allow_non_expiring"`
-}
-
-// LeakReport is the answer to a leak report: how many values arrived and
-// how many live tokens among them were revoked.
-type LeakReport struct {
-	Received int `json:"received"`
-	Revoked  int `json:"revoked"`
-}
-
-// RoleCatalogue is GET /v3/roles: entity types keyed by their API key.
-type RoleCatalogue map[string]EntityTypeRoles
-
-// EntityTypeRoles is one entity type of the catalogue and its roles.
-type EntityTypeRoles struct {
-	Name  string                     `json:"name"`
-	Roles map[string]RoleDescription `json:"roles"`
-}
-
-// RoleDescription names and describes a role.
-type RoleDescription struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
+// The answers of the API, in the shapes package wire declares; named here
+// too so that callers of the client need not import wire.
+type (
+	// SystemAccount is a machine identity.
+	SystemAccount = wire.SystemAccount
+	// Permission is a role on an entity in a region, as assigned and as
+	// used in token scopes.
+	Permission = wire.Permission
+	// AccessToken is a system account's access token, without its value.
+	AccessToken = wire.AccessToken
+	// AccessTokenCreated is a new token with its value in Token, the
+	// answer to a create or a rotate.
+	AccessTokenCreated = wire.AccessTokenCreated
+	// ExpiringToken is a token of any kind that expires soon, with its owner.
+	ExpiringToken = wire.ExpiringToken
+	// AssignedRole is a role given to an account, a team or a user.
+	AssignedRole = wire.AssignedRole
+	// Team groups accounts and users that share roles.
+	Team = wire.Team
+	// User is a person.
+	User = wire.User
+	// SetupLink is a one-time link at which a user sets their console
+	// password; shown only once.
+	SetupLink = wire.SetupLink
+	// PersonalAccessToken is a user's token, without its value.
+	PersonalAccessToken = wire.PersonalAccessToken
+	// PersonalAccessTokenCreated is a new personal token with its value in
+	// KonnectToken.
+	PersonalAccessTokenCreated = wire.PersonalAccessTokenCreated
+	// AuditEvent is one entry of the audit trail.
+	AuditEvent = wire.AuditEvent
+	// WhoAmI is the principal behind the client's token.
+	WhoAmI = wire.WhoAmI
+	// TokenPolicy bounds the lifetime of new system-account tokens.
+	TokenPolicy = wire.TokenPolicy
+	// LeakReport counts the values a leak report sent and the live tokens
+	// among them it revoked.
+	LeakReport = wire.LeakReport
+	// RoleCatalogue is GET /v3/roles: entity types keyed by their API key.
+	RoleCatalogue = wire.RoleCatalogue
+	// EntityTypeRoles is one entity type of the catalogue and its roles.
+	EntityTypeRoles = wire.EntityTypeRoles
+	// RoleDescription names and describes a role.
+	RoleDescription = wire.RoleDescription
+	// Webhook is a webhook destination, without its signing secret.
+	Webhook = wire.Webhook
+	// WebhookWithSecret is a destination with its signing secret, the
+	// answer to a create or a secret rotation.
+	WebhookWithSecret = wire.WebhookWithSecret
+	// WebhookDelivery is one event queued for a destination, and what
+	// became of it.
+	WebhookDelivery = wire.WebhookDelivery
+)

@@ -36,14 +36,6 @@ func (c *Client) InviteUser(ctx context.Context, email string) error {
 	return c.do(ctx, "POST", "/v3/invites", nil, map[string]string{"email": email}, nil)
 }
 
-// SetupLink is a one-time link at which a user sets their console
-// password; shown only once.
-type SetupLink struct {
-	SetupURL  string    `json:"setup_url"`
-	ExpiresAt time.Time `json:"expires_at"`
-	User      User      `json:"user"`
-}
-
 // IssueSetupLink creates a one-time password setup link for a user: an
 // invited user accepts the invitation with it, an active one resets their
 // password (keyhold's extension).
@@ -81,9 +73,9 @@ func (c *Client) ListPersonalAccessTokens(ctx context.Context, userID string, o 
 
 // CreatePersonalAccessToken mints a personal token living ttl (1 to 365
 // days); its value is in the answer's KonnectToken.
-func (c *Client) CreatePersonalAccessToken(ctx context.Context, userID, name string, ttl time.Duration) (*PersonalAccessToken, error) {
+func (c *Client) CreatePersonalAccessToken(ctx context.Context, userID, name string, ttl time.Duration) (*PersonalAccessTokenCreated, error) {
 	body := map[string]any{"name": name, "ttl_seconds": int64(ttl / time.Second)}
-	var t PersonalAccessToken
+	var t PersonalAccessTokenCreated
 	return &t, c.do(ctx, "POST", pathf("/v3/users/%s/access-tokens", userID), nil, body, &t)
 }
 

@@ -1,41 +1,6 @@
 package client
 
-import (
-	"context"
-	"time"
-)
-
-// Webhook is a webhook destination. Secret is set only in the answers of
-// CreateWebhook and RotateWebhookSecret.
-type Webhook struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	URL             string    `json:"url"`
-	EventTypes      []string  `json:"event_types"`
-	SystemAccountID *string   `json:"system_account_id"`
-	Enabled         bool      `json:"enabled"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
-	Secret          string    `json:"secret,omitempty"`
-}
-
-// WebhookDelivery is one event queued for a destination, and what became
-// of it.
-type WebhookDelivery struct {
-	ID              string     `json:"id"`
-	WebhookID       string     `json:"webhook_id"`
-	EventID         string     `json:"event_id"`
-	EventType       string     `json:"event_type"`
-	Status          string     `json:"status"`
-	Attempts        int        `json:"attempts"`
-	LastHTTPStatus  *int       `json:"last_http_status"`
-	LastError       string     `json:"last_error"`
-	ResponseExcerpt string     `json:"response_excerpt"`
-	NextAttemptAt   *time.Time `json:"next_attempt_at"`
-	DeliveredAt     *time.Time `json:"delivered_at"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-}
+import "context"
 
 // WebhookCreate is the input of CreateWebhook.
 type WebhookCreate struct {
@@ -59,12 +24,12 @@ func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
 
 // CreateWebhook creates a destination; the answer carries its signing
 // secret, shown only this once.
-func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (*Webhook, error) {
+func (c *Client) CreateWebhook(ctx context.Context, in WebhookCreate) (*WebhookWithSecret, error) {
 	body := map[string]any{"name": in.Name, "url": in.URL, "event_types": in.EventTypes, "enabled": !in.Disabled}
 	if in.SystemAccountID != "" {
 		body["system_account_id"] = in.SystemAccountID
 	}
-	var w Webhook
+	var w WebhookWithSecret
 	return &w, c.do(ctx, "POST", "/v1/webhooks", nil, body, &w)
 }
 
@@ -83,8 +48,8 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 
 // RotateWebhookSecret gives a destination a new signing secret, returned
 // only this once.
-func (c *Client) RotateWebhookSecret(ctx context.Context, id string) (*Webhook, error) {
-	var w Webhook
+func (c *Client) RotateWebhookSecret(ctx context.Context, id string) (*WebhookWithSecret, error) {
+	var w WebhookWithSecret
 	return &w, c.do(ctx, "POST", pathf("/v1/webhooks/%s/rotate-secret", id), nil, nil, &w)
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/wire"
 )
 
 var accountFilters = filterSpec{"name": filterString, "description": filterString, "konnect_managed": filterBool, "disabled": filterBool}
@@ -146,7 +147,7 @@ func (s *Server) createAccessToken(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, r, http.StatusCreated, accessTokenCreatedJSON{accessTokenOut(s.now())(&t.Token), t.Value})
+	writeJSON(w, r, http.StatusCreated, wire.AccessTokenCreated{AccessToken: accessTokenOut(s.now())(&t.Token), Token: t.Value})
 	return nil
 }
 
@@ -173,7 +174,7 @@ func (s *Server) rotateAccessToken(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, r, http.StatusCreated, accessTokenCreatedJSON{accessTokenOut(s.now())(&t.Token), t.Value})
+	writeJSON(w, r, http.StatusCreated, wire.AccessTokenCreated{AccessToken: accessTokenOut(s.now())(&t.Token), Token: t.Value})
 	return nil
 }
 
@@ -212,21 +213,6 @@ func (s *Server) deleteAccessToken(w http.ResponseWriter, r *http.Request) error
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-type expiringTokenJSON struct {
-	accessTokenJSON
-	TokenType string `json:"token_type"`
-	OwnerType string `json:"owner_type"`
-	OwnerID   string `json:"owner_id"`
-	OwnerName string `json:"owner_name"`
-}
-
-func expiringTokenOut(now time.Time) func(t *keyhold.OwnedToken) expiringTokenJSON {
-	return func(t *keyhold.OwnedToken) expiringTokenJSON {
-		return expiringTokenJSON{accessTokenJSON: accessTokenOut(now)(&t.Token), TokenType: string(t.Kind),
-			OwnerType: string(t.Owner.Type), OwnerID: t.Owner.ID, OwnerName: t.OwnerName}
-	}
 }
 
 // listExpiringTokens serves GET /v1/tokens/expiring?within_days=N.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // Every state change writes one event naming who did what to which, from
@@ -200,7 +201,7 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		// want counts the events of the full list that match.
-		want := func(match func(auditEvent) bool) []string {
+		want := func(match func(wire.AuditEvent) bool) []string {
 			var ids []string
 			for _, ev := range all.Data {
 				if match(ev) {
@@ -209,7 +210,7 @@ func TestAuditTrail(t *testing.T) {
 			}
 			return ids
 		}
-		ids := func(p auditPage) []string {
+		ids := func(p wire.List[wire.AuditEvent]) []string {
 			var out []string
 			for _, ev := range p.Data {
 				out = append(out, ev.ID)
@@ -219,24 +220,24 @@ func TestAuditTrail(t *testing.T) {
 		at := func(name string) string { return url.QueryEscape(times[name].Format(time.RFC3339)) }
 		for _, c := range []struct {
 			name, query string
-			match       func(auditEvent) bool
+			match       func(wire.AuditEvent) bool
 		}{
-			{"ActorName", "filter[actor_name]=auditor-bot", func(ev auditEvent) bool { return ev.ActorName == "auditor-bot" }},
-			{"ActorNameEq", "filter[actor_name][eq]=admin@example.com", func(ev auditEvent) bool { return ev.ActorName == "admin@example.com" }},
-			{"ActorID", "filter[actor_id]=" + user, func(ev auditEvent) bool { return ev.ActorID == user }},
-			{"Action", "filter[action]=role.assign", func(ev auditEvent) bool { return ev.Action == "role.assign" }},
-			{"ActionEq", "filter[action][eq]=team.member.add", func(ev auditEvent) bool { return ev.Action == "team.member.add" }},
-			{"TargetID", "filter[target_id]=" + acct, func(ev auditEvent) bool { return ev.TargetID == acct }},
-			{"TargetType", "filter[target_type]=team", func(ev auditEvent) bool { return ev.TargetType == "team" }},
-			{"Outcome", "filter[outcome]=success", func(ev auditEvent) bool { return ev.Outcome == "success" }},
-			{"Since", "filter[occurred_at][gte]=" + at("CreateTeam"), func(ev auditEvent) bool { return !ev.OccurredAt.Before(times["CreateTeam"]) }},
-			{"Until", "filter[occurred_at][lt]=" + at("CreateTeam"), func(ev auditEvent) bool { return ev.OccurredAt.Before(times["CreateTeam"]) }},
+			{"ActorName", "filter[actor_name]=auditor-bot", func(ev wire.AuditEvent) bool { return ev.ActorName == "auditor-bot" }},
+			{"ActorNameEq", "filter[actor_name][eq]=admin@example.com", func(ev wire.AuditEvent) bool { return ev.ActorName == "admin@example.com" }},
+			{"ActorID", "filter[actor_id]=" + user, func(ev wire.AuditEvent) bool { return ev.ActorID == user }},
+			{"Action", "filter[action]=role.assign", func(ev wire.AuditEvent) bool { return ev.Action == "role.assign" }},
+			{"ActionEq", "filter[action][eq]=team.member.add", func(ev wire.AuditEvent) bool { return ev.Action == "team.member.add" }},
+			{"TargetID", "filter[target_id]=" + acct, func(ev wire.AuditEvent) bool { return ev.TargetID == acct }},
+			{"TargetType", "filter[target_type]=team", func(ev wire.AuditEvent) bool { return ev.TargetType == "team" }},
+			{"Outcome", "filter[outcome]=success", func(ev wire.AuditEvent) bool { return ev.Outcome == "success" }},
+			{"Since", "filter[occurred_at][gte]=" + at("CreateTeam"), func(ev wire.AuditEvent) bool { return !ev.OccurredAt.Before(times["CreateTeam"]) }},
+			{"Until", "filter[occurred_at][lt]=" + at("CreateTeam"), func(ev wire.AuditEvent) bool { return ev.OccurredAt.Before(times["CreateTeam"]) }},
 			{"Between", "filter[occurred_at][gte]=" + at("CreateTeam") + "&filter[occurred_at][lt]=" + at("CreateUser"),
-				func(ev auditEvent) bool {
+				func(ev wire.AuditEvent) bool {
 					return !ev.OccurredAt.Before(times["CreateTeam"]) && ev.OccurredAt.Before(times["CreateUser"])
 				}},
-			{"Combined", "filter[actor_name]=auditor-bot&filter[target_type]=user", func(ev auditEvent) bool { return ev.ActorName == "auditor-bot" && ev.TargetType == "user" }},
-			{"None", "filter[action]=nothing.happened", func(auditEvent) bool { return false }},
+			{"Combined", "filter[actor_name]=auditor-bot&filter[target_type]=user", func(ev wire.AuditEvent) bool { return ev.ActorName == "auditor-bot" && ev.TargetType == "user" }},
+			{"None", "filter[action]=nothing.happened", func(wire.AuditEvent) bool { return false }},
 		} {
 			t.Run("Filter/"+c.name, func(t *testing.T) {
 				wantIDs := want(c.match)

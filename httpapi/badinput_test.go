@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // snapshot reads everything a bad request could have changed: every list,
@@ -114,24 +115,24 @@ func TestBadInput(t *testing.T) {
 			body         any
 			status       int
 			field, rule  string
-			check        func(t *testing.T, ip invalidParam)
+			check        func(t *testing.T, ip wire.InvalidParameter)
 		}
-		maxIs := func(n int64) func(t *testing.T, ip invalidParam) {
-			return func(t *testing.T, ip invalidParam) {
+		maxIs := func(n int64) func(t *testing.T, ip wire.InvalidParameter) {
+			return func(t *testing.T, ip wire.InvalidParameter) {
 				if ip.Maximum == nil || *ip.Maximum != n {
 					t.Errorf("maximum = %v, want %d", ip.Maximum, n)
 				}
 			}
 		}
-		minIs := func(n int64) func(t *testing.T, ip invalidParam) {
-			return func(t *testing.T, ip invalidParam) {
+		minIs := func(n int64) func(t *testing.T, ip wire.InvalidParameter) {
+			return func(t *testing.T, ip wire.InvalidParameter) {
 				if ip.Minimum == nil || *ip.Minimum != n {
 					t.Errorf("minimum = %v, want %d", ip.Minimum, n)
 				}
 			}
 		}
-		choicesHave := func(want ...string) func(t *testing.T, ip invalidParam) {
-			return func(t *testing.T, ip invalidParam) {
+		choicesHave := func(want ...string) func(t *testing.T, ip wire.InvalidParameter) {
+			return func(t *testing.T, ip wire.InvalidParameter) {
 				for _, w := range want {
 					if !contains(ip.Choices, w) {
 						t.Errorf("choices %v lack %q", ip.Choices, w)

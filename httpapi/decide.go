@@ -11,6 +11,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // Decider answers authorization decisions from the in-memory index.
@@ -135,12 +136,12 @@ func (s *Server) decisionError(w http.ResponseWriter, r *http.Request, err error
 	id := newRequestID()
 	w.Header().Set("X-Request-Id", id)
 	writeError(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)), err)
-	return statusOf(keyhold.ErrorCode(err))
+	return wire.StatusOf(keyhold.ErrorCode(err))
 }
 
 type checkBody struct {
 	Active    bool          `json:"active"`
-	Principal *whoamiJSON   `json:"principal,omitempty"`
+	Principal *wire.WhoAmI  `json:"principal,omitempty"`
 	Results   []checkResult `json:"results"`
 }
 
@@ -203,8 +204,8 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func whoamiOut(p *keyhold.Principal) *whoamiJSON {
-	return &whoamiJSON{PrincipalType: string(p.Type), PrincipalID: p.ID, PrincipalName: p.Name, TokenID: p.TokenID, TokenType: string(p.TokenKind)}
+func whoamiOut(p *keyhold.Principal) *wire.WhoAmI {
+	return &wire.WhoAmI{PrincipalType: string(p.Type), PrincipalID: p.ID, PrincipalName: p.Name, TokenID: p.TokenID, TokenType: string(p.TokenKind)}
 }
 
 type introspection struct {

@@ -7,17 +7,18 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // deniedEvents flushes the aggregated refusals and lists the denied
 // events of an actor.
-func deniedEvents(t *testing.T, e *apitest.Env, actorID string) []auditEvent {
+func deniedEvents(t *testing.T, e *apitest.Env, actorID string) []wire.AuditEvent {
 	t.Helper()
 	e.Service.Decider.Flush(context.Background(), true)
 	return audit(t, e, "?filter[outcome][eq]=denied&filter[actor_id][eq]="+actorID).Data
 }
 
-func wantDenied(t *testing.T, events []auditEvent, action, reason string) {
+func wantDenied(t *testing.T, events []wire.AuditEvent, action, reason string) {
 	t.Helper()
 	for _, ev := range events {
 		if ev.Action == action && strings.Contains(ev.Reason, reason) && ev.Outcome == "denied" && ev.Count >= 1 {

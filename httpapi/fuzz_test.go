@@ -21,6 +21,7 @@ import (
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/httpapi"
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // fuzzStack is the real handler over the real service and a SQLite store
@@ -366,7 +367,7 @@ func (s *fuzzStack) authenticates(token string) bool {
 // of a 400 answer, prefixed.
 func invalidFields(t *testing.T, body []byte, prefix string) []string {
 	t.Helper()
-	var p problemBody
+	var p wire.Problem
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatalf("400 body %s: %v", body, err)
 	}

@@ -13,38 +13,19 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
-
-// problemBody is Konnect's problem+json body as the tests read it.
-type problemBody struct {
-	Status            int            `json:"status"`
-	Title             string         `json:"title"`
-	Type              string         `json:"type"`
-	Instance          string         `json:"instance"`
-	Detail            string         `json:"detail"`
-	InvalidParameters []invalidParam `json:"invalid_parameters"`
-}
-
-type invalidParam struct {
-	Field   string   `json:"field"`
-	Reason  string   `json:"reason"`
-	Rule    string   `json:"rule"`
-	Source  string   `json:"source"`
-	Minimum *int64   `json:"minimum"`
-	Maximum *int64   `json:"maximum"`
-	Choices []string `json:"choices"`
-}
 
 // wantProblem fails unless r is a problem+json answer with status, whose
 // body names the same status and the request id, and carries
 // invalid_parameters exactly when the status is 400.
-func wantProblem(t testing.TB, r *apitest.Response, status int) problemBody {
+func wantProblem(t testing.TB, r *apitest.Response, status int) wire.Problem {
 	t.Helper()
 	r.Want(t, status)
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
 		t.Errorf("Content-Type %q, want application/problem+json", ct)
 	}
-	var p problemBody
+	var p wire.Problem
 	var raw map[string]json.RawMessage
 	r.JSON(t, &p)
 	r.JSON(t, &raw)
@@ -66,7 +47,7 @@ func wantProblem(t testing.TB, r *apitest.Response, status int) problemBody {
 
 // wantInvalid fails unless r is a 400 naming field, with rule when rule is
 // not empty, and returns that item.
-func wantInvalid(t testing.TB, r *apitest.Response, field, rule string) invalidParam {
+func wantInvalid(t testing.TB, r *apitest.Response, field, rule string) wire.InvalidParameter {
 	t.Helper()
 	p := wantProblem(t, r, http.StatusBadRequest)
 	for _, ip := range p.InvalidParameters {
@@ -81,7 +62,7 @@ func wantInvalid(t testing.TB, r *apitest.Response, field, rule string) invalidP
 		}
 	}
 	t.Errorf("no invalid_parameters item for %q in %s", field, r.Body)
-	return invalidParam{}
+	return wire.InvalidParameter{}
 }
 
 // do is Env.Do with extra request headers; the response is validated
@@ -208,12 +189,7 @@ func systemTeam(t testing.TB, e *apitest.Env, name string) string {
 }
 
 // page is a decoded list response.
-type page struct {
-	Meta struct {
-		Page struct{ Number, Size, Total int }
-	}
-	Data []map[string]any
-}
+type page wire.List[map[string]any]
 
 func list(t testing.TB, e *apitest.Env, path, token string) page {
 	t.Helper()
@@ -232,37 +208,11 @@ func (p page) names(field string) []string {
 	return out
 }
 
-// auditEvent is one decoded audit event.
-type auditEvent struct {
-	ID         string    `json:"id"`
-	OccurredAt time.Time `json:"occurred_at"`
-	ActorType  string    `json:"actor_type"`
-	ActorID    string    `json:"actor_id"`
-	ActorName  string    `json:"actor_name"`
-	Action     string    `json:"action"`
-	TargetType string    `json:"target_type"`
-	TargetID   string    `json:"target_id"`
-	TargetName string    `json:"target_name"`
-	Outcome    string    `json:"outcome"`
-	RequestID  string    `json:"request_id"`
-	ClientIP   string    `json:"client_ip"`
-	UserAgent  string    `json:"user_agent"`
-	Count      int       `json:"count"`
-	Reason     string    `json:"reason"`
-}
-
-type auditPage struct {
-	Meta struct {
-		Page struct{ Number, Size, Total int }
-	}
-	Data []auditEvent
-}
-
 // audit lists audit events with the admin's token; query is "" or starts
 // with "?".
-func audit(t testing.TB, e *apitest.Env, query string) auditPage {
+func audit(t testing.TB, e *apitest.Env, query string) wire.List[wire.AuditEvent] {
 	t.Helper()
-	var p auditPage
+	var p wire.List[wire.AuditEvent]
 	e.Do("GET", "/v3/audit-events"+query, e.Admin, nil).Want(t, 200).JSON(t, &p)
 	return p
 }

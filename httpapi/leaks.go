@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+
+	"github.com/keyhold/keyhold/wire"
 )
 
 // LeakReporter revokes leaked tokens.
@@ -28,6 +30,6 @@ func (s *Server) reportLeak(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, r, http.StatusOK, map[string]int{"received": received, "revoked": revoked})
+	writeJSON(w, r, http.StatusOK, wire.LeakReport{Received: received, Revoked: revoked})
 	return nil
 }

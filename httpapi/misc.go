@@ -39,7 +39,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 	p := keyhold.PrincipalFromContext(r.Context())
-	writeJSON(w, r, http.StatusOK, whoamiJSON{PrincipalType: string(p.Type), PrincipalID: p.ID, PrincipalName: p.Name, TokenID: p.TokenID, TokenType: string(p.TokenKind)})
+	writeJSON(w, r, http.StatusOK, whoamiOut(p))
 	return nil
 }
 

@@ -7,17 +7,6 @@ import (
 	"github.com/keyhold/keyhold"
 )
 
-type tokenPolicyJSON struct {
-	MaxLifetimeSeconds     int64 `json:"max_lifetime_seconds"`
-	DefaultLifetimeSeconds int64 `json:"default_lifetime_seconds"`
-	AllowNonExpiring       bool  `json:"allow_non_expiring"`
-}
-
-func tokenPolicyOut(p *keyhold.TokenPolicy) tokenPolicyJSON {
-	return tokenPolicyJSON{MaxLifetimeSeconds: int64(p.MaxLifetime / time.Second),
-		DefaultLifetimeSeconds: int64(p.DefaultLifetime / time.Second), AllowNonExpiring: p.AllowNonExpiring}
-}
-
 func (s *Server) getTokenPolicy(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.svc.Policy.TokenPolicy(r.Context())
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/keyhold/keyhold/internal/apitest"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store/storetest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // eachBehindProxy runs fn on every backend with loopback as a trusted
@@ -248,7 +249,7 @@ func TestNetworkBoundTokens(t *testing.T) {
 
 		// Refusals are audited with the reason, aggregated per token,
 		// address and minute.
-		var refused []auditEvent
+		var refused []wire.AuditEvent
 		for _, ev := range audit(t, e, "?page[size]=100").Data {
 			if ev.Action == "token.use.refused_network" {
 				refused = append(refused, ev)

@@ -8,16 +8,8 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
-
-type setupLinkOut struct {
-	SetupURL  string    `json:"setup_url"`
-	ExpiresAt time.Time `json:"expires_at"`
-	User      struct {
-		ID     string `json:"id"`
-		Active bool   `json:"active"`
-	} `json:"user"`
-}
 
 // secretOf returns the one-time secret in a setup link.
 func secretOf(t testing.TB, link string) string {
@@ -54,7 +46,7 @@ func TestInviteAcceptedThroughSetupLink(t *testing.T) {
 		if active {
 			t.Fatal("an invited user is active before accepting")
 		}
-		var link setupLinkOut
+		var link wire.SetupLink
 		r := e.Do("POST", "/v3/users/"+id+"/setup-link", e.Admin, nil).Want(t, 201)
 		r.JSON(t, &link)
 		if r.Header.Get("Cache-Control") != "no-store" || link.User.ID != id || link.User.Active {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/wire"
 )
 
 var userFilters = filterSpec{"id": filterEq, "email": filterString, "full_name": filterString, "active": filterBool}
@@ -86,15 +87,9 @@ func (s *Server) issueSetupLink(w http.ResponseWriter, r *http.Request) error {
 		base = scheme + "://" + r.Host
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, r, http.StatusCreated, setupLinkJSON{
+	writeJSON(w, r, http.StatusCreated, wire.SetupLink{
 		SetupURL: keyhold.SetupURL(base, link.Secret), ExpiresAt: link.ExpiresAt, User: userOut(link.User)})
 	return nil
-}
-
-type setupLinkJSON struct {
-	SetupURL  string    `json:"setup_url"`
-	ExpiresAt time.Time `json:"expires_at"`
-	User      userJSON  `json:"user"`
 }
 
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
@@ -143,13 +138,6 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// personalTokensMeta is the PAT list's meta: PageMeta directly, without the
-// page level, as Konnect's spec and example have it.
-type personalTokensBody struct {
-	Meta pageMeta            `json:"meta"`
-	Data []personalTokenJSON `json:"data"`
-}
-
 func (s *Server) listPersonalTokens(w http.ResponseWriter, r *http.Request) error {
 	page := keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}
 	l, err := s.svc.Tokens.ListTokens(r.Context(), userRef(r), keyhold.TokenFilter{Page: page})
@@ -157,7 +145,7 @@ func (s *Server) listPersonalTokens(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	body := pageOf(l, personalTokenOut(s.now()))
-	writeJSON(w, r, http.StatusOK, personalTokensBody{Meta: body.Meta.Page, Data: body.Data})
+	writeJSON(w, r, http.StatusOK, wire.PersonalAccessTokenList{Meta: body.Meta.Page, Data: body.Data})
 	return nil
 }
 
@@ -189,7 +177,7 @@ func (s *Server) createPersonalToken(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, r, http.StatusCreated, personalTokenCreatedJSON{personalTokenOut(s.now())(&t.Token), t.Value})
+	writeJSON(w, r, http.StatusCreated, wire.PersonalAccessTokenCreated{PersonalAccessToken: personalTokenOut(s.now())(&t.Token), KonnectToken: t.Value})
 	return nil
 }
 

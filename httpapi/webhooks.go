@@ -2,58 +2,10 @@ package httpapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/wire"
 )
-
-type webhookJSON struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	URL             string    `json:"url"`
-	EventTypes      []string  `json:"event_types"`
-	SystemAccountID *string   `json:"system_account_id"`
-	Enabled         bool      `json:"enabled"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
-}
-
-// webhookWithSecretJSON is the one shape that carries a signing secret:
-// the answers of create and rotate-secret.
-type webhookWithSecretJSON struct {
-	webhookJSON
-	Secret string `json:"secret"`
-}
-
-func webhookOut(d *keyhold.WebhookDestination) webhookJSON {
-	out := webhookJSON{ID: d.ID, Name: d.Name, URL: d.URL, EventTypes: d.EventTypes, Enabled: d.Enabled, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-	if d.SystemAccountID != "" {
-		out.SystemAccountID = &d.SystemAccountID
-	}
-	return out
-}
-
-type deliveryJSON struct {
-	ID              string     `json:"id"`
-	WebhookID       string     `json:"webhook_id"`
-	EventID         string     `json:"event_id"`
-	EventType       string     `json:"event_type"`
-	Status          string     `json:"status"`
-	Attempts        int        `json:"attempts"`
-	LastStatus      *int       `json:"last_http_status"`
-	LastError       string     `json:"last_error"`
-	ResponseExcerpt string     `json:"response_excerpt"`
-	NextAttemptAt   *time.Time `json:"next_attempt_at"`
-	DeliveredAt     *time.Time `json:"delivered_at"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-}
-
-func deliveryOut(d *keyhold.WebhookDelivery) deliveryJSON {
-	return deliveryJSON{ID: d.ID, WebhookID: d.DestinationID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
-		Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError, ResponseExcerpt: d.ResponseExcerpt,
-		NextAttemptAt: d.NextAttemptAt, DeliveredAt: d.DeliveredAt, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-}
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseQuery(r.URL.Query(), filterSpec{})
@@ -86,7 +38,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, r, http.StatusCreated, webhookWithSecretJSON{webhookOut(&d.WebhookDestination), d.Secret})
+	writeJSON(w, r, http.StatusCreated, wire.WebhookWithSecret{Webhook: webhookOut(&d.WebhookDestination), Secret: d.Secret})
 	return nil
 }
 
@@ -145,7 +97,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, r, http.StatusOK, webhookWithSecretJSON{webhookOut(&d.WebhookDestination), d.Secret})
+	writeJSON(w, r, http.StatusOK, wire.WebhookWithSecret{Webhook: webhookOut(&d.WebhookDestination), Secret: d.Secret})
 	return nil
 }
 

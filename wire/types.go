@@ -1,0 +1,229 @@
+package wire
+
+import "time"
+
+// SystemAccount is a machine identity.
+type SystemAccount struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	Description    string `json:"description"`
+	KonnectManaged bool   `json:"konnect_managed"`
+	// Disabled is keyhold's extension; Konnect's schema allows more fields.
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Permission is a role on an entity in a region, as assigned, as used in
+// token scopes, and as asked of the decision endpoints.
+type Permission struct {
+	RoleName       string `json:"role_name"`
+	EntityTypeName string `json:"entity_type_name"`
+	EntityID       string `json:"entity_id"`
+	EntityRegion   string `json:"entity_region"`
+}
+
+// AccessToken is a system account's access token, without its value.
+type AccessToken struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// keyhold extensions; Konnect's token schema allows more fields.
+	State             string       `json:"state"`
+	LastUsedIP        string       `json:"last_used_ip,omitempty"`
+	LastUsedUserAgent string       `json:"last_used_user_agent,omitempty"`
+	PredecessorID     *string      `json:"predecessor_id,omitempty"`
+	SuccessorID       *string      `json:"successor_id,omitempty"`
+	RotationDeadline  *time.Time   `json:"rotation_deadline,omitempty"`
+	Scope             []Permission `json:"scope,omitempty"`
+	AllowedCIDRs      []string     `json:"allowed_cidrs,omitempty"`
+	AutoRotate        bool         `json:"auto_rotate"`
+}
+
+// AccessTokenCreated is the answer to a token create or rotate: the one
+// shape of a system-account token that carries its value. The server
+// always sets Token; omitempty lets a client that moved the value
+// elsewhere (the CLI's --save-to) print the rest without it.
+type AccessTokenCreated struct {
+	AccessToken
+	Token string `json:"token,omitempty"`
+}
+
+// ExpiringToken is a token of any kind that expires soon, with its owner.
+type ExpiringToken struct {
+	AccessToken
+	TokenType string `json:"token_type"`
+	OwnerType string `json:"owner_type"`
+	OwnerID   string `json:"owner_id"`
+	OwnerName string `json:"owner_name"`
+}
+
+// PersonalAccessToken is a user's token, without its value.
+type PersonalAccessToken struct {
+	ID         string     `json:"id"`
+	UserID     string     `json:"user_id"`
+	Name       string     `json:"name"`
+	State      string     `json:"state"`
+	RevokedBy  *string    `json:"revoked_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// PersonalAccessTokenCreated is the answer to a personal token create, the
+// one shape that carries its value (omitempty as in AccessTokenCreated).
+type PersonalAccessTokenCreated struct {
+	PersonalAccessToken
+	KonnectToken string `json:"konnect_token,omitempty"`
+}
+
+// AssignedRole is a role given to an account, a team or a user.
+type AssignedRole struct {
+	ID             string `json:"id"`
+	RoleName       string `json:"role_name"`
+	EntityID       string `json:"entity_id"`
+	EntityTypeName string `json:"entity_type_name"`
+	EntityRegion   string `json:"entity_region"`
+}
+
+// Team groups accounts and users that share roles. Labels is never null.
+type Team struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Description *string           `json:"description"`
+	SystemTeam  bool              `json:"system_team"`
+	Labels      map[string]string `json:"labels"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+}
+
+// User is a person.
+type User struct {
+	ID             string    `json:"id"`
+	Email          string    `json:"email"`
+	FullName       string    `json:"full_name"`
+	PreferredName  string    `json:"preferred_name"`
+	Active         bool      `json:"active"`
+	InferredRegion string    `json:"inferred_region"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// SetupLink is a one-time link at which a user sets their console
+// password; shown only once.
+type SetupLink struct {
+	SetupURL  string    `json:"setup_url"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      User      `json:"user"`
+}
+
+// Organization is the one organization a keyhold server holds.
+type Organization struct {
+	ID                  string    `json:"id"`
+	Name                string    `json:"name"`
+	OwnerID             string    `json:"owner_id"`
+	LoginPath           string    `json:"login_path"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+	State               string    `json:"state"`
+	RetentionPeriodDays int       `json:"retention_period_days"`
+}
+
+// AuditEvent is one entry of the audit trail.
+type AuditEvent struct {
+	ID         string    `json:"id"`
+	OccurredAt time.Time `json:"occurred_at"`
+	ActorType  string    `json:"actor_type"`
+	ActorID    string    `json:"actor_id"`
+	ActorName  string    `json:"actor_name"`
+	Action     string    `json:"action"`
+	TargetType string    `json:"target_type"`
+	TargetID   string    `json:"target_id"`
+	TargetName string    `json:"target_name"`
+	Outcome    string    `json:"outcome"`
+	RequestID  string    `json:"request_id"`
+	ClientIP   string    `json:"client_ip"`
+	UserAgent  string    `json:"user_agent"`
+	Count      int       `json:"count"`
+	Reason     string    `json:"reason"`
+}
+
+// WhoAmI is the principal behind a token.
+type WhoAmI struct {
+	PrincipalType string `json:"principal_type"`
+	PrincipalID   string `json:"principal_id"`
+	PrincipalName string `json:"principal_name"`
+	TokenID       string `json:"token_id"`
+	TokenType     string `json:"token_type"`
+}
+
+// TokenPolicy bounds the lifetime of new system-account tokens.
+type TokenPolicy struct {
+	MaxLifetimeSeconds     int64 `json:"max_lifetime_seconds"`
+	DefaultLifetimeSeconds int64 `json:"default_lifetime_seconds"`
+	AllowNonExpiring       bool  `json:"allow_non_expiring"`
+}
+
+// LeakReport is the answer to a leak report: how many values arrived and
+// how many live tokens among them were revoked.
+type LeakReport struct {
+	Received int `json:"received"`
+	Revoked  int `json:"revoked"`
+}
+
+// RoleCatalogue is GET /v3/roles: entity types keyed by their API key.
+type RoleCatalogue map[string]EntityTypeRoles
+
+// EntityTypeRoles is one entity type of the catalogue and its roles.
+type EntityTypeRoles struct {
+	Name  string                     `json:"name"`
+	Roles map[string]RoleDescription `json:"roles"`
+}
+
+// RoleDescription names and describes a role.
+type RoleDescription struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// Webhook is a webhook destination, without its signing secret.
+type Webhook struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	URL             string    `json:"url"`
+	EventTypes      []string  `json:"event_types"`
+	SystemAccountID *string   `json:"system_account_id"`
+	Enabled         bool      `json:"enabled"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// WebhookWithSecret is the one shape that carries a signing secret: the
+// answers of create and rotate-secret (omitempty as in AccessTokenCreated).
+type WebhookWithSecret struct {
+	Webhook
+	Secret string `json:"secret,omitempty"`
+}
+
+// WebhookDelivery is one event queued for a destination, and what became
+// of it.
+type WebhookDelivery struct {
+	ID              string     `json:"id"`
+	WebhookID       string     `json:"webhook_id"`
+	EventID         string     `json:"event_id"`
+	EventType       string     `json:"event_type"`
+	Status          string     `json:"status"`
+	Attempts        int        `json:"attempts"`
+	LastHTTPStatus  *int       `json:"last_http_status"`
+	LastError       string     `json:"last_error"`
+	ResponseExcerpt string     `json:"response_excerpt"`
+	NextAttemptAt   *time.Time `json:"next_attempt_at"`
+	DeliveredAt     *time.Time `json:"delivered_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
