@@ -49,17 +49,13 @@ func (a *app) saList() *cobra.Command {
   keyhold sa list --name-contains ci --limit 10
   keyhold sa list --disabled true -q`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			list, err := c.ListSystemAccounts(ctx(cmd), listOptions(limit, [3]string{"name", "contains", contains}, [3]string{"disabled", "", disabled}))
+		RunE: a.run(func(x *call) error {
+			list, err := x.c.ListSystemAccounts(x.ctx, listOptions(limit, [3]string{"name", "contains", contains}, [3]string{"disabled", "", disabled}))
 			if err != nil {
 				return err
 			}
 			return a.print(a.accountsView(list, list))
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")
 	cmd.Flags().StringVar(&contains, "name-contains", "", "only accounts whose name contains this, ignoring case")
@@ -74,17 +70,9 @@ func (a *app) saGet() *cobra.Command {
 		Example:           "  keyhold sa get ci-bot\n  keyhold sa get ci-bot -o yaml",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeAccounts,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: a.run(on((*call).account, func(_ *call, s *client.SystemAccount) error {
 			return a.print(a.accountView(s))
-		},
+		})),
 	}
 }
 
@@ -97,18 +85,14 @@ func (a *app) saCreate() *cobra.Command {
   keyhold sa create ci-bot --create-team
   id=$(keyhold sa create ci-bot -q)`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			in.Name = args[0]
-			s, err := c.CreateSystemAccount(ctx(cmd), in)
+		RunE: a.run(func(x *call) error {
+			in.Name = x.args[0]
+			s, err := x.c.CreateSystemAccount(x.ctx, in)
 			if err != nil {
 				return err
 			}
 			return a.print(a.accountView(s))
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&in.Description, "description", "", "what the account is for")
 	cmd.Flags().BoolVar(&in.KonnectManaged, "managed", false, "only you (this principal) may change the account afterwards")
@@ -135,18 +119,13 @@ func (a *app) saUpdate() *cobra.Command {
 			if in.Name == nil && in.Description == nil {
 				return usageErrorf("nothing to update: give --name or --description")
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			if s, err = c.UpdateSystemAccount(ctx(cmd), s.ID, in); err != nil {
-				return err
-			}
-			return a.print(a.accountView(s))
+			return a.remote(cmd, args, on((*call).account, func(x *call, s *client.SystemAccount) error {
+				s, err := x.c.UpdateSystemAccount(x.ctx, s.ID, in)
+				if err != nil {
+					return err
+				}
+				return a.print(a.accountView(s))
+			}))
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the new name")
@@ -161,21 +140,13 @@ func (a *app) saDelete() *cobra.Command {
 		Example:           "  keyhold sa delete ci-bot",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeAccounts,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteSystemAccount(ctx(cmd), s.ID); err != nil {
+		RunE: a.run(on((*call).account, func(x *call, s *client.SystemAccount) error {
+			if err := x.c.DeleteSystemAccount(x.ctx, s.ID); err != nil {
 				return err
 			}
 			a.done("Deleted system account %s (%s).", s.Name, s.ID)
 			return nil
-		},
+		})),
 	}
 }
 
@@ -190,20 +161,13 @@ func (a *app) saSetDisabled(disabled bool) *cobra.Command {
 		Example:           example,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeAccounts,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+		RunE: a.run(on((*call).account, func(x *call, s *client.SystemAccount) error {
+			s, err := x.c.SetSystemAccountDisabled(x.ctx, s.ID, disabled)
 			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			if s, err = c.SetSystemAccountDisabled(ctx(cmd), s.ID, disabled); err != nil {
 				return err
 			}
 			return a.print(a.accountView(s))
-		},
+		})),
 	}
 }
 

@@ -97,24 +97,22 @@ func (a *app) auditList() *cobra.Command {
   keyhold audit list --actor ci-bot --outcome denied --since 7d
   keyhold audit list --action system_account.delete -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := a.auditOptions(&f, limit)
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			list, err := c.ListAuditEvents(ctx(cmd), o)
-			if err != nil {
-				return err
-			}
-			v := view{data: list, header: auditHeader, rows: a.auditRows(list)}
-			for _, e := range list {
-				v.ids = append(v.ids, e.ID)
-			}
-			return a.print(v)
+			return a.remote(cmd, args, func(x *call) error {
+				list, err := x.c.ListAuditEvents(x.ctx, o)
+				if err != nil {
+					return err
+				}
+				v := view{data: list, header: auditHeader, rows: a.auditRows(list)}
+				for _, e := range list {
+					v.ids = append(v.ids, e.ID)
+				}
+				return a.print(v)
+			})
 		},
 	}
 	f.flags(cmd)
@@ -136,7 +134,7 @@ events every --interval and prints them as they come, until interrupted
   keyhold audit tail --outcome denied --interval 5s
   keyhold audit tail -o json | jq .action`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if interval <= 0 {
 				return usageErrorf("--interval must be positive")
 			}
@@ -144,11 +142,7 @@ events every --interval and prints them as they come, until interrupted
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			return a.tail(cmd, c, o, interval)
+			return a.remote(cmd, args, func(x *call) error { return a.tail(x, o, interval) })
 		},
 	}
 	f.flags(cmd)
@@ -159,8 +153,8 @@ events every --interval and prints them as they come, until interrupted
 
 // tail polls for events newer than the newest seen. Events that share
 // the newest timestamp are told apart by id, so none is printed twice.
-func (a *app) tail(cmd *cobra.Command, c *client.Client, o client.ListOptions, interval time.Duration) error {
-	ctx := ctx(cmd)
+func (a *app) tail(x *call, o client.ListOptions, interval time.Duration) error {
+	ctx := x.ctx
 	seen := map[string]bool{}
 	var newest time.Time
 	header := a.output == "table" && !a.quiet
@@ -173,7 +167,7 @@ func (a *app) tail(cmd *cobra.Command, c *client.Client, o client.ListOptions, i
 			q = o.Where("occurred_at", "gte", newest.UTC().Format(time.RFC3339Nano))
 			q.Limit = 0
 		}
-		list, err := c.ListAuditEvents(ctx, q)
+		list, err := x.c.ListAuditEvents(ctx, q)
 		if ctx.Err() != nil {
 			return nil
 		} else if err != nil {

@@ -142,29 +142,27 @@ missing or refused.`,
 		Example: `  keyhold auth status
   KEYHOLD_TOKEN=spat_… keyhold auth status -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.target()
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			me, err := c.WhoAmI(ctx(cmd))
-			if err != nil {
-				return err
-			}
-			out := struct {
-				Profile    string `json:"profile"`
-				Server     string `json:"server"`
-				ServerFrom string `json:"server_from"`
-				TokenFrom  string `json:"token_from"`
-				*client.WhoAmI
-			}{t.Profile, t.Server, t.ServerFrom, t.TokenFrom, me}
-			return a.print(view{data: out, ids: []string{me.PrincipalID},
-				header: []string{"PROFILE", "PRINCIPAL", "TYPE", "TOKEN", "TOKEN FROM", "SERVER"},
-				rows:   [][]string{{t.Profile, me.PrincipalName, principalWords(me.PrincipalType), me.TokenType + " " + me.TokenID, t.TokenFrom, t.Server}}})
+			return a.remote(cmd, args, func(x *call) error {
+				me, err := x.c.WhoAmI(x.ctx)
+				if err != nil {
+					return err
+				}
+				out := struct {
+					Profile    string `json:"profile"`
+					Server     string `json:"server"`
+					ServerFrom string `json:"server_from"`
+					TokenFrom  string `json:"token_from"`
+					*client.WhoAmI
+				}{t.Profile, t.Server, t.ServerFrom, t.TokenFrom, me}
+				return a.print(view{data: out, ids: []string{me.PrincipalID},
+					header: []string{"PROFILE", "PRINCIPAL", "TYPE", "TOKEN", "TOKEN FROM", "SERVER"},
+					rows:   [][]string{{t.Profile, me.PrincipalName, principalWords(me.PrincipalType), me.TokenType + " " + me.TokenID, t.TokenFrom, t.Server}}})
+			})
 		},
 	}
 	cmd.AddCommand(status)

@@ -24,17 +24,13 @@ func (a *app) policyCommand() *cobra.Command {
 		Short:   "Show the token policy",
 		Example: "  keyhold token-policy get\n  keyhold token-policy get -o json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			p, err := c.GetTokenPolicy(ctx(cmd))
+		RunE: a.run(func(x *call) error {
+			p, err := x.c.GetTokenPolicy(x.ctx)
 			if err != nil {
 				return err
 			}
 			return a.print(a.policyView(p))
-		},
+		}),
 	}
 	var maxLife, defLife string
 	var allow bool
@@ -46,12 +42,8 @@ replaces the whole policy; set reads it first).`,
 		Example: `  keyhold token-policy set --max-lifetime 90d --default-lifetime 30d
   keyhold token-policy set --allow-non-expiring=false`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			p, err := c.GetTokenPolicy(ctx(cmd))
+		RunE: a.run(func(x *call) error {
+			p, err := x.c.GetTokenPolicy(x.ctx)
 			if err != nil {
 				return err
 			}
@@ -59,7 +51,7 @@ replaces the whole policy; set reads it first).`,
 				flag, value string
 				dst         *int64
 			}{{"max-lifetime", maxLife, &p.MaxLifetimeSeconds}, {"default-lifetime", defLife, &p.DefaultLifetimeSeconds}} {
-				if !cmd.Flags().Changed(f.flag) {
+				if !x.cmd.Flags().Changed(f.flag) {
 					continue
 				}
 				d, err := parseLifetime(f.value)
@@ -68,14 +60,14 @@ replaces the whole policy; set reads it first).`,
 				}
 				*f.dst = int64(d / time.Second)
 			}
-			if cmd.Flags().Changed("allow-non-expiring") {
+			if x.cmd.Flags().Changed("allow-non-expiring") {
 				p.AllowNonExpiring = allow
 			}
-			if p, err = c.SetTokenPolicy(ctx(cmd), *p); err != nil {
+			if p, err = x.c.SetTokenPolicy(x.ctx, *p); err != nil {
 				return err
 			}
 			return a.print(a.policyView(p))
-		},
+		}),
 	}
 	set.Flags().StringVar(&maxLife, "max-lifetime", "", "the longest lifetime a token may have, e.g. 365d")
 	set.Flags().StringVar(&defLife, "default-lifetime", "", "the lifetime of a token created without an expiry, e.g. 90d")

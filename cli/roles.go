@@ -2,7 +2,6 @@ package cli
 
 import (
 	"cmp"
-	"context"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -30,12 +29,8 @@ func (a *app) rolesCatalogue() *cobra.Command {
 		Short:   "List the roles that can be assigned, per entity type",
 		Example: "  keyhold roles catalogue\n  keyhold roles catalogue -o json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			rc, err := c.GetRoles(ctx(cmd))
+		RunE: a.run(func(x *call) error {
+			rc, err := x.c.GetRoles(x.ctx)
 			if err != nil {
 				return err
 			}
@@ -49,7 +44,7 @@ func (a *app) rolesCatalogue() *cobra.Command {
 				}
 			}
 			return a.print(v)
-		},
+		}),
 	}
 }
 
@@ -76,23 +71,26 @@ func (h *holder) flags(cmd *cobra.Command, a *app) {
 	cmd.MarkFlagsOneRequired("account", "team", "user")
 }
 
+// kindWords names each kind of holder in a sentence.
+var kindWords = map[string]string{client.KindSystemAccount: "system account", client.KindTeam: "team", client.KindUser: "user"}
+
 // resolve returns the kind and id of the holder, and its display name.
-func (h *holder) resolve(ctx context.Context, a *app, c *client.Client) (kind, id, name string, err error) {
+func (h *holder) resolve(x *call) (kind, id, name string, err error) {
 	switch {
 	case h.account != "":
-		s, err := a.account(ctx, c, h.account)
+		s, err := x.account(h.account)
 		if err != nil {
 			return "", "", "", err
 		}
 		return client.KindSystemAccount, s.ID, s.Name, nil
 	case h.team != "":
-		t, err := a.team(ctx, c, h.team)
+		t, err := x.team(h.team)
 		if err != nil {
 			return "", "", "", err
 		}
 		return client.KindTeam, t.ID, t.Name, nil
 	}
-	u, err := a.user(ctx, c, h.user)
+	u, err := x.user(h.user)
 	if err != nil {
 		return "", "", "", err
 	}
@@ -115,16 +113,12 @@ func (a *app) rolesList() *cobra.Command {
 		Short:   "List the roles assigned to an account, a team or a user",
 		Example: "  keyhold roles list --account ci-bot\n  keyhold roles list --team platform -o json\n  keyhold roles list --user ops@example.com",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
+		RunE: a.run(func(x *call) error {
+			kind, id, _, err := h.resolve(x)
 			if err != nil {
 				return err
 			}
-			kind, id, _, err := h.resolve(ctx(cmd), a, c)
-			if err != nil {
-				return err
-			}
-			list, err := c.ListAssignedRoles(ctx(cmd), kind, id)
+			list, err := x.c.ListAssignedRoles(x.ctx, kind, id)
 			if err != nil {
 				return err
 			}
@@ -135,7 +129,7 @@ func (a *app) rolesList() *cobra.Command {
 					cmp.Compare(x.EntityID, y.EntityID), cmp.Compare(x.EntityRegion, y.EntityRegion), cmp.Compare(x.ID, y.ID))
 			})
 			return a.print(a.rolesView(list, list))
-		},
+		}),
 	}
 	h.flags(cmd, a)
 	return cmd
@@ -151,23 +145,21 @@ func (a *app) rolesAssign() *cobra.Command {
   keyhold roles assign --team platform --role Viewer --entity-type "API Products" --entity-id 7f9b… --region eu
   keyhold roles assign --user ops@example.com --role Admin --entity-type Identity`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if p.RoleName == "" || p.EntityTypeName == "" {
 				return usageErrorf("--role and --entity-type are required (see \"keyhold roles catalogue\")")
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			kind, id, _, err := h.resolve(ctx(cmd), a, c)
-			if err != nil {
-				return err
-			}
-			r, err := c.AssignRole(ctx(cmd), kind, id, p)
-			if err != nil {
-				return err
-			}
-			return a.print(a.rolesView([]client.AssignedRole{*r}, r))
+			return a.remote(cmd, args, func(x *call) error {
+				kind, id, _, err := h.resolve(x)
+				if err != nil {
+					return err
+				}
+				r, err := x.c.AssignRole(x.ctx, kind, id, p)
+				if err != nil {
+					return err
+				}
+				return a.print(a.rolesView([]client.AssignedRole{*r}, r))
+			})
 		},
 	}
 	h.flags(cmd, a)
@@ -191,39 +183,37 @@ func (a *app) rolesUnassign() *cobra.Command {
 			if len(args) == 0 && (role == "" || entityType == "") {
 				return usageErrorf("give the assignment's id, or --role and --entity-type")
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			kind, id, name, err := h.resolve(ctx(cmd), a, c)
-			if err != nil {
-				return err
-			}
-			list, err := c.ListAssignedRoles(ctx(cmd), kind, id)
-			if err != nil {
-				return err
-			}
-			var found []client.AssignedRole
-			for _, r := range list {
-				if len(args) == 1 && r.ID == args[0] ||
-					len(args) == 0 && r.RoleName == role && r.EntityTypeName == entityType &&
-						(entityID == "" || r.EntityID == entityID) && (region == "" || r.EntityRegion == region) {
-					found = append(found, r)
+			return a.remote(cmd, args, func(x *call) error {
+				kind, id, name, err := h.resolve(x)
+				if err != nil {
+					return err
 				}
-			}
-			ref := role + " on " + entityType
-			if len(args) == 1 {
-				ref = args[0]
-			}
-			r, err := pick("role assignment", ref, found, func(r client.AssignedRole) string { return r.ID })
-			if err != nil {
-				return err
-			}
-			if err := c.UnassignRole(ctx(cmd), kind, id, r.ID); err != nil {
-				return err
-			}
-			a.done("Removed %s on %s (%s, %s) from %s.", r.RoleName, r.EntityTypeName, r.EntityID, r.EntityRegion, name)
-			return nil
+				list, err := x.c.ListAssignedRoles(x.ctx, kind, id)
+				if err != nil {
+					return err
+				}
+				var found []client.AssignedRole
+				for _, r := range list {
+					if len(args) == 1 && r.ID == args[0] ||
+						len(args) == 0 && r.RoleName == role && r.EntityTypeName == entityType &&
+							(entityID == "" || r.EntityID == entityID) && (region == "" || r.EntityRegion == region) {
+						found = append(found, r)
+					}
+				}
+				ref := role + " on " + entityType
+				if len(args) == 1 {
+					ref = args[0]
+				}
+				r, err := pick("role assignment", ref, found, func(r client.AssignedRole) string { return r.ID })
+				if err != nil {
+					return err
+				}
+				if err := x.c.UnassignRole(x.ctx, kind, id, r.ID); err != nil {
+					return err
+				}
+				a.done("Removed %s on %s (%s, %s) from %s.", r.RoleName, r.EntityTypeName, r.EntityID, r.EntityRegion, name)
+				return nil
+			})
 		},
 	}
 	h.flags(cmd, a)

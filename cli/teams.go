@@ -52,7 +52,7 @@ func (a *app) teamList() *cobra.Command {
   keyhold teams list --name-contains plat --label env=prod
   keyhold teams list --system=false -q`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			o := listOptions(0, [3]string{"name", "contains", contains})
 			for _, l := range labels {
 				k, v, ok := strings.Cut(l, "=")
@@ -61,28 +61,23 @@ func (a *app) teamList() *cobra.Command {
 				}
 				o = o.Where("labels."+k, "eq", v)
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			// The system filter is applied here, so --limit counts after it.
-			var list []client.Team
-			for t, err := range client.Pages[client.Team](ctx(cmd), c, "/v3/teams", o) {
-				if err != nil {
-					return err
+			return a.remote(cmd, args, func(x *call) error {
+				// The system filter is applied here, so --limit counts after it.
+				list := []client.Team{}
+				for t, err := range client.Pages[client.Team](x.ctx, x.c, "/v3/teams", o) {
+					if err != nil {
+						return err
+					}
+					if cmd.Flags().Changed("system") && t.SystemTeam != system {
+						continue
+					}
+					list = append(list, t)
+					if limit > 0 && len(list) >= limit {
+						break
+					}
 				}
-				if cmd.Flags().Changed("system") && t.SystemTeam != system {
-					continue
-				}
-				list = append(list, t)
-				if limit > 0 && len(list) >= limit {
-					break
-				}
-			}
-			if list == nil {
-				list = []client.Team{}
-			}
-			return a.print(a.teamsView(list, list))
+				return a.print(a.teamsView(list, list))
+			})
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")
@@ -99,17 +94,9 @@ func (a *app) teamGet() *cobra.Command {
 		Example:           "  keyhold teams get platform -o yaml",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeTeams,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			t, err := a.team(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: a.run(on((*call).team, func(_ *call, t *client.Team) error {
 			return a.print(a.teamsView([]client.Team{*t}, t))
-		},
+		})),
 	}
 }
 
@@ -142,15 +129,13 @@ func (a *app) teamCreate() *cobra.Command {
 			if in.Labels, err = parseLabels(labels); err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			t, err := c.CreateTeam(ctx(cmd), in)
-			if err != nil {
-				return err
-			}
-			return a.print(a.teamsView([]client.Team{*t}, t))
+			return a.remote(cmd, args, func(x *call) error {
+				t, err := x.c.CreateTeam(x.ctx, in)
+				if err != nil {
+					return err
+				}
+				return a.print(a.teamsView([]client.Team{*t}, t))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&description, "description", "", "what the team is for")
@@ -191,18 +176,13 @@ func (a *app) teamUpdate() *cobra.Command {
 			if in.Name == nil && in.Description == nil && in.Labels == nil {
 				return usageErrorf("nothing to update: give --name, --description, --label or --remove-label")
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			t, err := a.team(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			if t, err = c.UpdateTeam(ctx(cmd), t.ID, in); err != nil {
-				return err
-			}
-			return a.print(a.teamsView([]client.Team{*t}, t))
+			return a.remote(cmd, args, on((*call).team, func(x *call, t *client.Team) error {
+				t, err := x.c.UpdateTeam(x.ctx, t.ID, in)
+				if err != nil {
+					return err
+				}
+				return a.print(a.teamsView([]client.Team{*t}, t))
+			}))
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the new name")
@@ -219,21 +199,13 @@ func (a *app) teamDelete() *cobra.Command {
 		Example:           "  keyhold teams delete platform",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeTeams,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			t, err := a.team(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteTeam(ctx(cmd), t.ID); err != nil {
+		RunE: a.run(on((*call).team, func(x *call, t *client.Team) error {
+			if err := x.c.DeleteTeam(x.ctx, t.ID); err != nil {
 				return err
 			}
 			a.done("Deleted team %s (%s).", t.Name, t.ID)
 			return nil
-		},
+		})),
 	}
 }
 
@@ -250,20 +222,12 @@ func (a *app) membersCommand() *cobra.Command {
 		Example:           "  keyhold teams members list platform\n  keyhold teams members list platform -o json",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeTeams,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+		RunE: a.run(on((*call).team, func(x *call, t *client.Team) error {
+			accounts, err := x.c.ListTeamSystemAccounts(x.ctx, t.ID, client.ListOptions{})
 			if err != nil {
 				return err
 			}
-			t, err := a.team(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			accounts, err := c.ListTeamSystemAccounts(ctx(cmd), t.ID, client.ListOptions{})
-			if err != nil {
-				return err
-			}
-			users, err := c.ListTeamUsers(ctx(cmd), t.ID, client.ListOptions{})
+			users, err := x.c.ListTeamUsers(x.ctx, t.ID, client.ListOptions{})
 			if err != nil {
 				return err
 			}
@@ -277,7 +241,7 @@ func (a *app) membersCommand() *cobra.Command {
 				v.rows = append(v.rows, []string{"user", u.Email, u.ID})
 			}
 			return a.print(v)
-		},
+		})),
 	}
 	cmd.AddCommand(list, a.memberChange(true), a.memberChange(false))
 	return cmd
@@ -297,44 +261,27 @@ func (a *app) memberChange(add bool) *cobra.Command {
 		Example:           example,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeTeams,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+		RunE: a.run(on((*call).team, func(x *call, t *client.Team) error {
+			h := holder{account: account, user: user}
+			kind, id, name, err := h.resolve(x)
 			if err != nil {
 				return err
-			}
-			t, err := a.team(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			kind, id, name := client.KindUser, "", ""
-			if account != "" {
-				s, err := a.account(ctx(cmd), c, account)
-				if err != nil {
-					return err
-				}
-				kind, id, name = client.KindSystemAccount, s.ID, "system account "+s.Name
-			} else {
-				u, err := a.user(ctx(cmd), c, user)
-				if err != nil {
-					return err
-				}
-				id, name = u.ID, "user "+u.Email
 			}
 			if add {
-				err = c.AddTeamMember(ctx(cmd), t.ID, kind, id)
+				err = x.c.AddTeamMember(x.ctx, t.ID, kind, id)
 			} else {
-				err = c.RemoveTeamMember(ctx(cmd), t.ID, kind, id)
+				err = x.c.RemoveTeamMember(x.ctx, t.ID, kind, id)
 			}
 			if err != nil {
 				return err
 			}
 			if add {
-				a.done("Added %s to team %s.", name, t.Name)
+				a.done("Added %s %s to team %s.", kindWords[kind], name, t.Name)
 			} else {
-				a.done("Removed %s from team %s.", name, t.Name)
+				a.done("Removed %s %s from team %s.", kindWords[kind], name, t.Name)
 			}
 			return nil
-		},
+		})),
 	}
 	cmd.Flags().StringVar(&account, "account", "", "a system account, by name or id")
 	cmd.Flags().StringVar(&user, "user", "", "a user, by email or id")

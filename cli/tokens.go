@@ -50,21 +50,13 @@ func (a *app) tokList() *cobra.Command {
 		Example:           "  keyhold tokens list ci-bot\n  keyhold tokens list ci-bot --name-contains deploy -o json",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeAccounts,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			list, err := c.ListAccessTokens(ctx(cmd), s.ID, listOptions(limit, [3]string{"name", "contains", contains}))
+		RunE: a.run(on((*call).account, func(x *call, s *client.SystemAccount) error {
+			list, err := x.c.ListAccessTokens(x.ctx, s.ID, listOptions(limit, [3]string{"name", "contains", contains}))
 			if err != nil {
 				return err
 			}
 			return a.print(a.tokensView(list, list))
-		},
+		})),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")
 	cmd.Flags().StringVar(&contains, "name-contains", "", "only tokens whose name contains this, ignoring case")
@@ -78,21 +70,9 @@ func (a *app) tokGet() *cobra.Command {
 		Example:           "  keyhold tokens get ci-bot deploy -o yaml",
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: a.completeAccounts,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			t, err := a.accessToken(ctx(cmd), c, s.ID, args[1])
-			if err != nil {
-				return err
-			}
+		RunE: a.run(onAccessToken(func(_ *call, _ *client.SystemAccount, t *client.AccessToken) error {
 			return a.print(a.tokensView([]client.AccessToken{*t}, t))
-		},
+		})),
 	}
 }
 
@@ -130,24 +110,18 @@ and a file that cannot be created mints nothing). Without --expires-in or
 				}
 				in.Scope = append(in.Scope, p)
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			file, err := reserve(saveTo)
-			if err != nil {
-				return err
-			}
-			t, err := c.CreateAccessToken(ctx(cmd), s.ID, in)
-			if err != nil {
-				file.abandon()
-				return err
-			}
-			return a.secret(t, file, fmt.Sprintf("Created token %q (%s) for %s, expiring %s.", t.Name, t.ID, s.Name, a.until(t.ExpiresAt)))
+			return a.remote(cmd, args, on((*call).account, func(x *call, s *client.SystemAccount) error {
+				file, err := reserve(saveTo)
+				if err != nil {
+					return err
+				}
+				t, err := x.c.CreateAccessToken(x.ctx, s.ID, in)
+				if err != nil {
+					file.abandon()
+					return err
+				}
+				return a.secret(t, file, fmt.Sprintf("Created token %q (%s) for %s, expiring %s.", t.Name, t.ID, s.Name, a.until(t.ExpiresAt)))
+			}))
 		},
 	}
 	cmd.Flags().StringVar(&in.Name, "name", "", "the token's name, unique among the account's active tokens (required)")
@@ -191,28 +165,18 @@ idle for --revoke-when-idle.`,
 				s := int64(d / time.Second)
 				*f.dst = &s
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			old, err := a.accessToken(ctx(cmd), c, s.ID, args[1])
-			if err != nil {
-				return err
-			}
-			file, err := reserve(saveTo)
-			if err != nil {
-				return err
-			}
-			t, err := c.RotateAccessToken(ctx(cmd), s.ID, old.ID, in)
-			if err != nil {
-				file.abandon()
-				return err
-			}
-			return a.secret(t, file, fmt.Sprintf("Rotated token %q of %s: successor %s; the old token works until the overlap ends.", t.Name, s.Name, t.ID))
+			return a.remote(cmd, args, onAccessToken(func(x *call, s *client.SystemAccount, old *client.AccessToken) error {
+				file, err := reserve(saveTo)
+				if err != nil {
+					return err
+				}
+				t, err := x.c.RotateAccessToken(x.ctx, s.ID, old.ID, in)
+				if err != nil {
+					file.abandon()
+					return err
+				}
+				return a.secret(t, file, fmt.Sprintf("Rotated token %q of %s: successor %s; the old token works until the overlap ends.", t.Name, s.Name, t.ID))
+			}))
 		},
 	}
 	cmd.Flags().StringVar(&overlap, "overlap", "", "how long the old token keeps working, e.g. 24h, 7d (default 24h)")
@@ -228,25 +192,13 @@ func (a *app) tokDelete() *cobra.Command {
 		Example:           "  keyhold tokens delete ci-bot deploy",
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: a.completeAccounts,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			s, err := a.account(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			t, err := a.accessToken(ctx(cmd), c, s.ID, args[1])
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteAccessToken(ctx(cmd), s.ID, t.ID); err != nil {
+		RunE: a.run(onAccessToken(func(x *call, s *client.SystemAccount, t *client.AccessToken) error {
+			if err := x.c.DeleteAccessToken(x.ctx, s.ID, t.ID); err != nil {
 				return err
 			}
 			a.done("Deleted token %q (%s) of %s.", t.Name, t.ID, s.Name)
 			return nil
-		},
+		})),
 	}
 }
 
@@ -257,12 +209,8 @@ func (a *app) tokExpiring() *cobra.Command {
 		Short:   "List tokens of every account and user that expire within N days",
 		Example: "  keyhold tokens expiring --within-days 30\n  keyhold tokens expiring --within-days 7 -o json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			list, err := c.ListExpiringTokens(ctx(cmd), days, client.ListOptions{Limit: limit})
+		RunE: a.run(func(x *call) error {
+			list, err := x.c.ListExpiringTokens(x.ctx, days, client.ListOptions{Limit: limit})
 			if err != nil {
 				return err
 			}
@@ -272,7 +220,7 @@ func (a *app) tokExpiring() *cobra.Command {
 				v.rows = append(v.rows, []string{t.OwnerName, principalWords(t.OwnerType), t.Name, t.ID, t.TokenType, a.until(t.ExpiresAt), a.ago(t.LastUsedAt)})
 			}
 			return a.print(v)
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&days, "within-days", 30, "how many days ahead to look (1–3650)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")

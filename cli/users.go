@@ -40,18 +40,14 @@ func (a *app) userList() *cobra.Command {
 		Short:   "List users",
 		Example: "  keyhold users list\n  keyhold users list --email-contains example.com --active false",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			list, err := c.ListUsers(ctx(cmd), listOptions(limit, [3]string{"email", "contains", email},
+		RunE: a.run(func(x *call) error {
+			list, err := x.c.ListUsers(x.ctx, listOptions(limit, [3]string{"email", "contains", email},
 				[3]string{"full_name", "contains", name}, [3]string{"active", "", active}))
 			if err != nil {
 				return err
 			}
 			return a.print(a.usersView(list, list))
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")
 	cmd.Flags().StringVar(&email, "email-contains", "", "only users whose email contains this, ignoring case")
@@ -66,17 +62,9 @@ func (a *app) userGet() *cobra.Command {
 		Short:   "Show a user, by email, id or \"me\"",
 		Example: "  keyhold users get ops@example.com\n  keyhold users get me -o json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: a.run(on((*call).user, func(_ *call, u *client.User) error {
 			return a.print(a.usersView([]client.User{*u}, u))
-		},
+		})),
 	}
 }
 
@@ -98,15 +86,13 @@ func (a *app) userCreate() *cobra.Command {
 				}
 				in.Password = p
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := c.CreateUser(ctx(cmd), in)
-			if err != nil {
-				return err
-			}
-			return a.print(a.usersView([]client.User{*u}, u))
+			return a.remote(cmd, args, func(x *call) error {
+				u, err := x.c.CreateUser(x.ctx, in)
+				if err != nil {
+					return err
+				}
+				return a.print(a.usersView([]client.User{*u}, u))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&in.FullName, "full-name", "", "the user's full name")
@@ -121,17 +107,13 @@ func (a *app) userInvite() *cobra.Command {
 		Short:   "Invite a user; they stay inactive until they accept",
 		Example: "  keyhold users invite new@example.com",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
+		RunE: a.run(func(x *call) error {
+			if err := x.c.InviteUser(x.ctx, x.args[0]); err != nil {
 				return err
 			}
-			if err := c.InviteUser(ctx(cmd), args[0]); err != nil {
-				return err
-			}
-			a.done("Invited %s.", args[0])
+			a.done("Invited %s.", x.args[0])
 			return nil
-		},
+		}),
 	}
 }
 
@@ -147,21 +129,13 @@ deactivated user gets none.`,
 		Example: `  keyhold users invite new@example.com
   keyhold users setup-link new@example.com`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			l, err := c.IssueSetupLink(ctx(cmd), u.ID)
+		RunE: a.run(on((*call).user, func(x *call, u *client.User) error {
+			l, err := x.c.IssueSetupLink(x.ctx, u.ID)
 			if err != nil {
 				return err
 			}
 			return a.printSecret(l, l.SetupURL, fmt.Sprintf("Setup link for %s, valid once until %s:", u.Email, l.ExpiresAt.Format(time.RFC3339)))
-		},
+		})),
 	}
 }
 
@@ -183,18 +157,13 @@ func (a *app) userUpdate() *cobra.Command {
 			if in.FullName == nil && in.PreferredName == nil {
 				return usageErrorf("nothing to update: give --full-name or --preferred-name")
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			if u, err = c.UpdateUser(ctx(cmd), u.ID, in); err != nil {
-				return err
-			}
-			return a.print(a.usersView([]client.User{*u}, u))
+			return a.remote(cmd, args, on((*call).user, func(x *call, u *client.User) error {
+				u, err := x.c.UpdateUser(x.ctx, u.ID, in)
+				if err != nil {
+					return err
+				}
+				return a.print(a.usersView([]client.User{*u}, u))
+			}))
 		},
 	}
 	cmd.Flags().StringVar(&fullName, "full-name", "", "the new full name")
@@ -208,21 +177,13 @@ func (a *app) userDelete() *cobra.Command {
 		Short:   "Delete a user with their tokens",
 		Example: "  keyhold users delete ops@example.com",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteUser(ctx(cmd), u.ID); err != nil {
+		RunE: a.run(on((*call).user, func(x *call, u *client.User) error {
+			if err := x.c.DeleteUser(x.ctx, u.ID); err != nil {
 				return err
 			}
 			a.done("Deleted user %s (%s).", u.Email, u.ID)
 			return nil
-		},
+		})),
 	}
 }
 
@@ -238,16 +199,8 @@ func (a *app) patCommand() *cobra.Command {
 		Short:   "List a user's personal access tokens",
 		Example: "  keyhold users tokens list me\n  keyhold users tokens list ops@example.com -o json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			list, err := c.ListPersonalAccessTokens(ctx(cmd), u.ID, client.ListOptions{})
+		RunE: a.run(on((*call).user, func(x *call, u *client.User) error {
+			list, err := x.c.ListPersonalAccessTokens(x.ctx, u.ID, client.ListOptions{})
 			if err != nil {
 				return err
 			}
@@ -257,7 +210,7 @@ func (a *app) patCommand() *cobra.Command {
 				v.rows = append(v.rows, []string{t.Name, t.ID, t.State, a.until(t.ExpiresAt), a.ago(t.LastUsedAt), a.ago(&t.CreatedAt)})
 			}
 			return a.print(v)
-		},
+		})),
 	}
 	var name, ttl, saveTo string
 	create := &cobra.Command{
@@ -276,28 +229,22 @@ their own tokens: authenticate with one of your personal tokens and use "me".`,
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			file, err := reserve(saveTo)
-			if err != nil {
-				return err
-			}
-			t, err := c.CreatePersonalAccessToken(ctx(cmd), u.ID, name, d)
-			if err != nil {
-				file.abandon()
-				return err
-			}
-			if err := file.save(&t.KonnectToken); err != nil {
-				return err
-			}
-			summary := fmt.Sprintf("Created personal access token %q (%s) for %s, expiring %s.", t.Name, t.ID, u.Email, a.until(t.ExpiresAt))
-			return a.printSecret(t, t.KonnectToken, summary+file.note())
+			return a.remote(cmd, args, on((*call).user, func(x *call, u *client.User) error {
+				file, err := reserve(saveTo)
+				if err != nil {
+					return err
+				}
+				t, err := x.c.CreatePersonalAccessToken(x.ctx, u.ID, name, d)
+				if err != nil {
+					file.abandon()
+					return err
+				}
+				if err := file.save(&t.KonnectToken); err != nil {
+					return err
+				}
+				summary := fmt.Sprintf("Created personal access token %q (%s) for %s, expiring %s.", t.Name, t.ID, u.Email, a.until(t.ExpiresAt))
+				return a.printSecret(t, t.KonnectToken, summary+file.note())
+			}))
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "the token's name (required)")
@@ -313,20 +260,9 @@ func (a *app) patRevoke() *cobra.Command {
 		Short:   "Revoke a personal access token; it stays listed as REVOKED",
 		Example: "  keyhold users tokens revoke ops@example.com laptop",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+		RunE: a.run(onPersonalToken(func(x *call, u *client.User, t *client.PersonalAccessToken) error {
+			t, err := x.c.RevokePersonalAccessToken(x.ctx, u.ID, t.ID)
 			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			t, err := a.personalToken(ctx(cmd), c, u.ID, args[1])
-			if err != nil {
-				return err
-			}
-			if t, err = c.RevokePersonalAccessToken(ctx(cmd), u.ID, t.ID); err != nil {
 				return err
 			}
 			if a.output != "table" {
@@ -334,7 +270,7 @@ func (a *app) patRevoke() *cobra.Command {
 			}
 			a.done("Revoked personal access token %q (%s) of %s.", t.Name, t.ID, u.Email)
 			return nil
-		},
+		})),
 	}
 }
 
@@ -344,24 +280,12 @@ func (a *app) patDelete() *cobra.Command {
 		Short:   "Delete a personal access token",
 		Example: "  keyhold users tokens delete me laptop",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			u, err := a.user(ctx(cmd), c, args[0])
-			if err != nil {
-				return err
-			}
-			t, err := a.personalToken(ctx(cmd), c, u.ID, args[1])
-			if err != nil {
-				return err
-			}
-			if err := c.DeletePersonalAccessToken(ctx(cmd), u.ID, t.ID); err != nil {
+		RunE: a.run(onPersonalToken(func(x *call, u *client.User, t *client.PersonalAccessToken) error {
+			if err := x.c.DeletePersonalAccessToken(x.ctx, u.ID, t.ID); err != nil {
 				return err
 			}
 			a.done("Deleted personal access token %q (%s) of %s.", t.Name, t.ID, u.Email)
 			return nil
-		},
+		})),
 	}
 }

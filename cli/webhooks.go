@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -30,34 +29,6 @@ secrets. A destination is named by its name or its id.`,
 	cmd.AddCommand(a.hookList(), a.hookGet(), a.hookCreate(), a.hookUpdate(), a.hookDelete(),
 		a.hookRotateSecret(), a.hookTest(), a.hookDeliveries(), a.hookRedeliver())
 	return cmd
-}
-
-// webhook finds a destination by id or by exact name.
-func (a *app) webhook(ctx context.Context, c *client.Client, ref string) (*client.Webhook, error) {
-	if isID(ref) {
-		return c.GetWebhook(ctx, ref)
-	}
-	all, err := c.ListWebhooks(ctx, client.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var found []client.Webhook
-	for _, w := range all {
-		if w.Name == ref {
-			found = append(found, w)
-		}
-	}
-	return pick("webhook", ref, found, func(w client.Webhook) string { return w.ID })
-}
-
-// clientWebhook returns the client and the destination that ref names.
-func (a *app) clientWebhook(cmd *cobra.Command, ref string) (*client.Client, *client.Webhook, error) {
-	c, err := a.client()
-	if err != nil {
-		return nil, nil, err
-	}
-	w, err := a.webhook(ctx(cmd), c, ref)
-	return c, w, err
 }
 
 func (a *app) webhooksView(list []client.Webhook, data any) view {
@@ -93,17 +64,13 @@ func (a *app) hookList() *cobra.Command {
 		Short:   "List webhook destinations (never their secrets)",
 		Example: "  keyhold webhooks list\n  keyhold webhooks list -o json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			list, err := c.ListWebhooks(ctx(cmd), client.ListOptions{Limit: limit})
+		RunE: a.run(func(x *call) error {
+			list, err := x.c.ListWebhooks(x.ctx, client.ListOptions{Limit: limit})
 			if err != nil {
 				return err
 			}
 			return a.print(a.webhooksView(list, list))
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")
 	return cmd
@@ -115,13 +82,9 @@ func (a *app) hookGet() *cobra.Command {
 		Short:   "Show one webhook destination",
 		Example: "  keyhold webhooks get alerts -o yaml",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, w, err := a.clientWebhook(cmd, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: a.run(on((*call).webhook, func(_ *call, w *client.Webhook) error {
 			return a.print(a.webhooksView([]client.Webhook{*w}, w))
-		},
+		})),
 	}
 }
 
@@ -145,22 +108,20 @@ token.auto_rotated needs it, since those events carry new token values.`,
 			if in.URL == "" || len(in.EventTypes) == 0 {
 				return usageErrorf("--url and --events are required")
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			if account != "" {
-				s, err := a.account(ctx(cmd), c, account)
+			return a.remote(cmd, args, func(x *call) error {
+				if account != "" {
+					s, err := x.account(account)
+					if err != nil {
+						return err
+					}
+					in.SystemAccountID = s.ID
+				}
+				w, err := x.c.CreateWebhook(x.ctx, in)
 				if err != nil {
 					return err
 				}
-				in.SystemAccountID = s.ID
-			}
-			w, err := c.CreateWebhook(ctx(cmd), in)
-			if err != nil {
-				return err
-			}
-			return a.printSecret(w, w.Secret, fmt.Sprintf("Created webhook %q (%s). Its signing secret is shown once:", w.Name, w.ID))
+				return a.printSecret(w, w.Secret, fmt.Sprintf("Created webhook %q (%s). Its signing secret is shown once:", w.Name, w.ID))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&in.URL, "url", "", "where events are POSTed, http or https (required)")
@@ -183,13 +144,9 @@ func (a *app) hookUpdate() *cobra.Command {
   keyhold webhooks update alerts --enabled=false
   keyhold webhooks update vault --all-accounts`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, w, err := a.clientWebhook(cmd, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: a.run(on((*call).webhook, func(x *call, w *client.Webhook) error {
 			fields := map[string]any{}
-			f := cmd.Flags()
+			f := x.cmd.Flags()
 			if f.Changed("name") {
 				fields["name"] = name
 			}
@@ -208,7 +165,7 @@ func (a *app) hookUpdate() *cobra.Command {
 			case allAccounts:
 				fields["system_account_id"] = nil
 			case account != "":
-				s, err := a.account(ctx(cmd), c, account)
+				s, err := x.account(account)
 				if err != nil {
 					return err
 				}
@@ -217,11 +174,12 @@ func (a *app) hookUpdate() *cobra.Command {
 			if len(fields) == 0 {
 				return usageErrorf("nothing to change; give at least one of --name, --url, --events, --account, --all-accounts, --enabled")
 			}
-			if w, err = c.UpdateWebhook(ctx(cmd), w.ID, fields); err != nil {
+			w, err := x.c.UpdateWebhook(x.ctx, w.ID, fields)
+			if err != nil {
 				return err
 			}
 			return a.print(a.webhooksView([]client.Webhook{*w}, w))
-		},
+		})),
 	}
 	cmd.Flags().StringVar(&name, "name", "", "new name")
 	cmd.Flags().StringVar(&url, "url", "", "new URL")
@@ -240,17 +198,13 @@ func (a *app) hookDelete() *cobra.Command {
 		Short:   "Delete a webhook destination and its delivery log",
 		Example: "  keyhold webhooks delete alerts",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, w, err := a.clientWebhook(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteWebhook(ctx(cmd), w.ID); err != nil {
+		RunE: a.run(on((*call).webhook, func(x *call, w *client.Webhook) error {
+			if err := x.c.DeleteWebhook(x.ctx, w.ID); err != nil {
 				return err
 			}
 			a.done("Deleted webhook %q (%s).", w.Name, w.ID)
 			return nil
-		},
+		})),
 	}
 }
 
@@ -260,17 +214,13 @@ func (a *app) hookRotateSecret() *cobra.Command {
 		Short:   "Give a webhook destination a new signing secret and print it once",
 		Example: "  keyhold webhooks rotate-secret alerts\n  keyhold webhooks rotate-secret alerts -q > alerts.secret",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, w, err := a.clientWebhook(cmd, args[0])
+		RunE: a.run(on((*call).webhook, func(x *call, w *client.Webhook) error {
+			ws, err := x.c.RotateWebhookSecret(x.ctx, w.ID)
 			if err != nil {
 				return err
 			}
-			ws, err := c.RotateWebhookSecret(ctx(cmd), w.ID)
-			if err != nil {
-				return err
-			}
-			return a.printSecret(ws, ws.Secret, fmt.Sprintf("New signing secret of webhook %q (%s), shown once; the old one no longer signs:", w.Name, w.ID))
-		},
+			return a.printSecret(ws, ws.Secret, fmt.Sprintf("New signing secret of webhook %q (%s), shown once; the old one no longer signs:", ws.Name, ws.ID))
+		})),
 	}
 }
 
@@ -280,17 +230,13 @@ func (a *app) hookTest() *cobra.Command {
 		Short:   "Queue a webhook.test event for a destination",
 		Example: "  keyhold webhooks test alerts && keyhold webhooks deliveries alerts --limit 1",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, w, err := a.clientWebhook(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			d, err := c.TestWebhook(ctx(cmd), w.ID)
+		RunE: a.run(on((*call).webhook, func(x *call, w *client.Webhook) error {
+			d, err := x.c.TestWebhook(x.ctx, w.ID)
 			if err != nil {
 				return err
 			}
 			return a.print(a.deliveriesView([]client.WebhookDelivery{*d}, d))
-		},
+		})),
 	}
 }
 
@@ -301,17 +247,13 @@ func (a *app) hookDeliveries() *cobra.Command {
 		Short:   "Show a destination's delivery log, newest first",
 		Example: "  keyhold webhooks deliveries alerts\n  keyhold webhooks deliveries alerts --limit 5 -o json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, w, err := a.clientWebhook(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			list, err := c.ListWebhookDeliveries(ctx(cmd), w.ID, client.ListOptions{Limit: limit})
+		RunE: a.run(on((*call).webhook, func(x *call, w *client.Webhook) error {
+			list, err := x.c.ListWebhookDeliveries(x.ctx, w.ID, client.ListOptions{Limit: limit})
 			if err != nil {
 				return err
 			}
 			return a.print(a.deliveriesView(list, list))
-		},
+		})),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many (0: all)")
 	return cmd
@@ -323,16 +265,12 @@ func (a *app) hookRedeliver() *cobra.Command {
 		Short:   "Send a delivered or failed delivery again, with fresh attempts",
 		Example: "  keyhold webhooks redeliver alerts 7c0e…",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, w, err := a.clientWebhook(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			d, err := c.RedeliverWebhook(ctx(cmd), w.ID, args[1])
+		RunE: a.run(on((*call).webhook, func(x *call, w *client.Webhook) error {
+			d, err := x.c.RedeliverWebhook(x.ctx, w.ID, x.args[1])
 			if err != nil {
 				return err
 			}
 			return a.print(a.deliveriesView([]client.WebhookDelivery{*d}, d))
-		},
+		})),
 	}
 }
