@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // Konnect's clients match statuses exactly: 201, 200, 204.
@@ -437,7 +438,7 @@ func TestSystemAccountsV2(t *testing.T) {
 		e.Do("GET", "/v3/system-accounts/"+a.ID, e.Admin, nil).Want(t, 200)
 		e.Do("PATCH", base, e.Admin, map[string]any{"description": "v2"}).Want(t, 200)
 		wantProblem(t, e.Do("POST", "/v2/system-accounts", e.Admin, map[string]any{"name": "LEGACY", "description": ""}), 409)
-		var tok struct{ ID, Token string }
+		var tok wire.AccessTokenCreated
 		e.Do("POST", base+"/access-tokens", e.Admin, map[string]any{"name": "t", "expires_at": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)}).Want(t, 201).JSON(t, &tok)
 		e.Do("GET", base+"/access-tokens", e.Admin, nil).Want(t, 200)
 		e.Do("GET", base+"/access-tokens/"+tok.ID, e.Admin, nil).Want(t, 200)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // token.expiring goes out once per threshold (14, 7, 1 days), driven by
@@ -59,10 +60,7 @@ func TestAutoRotation(t *testing.T) {
 		acct := createAccount(t, e, e.Admin, "auto")
 		w := createWebhook(t, e, r, acct, "token.auto_rotated", "token.rotated")
 		base := "/v3/system-accounts/" + acct + "/access-tokens"
-		var tok struct {
-			ID, Token  string
-			AutoRotate bool `json:"auto_rotate"`
-		}
+		var tok wire.AccessTokenCreated
 		e.Do("POST", base, e.Admin, map[string]any{"name": "ci", "auto_rotate": true,
 			"expires_at": e.Clock.Now().Add(10 * 24 * time.Hour).Format(time.RFC3339)}).Want(t, 201).JSON(t, &tok)
 		if !tok.AutoRotate {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 func TestDisableSystemAccount(t *testing.T) {
@@ -61,9 +62,7 @@ func TestCreateAccountWithTeam(t *testing.T) {
 	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
 		var a struct{ ID string }
 		e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "billing-sync", "description": "", "create_team": true}).Want(t, 201).JSON(t, &a)
-		var teams struct {
-			Data []struct{ ID, Name string }
-		}
+		var teams wire.List[wire.Team]
 		e.Do("GET", "/v3/system-accounts/"+a.ID+"/teams", e.Admin, nil).Want(t, 200).JSON(t, &teams)
 		if len(teams.Data) != 1 || teams.Data[0].Name != "billing-sync" {
 			t.Fatalf("teams of the account = %+v", teams.Data)
@@ -117,10 +116,7 @@ func TestExpiringTokens(t *testing.T) {
 		revoked := mint(a, "revoked-soon", 2)
 		e.Do("DELETE", "/v3/system-accounts/"+a+"/access-tokens/"+revoked, e.Admin, nil).Want(t, 204)
 
-		var page struct {
-			Meta struct{ Page struct{ Total int } }
-			Data []map[string]any
-		}
+		var page wire.List[map[string]any]
 		e.Do("GET", "/v1/tokens/expiring?within_days=14", e.Admin, nil).Want(t, 200).JSON(t, &page)
 		if page.Meta.Page.Total != 2 || len(page.Data) != 2 || page.Data[0]["id"] != in3 || page.Data[1]["id"] != in10 ||
 			page.Data[0]["owner_name"] != "soon" || page.Data[1]["owner_type"] != "system_account" || page.Data[0]["token_type"] != "spat" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 func basic(user, pass string) string {
@@ -21,7 +22,7 @@ func TestEverydayFlow(t *testing.T) {
 		e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "ci-deployer", "description": "Deploys from CI"}).Want(t, 201).JSON(t, &acct)
 
 		expires := e.Clock.Now().Add(30 * 24 * time.Hour).Format(time.RFC3339)
-		var tok struct{ ID, Name, Token string }
+		var tok wire.AccessTokenCreated
 		e.Do("POST", "/v3/system-accounts/"+acct.ID+"/access-tokens", e.Admin, map[string]any{"name": "pipeline", "expires_at": expires}).Want(t, 201).JSON(t, &tok)
 		if len(tok.Token) != 54 || tok.Token[:5] != "spat_" {
 			t.Fatalf("token %q: want spat_ and 49 characters", tok.Token)
@@ -70,7 +71,7 @@ func TestTokenLifecycle(t *testing.T) {
 		e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "bot", "description": ""}).Want(t, 201).JSON(t, &acct)
 		path := "/v3/system-accounts/" + acct.ID + "/access-tokens"
 		expires := e.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339)
-		var tok struct{ ID, Token string }
+		var tok wire.AccessTokenCreated
 		e.Do("POST", path, e.Admin, map[string]any{"name": "t1", "expires_at": expires}).Want(t, 201).JSON(t, &tok)
 		e.Do("POST", path, e.Admin, map[string]any{"name": "t1", "expires_at": expires}).Want(t, 409)
 

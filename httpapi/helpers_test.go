@@ -112,21 +112,21 @@ func do(t testing.TB, e *apitest.Env, method, path, token string, body any, hdr 
 
 func createAccount(t testing.TB, e *apitest.Env, token, name string) string {
 	t.Helper()
-	var a struct{ ID string }
+	var a wire.SystemAccount
 	e.Do("POST", "/v3/system-accounts", token, map[string]any{"name": name, "description": "about " + name}).Want(t, 201).JSON(t, &a)
 	return a.ID
 }
 
 func createTeam(t testing.TB, e *apitest.Env, name string) string {
 	t.Helper()
-	var tm struct{ ID string }
+	var tm wire.Team
 	e.Do("POST", "/v3/teams", e.Admin, map[string]any{"name": name}).Want(t, 201).JSON(t, &tm)
 	return tm.ID
 }
 
 func createUser(t testing.TB, e *apitest.Env, email, fullName string) string {
 	t.Helper()
-	var u struct{ ID string }
+	var u wire.User
 	e.Do("POST", "/v3/users", e.Admin, map[string]any{"email": email, "full_name": fullName}).Want(t, 201).JSON(t, &u)
 	return u.ID
 }
@@ -134,7 +134,7 @@ func createUser(t testing.TB, e *apitest.Env, email, fullName string) string {
 // mintSPAT gives the account a token valid for 30 days.
 func mintSPAT(t testing.TB, e *apitest.Env, accountID, name string) (id, value string) {
 	t.Helper()
-	var tok struct{ ID, Token string }
+	var tok wire.AccessTokenCreated
 	e.Do("POST", "/v3/system-accounts/"+accountID+"/access-tokens", e.Admin, map[string]any{
 		"name": name, "expires_at": e.Clock.Now().Add(30 * 24 * time.Hour).Format(time.RFC3339)}).Want(t, 201).JSON(t, &tok)
 	return tok.ID, tok.Token
@@ -160,7 +160,7 @@ func firstPAT(t testing.TB, e *apitest.Env, userID string) string {
 // returns the assignment id.
 func assign(t testing.TB, e *apitest.Env, principal, role, entityType, entityID, region string) string {
 	t.Helper()
-	var r struct{ ID string }
+	var r wire.AssignedRole
 	e.Do("POST", principal+"/assigned-roles", e.Admin, map[string]any{
 		"role_name": role, "entity_type_name": entityType, "entity_id": entityID, "entity_region": region}).Want(t, 201).JSON(t, &r)
 	return r.ID
@@ -175,12 +175,7 @@ func identityAdmin(t testing.TB, e *apitest.Env, principal string) string {
 // systemTeam returns the id of the predefined team of that name.
 func systemTeam(t testing.TB, e *apitest.Env, name string) string {
 	t.Helper()
-	var l struct {
-		Data []struct {
-			ID         string `json:"id"`
-			SystemTeam bool   `json:"system_team"`
-		}
-	}
+	var l wire.List[wire.Team]
 	e.Do("GET", "/v3/teams?filter[name][eq]="+url.QueryEscape(name), e.Admin, nil).Want(t, 200).JSON(t, &l)
 	if len(l.Data) != 1 || !l.Data[0].SystemTeam {
 		t.Fatalf("system team %q: %+v", name, l.Data)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 func TestLeakReport(t *testing.T) {
@@ -15,7 +16,7 @@ func TestLeakReport(t *testing.T) {
 		_, kept := mintSPAT(t, e, acct, "kept")
 		unknown, _ := keyhold.GenerateTokenValue(keyhold.TokenKindSystemAccount)
 
-		var got struct{ Received, Revoked int }
+		var got wire.LeakReport
 		e.Do("POST", "/v1/leak-reports", "", map[string]any{
 			"tokens": []string{leaked1, leaked2, leaked1, unknown, "spat_garbage"}, "source": "https://git.example.com/acme/app"}).Want(t, 200).JSON(t, &got)
 		if got.Received != 5 || got.Revoked != 2 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 func TestTokenPolicy(t *testing.T) {
@@ -14,9 +15,7 @@ func TestTokenPolicy(t *testing.T) {
 		now := e.Clock.Now()
 		expiresIn := func(r *apitest.Response) time.Duration {
 			t.Helper()
-			var tok struct {
-				ExpiresAt *time.Time `json:"expires_at"`
-			}
+			var tok wire.AccessToken
 			r.Want(t, 201).JSON(t, &tok)
 			if tok.ExpiresAt == nil {
 				return -1

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // The address the trusted-proxy rule yields is the one the audit trail
@@ -28,11 +29,7 @@ func TestAuditRecordsForwardedClient(t *testing.T) {
 			t.Fatalf("create team: %v %v", err, res)
 		}
 		res.Body.Close()
-		var events struct {
-			Data []struct {
-				ClientIP string `json:"client_ip"`
-			}
-		}
+		var events wire.List[wire.AuditEvent]
 		e.Do("GET", "/v3/audit-events?filter[action][eq]=team.create", e.Admin, nil).Want(t, 200).JSON(t, &events)
 		if len(events.Data) != 1 || events.Data[0].ClientIP != want {
 			t.Errorf("trusted=%v: events %+v, want client_ip %s", trusted, events.Data, want)

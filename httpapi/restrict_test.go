@@ -161,12 +161,7 @@ func TestScopedTokens(t *testing.T) {
 			wantProblem(t, e.Do("GET", authorizeQuery("Viewer", "API Products", cpID, "eu"), tok.Token, nil), 403)
 
 			// Losing the last role the scope relies on revokes the token.
-			var roles struct {
-				Data []struct {
-					ID             string
-					EntityTypeName string `json:"entity_type_name"`
-				}
-			}
+			var roles wire.List[wire.AssignedRole]
 			e.Do("GET", "/v3/system-accounts/"+acct+"/assigned-roles", e.Admin, nil).Want(t, 200).JSON(t, &roles)
 			for _, r := range roles.Data {
 				if r.EntityTypeName == "Control Planes" {
@@ -311,9 +306,7 @@ func TestNetworkBoundTokens(t *testing.T) {
 			r := e.Do("POST", "/v3/users/"+e.AdminID+"/personal-access-tokens", e.Admin, map[string]any{
 				"name": "mine", "ttl_seconds": 86400 * 2, "allowed_cidrs": []string{"10.0.0.0/8"}})
 			if r.Status == 201 {
-				var pat struct {
-					KonnectToken string `json:"konnect_token"`
-				}
+				var pat wire.PersonalAccessTokenCreated
 				r.JSON(t, &pat)
 				do(t, e, "GET", "/v1/authorize", pat.KonnectToken, nil, from("203.0.113.9")).Want(t, 200)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/apitest"
 	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // Rotation with overlap: the successor is shown once, the predecessor keeps
@@ -17,12 +18,9 @@ func TestRotationWithOverlap(t *testing.T) {
 		base := "/v3/system-accounts/" + acct + "/access-tokens/"
 		oldID, oldTok := mintSPAT(t, e, acct, "deploy")
 
-		var succ struct {
-			ID, Name, Token, State string
-			PredecessorID          string `json:"predecessor_id"`
-		}
+		var succ wire.AccessTokenCreated
 		e.Do("POST", base+oldID+"/rotate", e.Admin, map[string]any{"overlap_seconds": 3600}).Want(t, 201).JSON(t, &succ)
-		if succ.Name != "deploy" || succ.PredecessorID != oldID || succ.State != "ACTIVE" || len(succ.Token) != 54 {
+		if succ.Name != "deploy" || (succ.PredecessorID == nil || *succ.PredecessorID != oldID) || succ.State != "ACTIVE" || len(succ.Token) != 54 {
 			t.Fatalf("successor = %+v", succ)
 		}
 		old := e.Do("GET", base+oldID, e.Admin, nil).Want(t, 200).Map(t)
@@ -59,7 +57,7 @@ func TestSelfRotation(t *testing.T) {
 		id, tok := mintSPAT(t, e, acct, "mine")
 		otherID, _ := mintSPAT(t, e, acct, "other")
 		base := "/v3/system-accounts/" + acct + "/access-tokens/"
-		var succ struct{ ID, Token string }
+		var succ wire.AccessTokenCreated
 		e.Do("POST", "/v2/system-accounts/"+acct+"/access-tokens/"+id+"/rotate", tok, nil).Want(t, 201).JSON(t, &succ)
 		e.Do("GET", "/v1/whoami", succ.Token, nil).Want(t, 200)
 		wantProblem(t, e.Do("POST", base+otherID+"/rotate", succ.Token, nil), 403)
@@ -74,7 +72,7 @@ func TestRotationRevokeWhenIdle(t *testing.T) {
 		acct := createAccount(t, e, e.Admin, "idle")
 		id, old := mintSPAT(t, e, acct, "t")
 		base := "/v3/system-accounts/" + acct + "/access-tokens/"
-		var succ struct{ ID, Token string }
+		var succ wire.AccessTokenCreated
 		e.Do("POST", base+id+"/rotate", e.Admin, map[string]any{"revoke_when_idle_seconds": 300}).Want(t, 201).JSON(t, &succ)
 
 		e.Clock.Advance(400 * time.Second) // idle, but the successor is unused
@@ -107,7 +105,7 @@ func TestRotationRevokeWhenIdleAfterUse(t *testing.T) {
 		acct := createAccount(t, e, e.Admin, "idle-used")
 		id, old := mintSPAT(t, e, acct, "t")
 		base := "/v3/system-accounts/" + acct + "/access-tokens/"
-		var succ struct{ ID, Token string }
+		var succ wire.AccessTokenCreated
 		e.Do("POST", base+id+"/rotate", e.Admin, map[string]any{"revoke_when_idle_seconds": 60}).Want(t, 201).JSON(t, &succ)
 		e.Do("GET", "/v1/whoami", old, nil).Want(t, 200)
 		e.Do("GET", "/v1/whoami", succ.Token, nil).Want(t, 200)

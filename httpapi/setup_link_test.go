@@ -23,12 +23,7 @@ func secretOf(t testing.TB, link string) string {
 
 func userByEmail(t testing.TB, e *apitest.Env, email string) (id string, active bool) {
 	t.Helper()
-	var page struct {
-		Data []struct {
-			ID     string `json:"id"`
-			Active bool   `json:"active"`
-		}
-	}
+	var page wire.List[wire.User]
 	e.Do("GET", "/v3/users?filter[email][eq]="+url.QueryEscape(email), e.Admin, nil).Want(t, 200).JSON(t, &page)
 	if len(page.Data) != 1 {
 		t.Fatalf("%d users with email %s", len(page.Data), email)
