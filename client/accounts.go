@@ -17,25 +17,10 @@ func (c *Client) GetSystemAccount(ctx context.Context, id string) (*SystemAccoun
 	return &a, c.do(ctx, "GET", pathf("/v3/system-accounts/%s", id), nil, nil, &a)
 }
 
-// SystemAccountCreate is the body of a system account create.
-type SystemAccountCreate struct {
-	Name           string `json:"name"`
-	Description    string `json:"description"`
-	KonnectManaged bool   `json:"konnect_managed,omitempty"`
-	// CreateTeam also creates a team named after the account, with it as member.
-	CreateTeam bool `json:"create_team,omitempty"`
-}
-
 // CreateSystemAccount creates a system account.
 func (c *Client) CreateSystemAccount(ctx context.Context, in SystemAccountCreate) (*SystemAccount, error) {
 	var a SystemAccount
 	return &a, c.do(ctx, "POST", "/v3/system-accounts", nil, in, &a)
-}
-
-// SystemAccountUpdate changes the fields that are not nil.
-type SystemAccountUpdate struct {
-	Name        *string `json:"name,omitempty"`
-	Description *string `json:"description,omitempty"`
 }
 
 // UpdateSystemAccount renames or redescribes a system account.
@@ -119,13 +104,6 @@ func (c *Client) RenameAccessToken(ctx context.Context, accountID, tokenID, name
 // DeleteAccessToken revokes and deletes a token.
 func (c *Client) DeleteAccessToken(ctx context.Context, accountID, tokenID string) error {
 	return c.do(ctx, "DELETE", pathf("/v3/system-accounts/%s/access-tokens/%s", accountID, tokenID), nil, nil, nil)
-}
-
-// TokenRotate tunes a rotation; zero fields take the server's defaults.
-type TokenRotate struct {
-	OverlapSeconds        *int64     `json:"overlap_seconds,omitempty"`
-	RevokeWhenIdleSeconds *int64     `json:"revoke_when_idle_seconds,omitempty"`
-	ExpiresAt             *time.Time `json:"expires_at,omitempty"`
 }
 
 // RotateAccessToken mints a successor of a token (value in Token); the

@@ -13,25 +13,10 @@ func (c *Client) GetTeam(ctx context.Context, id string) (*Team, error) {
 	return &t, c.do(ctx, "GET", pathf("/v3/teams/%s", id), nil, nil, &t)
 }
 
-// TeamCreate is the body of a team create.
-type TeamCreate struct {
-	Name        string            `json:"name"`
-	Description *string           `json:"description,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-}
-
 // CreateTeam creates a team.
 func (c *Client) CreateTeam(ctx context.Context, in TeamCreate) (*Team, error) {
 	var t Team
 	return &t, c.do(ctx, "POST", "/v3/teams", nil, in, &t)
-}
-
-// TeamUpdate changes the fields that are set. A label whose value is nil
-// is removed.
-type TeamUpdate struct {
-	Name        *string            `json:"name,omitempty"`
-	Description *string            `json:"description,omitempty"`
-	Labels      map[string]*string `json:"labels,omitempty"`
 }
 
 // UpdateTeam changes a team.

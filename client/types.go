@@ -2,9 +2,24 @@ package client
 
 import "github.com/keyhold/keyhold/wire"
 
-// The answers of the API, in the shapes package wire declares; named here
-// too so that callers of the client need not import wire.
+// The bodies and answers of the API, in the shapes package wire declares;
+// named here too so that callers of the client need not import wire.
 type (
+	// SystemAccountCreate is the body of a system account create.
+	SystemAccountCreate = wire.SystemAccountCreate
+	// SystemAccountUpdate changes the fields that are not nil.
+	SystemAccountUpdate = wire.SystemAccountUpdate
+	// TokenRotate tunes a rotation; zero fields take the server's defaults.
+	TokenRotate = wire.TokenRotate
+	// TeamCreate is the body of a team create.
+	TeamCreate = wire.TeamCreate
+	// TeamUpdate changes the fields that are set; a nil label is removed.
+	TeamUpdate = wire.TeamUpdate
+	// UserCreate is the body of keyhold's user create.
+	UserCreate = wire.UserCreate
+	// UserUpdate changes the fields that are not nil.
+	UserUpdate = wire.UserUpdate
+
 	// SystemAccount is a machine identity.
 	SystemAccount = wire.SystemAccount
 	// Permission is a role on an entity in a region, as assigned and as

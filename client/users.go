@@ -17,14 +17,6 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	return &u, c.do(ctx, "GET", pathf("/v3/users/%s", id), nil, nil, &u)
 }
 
-// UserCreate is the body of keyhold's user create.
-type UserCreate struct {
-	Email         string `json:"email"`
-	FullName      string `json:"full_name,omitempty"`
-	PreferredName string `json:"preferred_name,omitempty"`
-	Password      string `json:"password,omitempty"`
-}
-
 // CreateUser creates an active user.
 func (c *Client) CreateUser(ctx context.Context, in UserCreate) (*User, error) {
 	var u User
@@ -42,12 +34,6 @@ func (c *Client) InviteUser(ctx context.Context, email string) error {
 func (c *Client) IssueSetupLink(ctx context.Context, id string) (*SetupLink, error) {
 	var l SetupLink
 	return &l, c.do(ctx, "POST", pathf("/v3/users/%s/setup-link", id), nil, nil, &l)
-}
-
-// UserUpdate changes the fields that are not nil.
-type UserUpdate struct {
-	FullName      *string `json:"full_name,omitempty"`
-	PreferredName *string `json:"preferred_name,omitempty"`
 }
 
 // UpdateUser changes a user.
