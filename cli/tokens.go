@@ -234,7 +234,11 @@ func (a *app) secret(t *client.AccessTokenCreated, file *saveFile, summary strin
 	if err := file.save(&t.Token); err != nil {
 		return err
 	}
-	return a.printSecret(t, t.Token, summary+file.note())
+	var data any = t
+	if file != nil {
+		data = &t.AccessToken // the value is in the file, not in -o json
+	}
+	return a.printSecret(data, t.Token, summary+file.note())
 }
 
 // printSecret prints data for -o json|yaml, else value (if any) alone on

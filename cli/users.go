@@ -242,8 +242,12 @@ their own tokens: authenticate with one of your personal tokens and use "me".`,
 				if err := file.save(&t.KonnectToken); err != nil {
 					return err
 				}
+				var data any = t
+				if file != nil {
+					data = &t.PersonalAccessToken // the value is in the file, not in -o json
+				}
 				summary := fmt.Sprintf("Created personal access token %q (%s) for %s, expiring %s.", t.Name, t.ID, u.Email, a.until(t.ExpiresAt))
-				return a.printSecret(t, t.KonnectToken, summary+file.note())
+				return a.printSecret(data, t.KonnectToken, summary+file.note())
 			}))
 		},
 	}

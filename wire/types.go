@@ -44,12 +44,10 @@ type AccessToken struct {
 }
 
 // AccessTokenCreated is the answer to a token create or rotate: the one
-// shape of a system-account token that carries its value. The server
-// always sets Token; omitempty lets a client that moved the value
-// elsewhere (the CLI's --save-to) print the rest without it.
+// shape of a system-account token that carries its value.
 type AccessTokenCreated struct {
 	AccessToken
-	Token string `json:"token,omitempty"`
+	Token string `json:"token"`
 }
 
 // ExpiringToken is a token of any kind that expires soon, with its owner.
@@ -76,10 +74,10 @@ type PersonalAccessToken struct {
 }
 
 // PersonalAccessTokenCreated is the answer to a personal token create, the
-// one shape that carries its value (omitempty as in AccessTokenCreated).
+// one shape of a personal token that carries its value.
 type PersonalAccessTokenCreated struct {
 	PersonalAccessToken
-	KonnectToken string `json:"konnect_token,omitempty"`
+	KonnectToken string `json:"konnect_token"`
 }
 
 // AssignedRole is a role given to an account, a team or a user.
@@ -204,10 +202,10 @@ type Webhook struct {
 }
 
 // WebhookWithSecret is the one shape that carries a signing secret: the
-// answers of create and rotate-secret (omitempty as in AccessTokenCreated).
+// answers of create and rotate-secret.
 type WebhookWithSecret struct {
 	Webhook
-	Secret string `json:"secret,omitempty"`
+	Secret string `json:"secret"`
 }
 
 // WebhookDelivery is one event queued for a destination, and what became
