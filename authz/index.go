@@ -96,32 +96,19 @@ func (ix *Index) ReportUseEvery(d time.Duration) {
 // Catalogue returns the catalogue the index resolves roles with.
 func (ix *Index) Catalogue() *keyhold.Catalogue { return ix.cat }
 
-// Outcome is the verdict of a decision.
-type Outcome int
+// Outcome is the verdict of a decision: the domain's.
+type Outcome = keyhold.DecisionOutcome
 
 // Outcomes.
 const (
-	Unauthenticated Outcome = iota // missing, malformed, unknown, expired or revoked token
-	Allowed
-	Forbidden   // a valid token whose principal lacks the role
-	RateLimited // the client address failed too often; decided by the service
+	Unauthenticated = keyhold.DecisionUnauthenticated // missing, malformed, unknown, expired or revoked token
+	Allowed         = keyhold.DecisionAllowed
+	Forbidden       = keyhold.DecisionForbidden   // a valid token whose principal lacks the role
+	RateLimited     = keyhold.DecisionRateLimited // the client address failed too often; decided by the service
 )
 
-// String names the outcome, for metrics and logs.
-func (o Outcome) String() string {
-	return [...]string{"unauthenticated", "allowed", "forbidden", "rate_limited"}[o]
-}
-
-// Query asks for one role on one entity; a nil *Query asks only whether
-// the token is valid. EntityID matches grants in any case.
-type Query struct {
-	Role     keyhold.RoleID
-	EntityID string
-	Region   string
-	// AnyRegion accepts a grant in any region; keyhold's own policy uses it
-	// for global entity types such as Identity.
-	AnyRegion bool
-}
+// Query asks for one role on one entity: the domain's.
+type Query = keyhold.Query
 
 // Decision is the answer to a query. Principal is set unless the outcome
 // is Unauthenticated.
@@ -150,6 +137,17 @@ type Decision struct {
 
 // TokenID returns the token's id as a string.
 func (d *Decision) TokenID() string { return formatUUID(d.Token) }
+
+// Verdict is the decision as the transports see it, without the index's
+// internals; its principal carries the token id.
+func (d *Decision) Verdict() keyhold.Decision {
+	v := keyhold.Decision{Outcome: d.Outcome, Reason: d.Reason, Principal: d.Principal,
+		IssuedAt: d.IssuedAt, ExpiresAt: d.ExpiresAt, RetryAfter: d.RetryAfter}
+	if d.Outcome != Unauthenticated && v.Principal.TokenID == "" {
+		v.Principal.TokenID = d.TokenID()
+	}
+	return v
+}
 
 // Reasons for refusals; constant strings, so that a decision does not
 // allocate.

@@ -10,25 +10,25 @@ import (
 	"strconv"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/authz"
 	"github.com/keyhold/keyhold/wire"
 )
 
 // Decider answers authorization decisions from the in-memory index.
 type Decider interface {
+	// Resolve turns a role asked by name into a query; nil when none is
+	// asked. Fields in errors are named with prefix.
+	Resolve(q keyhold.RoleQuery, prefix string) (*keyhold.Query, error)
 	// DecideRequest authenticates credentials used by the request that ri
 	// describes and, with q, checks one role.
-	DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision
+	DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *keyhold.Query) keyhold.Decision
 	// CheckSubject decides a subject token and, when it is usable, each
 	// query (the batch check).
 	// The caller in ctx needs tokens:introspect.
-	CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*authz.Query) (d authz.Decision, usable bool, results []bool, err error)
+	CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*keyhold.Query) (d keyhold.Decision, usable bool, results []bool, err error)
 	// IntrospectSubject decides a subject token and, when it is usable,
 	// returns the roles it may use.
 	// The caller in ctx needs tokens:introspect.
-	IntrospectSubject(ctx context.Context, c keyhold.Credentials) (d authz.Decision, usable bool, roles []keyhold.ScopeRole, err error)
-	// Catalogue returns the roles catalogue, by which queries name roles.
-	Catalogue() *keyhold.Catalogue
+	IntrospectSubject(ctx context.Context, c keyhold.Credentials) (d keyhold.Decision, usable bool, roles []keyhold.ScopeRole, err error)
 }
 
 // Headers of the forward-auth answer and of the gateway's permission.
@@ -44,45 +44,6 @@ const (
 	HeaderEntityRegion   = "X-Keyhold-Entity-Region"
 )
 
-// permission is a requested role on an entity, by name.
-type permission struct {
-	RoleName       string `json:"role_name"`
-	EntityTypeName string `json:"entity_type_name"`
-	EntityID       string `json:"entity_id"`
-	EntityRegion   string `json:"entity_region"`
-}
-
-// resolve turns a permission into a query; nil when none was asked.
-func resolve(cat *keyhold.Catalogue, p permission, field string) (*authz.Query, error) {
-	if p == (permission{}) {
-		return nil, nil
-	}
-	var errs []keyhold.FieldError
-	bad := func(f, reason, rule string, choices []string) {
-		errs = append(errs, keyhold.FieldError{Field: field + f, Reason: reason, Rule: rule, Choices: choices})
-	}
-	role, ok := cat.Role(p.EntityTypeName, p.RoleName)
-	switch {
-	case ok: // the hot path: no list of choices to build
-	case p.EntityTypeName == "":
-		bad("entity_type_name", "is required with role_name", "required", nil)
-	case !cat.HasEntityType(p.EntityTypeName):
-		bad("entity_type_name", "is not a known entity type", "enum", cat.EntityTypes())
-	default:
-		bad("role_name", "is not a role of "+p.EntityTypeName, "enum", cat.RolesOf(p.EntityTypeName))
-	}
-	if p.EntityID == "" {
-		bad("entity_id", "is required with role_name", "required", nil)
-	}
-	if !keyhold.ValidRegion(p.EntityRegion) {
-		bad("entity_region", "is not a known region", "enum", keyhold.Regions)
-	}
-	if len(errs) > 0 {
-		return nil, keyhold.Invalid(errs...)
-	}
-	return &authz.Query{Role: role, EntityID: p.EntityID, Region: p.EntityRegion}, nil
-}
-
 // authorize is forward-auth for gateways. /v1/authorize takes the
 // permission from its query, which the gateway's configuration fixes; it
 // answers any method, since some gateways forward the client's. Any
@@ -95,15 +56,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) { s.decide(w,
 // decide is authorize returning the status it wrote, so that ServeHTTP
 // need not wrap the writer to learn it.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) int {
-	cat := s.decider.Catalogue()
-	var query *authz.Query
+	var query *keyhold.Query
 	var err error
 	if r.URL.Path == "/v1/authorize" {
-		query, err = s.queries.resolve(cat, r.URL.RawQuery)
+		query, err = s.queries.resolve(s.decider, r.URL.RawQuery)
 	} else {
 		h := r.Header
-		p := permission{h.Get(HeaderRoleName), h.Get(HeaderEntityTypeName), h.Get(HeaderEntityID), h.Get(HeaderEntityRegion)}
-		query, err = resolve(cat, p, "")
+		query, err = s.decider.Resolve(keyhold.RoleQuery{RoleName: h.Get(HeaderRoleName), EntityTypeName: h.Get(HeaderEntityTypeName),
+			EntityID: h.Get(HeaderEntityID), EntityRegion: h.Get(HeaderEntityRegion)}, "")
 	}
 	if err != nil {
 		return s.decisionError(w, r, err)
@@ -111,11 +71,11 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) int {
 	ri := keyhold.RequestInfo{ClientIP: s.clients.Of(r), UserAgent: r.UserAgent()}
 	d := s.decider.DecideRequest(ri, "authorize", credentials(r), query)
 	switch d.Outcome {
-	case authz.Unauthenticated:
+	case keyhold.DecisionUnauthenticated:
 		return s.decisionError(w, r, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason))
-	case authz.Forbidden:
+	case keyhold.DecisionForbidden:
 		return s.decisionError(w, r, keyhold.Errorf(keyhold.EFORBIDDEN, "%s", d.Reason))
-	case authz.RateLimited:
+	case keyhold.DecisionRateLimited:
 		return s.decisionError(w, r, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter})
 	}
 	// One backing array for the four header values: one allocation, not
@@ -178,13 +138,12 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 	if err := o.err(); err != nil {
 		return err
 	}
-	cat := s.decider.Catalogue()
-	queries := make([]*authz.Query, len(perms))
+	queries := make([]*keyhold.Query, len(perms))
 	for i, p := range perms {
-		if p == (permission{}) {
+		if p == (keyhold.RoleQuery{}) {
 			return keyhold.Invalid(keyhold.FieldError{Field: "checks[" + strconv.Itoa(i) + "]", Reason: "is empty", Rule: "required"})
 		}
-		if queries[i], err = resolve(cat, p, "checks["+strconv.Itoa(i)+"]."); err != nil {
+		if queries[i], err = s.decider.Resolve(p, "checks["+strconv.Itoa(i)+"]."); err != nil {
 			return err
 		}
 	}

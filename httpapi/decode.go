@@ -174,19 +174,19 @@ func (o *object) restrictions() ([]keyhold.ScopeRole, []netip.Prefix) {
 // permissions reads an array of permissions, each an object of role_name,
 // entity_type_name, entity_id and entity_region, with no other field. A
 // null item is refused as not an object.
-func (o *object) permissions(name string, required bool, reason string) ([]permission, bool) {
+func (o *object) permissions(name string, required bool, reason string) ([]keyhold.RoleQuery, bool) {
 	var items []json.RawMessage
 	if !o.get(name, required, &items, "is_array", reason) {
 		return nil, false
 	}
-	out := make([]permission, len(items))
+	out := make([]keyhold.RoleQuery, len(items))
 	for i, raw := range items {
 		item := &object{read: map[string]bool{}, prefix: o.prefix + name + "[" + strconv.Itoa(i) + "]."}
 		if json.Unmarshal(raw, &item.m) != nil || item.m == nil {
 			o.fail(name+"["+strconv.Itoa(i)+"]", "must be an object", "is_object")
 			continue
 		}
-		out[i] = permission{RoleName: deref(item.str("role_name", false)), EntityTypeName: deref(item.str("entity_type_name", false)),
+		out[i] = keyhold.RoleQuery{RoleName: deref(item.str("role_name", false)), EntityTypeName: deref(item.str("entity_type_name", false)),
 			EntityID: deref(item.str("entity_id", false)), EntityRegion: deref(item.str("entity_region", false))}
 		_ = item.err()
 		o.errs = append(o.errs, item.errs...)

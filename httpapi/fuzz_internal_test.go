@@ -463,7 +463,7 @@ func checkPermissions(t *testing.T, o *object, name string) {
 			want = append(want, at+" is_object")
 			continue
 		}
-		var p permission
+		var p keyhold.RoleQuery
 		fields := map[string]*string{"role_name": &p.RoleName, "entity_type_name": &p.EntityTypeName, "entity_id": &p.EntityID, "entity_region": &p.EntityRegion}
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			if v, ok := m[k]; ok && string(v) != "null" && json.Unmarshal(v, fields[k]) != nil {

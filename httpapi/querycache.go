@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/authz"
 )
 
 // maxCachedQueries bounds the query cache. A gateway's configuration fixes
@@ -17,8 +16,8 @@ const maxCachedQueries = 1024
 // queryCache maps the raw query string of /v1/authorize to its resolved
 // permission, or to the error that refuses it, so that a gateway's fixed
 // query is parsed once instead of on every request. Entries are immutable:
-// a cached *authz.Query is shared by concurrent decisions, which only read
-// it.
+// a cached *keyhold.Query is shared by concurrent decisions, which only
+// read it.
 type queryCache struct {
 	// last is the query resolved last: one gateway route sends the same
 	// query again and again, and comparing one string is cheaper than
@@ -30,31 +29,34 @@ type queryCache struct {
 
 type resolvedQuery struct {
 	raw   string
-	cat   *keyhold.Catalogue // resolved against; another catalogue misses
-	query *authz.Query
+	query *keyhold.Query
 	err   error
 }
 
+// resolver is the part of the Decider the cache calls.
+type resolver interface {
+	Resolve(q keyhold.RoleQuery, prefix string) (*keyhold.Query, error)
+}
+
 // resolve returns the permission of a raw /v1/authorize query.
-func (c *queryCache) resolve(cat *keyhold.Catalogue, raw string) (*authz.Query, error) {
-	if rq := c.last.Load(); rq != nil && rq.raw == raw && rq.cat == cat {
+func (c *queryCache) resolve(d resolver, raw string) (*keyhold.Query, error) {
+	if rq := c.last.Load(); rq != nil && rq.raw == raw {
 		return rq.query, rq.err
 	}
 	if v, ok := c.m.Load(raw); ok {
-		if rq := v.(*resolvedQuery); rq.cat == cat {
-			c.last.Store(rq)
-			return rq.query, rq.err
-		}
+		rq := v.(*resolvedQuery)
+		c.last.Store(rq)
+		return rq.query, rq.err
 	}
 	// As url.URL.Query does, a malformed pair is skipped, not refused.
 	q, _ := url.ParseQuery(raw)
-	p := permission{q.Get("role_name"), q.Get("entity_type_name"), q.Get("entity_id"), q.Get("entity_region")}
-	query, err := resolve(cat, p, "")
+	query, err := d.Resolve(keyhold.RoleQuery{RoleName: q.Get("role_name"), EntityTypeName: q.Get("entity_type_name"),
+		EntityID: q.Get("entity_id"), EntityRegion: q.Get("entity_region")}, "")
 	if c.n.Add(1) > maxCachedQueries {
 		c.m.Clear()
 		c.n.Store(1)
 	}
-	rq := &resolvedQuery{raw: raw, cat: cat, query: query, err: err}
+	rq := &resolvedQuery{raw: raw, query: query, err: err}
 	c.m.Store(raw, rq)
 	c.last.Store(rq)
 	return query, err

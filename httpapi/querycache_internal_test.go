@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
 )
 
 // The cache answers what resolving answers, for valid and invalid queries,
 // and starts over instead of growing past its bound.
 func TestQueryCache(t *testing.T) {
-	cat := keyhold.DefaultCatalogue()
+	cat := service.New(service.Config{}).Decider // resolving reads only the catalogue
 	var c queryCache
 	const good = "role_name=Viewer&entity_type_name=Control+Planes&entity_id=cp1&entity_region=eu"
 	for range 2 {
@@ -32,7 +33,7 @@ func TestQueryCache(t *testing.T) {
 	if n := c.n.Load(); n > maxCachedQueries {
 		t.Errorf("cache holds %d queries, bound %d", n, maxCachedQueries)
 	}
-	if q, err := c.resolve(keyhold.DefaultCatalogue(), good); err != nil || q.EntityID != "cp1" {
-		t.Errorf("another catalogue: %+v, %v", q, err)
+	if q, err := c.resolve(cat, good); err != nil || q.EntityID != "cp1" {
+		t.Errorf("after starting over: %+v, %v", q, err)
 	}
 }

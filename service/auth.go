@@ -14,7 +14,7 @@ var errNoToken = keyhold.Errorf(keyhold.EUNAUTHENTICATED, "A valid token is requ
 // Basic with an account name (or user email) and a token as password. It
 // reads only the in-memory index.
 func (s *Decider) Authenticate(ctx context.Context, c keyhold.Credentials) (*keyhold.Principal, error) {
-	d := s.Decide(ctx, "api", c, nil)
+	d := s.decide(keyhold.RequestFromContext(ctx), "api", c, nil)
 	if d.Outcome == authz.RateLimited {
 		return nil, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter}
 	}
@@ -32,14 +32,22 @@ func (s *Decider) Authenticate(ctx context.Context, c keyhold.Credentials) (*key
 // index alone. Every refusal to authenticate is counted in the aggregated
 // audit of failed authentications; every use of a valid token is recorded
 // for last_used_at. surface names the caller for metrics.
-func (s *Decider) Decide(ctx context.Context, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
-	return s.DecideRequest(keyhold.RequestFromContext(ctx), surface, c, q)
+func (s *Decider) Decide(ctx context.Context, surface string, c keyhold.Credentials, q *keyhold.Query) keyhold.Decision {
+	d := s.decide(keyhold.RequestFromContext(ctx), surface, c, q)
+	return d.Verdict()
 }
 
 // DecideRequest is Decide for a request described by ri, without a
 // context: the decision routes call it on every request, and a context
 // carrying ri would cost two allocations each time.
-func (s *Decider) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
+func (s *Decider) DecideRequest(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *keyhold.Query) keyhold.Decision {
+	d := s.decide(ri, surface, c, q)
+	return d.Verdict()
+}
+
+// decide is DecideRequest with the index's own decision, which the
+// subject checks read further.
+func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Credentials, q *authz.Query) authz.Decision {
 	start := time.Now()
 	value, basic := c.Bearer, false
 	if value == "" && c.BasicPass != "" {
@@ -169,7 +177,7 @@ func (s *core) principalHolds(p *keyhold.Principal, q *authz.Query) bool {
 // SubjectUsable reports whether a subject token, decided with
 // Credentials.Subject, may be used at all: valid and, when bound to
 // networks, used from one of them. A role refusal still leaves it usable.
-func SubjectUsable(d authz.Decision) bool {
+func SubjectUsable(d keyhold.Decision) bool {
 	return d.Outcome == authz.Allowed || d.Outcome == authz.Forbidden && d.Reason != authz.ReasonNetwork
 }
 
@@ -178,9 +186,9 @@ func SubjectUsable(d authz.Decision) bool {
 // or, for a scoped token, its scope within them.
 // The caller in ctx needs tokens:introspect, so that the check cannot be
 // used to scan for tokens.
-func (s *Decider) CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*authz.Query) (authz.Decision, bool, []bool, error) {
+func (s *Decider) CheckSubject(ctx context.Context, c keyhold.Credentials, queries []*keyhold.Query) (keyhold.Decision, bool, []bool, error) {
 	if err := s.authorize(ctx, "CheckSubject", false); err != nil {
-		return authz.Decision{}, false, nil, err
+		return keyhold.Decision{}, false, nil, err
 	}
 	c.Subject = true
 	d := s.Decide(ctx, "check", c, nil)
@@ -197,9 +205,9 @@ func (s *Decider) CheckSubject(ctx context.Context, c keyhold.Credentials, queri
 // IntrospectSubject decides a subject token (RFC 7662 introspection) and,
 // when it is usable, returns the roles it may use. The caller in ctx needs
 // tokens:introspect (RFC 7662 §4).
-func (s *Decider) IntrospectSubject(ctx context.Context, c keyhold.Credentials) (authz.Decision, bool, []keyhold.ScopeRole, error) {
+func (s *Decider) IntrospectSubject(ctx context.Context, c keyhold.Credentials) (keyhold.Decision, bool, []keyhold.ScopeRole, error) {
 	if err := s.authorize(ctx, "IntrospectSubject", false); err != nil {
-		return authz.Decision{}, false, nil, err
+		return keyhold.Decision{}, false, nil, err
 	}
 	c.Subject = true
 	d := s.Decide(ctx, "introspect", c, nil)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,8 +66,25 @@ func (s *Decider) Run(ctx context.Context) {
 	}
 }
 
-// Catalogue returns the roles catalogue decisions are made against.
-func (s *Decider) Catalogue() *keyhold.Catalogue { return s.catalogue }
+// Resolve turns a role asked by name into the query the index decides,
+// by the rules that assignments follow (checkRole); nil when no role is
+// asked. Fields in errors are named with prefix. It reads only the
+// catalogue, so anyone may call it, before being authenticated.
+func (s *Decider) Resolve(q keyhold.RoleQuery, prefix string) (*keyhold.Query, error) {
+	if q == (keyhold.RoleQuery{}) {
+		return nil, nil
+	}
+	// The hot path: a known role builds no list of choices.
+	if role, ok := s.catalogue.Role(q.EntityTypeName, q.RoleName); ok && q.EntityID != "" && keyhold.ValidRegion(q.EntityRegion) {
+		return &keyhold.Query{Role: role, EntityID: q.EntityID, Region: q.EntityRegion}, nil
+	}
+	var c checker
+	checkRole(s.catalogue, &c, prefix, q, false)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("resolve: %+v passed every check but was not resolved", q)
+}
 
 // Flush writes pending last-used times and failed-authentication counts.
 // With all false, failure counts of the current minute stay pending so that

@@ -157,6 +157,7 @@ var rules = map[string]Rule{
 	"Loaded":          {Access: AccessInternal},
 	"Index":           {Access: AccessInternal},
 	"IndexStats":      {Access: AccessInternal},
+	"Resolve":         {Access: AccessPublic},
 	"Run":             {Access: AccessInternal},
 	"RunJobs":         {Access: AccessInternal},
 	"Flush":           {Access: AccessInternal},

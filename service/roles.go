@@ -57,25 +57,46 @@ func (s *Roles) ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.
 // validateAssignment checks a requested assignment against the catalogue.
 func (s *core) validateAssignment(in keyhold.AssignRole) error {
 	var c checker
-	switch types := s.catalogue.EntityTypes(); {
-	case in.EntityTypeName == "":
-		c.add(keyhold.FieldError{Field: "entity_type_name", Reason: "is required", Rule: "required"})
-	case s.catalogue.RolesOf(in.EntityTypeName) == nil:
-		c.add(keyhold.FieldError{Field: "entity_type_name", Reason: "is not a known entity type", Rule: "enum", Choices: types})
-	case in.RoleName == "":
-		c.add(keyhold.FieldError{Field: "role_name", Reason: "is required", Rule: "required"})
-	case !s.catalogue.Assignable(in.EntityTypeName, in.RoleName):
-		c.add(keyhold.FieldError{Field: "role_name", Reason: "is not a role of " + in.EntityTypeName, Rule: "enum", Choices: s.catalogue.RolesOf(in.EntityTypeName)})
-	}
-	if in.EntityID == "" {
-		c.add(keyhold.FieldError{Field: "entity_id", Reason: "is required", Rule: "required"})
-	} else if _, err := uuid.Parse(in.EntityID); in.EntityID != keyhold.AnyEntity && (err != nil || len(in.EntityID) != 36) {
-		c.add(keyhold.FieldError{Field: "entity_id", Reason: "must be a UUID or *", Rule: "is_uuid"})
-	}
-	if !keyhold.ValidRegion(in.EntityRegion) {
-		c.add(keyhold.FieldError{Field: "entity_region", Reason: "is not a known region", Rule: "enum", Choices: keyhold.Regions})
-	}
+	checkRole(s.catalogue, &c, "", keyhold.RoleQuery{RoleName: in.RoleName, EntityTypeName: in.EntityTypeName,
+		EntityID: in.EntityID, EntityRegion: in.EntityRegion}, true)
 	return c.err()
+}
+
+// isUUID reports whether s is a UUID in its 36-character form.
+func isUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}
+
+// checkRole is the one statement of what a role named by entity type and
+// role name, on an entity in a region, must be: known to the catalogue,
+// with an entity and a known region. An assignment (assign) further needs
+// a role that may be assigned, on a UUID or *; a decision may ask about
+// any entity id, as a gateway names it. Fields are named with prefix.
+func checkRole(cat *keyhold.Catalogue, c *checker, prefix string, q keyhold.RoleQuery, assign bool) {
+	bad := func(field, reason, rule string, choices []string) {
+		c.add(keyhold.FieldError{Field: prefix + field, Reason: reason, Rule: rule, Choices: choices})
+	}
+	_, known := cat.Role(q.EntityTypeName, q.RoleName)
+	switch {
+	case q.EntityTypeName == "":
+		bad("entity_type_name", "is required", "required", nil)
+	case cat.RolesOf(q.EntityTypeName) == nil:
+		bad("entity_type_name", "is not a known entity type", "enum", cat.EntityTypes())
+	case q.RoleName == "":
+		bad("role_name", "is required", "required", nil)
+	case !known || assign && !cat.Assignable(q.EntityTypeName, q.RoleName):
+		bad("role_name", "is not a role of "+q.EntityTypeName, "enum", cat.RolesOf(q.EntityTypeName))
+	}
+	switch {
+	case q.EntityID == "":
+		bad("entity_id", "is required", "required", nil)
+	case assign && q.EntityID != keyhold.AnyEntity && !isUUID(q.EntityID):
+		bad("entity_id", "must be a UUID or *", "is_uuid", nil)
+	}
+	if !keyhold.ValidRegion(q.EntityRegion) {
+		bad("entity_region", "is not a known region", "enum", keyhold.Regions)
+	}
 }
 
 // AssignRole implements keyhold.RoleService.
