@@ -345,12 +345,8 @@ func (s *Feed) applyPrincipal(ctx context.Context, tx storage.Tx, ref keyhold.Re
 	if st.Direct, err = s.grantsOf(ctx, tx, ref); err != nil {
 		return err
 	}
-	teams, _, err := tx.Teams().ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
-	if err != nil {
+	if st.Teams, err = tx.Teams().ListMemberTeamIDs(ctx, ref); err != nil {
 		return err
-	}
-	for _, t := range teams {
-		st.Teams = append(st.Teams, t.ID)
 	}
 	s.index.PutPrincipal(st)
 	return nil

@@ -201,15 +201,9 @@ func tokenExpiry(kind keyhold.TokenKind, in keyhold.TokenCreate, p *keyhold.Toke
 }
 
 func checkPATLimit(ctx context.Context, tx storage.Tx, owner keyhold.Ref, now time.Time) error {
-	all, _, err := tx.Tokens().ListTokens(ctx, keyhold.TokenFilter{Owner: owner, Kind: keyhold.TokenKindPersonal, Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	active, err := tx.Tokens().CountActiveTokens(ctx, owner, keyhold.TokenKindPersonal, now)
 	if err != nil {
 		return err
-	}
-	active := 0
-	for _, t := range all {
-		if t.State(now) == keyhold.TokenActive {
-			active++
-		}
 	}
 	if active >= maxActivePATs {
 		return keyhold.Errorf(keyhold.ECONFLICT, "A user may hold at most %d active personal access tokens; revoke or delete one first", maxActivePATs)

@@ -203,23 +203,18 @@ var errLastAdmin = keyhold.Invalid(keyhold.FieldError{Field: "userId",
 // would remain in it. Nobody could administer keyhold afterwards, and
 // Bootstrap refuses an initialized database, so there would be no way back.
 func keepAnAdmin(ctx context.Context, tx storage.Tx, teamID, userID string) error {
-	user := keyhold.Ref{Type: keyhold.PrincipalUser, ID: userID}
 	if teamID == "" {
-		teams, _, err := tx.Teams().ListMemberTeams(ctx, user, keyhold.TeamFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
-		if err != nil {
+		t, err := tx.Teams().GetTeamBySystemKey(ctx, teamOrgAdmin)
+		if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
+			return nil
+		} else if err != nil {
 			return err
 		}
-		for _, t := range teams {
-			if t.SystemKey == teamOrgAdmin {
-				teamID = t.ID
-			}
-		}
-		if teamID == "" {
-			return nil
-		}
+		teamID = t.ID
 	} else if t, err := tx.Teams().GetTeam(ctx, teamID); err != nil || t.SystemKey != teamOrgAdmin {
 		return err
 	}
+	// A user outside the team is never its only active member.
 	active := true
 	admins, total, err := tx.Teams().ListTeamUsers(ctx, teamID, keyhold.UserFilter{Active: &active, Page: keyhold.Page{Number: 1, Size: 2}})
 	if err != nil {

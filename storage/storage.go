@@ -126,6 +126,9 @@ type Tokens interface {
 	GetTokenByID(ctx context.Context, id string) (*keyhold.Token, error)
 	GetTokenByDigest(ctx context.Context, digest []byte) (*keyhold.Token, error)
 	ListTokens(ctx context.Context, f keyhold.TokenFilter) ([]*keyhold.Token, int, error)
+	// CountActiveTokens counts the owner's tokens of kind whose State at now
+	// is keyhold.TokenActive, however many tokens the owner has.
+	CountActiveTokens(ctx context.Context, owner keyhold.Ref, kind keyhold.TokenKind, now time.Time) (int, error)
 	// ListScopedTokens returns the unrevoked scoped tokens of the account
 	// accountID and of the accounts in the team teamID ("" for neither).
 	ListScopedTokens(ctx context.Context, accountID, teamID string) ([]*keyhold.Token, error)
@@ -161,6 +164,8 @@ type Expiry interface {
 type Teams interface {
 	CreateTeam(ctx context.Context, t *keyhold.Team) error
 	GetTeam(ctx context.Context, id string) (*keyhold.Team, error)
+	// GetTeamBySystemKey returns the predefined team of a system key. ENOTFOUND.
+	GetTeamBySystemKey(ctx context.Context, key string) (*keyhold.Team, error)
 	ListTeams(ctx context.Context, f keyhold.TeamFilter) ([]*keyhold.Team, int, error)
 	// UpdateTeam writes name, description, labels (replacing them) and updated_at.
 	UpdateTeam(ctx context.Context, t *keyhold.Team) error
@@ -172,6 +177,9 @@ type Teams interface {
 	ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
 	ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) ([]*keyhold.User, int, error)
 	ListMemberTeams(ctx context.Context, member keyhold.Ref, f keyhold.TeamFilter) ([]*keyhold.Team, int, error)
+	// ListMemberTeamIDs returns the ids of every team of an account or a
+	// user, unpaged.
+	ListMemberTeamIDs(ctx context.Context, member keyhold.Ref) ([]string, error)
 }
 
 // Roles are role assignments, and the grants they add up to.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -33,4 +34,30 @@ func (t *tx) RemoveTeamMember(ctx context.Context, teamID string, member keyhold
 	}
 	return t.execOne(ctx, "remove team member", memberMsgs,
 		`DELETE FROM team_members WHERE team_id = $1 AND `+col+` = $2`, teamID, member.ID)
+}
+
+// ListMemberTeamIDs returns the ids of every team of an account or a user,
+// in no particular order.
+func (t *tx) ListMemberTeamIDs(ctx context.Context, member keyhold.Ref) ([]string, error) {
+	col, ok := memberColumn(member.Type)
+	if !ok {
+		return nil, keyhold.Errorf(keyhold.EINVALID, "Only system accounts and users are team members")
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT team_id FROM team_members WHERE `+col+` = $1`, member.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list member team ids: %w", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list member team ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list member team ids: %w", err)
+	}
+	return ids, nil
 }

@@ -103,6 +103,20 @@ func (t *tx) GetTeam(ctx context.Context, id string) (*keyhold.Team, error) {
 	return tm, nil
 }
 
+// GetTeamBySystemKey returns the predefined team of a non-empty system
+// key, with its labels; ENOTFOUND.
+func (t *tx) GetTeamBySystemKey(ctx context.Context, key string) (*keyhold.Team, error) {
+	tm, err := scanTeam(t.tx.QueryRowContext(ctx, `SELECT `+teamCols+` FROM teams t
+		WHERE t.system_key = $1 AND t.system_key <> ''`, key))
+	if err != nil {
+		return nil, t.translate("get team by system key", err, teamMsgs)
+	}
+	if err := t.loadLabels(ctx, tm); err != nil {
+		return nil, err
+	}
+	return tm, nil
+}
+
 // ListTeams returns a page of teams, oldest first, and the total.
 func (t *tx) ListTeams(ctx context.Context, f keyhold.TeamFilter) ([]*keyhold.Team, int, error) {
 	return t.listTeams(ctx, "list teams", "teams t", &where{}, f)

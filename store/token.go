@@ -119,6 +119,26 @@ func (t *tx) ListTokens(ctx context.Context, f keyhold.TokenFilter) ([]*keyhold.
 		order: "k.created_at, k.id", page: f.Page}, scanToken)
 }
 
+// CountActiveTokens counts the tokens of kind of owner that are active at
+// now, as keyhold.Token.State says: neither revoked, expired, past a
+// rotation deadline, nor rotated.
+func (t *tx) CountActiveTokens(ctx context.Context, owner keyhold.Ref, kind keyhold.TokenKind, now time.Time) (int, error) {
+	col, ok := memberColumn(owner.Type)
+	if !ok {
+		return 0, keyhold.Errorf(keyhold.EINVALID, "Tokens belong to system accounts and users")
+	}
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens k
+		WHERE k.`+col+` = $1 AND k.kind = $2 AND k.revoked_at IS NULL AND k.successor_id IS NULL
+		AND (k.expires_at IS NULL OR k.expires_at > $3)
+		AND (k.rotation_deadline IS NULL OR k.rotation_deadline > $3)`,
+		owner.ID, string(kind), ts(now)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count active tokens: %w", err)
+	}
+	return n, nil
+}
+
 // UpdateToken writes name, updated_at, revoked_at, revoked_by, the
 // rotation fields and the scope of the token k.ID of k.Owner; ENOTFOUND,
 // ECONFLICT (name taken). Allowed networks never change.
