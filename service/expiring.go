@@ -20,14 +20,7 @@ var expiryThresholds = []int{1, 7, 14}
 // nothing is recorded, so a destination added later is warned about the
 // threshold each token is in at that time.
 func (s *core) warnExpiring(ctx context.Context) error {
-	var wanted bool
-	err := s.read(ctx, func(tx storage.Tx) error {
-		all, _, err := tx.Webhooks().ListWebhooks(ctx, keyhold.Page{Number: 1, Size: keyhold.MaxPageSize})
-		for _, d := range all {
-			wanted = wanted || d.Enabled && slices.Contains(d.EventTypes, keyhold.EventTokenExpiring)
-		}
-		return err
-	})
+	wanted, err := s.expiringWanted(ctx)
 	if err != nil || !wanted {
 		return err
 	}
@@ -60,4 +53,26 @@ func (s *core) warnExpiring(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// expiringWanted reports whether an enabled destination, among all of
+// them, receives token.expiring.
+func (s *core) expiringWanted(ctx context.Context) (bool, error) {
+	var wanted bool
+	err := s.read(ctx, func(tx storage.Tx) error {
+		for page := 1; !wanted; page++ {
+			all, total, err := tx.Webhooks().ListWebhooks(ctx, keyhold.Page{Number: page, Size: keyhold.MaxPageSize})
+			if err != nil {
+				return err
+			}
+			for _, d := range all {
+				wanted = wanted || d.Enabled && slices.Contains(d.EventTypes, keyhold.EventTokenExpiring)
+			}
+			if page*keyhold.MaxPageSize >= total {
+				break
+			}
+		}
+		return nil
+	})
+	return wanted, err
 }

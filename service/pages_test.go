@@ -187,3 +187,41 @@ func TestIndexKeepsTeamGrantsPastTheFirstPage(t *testing.T) {
 		}
 	})
 }
+
+// A thousand destinations that want no token.expiring come before the one
+// that does; the warning is still queued for it.
+func TestExpiryWarningsSeeEveryDestination(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newPagesEnv(t, db)
+		wanted := &keyhold.WebhookDestination{ID: uuid.NewString(), Name: "wanted", URL: "https://hooks.example.com/w",
+			EventTypes: []string{keyhold.EventTokenExpiring}, Enabled: true, CreatedAt: e.now, UpdatedAt: e.now}
+		e.bulk(func(ctx context.Context, tx storage.Tx) error {
+			old := e.now.Add(-time.Hour)
+			for i := range keyhold.MaxPageSize {
+				d := &keyhold.WebhookDestination{ID: uuid.NewString(), Name: fmt.Sprintf("other-%04d", i), URL: "https://hooks.example.com/o",
+					EventTypes: []string{keyhold.EventTokenRevoked}, Enabled: true, CreatedAt: old, UpdatedAt: old}
+				if err := tx.Webhooks().CreateWebhook(ctx, d, []byte("sealed")); err != nil {
+					return err
+				}
+			}
+			return tx.Webhooks().CreateWebhook(ctx, wanted, []byte("sealed"))
+		})
+		owner := keyhold.Ref{Type: keyhold.PrincipalUser, ID: e.adminID}
+		ttl := 2 * 24 * time.Hour
+		if _, err := e.svc.Tokens.CreateToken(e.admin, owner, keyhold.TokenCreate{Name: "soon", TTL: &ttl}); err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Jobs.RunJobs(context.Background())
+		var n int
+		err := db.Read(context.Background(), func(tx storage.Tx) (err error) {
+			_, n, err = tx.Deliveries().ListDeliveries(context.Background(), wanted.ID, keyhold.Page{Number: 1, Size: 10})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d deliveries to the destination that wants token.expiring, want 1", n)
+		}
+	})
+}
