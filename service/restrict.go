@@ -77,29 +77,13 @@ func sameScopeRole(a, b keyhold.ScopeRole) bool {
 // accountRoles returns every role an account holds, directly or through
 // its teams, as scope entries.
 func accountRoles(ctx context.Context, tx storage.Tx, accountID string) ([]keyhold.ScopeRole, error) {
-	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: accountID}
-	holders := []keyhold.Ref{ref}
-	for page := 1; ; page++ {
-		teams, total, err := tx.Teams().ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: keyhold.Page{Number: page, Size: keyhold.MaxPageSize}})
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range teams {
-			holders = append(holders, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: t.ID})
-		}
-		if page*keyhold.MaxPageSize >= total {
-			break
-		}
+	g, err := tx.Roles().Grants(ctx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: accountID})
+	if err != nil {
+		return nil, err
 	}
-	var out []keyhold.ScopeRole
-	for _, h := range holders {
-		roles, err := tx.Roles().ListAssignedRoles(ctx, h, keyhold.AssignedRoleFilter{})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range roles {
-			out = append(out, keyhold.ScopeRole{RoleName: r.RoleName, EntityTypeName: r.EntityTypeName, EntityID: r.EntityID, EntityRegion: r.EntityRegion})
-		}
+	out := make([]keyhold.ScopeRole, 0, len(g.Roles))
+	for _, r := range g.Roles {
+		out = append(out, keyhold.ScopeRole{RoleName: r.RoleName, EntityTypeName: r.EntityTypeName, EntityID: r.EntityID, EntityRegion: r.EntityRegion})
 	}
 	return out, nil
 }
