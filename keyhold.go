@@ -54,6 +54,11 @@ type SystemAccount struct {
 	Disabled  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Locked is the caller's verdict, filled in by GetSystemAccount and
+	// never stored: why the caller may not change the account, its tokens
+	// or its roles because another principal, which still exists, manages
+	// it; "" when management does not stand in the way.
+	Locked string
 }
 
 // TokenKind tells system-account tokens from personal access tokens.

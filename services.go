@@ -84,7 +84,8 @@ type SystemAccountService interface {
 	ListSystemAccounts(ctx context.Context, f SystemAccountFilter) (*List[*SystemAccount], error)
 	// CreateSystemAccount creates an account. EINVALID, ECONFLICT (name taken), EFORBIDDEN.
 	CreateSystemAccount(ctx context.Context, in SystemAccountCreate) (*SystemAccount, error)
-	// GetSystemAccount returns one account. ENOTFOUND.
+	// GetSystemAccount returns one account, with Locked set for the
+	// caller. ENOTFOUND.
 	GetSystemAccount(ctx context.Context, id string) (*SystemAccount, error)
 	// UpdateSystemAccount renames or redescribes an account. EINVALID,
 	// ENOTFOUND, ECONFLICT, EFORBIDDEN (managed by someone else).

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
@@ -71,8 +73,17 @@ func (s *Accounts) GetSystemAccount(ctx context.Context, id string) (*keyhold.Sy
 		return nil, err
 	}
 	var a *keyhold.SystemAccount
-	err := s.read(ctx, func(tx storage.Tx) (err error) { a, err = tx.Accounts().GetSystemAccount(ctx, id); return err })
-	return a, err
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if a, err = tx.Accounts().GetSystemAccount(ctx, id); err != nil {
+			return err
+		}
+		a.Locked, err = s.managedLock(ctx, tx, a)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // UpdateSystemAccount implements keyhold.SystemAccountService.
@@ -219,28 +230,42 @@ func (s *Accounts) SetSystemAccountDisabled(ctx context.Context, id string, disa
 	return a, nil
 }
 
-// manageableAccount loads an account that the caller may change: any
-// unmanaged account, a managed one that the caller itself manages, or a
-// managed one whose manager no longer exists, so that an orphan can still
-// be cleaned up by those who may write identities.
+// manageableAccount loads an account that the caller may change, as
+// managedLock decides.
 func (s *core) manageableAccount(ctx context.Context, tx storage.Tx, id string) (*keyhold.SystemAccount, error) {
 	a, err := tx.Accounts().GetSystemAccount(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	if why, err := s.managedLock(ctx, tx, a); err != nil {
+		return nil, err
+	} else if why != "" {
+		return nil, &keyhold.Error{Code: keyhold.EFORBIDDEN, Message: why}
+	}
+	return a, nil
+}
+
+// managedLock says why the caller may not change the account a, its
+// tokens or its roles, or "" when it may as far as management goes: any
+// unmanaged account, a managed one that the caller itself manages, or a
+// managed one whose manager no longer exists, so that an orphan can still
+// be cleaned up by those who may write identities. Permissions are
+// checked apart.
+func (s *core) managedLock(ctx context.Context, tx storage.Tx, a *keyhold.SystemAccount) (string, error) {
 	if !a.KonnectManaged {
-		return a, nil
+		return "", nil
 	}
 	if p := keyhold.PrincipalFromContext(ctx); p != nil && p.Ref() == a.ManagedBy {
-		return a, nil
+		return "", nil
 	}
 	switch err := ownerExists(ctx, tx, a.ManagedBy); keyhold.ErrorCode(err) {
 	case keyhold.ENOTFOUND:
-		return a, nil
+		return "", nil
 	case "":
-		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "The system account %q is managed by the integration that created it; only that principal may change it, its tokens or its roles", a.Name)
+		return fmt.Sprintf("The system account %q is managed by the integration that created it (%s %s); only that principal may change it, its tokens or its roles",
+			a.Name, strings.ReplaceAll(string(a.ManagedBy.Type), "_", " "), a.ManagedBy.ID), nil
 	default:
-		return nil, err
+		return "", err
 	}
 }
 

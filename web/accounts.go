@@ -127,7 +127,8 @@ type accountPage struct {
 	// Events is nil when the user may not read the audit trail.
 	CanAudit bool
 	CanEdit  bool
-	// Locked says why a managed account cannot be changed here, or "".
+	// Locked is the service's verdict (keyhold.SystemAccount.Locked): why
+	// the account cannot be changed here, or "".
 	Locked string
 }
 
@@ -163,7 +164,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
-	d := accountPage{Account: a, CanEdit: s.may(r, "UpdateSystemAccount"), CanAudit: s.may(r, "ListAuditEvents"), Locked: lockedReason(a, c.Principal)}
+	d := accountPage{Account: a, CanEdit: s.may(r, "UpdateSystemAccount"), CanAudit: s.may(r, "ListAuditEvents"), Locked: a.Locked}
 	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
 	if err != nil {
 		return err
@@ -207,15 +208,6 @@ func (s *Server) memberTeams(ctx context.Context, ref keyhold.Ref) (in, others [
 		}
 	}
 	return mine.Items, others, nil
-}
-
-// lockedReason says why p cannot change a managed account, or "".
-func lockedReason(a *keyhold.SystemAccount, p *keyhold.Principal) string {
-	if !a.KonnectManaged || (p != nil && a.ManagedBy == p.Ref()) {
-		return ""
-	}
-	return fmt.Sprintf("This account is managed by the integration that created it (%s %s). Only that principal may change it, its tokens or its roles; change it there.",
-		strings.ReplaceAll(string(a.ManagedBy.Type), "_", " "), a.ManagedBy.ID)
 }
 
 // confirmPage asks before a destructive action and names what it breaks.
