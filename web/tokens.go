@@ -55,8 +55,11 @@ type mintedPage struct {
 
 func (d mintedPage) title() (string, string) { return "Copy your token now", "accounts" }
 
-// parseTokenCreate reads the token form; field errors go on f.
-func (s *Server) parseTokenCreate(r *http.Request, f *form, owner keyhold.Ref) keyhold.TokenCreate {
+// parseTokenCreate reads the token form; field errors go on f. It drops
+// nothing the form asks for: what it cannot resolve is a field error or,
+// when the account's roles cannot be read, the error, and nothing is
+// minted. The service refuses what the owner may not have.
+func (s *Server) parseTokenCreate(r *http.Request, f *form, owner keyhold.Ref) (keyhold.TokenCreate, error) {
 	in := keyhold.TokenCreate{Name: strings.TrimSpace(f.Get("name")), AutoRotate: f.Get("auto_rotate") == "on"}
 	now := s.now()
 	switch e := f.Get("expiry"); e {
@@ -82,22 +85,20 @@ func (s *Server) parseTokenCreate(r *http.Request, f *form, owner keyhold.Ref) k
 			in.ExpiresAt = &t
 		}
 	}
-	if owner.Type != keyhold.PrincipalSystemAccount {
-		return in
-	}
 	if ids := f.Values["scope"]; len(ids) > 0 {
 		roles, err := s.svc.Roles.ListAssignedRoles(r.Context(), owner, keyhold.AssignedRoleFilter{})
-		if err == nil {
-			byID := map[string]*keyhold.AssignedRole{}
-			for _, a := range roles {
-				byID[a.ID] = a
-			}
-			for _, id := range ids {
-				if a, ok := byID[id]; ok {
-					in.Scope = append(in.Scope, keyhold.ScopeRole{RoleName: a.RoleName, EntityTypeName: a.EntityTypeName, EntityID: a.EntityID, EntityRegion: a.EntityRegion})
-				} else {
-					f.Errors["scope"] = "names a role the account no longer holds; reload the page"
-				}
+		if err != nil {
+			return keyhold.TokenCreate{}, err
+		}
+		byID := map[string]*keyhold.AssignedRole{}
+		for _, a := range roles {
+			byID[a.ID] = a
+		}
+		for _, id := range ids {
+			if a, ok := byID[id]; ok {
+				in.Scope = append(in.Scope, keyhold.ScopeRole{RoleName: a.RoleName, EntityTypeName: a.EntityTypeName, EntityID: a.EntityID, EntityRegion: a.EntityRegion})
+			} else {
+				f.Errors["scope"] = "names a role the account no longer holds; reload the page"
 			}
 		}
 	}
@@ -109,13 +110,16 @@ func (s *Server) parseTokenCreate(r *http.Request, f *form, owner keyhold.Ref) k
 		}
 		in.AllowedCIDRs = append(in.AllowedCIDRs, p)
 	}
-	return in
+	return in, nil
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	f := newForm(r.PostForm)
 	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: r.PathValue("id")}
-	in := s.parseTokenCreate(r, f, ref)
+	in, err := s.parseTokenCreate(r, f, ref)
+	if err != nil {
+		return err
+	}
 	if len(f.Errors) > 0 {
 		return s.showTokenForm(w, r, c, f, http.StatusBadRequest)
 	}
