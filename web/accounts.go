@@ -12,6 +12,10 @@ import (
 
 const listPageSize = 20
 
+// detailPageSize is the page size of the lists on a detail page: an
+// account's tokens, a team's members.
+const detailPageSize = 50
+
 type accountsPage struct {
 	Items   []*keyhold.SystemAccount
 	Pager   pager
@@ -118,12 +122,14 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, c *call) 
 
 // accountPage is the detail page of an account.
 type accountPage struct {
-	Account  *keyhold.SystemAccount
-	Tokens   []tokenRow
-	Roles    []*keyhold.AssignedRole
-	Teams    []*keyhold.Team
-	AllTeams []*keyhold.Team
-	Events   []*keyhold.AuditEvent
+	Account *keyhold.SystemAccount
+	Tokens  []tokenRow
+	// TokenPager pages Tokens, oldest first.
+	TokenPager pager
+	Roles      []*keyhold.AssignedRole
+	Teams      []*keyhold.Team
+	AllTeams   []*keyhold.Team
+	Events     []*keyhold.AuditEvent
 	// Events is nil when the user may not read the audit trail.
 	CanAudit bool
 	CanEdit  bool
@@ -165,11 +171,9 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
 	d := accountPage{Account: a, CanEdit: s.may(r, "UpdateSystemAccount"), CanAudit: s.may(r, "ListAuditEvents"), Locked: a.Locked}
-	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
-	if err != nil {
+	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref); err != nil {
 		return err
 	}
-	d.Tokens = s.tokenRows(toks.Items)
 	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
 		return err
 	}
@@ -187,27 +191,44 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
-// memberTeams returns the teams of a member, and the teams it could join.
+// tokenPage returns the page of ref's tokens that the request asks for
+// (tokens_page), with its pager.
+func (s *Server) tokenPage(r *http.Request, ref keyhold.Ref) ([]tokenRow, pager, error) {
+	pg := newPagerOf(r, "tokens_page", "tokens", detailPageSize)
+	toks, err := s.svc.Tokens.ListTokens(r.Context(), ref, keyhold.TokenFilter{Page: pg.page()})
+	if err != nil {
+		return nil, pg, err
+	}
+	pg.Total = toks.Total
+	return s.tokenRows(toks.Items), pg, nil
+}
+
+// memberTeams returns every team of a member, and every team it could
+// join, for the form that offers them. Both are fetched in full: the
+// teams are those the organization's admins made.
 func (s *Server) memberTeams(ctx context.Context, ref keyhold.Ref) (in, others []*keyhold.Team, err error) {
-	all := keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}
-	mine, err := s.svc.Teams.ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: all})
+	mine, err := allPages(func(p keyhold.Page) (*keyhold.List[*keyhold.Team], error) {
+		return s.svc.Teams.ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: p})
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	teams, err := s.svc.Teams.ListTeams(ctx, keyhold.TeamFilter{Page: all})
+	teams, err := allPages(func(p keyhold.Page) (*keyhold.List[*keyhold.Team], error) {
+		return s.svc.Teams.ListTeams(ctx, keyhold.TeamFilter{Page: p})
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	member := map[string]bool{}
-	for _, t := range mine.Items {
+	for _, t := range mine {
 		member[t.ID] = true
 	}
-	for _, t := range teams.Items {
+	for _, t := range teams {
 		if !member[t.ID] {
 			others = append(others, t)
 		}
 	}
-	return mine.Items, others, nil
+	return mine, others, nil
 }
 
 // confirmPage asks before a destructive action and names what it breaks.
@@ -223,14 +244,17 @@ type confirmPage struct {
 
 func (d confirmPage) title() (string, string) { return d.Heading, "" }
 
-// usage summarizes an account's tokens for a confirmation.
+// tokenUsage counts, for a confirmation, every working token of ref and
+// those of them used in the last day.
 func (s *Server) tokenUsage(ctx context.Context, ref keyhold.Ref) (active, usedRecently int, err error) {
-	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	toks, err := allPages(func(p keyhold.Page) (*keyhold.List[*keyhold.Token], error) {
+		return s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: p})
+	})
 	if err != nil {
 		return 0, 0, err
 	}
 	now := s.now()
-	for _, t := range toks.Items {
+	for _, t := range toks {
 		if t.Usable(now) {
 			active++
 			if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < 24*time.Hour {

@@ -295,23 +295,46 @@ func redirect(w http.ResponseWriter, r *http.Request, path, done string) error {
 	return nil
 }
 
+// allPages returns every item of a list, fetching it page by page, for
+// what needs the whole set: a count, or a choice among all of them.
+func allPages[T any](fetch func(keyhold.Page) (*keyhold.List[T], error)) ([]T, error) {
+	var out []T
+	for n := 1; ; n++ {
+		l, err := fetch(keyhold.Page{Number: n, Size: keyhold.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.Items...)
+		if len(l.Items) < keyhold.MaxPageSize || len(out) >= l.Total {
+			return out, nil
+		}
+	}
+}
+
 // pager is the paging of a list page.
 type pager struct {
 	Number, Size, Total int
 	// Query is the page's query without the page number.
 	Query url.Values
 	Path  string
+	// Param is the query parameter of the page number: "page", or one of
+	// its own for each of several lists on a page, which Label names.
+	Param, Label string
 }
 
-func newPager(r *http.Request, size int) pager {
-	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+func newPager(r *http.Request, size int) pager { return newPagerOf(r, "page", "", size) }
+
+// newPagerOf is newPager for the list label whose page number is the query
+// parameter param; the other lists of the page keep theirs.
+func newPagerOf(r *http.Request, param, label string, size int) pager {
+	n, _ := strconv.Atoi(r.URL.Query().Get(param))
 	q := url.Values{}
 	for k, v := range r.URL.Query() {
-		if k != "page" && k != "done" {
+		if k != param && k != "done" {
 			q[k] = v
 		}
 	}
-	return pager{Number: max(n, 1), Size: size, Query: q, Path: r.URL.Path}
+	return pager{Number: max(n, 1), Size: size, Query: q, Path: r.URL.Path, Param: param, Label: label}
 }
 
 func (p pager) page() keyhold.Page { return keyhold.Page{Number: p.Number, Size: p.Size} }
@@ -333,6 +356,6 @@ func (p pager) link(n int) string {
 	for k, v := range p.Query {
 		q[k] = v
 	}
-	q.Set("page", strconv.Itoa(n))
+	q.Set(p.Param, strconv.Itoa(n))
 	return p.Path + "?" + q.Encode()
 }

@@ -104,9 +104,11 @@ type teamPage struct {
 	Team     *keyhold.Team
 	Accounts []*keyhold.SystemAccount
 	Users    []*keyhold.User
-	Roles    []*keyhold.AssignedRole
-	CanEdit  bool
-	Form     *form
+	// AccountPager and UserPager page Accounts and Users apart.
+	AccountPager, UserPager pager
+	Roles                   []*keyhold.AssignedRole
+	CanEdit                 bool
+	Form                    *form
 }
 
 func (d teamPage) title() (string, string) { return d.Team.Name, "teams" }
@@ -121,20 +123,23 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, c *call, f *
 	if err != nil {
 		return err
 	}
-	all := keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}
-	accts, err := s.svc.Teams.ListTeamSystemAccounts(ctx, t.ID, keyhold.SystemAccountFilter{Page: all})
+	d := teamPage{Team: t, CanEdit: s.may(r, "UpdateTeam"), Form: f,
+		AccountPager: newPagerOf(r, "accounts_page", "system accounts", detailPageSize),
+		UserPager:    newPagerOf(r, "users_page", "users", detailPageSize)}
+	accts, err := s.svc.Teams.ListTeamSystemAccounts(ctx, t.ID, keyhold.SystemAccountFilter{Page: d.AccountPager.page()})
 	if err != nil {
 		return err
 	}
-	users, err := s.svc.Teams.ListTeamUsers(ctx, t.ID, keyhold.UserFilter{Page: all})
+	users, err := s.svc.Teams.ListTeamUsers(ctx, t.ID, keyhold.UserFilter{Page: d.UserPager.page()})
 	if err != nil {
 		return err
 	}
-	roles, err := s.svc.Roles.ListAssignedRoles(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: t.ID}, keyhold.AssignedRoleFilter{})
-	if err != nil {
+	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, keyhold.Ref{Type: keyhold.PrincipalTeam, ID: t.ID}, keyhold.AssignedRoleFilter{}); err != nil {
 		return err
 	}
-	s.render(w, r, c, status, "team.html", teamPage{Team: t, Accounts: accts.Items, Users: users.Items, Roles: roles, CanEdit: s.may(r, "UpdateTeam"), Form: f})
+	d.Accounts, d.AccountPager.Total = accts.Items, accts.Total
+	d.Users, d.UserPager.Total = users.Items, users.Total
+	s.render(w, r, c, status, "team.html", d)
 	return nil
 }
 

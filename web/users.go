@@ -72,8 +72,10 @@ type userPage struct {
 	Teams    []*keyhold.Team
 	AllTeams []*keyhold.Team
 	Tokens   []tokenRow
-	CanEdit  bool
-	Self     bool
+	// TokenPager pages Tokens, oldest first.
+	TokenPager pager
+	CanEdit    bool
+	Self       bool
 }
 
 func (d userPage) title() (string, string) { return d.User.Email, "users" }
@@ -92,11 +94,9 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, c *call) error
 	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref); err != nil {
 		return err
 	}
-	toks, err := s.svc.Tokens.ListTokens(ctx, ref, keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
-	if err != nil {
+	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref); err != nil {
 		return err
 	}
-	d.Tokens = s.tokenRows(toks.Items)
 	s.render(w, r, c, http.StatusOK, "user.html", d)
 	return nil
 }
@@ -173,8 +173,10 @@ func (s *Server) revokeUserToken(w http.ResponseWriter, r *http.Request, c *call
 type mePage struct {
 	User   *keyhold.User
 	Tokens []tokenRow
-	Form   *form
-	Minted *keyhold.MintedToken
+	// TokenPager pages Tokens, oldest first.
+	TokenPager pager
+	Form       *form
+	Minted     *keyhold.MintedToken
 }
 
 func (mePage) title() (string, string) { return "Your personal access tokens", "me" }
@@ -188,12 +190,11 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, c *call, f *fo
 	if err != nil {
 		return err
 	}
-	toks, err := s.svc.Tokens.ListTokens(r.Context(), keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID},
-		keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	toks, pg, err := s.tokenPage(r, keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID})
 	if err != nil {
 		return err
 	}
-	s.render(w, r, c, status, "me.html", mePage{User: u, Tokens: s.tokenRows(toks.Items), Form: f, Minted: m})
+	s.render(w, r, c, status, "me.html", mePage{User: u, Tokens: toks, TokenPager: pg, Form: f, Minted: m})
 	return nil
 }
 
