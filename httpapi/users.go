@@ -138,8 +138,18 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listPersonalTokens lists a page of a user's tokens: by default the first
+// thousand, as one page held them all before paging; page[number] reaches
+// the others.
 func (s *Server) listPersonalTokens(w http.ResponseWriter, r *http.Request) error {
-	page := keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}
+	q, err := parseQuery(r.URL.Query(), filterSpec{})
+	if err != nil {
+		return err
+	}
+	page := keyhold.Page{Number: q.page.Number, Size: keyhold.MaxPageSize}
+	if r.URL.Query().Has("page[size]") {
+		page.Size = q.page.Size
+	}
 	l, err := s.svc.Tokens.ListTokens(r.Context(), userRef(r), keyhold.TokenFilter{Page: page})
 	if err != nil {
 		return err
