@@ -21,38 +21,53 @@ func rotationLead(t *keyhold.Token) time.Duration {
 // autoRotateTokens queues a token.auto_rotated delivery for every
 // auto-rotate token within its lead of expiry, to each destination of its
 // account that subscribes. Nothing is minted here: each attempt mints.
+// Tokens not yet due, or without a destination, stay in the list; the
+// job goes on past them, batch after batch, so that they never hide the
+// tokens after them.
 func (s *core) autoRotateTokens(ctx context.Context) error {
-	return s.store.Write(ctx, func(tx storage.Tx) error {
-		now := s.clock()
-		due, err := tx.Expiry().ListAutoRotateDue(ctx, now, now.Add(autoRotateLead), 500)
+	now := s.clock()
+	for after := (*keyhold.Token)(nil); ; {
+		var due []*keyhold.Token
+		err := s.store.Write(ctx, func(tx storage.Tx) (err error) {
+			if due, err = tx.Expiry().ListAutoRotateDue(ctx, now, now.Add(autoRotateLead), after, jobBatch); err != nil {
+				return err
+			}
+			return s.queueAutoRotations(ctx, tx, now, due)
+		})
+		if err != nil || len(due) < jobBatch {
+			return err
+		}
+		after = due[len(due)-1]
+	}
+}
+
+// queueAutoRotations queues the deliveries of the tokens of due whose
+// lead has come.
+func (s *core) queueAutoRotations(ctx context.Context, tx storage.Tx, now time.Time, due []*keyhold.Token) error {
+	for _, t := range due {
+		if t.ExpiresAt.Sub(now) > rotationLead(t) {
+			continue
+		}
+		dests, err := tx.Webhooks().WebhooksFor(ctx, t.Owner.ID)
 		if err != nil {
 			return err
 		}
-		for _, t := range due {
-			if t.ExpiresAt.Sub(now) > rotationLead(t) {
+		var e *event
+		for _, d := range dests {
+			if d.SystemAccountID != t.Owner.ID || !d.Subscribes(keyhold.EventTokenAutoRotated, t.Owner.ID) {
 				continue
 			}
-			dests, err := tx.Webhooks().WebhooksFor(ctx, t.Owner.ID)
-			if err != nil {
-				return err
-			}
-			var e *event
-			for _, d := range dests {
-				if d.SystemAccountID != t.Owner.ID || !d.Subscribes(keyhold.EventTokenAutoRotated, t.Owner.ID) {
-					continue
-				}
-				if e == nil {
-					if e, err = s.newEvent(keyhold.EventTokenAutoRotated, tokenData(ctx, tx, t)); err != nil {
-						return err
-					}
-				}
-				if err := tx.Deliveries().AppendDelivery(ctx, s.newDelivery(d.ID, e, t.Owner.ID, t.ID)); err != nil {
+			if e == nil {
+				if e, err = s.newEvent(keyhold.EventTokenAutoRotated, tokenData(ctx, tx, t)); err != nil {
 					return err
 				}
 			}
+			if err := tx.Deliveries().AppendDelivery(ctx, s.newDelivery(d.ID, e, t.Owner.ID, t.ID)); err != nil {
+				return err
+			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // autoRotation is a successor minted for one attempt. It exists only in

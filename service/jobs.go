@@ -21,6 +21,9 @@ type job struct {
 	run     func(s *core, ctx context.Context) error
 }
 
+// jobBatch bounds the rows a job reads and changes in one transaction.
+const jobBatch = 500
+
 var jobs = []job{
 	{"expire-tokens", 1, (*core).expireTokens},
 	{"retire-rotations", 1, (*core).retireRotations},

@@ -225,3 +225,107 @@ func TestExpiryWarningsSeeEveryDestination(t *testing.T) {
 		}
 	})
 }
+
+// A thousand auto-rotate tokens that expire first but go nowhere (their
+// account has no destination) come before one that has a destination; it
+// still gets its token.auto_rotated delivery.
+func TestAutoRotationSeesPastTheFirstBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newPagesEnv(t, db)
+		quiet := &keyhold.SystemAccount{ID: uuid.NewString(), Name: "quiet", CreatedAt: e.now, UpdatedAt: e.now}
+		heard := &keyhold.SystemAccount{ID: uuid.NewString(), Name: "heard", CreatedAt: e.now, UpdatedAt: e.now}
+		dest := &keyhold.WebhookDestination{ID: uuid.NewString(), Name: "rotator", URL: "https://hooks.example.com/r",
+			EventTypes: []string{keyhold.EventTokenAutoRotated}, SystemAccountID: heard.ID, Enabled: true, CreatedAt: e.now, UpdatedAt: e.now}
+		created := e.now.Add(-30 * 24 * time.Hour)
+		auto := func(owner *keyhold.SystemAccount, name string, expires time.Time) *keyhold.Token {
+			d := sha256.Sum256([]byte(owner.ID + name))
+			return &keyhold.Token{ID: uuid.NewString(), Kind: keyhold.TokenKindSystemAccount, Owner: keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: owner.ID},
+				Name: name, Digest: d[:], CreatedAt: created, UpdatedAt: created, ExpiresAt: &expires, AutoRotate: true}
+		}
+		target := auto(heard, "wanted", e.now.Add(2*24*time.Hour))
+		e.bulk(func(ctx context.Context, tx storage.Tx) error {
+			for _, a := range []*keyhold.SystemAccount{quiet, heard} {
+				if err := tx.Accounts().CreateSystemAccount(ctx, a); err != nil {
+					return err
+				}
+			}
+			for i := range keyhold.MaxPageSize {
+				if err := tx.Tokens().CreateToken(ctx, auto(quiet, fmt.Sprintf("t-%04d", i), e.now.Add(24*time.Hour))); err != nil {
+					return err
+				}
+			}
+			if err := tx.Tokens().CreateToken(ctx, target); err != nil {
+				return err
+			}
+			return tx.Webhooks().CreateWebhook(ctx, dest, []byte("sealed"))
+		})
+		e.svc.Jobs.RunJobs(context.Background())
+		if n := deliveries(t, db, dest.ID); n != 1 {
+			t.Fatalf("%d token.auto_rotated deliveries for the token behind a thousand others, want 1", n)
+		}
+	})
+}
+
+// A thousand rotating tokens whose overlap ends first and which are still
+// in use come before one that is idle and asked to be revoked when idle;
+// it is revoked.
+func TestRetireRotationsSeesPastTheFirstBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newPagesEnv(t, db)
+		a := &keyhold.SystemAccount{ID: uuid.NewString(), Name: "rotating", CreatedAt: e.now, UpdatedAt: e.now}
+		ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
+		old := e.now.Add(-48 * time.Hour)
+		tok := func(name string) *keyhold.Token {
+			d := sha256.Sum256([]byte(name))
+			exp := e.now.Add(30 * 24 * time.Hour)
+			return &keyhold.Token{ID: uuid.NewString(), Kind: keyhold.TokenKindSystemAccount, Owner: ref, Name: name, Digest: d[:],
+				CreatedAt: old, UpdatedAt: old, ExpiresAt: &exp}
+		}
+		succ := tok("successor")
+		succ.LastUsedAt = &e.now
+		idle := time.Hour
+		soon, later := e.now.Add(time.Hour), e.now.Add(24*time.Hour)
+		target := tok("idle")
+		target.SuccessorID, target.RotationDeadline, target.RevokeWhenIdle = &succ.ID, &later, &idle
+		e.bulk(func(ctx context.Context, tx storage.Tx) error {
+			if err := tx.Accounts().CreateSystemAccount(ctx, a); err != nil {
+				return err
+			}
+			if err := tx.Tokens().CreateToken(ctx, succ); err != nil {
+				return err
+			}
+			for i := range keyhold.MaxPageSize {
+				k := tok(fmt.Sprintf("busy-%04d", i))
+				k.SuccessorID, k.RotationDeadline, k.LastUsedAt = &succ.ID, &soon, &e.now
+				if err := tx.Tokens().CreateToken(ctx, k); err != nil {
+					return err
+				}
+			}
+			return tx.Tokens().CreateToken(ctx, target)
+		})
+		e.svc.Jobs.RunJobs(context.Background())
+		var got *keyhold.Token
+		if err := db.Read(context.Background(), func(tx storage.Tx) (err error) {
+			got, err = tx.Tokens().GetTokenByID(context.Background(), target.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got.RevokedAt == nil {
+			t.Fatal("the idle rotated token behind a thousand others was not revoked")
+		}
+	})
+}
+
+func deliveries(t *testing.T, db *store.DB, destID string) int {
+	t.Helper()
+	var n int
+	err := db.Read(context.Background(), func(tx storage.Tx) (err error) {
+		_, n, err = tx.Deliveries().ListDeliveries(context.Background(), destID, keyhold.Page{Number: 1, Size: 10})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

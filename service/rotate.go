@@ -127,46 +127,60 @@ func successorExpiry(pred *keyhold.Token, in keyhold.TokenRotate, p *keyhold.Tok
 // retireRotations revokes rotated tokens whose overlap ended, or whose
 // successor is in use while they have been idle long enough. A decision
 // already refuses a token past its deadline; this records it, frees the
-// slot and tells every replica.
+// slot and tells every replica. Tokens still in their overlap stay in the
+// list; the job goes on past them, batch after batch, so that they never
+// hide idle tokens after them.
 func (s *core) retireRotations(ctx context.Context) error {
-	return s.store.Write(ctx, func(tx storage.Tx) error {
-		rotating, err := tx.Expiry().ListRotating(ctx, 500)
-		if err != nil {
+	now := s.clock()
+	for after := (*keyhold.Token)(nil); ; {
+		var rotating []*keyhold.RotatingToken
+		err := s.store.Write(ctx, func(tx storage.Tx) (err error) {
+			if rotating, err = tx.Expiry().ListRotating(ctx, after, jobBatch); err != nil {
+				return err
+			}
+			return s.retire(ctx, tx, now, rotating)
+		})
+		if err != nil || len(rotating) < jobBatch {
 			return err
 		}
-		now := s.clock()
-		for _, r := range rotating {
-			reason, code := "", ""
-			switch {
-			case !now.Before(*r.RotationDeadline):
-				reason, code = "the rotation overlap ended", "rotation_ended"
-			case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && s.idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
-				reason, code = "the successor is in use and this token was idle", "rotation_idle"
-			default:
-				continue
-			}
-			t := r.Token
-			at := now
-			if r.RotationDeadline.Before(now) {
-				at = *r.RotationDeadline
-			}
-			t.RevokedAt, t.UpdatedAt = &at, now
-			if err := tx.Tokens().UpdateToken(ctx, &t); err != nil {
-				return err
-			}
-			ev := s.audit(ctx, "token.revoke", targetToken, t.ID, t.Name+" ("+reason+")")
-			if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
-				return err
-			}
-			if err := s.emitToken(ctx, tx, keyhold.EventTokenRevoked, &t, map[string]any{"reason": code}); err != nil {
-				return err
-			}
-			if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
-				return err
-			}
+		after = &rotating[len(rotating)-1].Token
+	}
+}
+
+// retire revokes the tokens of rotating whose overlap ended or that have
+// been idle long enough while their successor is in use.
+func (s *core) retire(ctx context.Context, tx storage.Tx, now time.Time, rotating []*keyhold.RotatingToken) error {
+	for _, r := range rotating {
+		reason, code := "", ""
+		switch {
+		case !now.Before(*r.RotationDeadline):
+			reason, code = "the rotation overlap ended", "rotation_ended"
+		case r.RevokeWhenIdle != nil && r.SuccessorLastUsedAt != nil && s.idleSince(&r.Token).Add(*r.RevokeWhenIdle).Before(now):
+			reason, code = "the successor is in use and this token was idle", "rotation_idle"
+		default:
+			continue
 		}
-		return nil
-	})
+		t := r.Token
+		at := now
+		if r.RotationDeadline.Before(now) {
+			at = *r.RotationDeadline
+		}
+		t.RevokedAt, t.UpdatedAt = &at, now
+		if err := tx.Tokens().UpdateToken(ctx, &t); err != nil {
+			return err
+		}
+		ev := s.audit(ctx, "token.revoke", targetToken, t.ID, t.Name+" ("+reason+")")
+		if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
+			return err
+		}
+		if err := s.emitToken(ctx, tx, keyhold.EventTokenRevoked, &t, map[string]any{"reason": code}); err != nil {
+			return err
+		}
+		if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // idleSince is when a rotated token was last used, or rotated if never.

@@ -145,8 +145,9 @@ type Expiry interface {
 	// that expire after from and at or before until, soonest first.
 	ListExpiringTokens(ctx context.Context, from, until time.Time, p keyhold.Page) ([]*keyhold.OwnedToken, int, error)
 	// ListRotating returns up to limit rotated, unrevoked tokens, soonest
-	// deadline first, with their successors' last use.
-	ListRotating(ctx context.Context, limit int) ([]*keyhold.RotatingToken, error)
+	// deadline first, with their successors' last use: those after the
+	// token after in that order, or from the first when after is nil.
+	ListRotating(ctx context.Context, after *keyhold.Token, limit int) ([]*keyhold.RotatingToken, error)
 	// MarkExpiredTokens returns up to limit tokens that expired at or before
 	// now and were not returned by an earlier call, and marks them.
 	MarkExpiredTokens(ctx context.Context, now time.Time, limit int) ([]*keyhold.Token, error)
@@ -155,9 +156,11 @@ type Expiry interface {
 	ListUnwarnedTokens(ctx context.Context, now, until time.Time, days, limit int) ([]*keyhold.Token, error)
 	// RecordExpiryWarning: ECONFLICT when already recorded.
 	RecordExpiryWarning(ctx context.Context, tokenID string, days int, at time.Time) error
-	// ListAutoRotateDue returns active auto-rotate tokens expiring in
-	// (now, until] that have no auto-rotation delivery yet.
-	ListAutoRotateDue(ctx context.Context, now, until time.Time, limit int) ([]*keyhold.Token, error)
+	// ListAutoRotateDue returns up to limit active auto-rotate tokens
+	// expiring in (now, until] that have no auto-rotation delivery yet,
+	// soonest first: those after the token after in that order, or from
+	// the first when after is nil.
+	ListAutoRotateDue(ctx context.Context, now, until time.Time, after *keyhold.Token, limit int) ([]*keyhold.Token, error)
 }
 
 // Teams are teams and their members.

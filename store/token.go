@@ -165,13 +165,19 @@ func idleSeconds(d *time.Duration) any {
 }
 
 // ListRotating returns up to limit rotated tokens not yet revoked, oldest
-// deadline first, each with its successor's last use. Few tokens rotate at
-// once, so the service decides which to retire.
-func (t *tx) ListRotating(ctx context.Context, limit int) ([]*keyhold.RotatingToken, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+tokenCols+`, s.last_used_at FROM tokens k
-		LEFT JOIN tokens s ON s.id = k.successor_id
-		WHERE k.successor_id IS NOT NULL AND k.revoked_at IS NULL
-		ORDER BY k.rotation_deadline, k.id LIMIT $1`, limit)
+// deadline first, each with its successor's last use, after the token
+// after in that order (nil: from the first). The service decides which to
+// retire, batch after batch.
+func (t *tx) ListRotating(ctx context.Context, after *keyhold.Token, limit int) ([]*keyhold.RotatingToken, error) {
+	w := &where{}
+	w.add("k.successor_id IS NOT NULL AND k.revoked_at IS NULL")
+	if after != nil && after.RotationDeadline != nil {
+		w.add("(k.rotation_deadline > %[1]s OR (k.rotation_deadline = %[1]s AND k.id > %[2]s))", ts(*after.RotationDeadline), after.ID)
+	}
+	q := `SELECT ` + tokenCols + `, s.last_used_at FROM tokens k
+		LEFT JOIN tokens s ON s.id = k.successor_id` + w.clause() + `
+		ORDER BY k.rotation_deadline, k.id LIMIT ` + w.arg(limit)
+	rows, err := t.tx.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list rotating tokens: %w", err)
 	}

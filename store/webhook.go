@@ -234,12 +234,18 @@ func (t *tx) RecordExpiryWarning(ctx context.Context, tokenID string, days int, 
 // ListAutoRotateDue returns up to limit active, unrotated auto-rotate
 // system-account tokens that expire in (now, until], for which no
 // token.auto_rotated delivery exists yet, soonest first.
-func (t *tx) ListAutoRotateDue(ctx context.Context, now, until time.Time, limit int) ([]*keyhold.Token, error) {
+func (t *tx) ListAutoRotateDue(ctx context.Context, now, until time.Time, after *keyhold.Token, limit int) ([]*keyhold.Token, error) {
+	// The first batch starts at now, which expires_at > $1 excludes anyway.
+	from, fromID := now, ""
+	if after != nil && after.ExpiresAt != nil {
+		from, fromID = *after.ExpiresAt, after.ID
+	}
 	return t.tokens(ctx, "list auto-rotation due", `SELECT `+tokenCols+` FROM tokens k
 		WHERE k.auto_rotate AND k.account_id IS NOT NULL AND k.revoked_at IS NULL AND k.successor_id IS NULL
 		AND NOT k.expiry_recorded AND k.expires_at > $1 AND k.expires_at <= $2
+		AND (k.expires_at > $3 OR (k.expires_at = $3 AND k.id > $4))
 		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries x WHERE x.token_id = k.id)
-		ORDER BY k.expires_at, k.id LIMIT $3`, ts(now), ts(until), limit)
+		ORDER BY k.expires_at, k.id LIMIT $5`, ts(now), ts(until), ts(from), fromID, limit)
 }
 
 func (t *tx) tokens(ctx context.Context, op, query string, args ...any) ([]*keyhold.Token, error) {

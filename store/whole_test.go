@@ -127,3 +127,81 @@ func TestListMemberTeamIDs(t *testing.T) {
 		})
 	})
 }
+
+// ListRotating and ListAutoRotateDue go on from a cursor, through ties of
+// deadline or expiry, without a token twice or one left out.
+func TestBatchCursors(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newAccount(t, db, "batched", 0)
+		succ := newToken(t, db, accountRef(a), "successor", 0)
+		var want []string
+		write(t, db, func(tx storage.Tx) error {
+			for i := range 7 {
+				when := at(100 + i/3) // ties of three
+				k := &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: accountRef(a), Name: "k" + string(rune('a'+i)),
+					Digest: []byte("cursor-" + newID()), CreatedAt: t0, UpdatedAt: t0, ExpiresAt: &when, AutoRotate: true,
+					SuccessorID: &succ.ID, RotationDeadline: &when}
+				if err := tx.Tokens().CreateToken(ctx, k); err != nil {
+					return err
+				}
+				want = append(want, k.ID)
+			}
+			return nil
+		})
+		var rotating, due []string
+		read(t, db, func(tx storage.Tx) error {
+			var after *keyhold.Token
+			for {
+				batch, err := tx.Expiry().ListRotating(ctx, after, 3)
+				if err != nil {
+					return err
+				}
+				for _, r := range batch {
+					rotating = append(rotating, r.ID)
+				}
+				if len(batch) < 3 {
+					break
+				}
+				after = &batch[len(batch)-1].Token
+			}
+			return nil
+		})
+		// Auto-rotation wants tokens without a successor: the same tokens,
+		// their successors cleared.
+		write(t, db, func(tx storage.Tx) error {
+			for _, id := range want {
+				k, err := tx.Tokens().GetTokenByID(ctx, id)
+				if err != nil {
+					return err
+				}
+				k.SuccessorID, k.RotationDeadline = nil, nil
+				if err := tx.Tokens().UpdateToken(ctx, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		read(t, db, func(tx storage.Tx) error {
+			var after *keyhold.Token
+			for {
+				batch, err := tx.Expiry().ListAutoRotateDue(ctx, at(0), at(200), after, 3)
+				if err != nil {
+					return err
+				}
+				for _, k := range batch {
+					due = append(due, k.ID)
+				}
+				if len(batch) < 3 {
+					break
+				}
+				after = batch[len(batch)-1]
+			}
+			return nil
+		})
+		// Within a tie the order is by id, which newID makes the order of
+		// creation.
+		equal(t, "rotating, batch after batch", rotating, want)
+		equal(t, "auto-rotation due, batch after batch", due, want)
+	})
+}
