@@ -1,0 +1,170 @@
+package service_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
+)
+
+// The permission table admits a caller by what it holds: a context without
+// a principal is no one (EUNAUTHENTICATED), and a principal without the
+// row's permission is refused with the permission named (EFORBIDDEN),
+// whatever else it holds.
+func TestPermissionTable(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		page := keyhold.SystemAccountFilter{Page: keyhold.Page{Number: 1, Size: 10}}
+		audit := keyhold.AuditFilter{Page: keyhold.Page{Number: 1, Size: 10}}
+		create := func(name string) keyhold.SystemAccountCreate { return keyhold.SystemAccountCreate{Name: name} }
+
+		t.Run("ErrUnauthenticated", func(t *testing.T) {
+			_, err := e.accounts.CreateSystemAccount(e.ctx, create("anonymous"))
+			wantCode(t, "create without a principal", err, keyhold.EUNAUTHENTICATED)
+			_, err = e.accounts.ListSystemAccounts(e.ctx, page)
+			wantCode(t, "list without a principal", err, keyhold.EUNAUTHENTICATED)
+			_, err = e.svc.Organization(e.ctx)
+			wantCode(t, "an authenticated-only operation without a principal", err, keyhold.EUNAUTHENTICATED)
+		})
+
+		t.Run("ReadOnlyAdmin", func(t *testing.T) {
+			ro := e.userCtx(e.user("ro@example.com", orgAdminReadOnly))
+			_, err := e.accounts.ListSystemAccounts(ro, page)
+			ok(t, "read-only admin lists accounts", err)
+			_, err = e.audit.ListAuditEvents(ro, audit)
+			ok(t, "read-only admin reads the audit trail", err)
+			_, err = e.accounts.CreateSystemAccount(ro, create("by-read-only"))
+			wantRefused(t, "read-only admin creates an account", err, "requires identity:write")
+		})
+
+		t.Run("RoleOutsideIdentity", func(t *testing.T) {
+			_, cp := e.caller("cp-admin", cpAdmin)
+			_, err := e.accounts.ListSystemAccounts(cp, page)
+			wantRefused(t, "a control-plane admin lists accounts", err, "requires identity:read")
+			_, auditor := e.caller("auditor", auditAdmin)
+			_, err = e.audit.ListAuditEvents(auditor, audit)
+			ok(t, "an audit-logs admin reads the audit trail", err)
+			_, err = e.accounts.ListSystemAccounts(auditor, page)
+			wantRefused(t, "an audit-logs admin lists accounts", err, "requires identity:read")
+		})
+
+		t.Run("IdentityAdmin", func(t *testing.T) {
+			_, ia := e.caller("identity-admin", identityAdmin)
+			_, err := e.accounts.CreateSystemAccount(ia, create("by-identity-admin"))
+			ok(t, "an identity admin creates an account", err)
+		})
+
+		// A scoped token holds its scope only, never the system teams'
+		// privileges of its account.
+		t.Run("ScopedTokenOfAnAdmin", func(t *testing.T) {
+			a := e.account("admin-robot")
+			ok(t, "add to Organization Admin", e.teams.AddTeamMember(e.admin, e.systemTeam(orgAdmin), accountRef(a.ID)))
+			full := e.as(e.mint(a.ID, keyhold.TokenCreate{}).Value)
+			_, err := e.accounts.CreateSystemAccount(full, create("by-admin-robot"))
+			ok(t, "an unscoped token of an Organization Admin member creates an account", err)
+			scoped := e.as(e.mint(a.ID, keyhold.TokenCreate{Scope: []keyhold.ScopeRole{auditAdmin}}).Value)
+			_, err = e.audit.ListAuditEvents(scoped, audit)
+			ok(t, "the scoped token reads the audit trail", err)
+			_, err = e.accounts.ListSystemAccounts(scoped, page)
+			wantRefused(t, "the scoped token lists accounts", err, "requires identity:read")
+		})
+
+		t.Run("SelfOr", func(t *testing.T) {
+			alice, bob := e.user("alice@example.com"), e.user("bob@example.com")
+			as := e.userCtx(alice)
+			tokens := keyhold.TokenFilter{Page: keyhold.Page{Number: 1, Size: 10}}
+			_, err := e.tokens.ListTokens(as, userRef(alice.ID), tokens)
+			ok(t, "a user lists their own personal tokens", err)
+			_, err = e.tokens.ListTokens(as, userRef(bob.ID), tokens)
+			wantRefused(t, "a user lists another's personal tokens", err, "requires identity:read")
+		})
+
+		t.Run("SystemOnly", func(t *testing.T) {
+			_, err := e.svc.Bootstrap(e.admin, service.BootstrapInput{OrgName: "Other", AdminEmail: "other@example.com"})
+			wantRefused(t, "an Organization Admin bootstraps", err, "operator commands")
+			_, err = e.svc.SetPassword(e.admin, "admin@example.com", "correct horse battery staple")
+			wantRefused(t, "an Organization Admin sets a password as the operator", err, "operator commands")
+		})
+	})
+}
+
+// A refused change is audited as denied, with its actor, address and
+// reason: the table's refusals and the guards' after it alike. Refusals
+// are aggregated per actor, action, reason and minute, written when their
+// minute is over; a caller without a principal is no actor, and leaves no
+// denied event.
+func TestRefusalsAreAuditedAsDenied(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		weak, weakCtx := e.caller("weak", cpAdmin)
+		_, iaCtx := e.caller("identity-admin", identityAdmin)
+		strong := e.account("strong", cpAdmin)
+		before := len(e.events(keyhold.OutcomeDenied, ""))
+
+		for range 2 {
+			_, err := e.accounts.CreateSystemAccount(weakCtx, keyhold.SystemAccountCreate{Name: "refused"})
+			wantRefused(t, "create by a control-plane admin", err, "requires identity:write")
+		}
+		wantRefused(t, "delete by a control-plane admin", e.accounts.DeleteSystemAccount(weakCtx, strong.ID), "requires identity:write")
+		_, err := e.tokens.CreateToken(iaCtx, accountRef(strong.ID), keyhold.TokenCreate{Name: "stolen"})
+		wantRefused(t, "an identity admin mints for a control-plane admin", err, "Minting a token for it")
+		_, err = e.accounts.CreateSystemAccount(e.ctx, keyhold.SystemAccountCreate{Name: "anonymous"})
+		wantCode(t, "create without a principal", err, keyhold.EUNAUTHENTICATED)
+
+		// The minute is not over: nothing is written yet.
+		e.clock.Advance(30 * time.Second)
+		e.svc.Flush(e.ctx, false)
+		if got := e.list(keyhold.OutcomeDenied); len(got) != before {
+			t.Fatalf("%d denied events before their minute ended, want %d", len(got), before)
+		}
+		e.clock.Advance(time.Minute)
+		e.svc.Flush(e.ctx, false)
+		got := e.list(keyhold.OutcomeDenied)
+		if len(got)-before != 3 {
+			t.Fatalf("%d new denied events, want 3 (two creates aggregated, a delete, a mint): %+v", len(got)-before, got)
+		}
+		byAction := map[string]*keyhold.AuditEvent{}
+		for _, ev := range got {
+			if ev.ActorID == "" {
+				t.Errorf("a denied event without an actor: %+v", ev)
+			}
+			byAction[ev.Action] = ev
+		}
+		for _, want := range []struct {
+			action, actor, reason string
+			count                 int
+		}{
+			{"system_account.create", weak.ID, "requires identity:write", 2},
+			{"system_account.delete", weak.ID, "requires identity:write", 1},
+			{"token.create", "", "would give you the privileges of the system account \"strong\"", 1},
+		} {
+			ev := byAction[want.action]
+			switch {
+			case ev == nil:
+				t.Errorf("no denied %s event", want.action)
+			case want.actor != "" && ev.ActorID != want.actor, ev.Count != want.count, ev.ClientIP != clientIP,
+				!strings.Contains(ev.Reason, want.reason):
+				t.Errorf("denied %s = %+v, want actor %s, count %d, address %s, a reason saying %q",
+					want.action, ev, want.actor, want.count, clientIP, want.reason)
+			}
+		}
+		// The refused changes left no trace but the refusal.
+		if ev := e.events(keyhold.OutcomeSuccess, "system_account.create"); slices.ContainsFunc(ev, func(ev *keyhold.AuditEvent) bool { return ev.TargetName == "refused" }) {
+			t.Error("a refused create was audited as a success")
+		}
+		if _, err := e.accounts.GetSystemAccount(e.admin, strong.ID); err != nil {
+			t.Errorf("the account whose deletion was refused: %v", err)
+		}
+	})
+}
+
+// list returns the audit events of outcome as written, without a flush.
+func (e *env) list(outcome string) []*keyhold.AuditEvent {
+	e.t.Helper()
+	l, err := e.audit.ListAuditEvents(e.sys, keyhold.AuditFilter{Outcome: &outcome, Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l.Items
+}
