@@ -79,6 +79,12 @@ func TestPermissionTable(t *testing.T) {
 			ok(t, "a user lists their own personal tokens", err)
 			_, err = e.tokens.ListTokens(as, userRef(bob.ID), tokens)
 			wantRefused(t, "a user lists another's personal tokens", err, "requires identity:read")
+			// Personal tokens are their user's alone, whoever asks.
+			in := keyhold.TokenCreate{Name: "laptop", TTL: dur(24 * time.Hour)}
+			_, err = e.tokens.CreateToken(e.admin, userRef(alice.ID), in)
+			wantRefused(t, "an Organization Admin mints a personal token for another user", err, "Only the user may manage their own personal access tokens")
+			_, err = e.tokens.CreateToken(as, userRef(alice.ID), in)
+			ok(t, "a user without roles mints their own personal token", err)
 		})
 
 		t.Run("SystemOnly", func(t *testing.T) {
