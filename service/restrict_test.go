@@ -145,6 +145,19 @@ func TestScopeAfterTheAccountLosesARole(t *testing.T) {
 		ok(t, "the team loses its role", e.roles.UnassignRole(e.admin, teamRef(builders), roles[0].ID))
 		wantCode(t, "a token scoped to the team's lost role", e.authenticate(byTeamRole.Value), keyhold.EUNAUTHENTICATED)
 
+		// A role held two ways is lost only with the second.
+		d := e.account("doubly")
+		direct := e.assign(accountRef(d.ID), productsViewer)
+		doubly := e.team("doubly-viewers", []keyhold.ScopeRole{productsViewer}, d.ID)
+		twice := e.mint(d.ID, keyhold.TokenCreate{Scope: []keyhold.ScopeRole{productsViewer}})
+		ok(t, "unassign the direct role", e.roles.UnassignRole(e.admin, accountRef(d.ID), direct.ID))
+		if got := e.getToken(d.ID, twice.ID); !slices.Equal(got.Scope, twice.Scope) || got.RevokedAt != nil {
+			t.Errorf("a scope still held through a team: scope %v revoked %v", got.Scope, got.RevokedAt)
+		}
+		wantDecision(t, "a scope still held through a team", e.decide(twice.Value, productsViewer), authz.Allowed, "")
+		ok(t, "leave the team", e.teams.RemoveTeamMember(e.admin, doubly, accountRef(d.ID)))
+		wantCode(t, "a scope held no more", e.authenticate(twice.Value), keyhold.EUNAUTHENTICATED)
+
 		c := e.account("checker")
 		checkers := e.team("checkers", []keyhold.ScopeRole{productsViewer}, c.ID)
 		byTeam := e.mint(c.ID, keyhold.TokenCreate{Scope: []keyhold.ScopeRole{productsViewer}})
