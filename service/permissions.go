@@ -93,7 +93,7 @@ var rules = map[string]Rule{
 	"DeleteToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.delete",
 		Guards: "personal tokens only by their user; " + guardManaged},
 	"RotateToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: "the token rotating itself", Action: "token.rotate",
-		Guards: guardManaged + "; another's token: " + guardActAs},
+		Guards: guardManaged + "; an account never rotates its other tokens; another's token: " + guardActAs},
 	"ListExpiringTokens": read(),
 
 	"Catalogue":         {Access: AccessPublic},

@@ -23,6 +23,13 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 	if owner.Type != keyhold.PrincipalSystemAccount {
 		return nil, notFound("token")
 	}
+	// Another token of the caller's own account would be a new credential
+	// of it, as CreateToken's would.
+	if !isToken(ctx, owner, id) {
+		if err := notSelfMinting(ctx, owner); err != nil {
+			return nil, err
+		}
+	}
 	overlap := defaultOverlap
 	if in.Overlap != nil {
 		overlap = *in.Overlap

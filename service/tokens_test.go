@@ -197,10 +197,36 @@ func TestSelfRotation(t *testing.T) {
 		ok(t, "a token rotates itself", err)
 		ok(t, "its successor", e.authenticate(succ.Value))
 
-		// Nor does an identity admin's token mint for its own account: a
-		// leaked token must not perpetuate itself.
-		ia, iaCtx := e.caller("identity-admin", identityAdmin)
-		_, err = e.tokens.CreateToken(iaCtx, accountRef(ia.ID), keyhold.TokenCreate{Name: "more"})
-		wantRefused(t, "an identity admin mints for itself", err, "may not mint tokens for itself")
+	})
+}
+
+// A system account's token never gets a new credential of its own account
+// but its own successor, even when it may write identities: it mints no
+// token for its account, and rotates no other token of it. Otherwise a
+// leaked token bound to a network would get an unbound one by rotating a
+// sibling, and keep it once the leak is revoked.
+func TestNoSelfMinting(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		ia := e.account("identity-admin", identityAdmin)
+		bound := e.mint(ia.ID, keyhold.TokenCreate{AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
+		unbound := e.mint(ia.ID, keyhold.TokenCreate{})
+		self := e.as(bound.Value)
+
+		_, err := e.tokens.CreateToken(self, accountRef(ia.ID), keyhold.TokenCreate{Name: "more"})
+		wantRefused(t, "an identity admin's token mints for its account", err, "may not mint tokens for itself")
+		_, err = e.tokens.RotateToken(self, accountRef(ia.ID), unbound.ID, keyhold.TokenRotate{})
+		wantRefused(t, "an identity admin's token rotates another token of its account", err, "may not mint tokens for itself")
+		if got := e.getToken(ia.ID, unbound.ID); got.SuccessorID != nil {
+			t.Error("the refused rotation rotated the token")
+		}
+
+		other := e.account("other")
+		_, err = e.tokens.RotateToken(self, accountRef(other.ID), e.mint(other.ID, keyhold.TokenCreate{}).ID, keyhold.TokenRotate{})
+		ok(t, "an identity admin's token rotates another account's token", err)
+		succ, err := e.tokens.RotateToken(self, accountRef(ia.ID), bound.ID, keyhold.TokenRotate{})
+		ok(t, "an identity admin's token rotates itself", err)
+		if !slices.Equal(succ.AllowedCIDRs, bound.AllowedCIDRs) {
+			t.Errorf("the successor of a bound token is bound to %v, want %v", succ.AllowedCIDRs, bound.AllowedCIDRs)
+		}
 	})
 }
