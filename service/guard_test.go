@@ -174,3 +174,61 @@ func (e *env) list(outcome string) []*keyhold.AuditEvent {
 	}
 	return l.Items
 }
+
+// Nobody hands out more than they hold: a role is given only by who holds
+// it, or one implying it, on the same entity or every one, in the same
+// region or every one; adding a member to a team gives every role of the
+// team; and only Organization Admin adds members to the predefined admin
+// teams. The refusal names what the caller lacks.
+func TestNoEscalation(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		cpAdminEU := role("Control Planes", "Admin", keyhold.AnyEntity, "eu")
+		ops, opsCtx := e.caller("ops", identityAdmin, cpAdminEU)
+		target := e.account("target")
+		give := func(r keyhold.ScopeRole) error {
+			_, err := e.roles.AssignRole(opsCtx, accountRef(target.ID), assignment(r))
+			return err
+		}
+		ok(t, "a role held", give(identityAdmin))
+		ok(t, "a role implied by one held, on one entity of the region", give(cpViewerEU))
+		wantRefused(t, "the held role in another region", give(role("Control Planes", "Viewer", cpID, "us")),
+			"you do not hold Viewer on Control Planes "+cpID+" in us")
+		wantRefused(t, "the held role in every region", give(role("Control Planes", "Admin", keyhold.AnyEntity, keyhold.AnyRegion)),
+			"you do not hold Admin on Control Planes * in *")
+		wantRefused(t, "a role not held", give(auditAdmin), "you do not hold Admin on Audit Logs * in *")
+
+		cpAdmins := e.team("cp-admins", []keyhold.ScopeRole{cpAdmin})
+		wantRefused(t, "join a team holding more", e.teams.AddTeamMember(opsCtx, cpAdmins, accountRef(ops.ID)),
+			`Adding a member to "cp-admins" gives its roles, and you do not hold Admin on Control Planes * in *`)
+		wantRefused(t, "add another to a team holding more", e.teams.AddTeamMember(opsCtx, cpAdmins, accountRef(target.ID)), `"cp-admins"`)
+		euAdmins := e.team("eu-admins", []keyhold.ScopeRole{cpAdminEU})
+		ok(t, "join a team holding no more", e.teams.AddTeamMember(opsCtx, euAdmins, accountRef(target.ID)))
+		for _, key := range []string{orgAdmin, orgAdminReadOnly} {
+			wantRefused(t, "join "+key, e.teams.AddTeamMember(opsCtx, e.systemTeam(key), accountRef(ops.ID)), "Only members of Organization Admin may add members")
+		}
+
+		// What was refused was not written.
+		roles, err := e.roles.ListAssignedRoles(e.admin, accountRef(target.ID), keyhold.AssignedRoleFilter{})
+		ok(t, "the target's roles", err)
+		if len(roles) != 2 {
+			t.Errorf("the target holds %d direct roles, want the 2 given", len(roles))
+		}
+		members, err := e.teams.ListTeamSystemAccounts(e.admin, cpAdmins, keyhold.SystemAccountFilter{Page: keyhold.Page{Number: 1, Size: 10}})
+		if ok(t, "members", err); members.Total != 0 {
+			t.Errorf("a refused membership was written: %d members", members.Total)
+		}
+
+		// Organization Admin holds every role; a scoped token of one of its
+		// members, only its scope.
+		_, err = e.roles.AssignRole(e.admin, accountRef(target.ID), assignment(auditAdmin))
+		ok(t, "the Organization Admin gives any role", err)
+		ok(t, "the Organization Admin adds to a team", e.teams.AddTeamMember(e.admin, cpAdmins, accountRef(target.ID)))
+		robot := e.account("admin-robot")
+		ok(t, "add to Organization Admin", e.teams.AddTeamMember(e.admin, e.systemTeam(orgAdmin), accountRef(robot.ID)))
+		scoped := e.as(e.mint(robot.ID, keyhold.TokenCreate{Scope: []keyhold.ScopeRole{identityAdmin}}).Value)
+		_, err = e.roles.AssignRole(scoped, accountRef(target.ID), assignment(cpAdmin))
+		wantRefused(t, "a scoped token of an Organization Admin member gives a role outside its scope", err, "you do not hold Admin on Control Planes * in *")
+		wantRefused(t, "a scoped token of an Organization Admin member adds to Organization Admin",
+			e.teams.AddTeamMember(scoped, e.systemTeam(orgAdmin), accountRef(target.ID)), "Only members of Organization Admin")
+	})
+}
