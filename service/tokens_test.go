@@ -64,6 +64,46 @@ func TestRotationWithOverlap(t *testing.T) {
 		if st := e.getToken(a.ID, pred.ID).State(e.clock.Now()); st != keyhold.TokenRevoked {
 			t.Errorf("predecessor state after its deadline %s, want %s", st, keyhold.TokenRevoked)
 		}
+
+		// The background sweep records the end of the overlap, at the
+		// deadline.
+		e.clock.Advance(time.Minute)
+		e.svc.RunJobs(e.ctx)
+		if p := e.getToken(a.ID, pred.ID); p.RevokedAt == nil || !p.RevokedAt.Equal(deadline) {
+			t.Errorf("predecessor revoked at %v, want its deadline %v", p.RevokedAt, deadline)
+		}
+		if got := e.events(keyhold.OutcomeSuccess, "token.revoke"); len(got) != 1 || got[0].TargetID != pred.ID || !strings.Contains(got[0].TargetName, "the rotation overlap ended") {
+			t.Errorf("token.revoke events = %+v, want the end of the overlap of %s", got, pred.ID)
+		}
+	})
+}
+
+// With revoke-when-idle, the predecessor retires before its deadline once
+// its successor is in use and it has been idle that long; not while its
+// successor is unused.
+func TestRotationRevokeWhenIdle(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		a := e.account("deployer")
+		pred := e.mint(a.ID, keyhold.TokenCreate{})
+		succ, err := e.tokens.RotateToken(e.admin, accountRef(a.ID), pred.ID, keyhold.TokenRotate{RevokeWhenIdle: dur(10 * time.Minute)})
+		ok(t, "rotate", err)
+
+		e.clock.Advance(15 * time.Minute)
+		e.svc.RunJobs(e.ctx)
+		// Asked without authenticating it, which would be a use.
+		if p := e.getToken(a.ID, pred.ID); p.RevokedAt != nil {
+			t.Fatalf("the predecessor retired at %v while its successor was unused", p.RevokedAt)
+		}
+
+		ok(t, "the successor in use", e.authenticate(succ.Value))
+		e.svc.Flush(e.ctx, true)
+		e.clock.Advance(time.Minute)
+		e.svc.RunJobs(e.ctx)
+		wantCode(t, "the idle predecessor once its successor is in use", e.authenticate(pred.Value), keyhold.EUNAUTHENTICATED)
+		if p := e.getToken(a.ID, pred.ID); p.RevokedAt == nil || !p.RevokedAt.Before(*p.RotationDeadline) {
+			t.Errorf("predecessor revoked at %v, want before its deadline %v", p.RevokedAt, p.RotationDeadline)
+		}
+		ok(t, "the successor", e.authenticate(succ.Value))
 	})
 }
 
