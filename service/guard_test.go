@@ -104,7 +104,7 @@ func TestPermissionTable(t *testing.T) {
 func TestRefusalsAreAuditedAsDenied(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		weak, weakCtx := e.caller("weak", cpAdmin)
-		_, iaCtx := e.caller("identity-admin", identityAdmin)
+		ia, iaCtx := e.caller("identity-admin", identityAdmin)
 		strong := e.account("strong", cpAdmin)
 		before := len(e.events(keyhold.OutcomeDenied, ""))
 
@@ -143,13 +143,13 @@ func TestRefusalsAreAuditedAsDenied(t *testing.T) {
 		}{
 			{"system_account.create", weak.ID, "requires identity:write", 2},
 			{"system_account.delete", weak.ID, "requires identity:write", 1},
-			{"token.create", "", "would give you the privileges of the system account \"strong\"", 1},
+			{"token.create", ia.ID, "would give you the privileges of the system account \"strong\"", 1},
 		} {
 			ev := byAction[want.action]
 			switch {
 			case ev == nil:
 				t.Errorf("no denied %s event", want.action)
-			case want.actor != "" && ev.ActorID != want.actor, ev.Count != want.count, ev.ClientIP != clientIP,
+			case ev.ActorID != want.actor, ev.Count != want.count, ev.ClientIP != clientIP,
 				!strings.Contains(ev.Reason, want.reason):
 				t.Errorf("denied %s = %+v, want actor %s, count %d, address %s, a reason saying %q",
 					want.action, ev, want.actor, want.count, clientIP, want.reason)
