@@ -97,6 +97,12 @@ func accountCases(v string) []apiCase {
 			}
 			return apiReq{path: tok(k.c.account, id) + "/rotate", as: value}
 		}).only(saSelf),
+		// Nor does it rotate another token of its account: that would mint
+		// for itself.
+		row("POST", T+"/rotate", "a sibling of self", nobody, func(k *apiCell) apiReq {
+			id, _ := k.mint(k.c.account)
+			return apiReq{path: tok(k.c.account, id) + "/rotate"}
+		}).only(saSelf),
 
 		row("GET", A+"/assigned-roles", "", idRead, func(k *apiCell) apiReq { return apiReq{path: acct(k.plainAccount()) + "/assigned-roles"} }),
 		row("POST", A+"/assigned-roles", "Admin on Identity", idWrite, assignTo(plain, identityAdminRole)),
