@@ -33,6 +33,7 @@ type env struct {
 	sessions keyhold.SessionService
 	audit    keyhold.AuditService
 	policy   keyhold.PolicyService
+	webhooks keyhold.WebhookService
 
 	// ctx is a request without a principal; sys is keyhold itself
 	// (service.AsSystem); admin is the first admin, authenticated with the
@@ -77,9 +78,11 @@ func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, backend string) *env {
 	t.Helper()
 	c := &clock{now: t0}
-	svc := service.New(service.Config{Store: storetest.Open(t, backend), Now: c.Now})
+	// The secret key lets webhooks be created; the tests deliver none.
+	key := make([]byte, service.SecretKeySize)
+	svc := service.New(service.Config{Store: storetest.Open(t, backend), Now: c.Now, SecretKey: key})
 	e := &env{t: t, svc: svc, clock: c,
-		auth: svc, accounts: svc, tokens: svc, roles: svc, teams: svc, users: svc, sessions: svc, audit: svc, policy: svc}
+		auth: svc, accounts: svc, tokens: svc, roles: svc, teams: svc, users: svc, sessions: svc, audit: svc, policy: svc, webhooks: svc}
 	e.ctx = keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{RequestID: "svctest", ClientIP: clientIP, UserAgent: "svctest"})
 	e.sys = service.AsSystem(e.ctx)
 	tok, err := svc.Bootstrap(e.sys, service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})

@@ -59,6 +59,9 @@ const (
 	guardGrant   = "gives only roles the caller holds"
 	guardActAs   = "the caller must hold every privilege of the principal whose credential it yields"
 	selfPAT      = "the user, with a personal token or console session"
+	// guardSuccessors is on destinations of token.auto_rotated, whose
+	// deliveries carry new values of the account's tokens.
+	guardSuccessors = "never of the caller's own account; " + guardActAs
 )
 
 // rules is keyhold's permission policy: every exported operation of the
@@ -131,8 +134,8 @@ var rules = map[string]Rule{
 	"ListWebhooks":          read(),
 	"GetWebhook":            read(),
 	"ListWebhookDeliveries": read(),
-	"CreateWebhook":         write("webhook.create", "receiving token.auto_rotated: "+guardActAs),
-	"UpdateWebhook":         write("webhook.update", "receiving token.auto_rotated: "+guardActAs),
+	"CreateWebhook":         write("webhook.create", "receiving token.auto_rotated: "+guardSuccessors),
+	"UpdateWebhook":         write("webhook.update", "receiving token.auto_rotated: "+guardSuccessors),
 	"DeleteWebhook":         write("webhook.delete", ""),
 	"RotateWebhookSecret":   write("webhook.rotate_secret", ""),
 	"TestWebhook":           write("webhook.test", ""),

@@ -242,7 +242,8 @@ func TestSelfRotation(t *testing.T) {
 
 // A system account's token never gets a new credential of its own account
 // but its own successor, even when it may write identities: it mints no
-// token for its account, and rotates no other token of it. Otherwise a
+// token for its account, rotates no other token of it, and receives none
+// of its auto-rotated tokens. Otherwise a
 // leaked token bound to a network would get an unbound one by rotating a
 // sibling, and keep it once the leak is revoked.
 func TestNoSelfMinting(t *testing.T) {
@@ -268,5 +269,22 @@ func TestNoSelfMinting(t *testing.T) {
 		if !slices.Equal(succ.AllowedCIDRs, bound.AllowedCIDRs) {
 			t.Errorf("the successor of a bound token is bound to %v, want %v", succ.AllowedCIDRs, bound.AllowedCIDRs)
 		}
+
+		// Nor does it receive its account's auto-rotated tokens: each
+		// delivery carries a new value of one.
+		successors := func(name, accountID string) keyhold.WebhookCreate {
+			return keyhold.WebhookCreate{Name: name, URL: "https://hooks.example.com/" + name,
+				EventTypes: []string{keyhold.EventTokenAutoRotated}, SystemAccountID: accountID}
+		}
+		self = e.as(succ.Value)
+		_, err = e.webhooks.CreateWebhook(self, successors("own", ia.ID))
+		wantRefused(t, "an identity admin's token subscribes to its account's auto-rotated tokens", err, "may not mint tokens for itself")
+		_, err = e.webhooks.CreateWebhook(self, successors("others", other.ID))
+		ok(t, "an identity admin's token subscribes to another account's auto-rotated tokens", err)
+		byAdmin, err := e.webhooks.CreateWebhook(e.admin, successors("by-admin", ia.ID))
+		ok(t, "the Organization Admin subscribes to the account's auto-rotated tokens", err)
+		url := "https://attacker.example.com/x"
+		_, err = e.webhooks.UpdateWebhook(self, byAdmin.ID, keyhold.WebhookUpdate{URL: &url})
+		wantRefused(t, "an identity admin's token points its account's auto-rotated tokens at its receiver", err, "may not mint tokens for itself")
 	})
 }

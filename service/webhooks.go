@@ -187,12 +187,17 @@ func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.Webh
 
 // mayReceiveSuccessors checks a destination that receives token.auto_rotated:
 // each delivery carries a new value of a token of its account, so the
-// caller must hold every privilege of the account.
+// caller must hold every privilege of the account, and must not be the
+// account itself.
 func (s *core) mayReceiveSuccessors(ctx context.Context, tx storage.Tx, d *keyhold.WebhookDestination) error {
 	if !d.Enabled || d.SystemAccountID == "" || !slices.Contains(d.EventTypes, keyhold.EventTokenAutoRotated) {
 		return nil
 	}
-	return s.mayActAs(ctx, tx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: d.SystemAccountID}, "Receiving its auto-rotated tokens")
+	account := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: d.SystemAccountID}
+	if err := notSelfMinting(ctx, account); err != nil {
+		return err
+	}
+	return s.mayActAs(ctx, tx, account, "Receiving its auto-rotated tokens")
 }
 
 func set[T any](dst *T, v *T) {

@@ -290,6 +290,8 @@ func webhookCases() []apiCase {
 		// tokens.
 		row("POST", wh, "token.auto_rotated of an account without roles", idWrite, create(func(k *apiCell) string { return k.plainAccount() })),
 		row("POST", wh, "token.auto_rotated of an Organization Admin account", orgAdmins, create(func(k *apiCell) string { return k.orgAdminAccount() })),
+		// Never of the caller's own account: that would mint for itself.
+		row("POST", wh, "token.auto_rotated of self", nobody, create(func(k *apiCell) string { return k.c.account })).only(saSelf),
 		row("GET", W, "", idRead, shared("")),
 		row("PATCH", W, "", idWrite, func(k *apiCell) apiReq {
 			return apiReq{path: hook(k.sharedHook()), body: map[string]any{"name": k.name("hook")}}
