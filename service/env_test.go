@@ -80,16 +80,17 @@ func newEnv(t *testing.T, backend string) *env {
 	c := &clock{now: t0}
 	// The secret key lets webhooks be created; the tests deliver none.
 	key := make([]byte, service.SecretKeySize)
-	svc := service.New(service.Config{Store: storetest.Open(t, backend), Now: c.Now, SecretKey: key})
+	svc := service.New(service.Config{Store: storetest.Open(t, backend), Now: c.Now, Webhooks: service.WebhookConfig{SecretKey: key}})
 	e := &env{t: t, svc: svc, clock: c,
-		auth: svc, accounts: svc, tokens: svc, roles: svc, teams: svc, users: svc, sessions: svc, audit: svc, policy: svc, webhooks: svc}
+		auth: svc.Decider, accounts: svc.Accounts, tokens: svc.Tokens, roles: svc.Roles, teams: svc.Teams, users: svc.Users,
+		sessions: svc.Sessions, audit: svc.Audit, policy: svc.Policy, webhooks: svc.Webhooks}
 	e.ctx = keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{RequestID: "svctest", ClientIP: clientIP, UserAgent: "svctest"})
 	e.sys = service.AsSystem(e.ctx)
-	tok, err := svc.Bootstrap(e.sys, service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
+	tok, err := svc.Orgs.Bootstrap(e.sys, service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"})
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	if err := svc.LoadIndex(e.ctx); err != nil {
+	if err := svc.Feed.LoadIndex(e.ctx); err != nil {
 		t.Fatalf("load index: %v", err)
 	}
 	e.adminID = tok.Owner.ID
@@ -117,11 +118,11 @@ func (e *env) authenticate(value string) error {
 // decide asks whether the token value may use a role on an entity.
 func (e *env) decide(value string, r keyhold.ScopeRole) authz.Decision {
 	e.t.Helper()
-	id, ok := e.svc.Catalogue().Role(r.EntityTypeName, r.RoleName)
+	id, ok := e.roles.Catalogue().Role(r.EntityTypeName, r.RoleName)
 	if !ok {
 		e.t.Fatalf("unknown role %+v", r)
 	}
-	return e.svc.Decide(e.ctx, "api", keyhold.Credentials{Bearer: value}, &authz.Query{Role: id, EntityID: r.EntityID, Region: r.EntityRegion})
+	return e.svc.Decider.Decide(e.ctx, "api", keyhold.Credentials{Bearer: value}, &authz.Query{Role: id, EntityID: r.EntityID, Region: r.EntityRegion})
 }
 
 func role(entityType, name, entityID, region string) keyhold.ScopeRole {
@@ -244,7 +245,7 @@ func (e *env) systemTeam(key string) string {
 // outcome and action, oldest first.
 func (e *env) events(outcome, action string) []*keyhold.AuditEvent {
 	e.t.Helper()
-	e.svc.Flush(e.ctx, true)
+	e.svc.Decider.Flush(e.ctx, true)
 	f := keyhold.AuditFilter{Page: keyhold.Page{Number: 1, Size: keyhold.MaxPageSize}}
 	if outcome != "" {
 		f.Outcome = &outcome

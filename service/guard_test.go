@@ -25,7 +25,7 @@ func TestPermissionTable(t *testing.T) {
 			wantCode(t, "create without a principal", err, keyhold.EUNAUTHENTICATED)
 			_, err = e.accounts.ListSystemAccounts(e.ctx, page)
 			wantCode(t, "list without a principal", err, keyhold.EUNAUTHENTICATED)
-			_, err = e.svc.Organization(e.ctx)
+			_, err = e.svc.Orgs.Organization(e.ctx)
 			wantCode(t, "an authenticated-only operation without a principal", err, keyhold.EUNAUTHENTICATED)
 		})
 
@@ -88,9 +88,9 @@ func TestPermissionTable(t *testing.T) {
 		})
 
 		t.Run("SystemOnly", func(t *testing.T) {
-			_, err := e.svc.Bootstrap(e.admin, service.BootstrapInput{OrgName: "Other", AdminEmail: "other@example.com"})
+			_, err := e.svc.Orgs.Bootstrap(e.admin, service.BootstrapInput{OrgName: "Other", AdminEmail: "other@example.com"})
 			wantRefused(t, "an Organization Admin bootstraps", err, "operator commands")
-			_, err = e.svc.SetPassword(e.admin, "admin@example.com", "correct horse battery staple")
+			_, err = e.svc.Sessions.SetPassword(e.admin, "admin@example.com", "correct horse battery staple")
 			wantRefused(t, "an Organization Admin sets a password as the operator", err, "operator commands")
 		})
 	})
@@ -120,12 +120,12 @@ func TestRefusalsAreAuditedAsDenied(t *testing.T) {
 
 		// The minute is not over: nothing is written yet.
 		e.clock.Advance(30 * time.Second)
-		e.svc.Flush(e.ctx, false)
+		e.svc.Decider.Flush(e.ctx, false)
 		if got := e.list(keyhold.OutcomeDenied); len(got) != before {
 			t.Fatalf("%d denied events before their minute ended, want %d", len(got), before)
 		}
 		e.clock.Advance(time.Minute)
-		e.svc.Flush(e.ctx, false)
+		e.svc.Decider.Flush(e.ctx, false)
 		got := e.list(keyhold.OutcomeDenied)
 		if len(got)-before != 3 {
 			t.Fatalf("%d new denied events, want 3 (two creates aggregated, a delete, a mint): %+v", len(got)-before, got)

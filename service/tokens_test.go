@@ -68,7 +68,7 @@ func TestRotationWithOverlap(t *testing.T) {
 		// The background sweep records the end of the overlap, at the
 		// deadline.
 		e.clock.Advance(time.Minute)
-		e.svc.RunJobs(e.ctx)
+		e.svc.Jobs.RunJobs(e.ctx)
 		if p := e.getToken(a.ID, pred.ID); p.RevokedAt == nil || !p.RevokedAt.Equal(deadline) {
 			t.Errorf("predecessor revoked at %v, want its deadline %v", p.RevokedAt, deadline)
 		}
@@ -89,16 +89,16 @@ func TestRotationRevokeWhenIdle(t *testing.T) {
 		ok(t, "rotate", err)
 
 		e.clock.Advance(15 * time.Minute)
-		e.svc.RunJobs(e.ctx)
+		e.svc.Jobs.RunJobs(e.ctx)
 		// Asked without authenticating it, which would be a use.
 		if p := e.getToken(a.ID, pred.ID); p.RevokedAt != nil {
 			t.Fatalf("the predecessor retired at %v while its successor was unused", p.RevokedAt)
 		}
 
 		ok(t, "the successor in use", e.authenticate(succ.Value))
-		e.svc.Flush(e.ctx, true)
+		e.svc.Decider.Flush(e.ctx, true)
 		e.clock.Advance(time.Minute)
-		e.svc.RunJobs(e.ctx)
+		e.svc.Jobs.RunJobs(e.ctx)
 		wantCode(t, "the idle predecessor once its successor is in use", e.authenticate(pred.Value), keyhold.EUNAUTHENTICATED)
 		if p := e.getToken(a.ID, pred.ID); p.RevokedAt == nil || !p.RevokedAt.Before(*p.RotationDeadline) {
 			t.Errorf("predecessor revoked at %v, want before its deadline %v", p.RevokedAt, p.RotationDeadline)
