@@ -17,7 +17,7 @@ const ent = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
 func TestDecideEntityIDAnyCase(t *testing.T) {
 	upper := strings.ToUpper(ent)
 	mixed := upper[:18] + ent[18:]
-	f := newFixture(t)
+	f := newFixture()
 	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
 	f.ix.PutTeam(authz.TeamState{ID: "t", Grants: []authz.Grant{f.grant(t, "API Products", "Viewer", mixed, "us")}})
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true, Teams: []string{"t"},
@@ -67,7 +67,7 @@ func TestDecideEntityIDAnyCase(t *testing.T) {
 // upper-case letter, is folded: a lower-case one, allowed or refused,
 // costs no allocation, and a folded one one (its new id).
 func TestDecideEntityIDCaseAllocations(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true, Direct: []authz.Grant{f.grant(t, "Control Planes", "Viewer", ent, "*")}})
 	v, _ := f.token(t, bot, nil)

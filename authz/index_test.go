@@ -21,7 +21,7 @@ type fixture struct {
 	now time.Time
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture() *fixture {
 	return &fixture{ix: authz.New(keyhold.DefaultCatalogue()), cat: keyhold.DefaultCatalogue(), now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 }
 
@@ -67,7 +67,7 @@ func (f *fixture) botToken(t testing.TB, name string, every time.Duration) (keyh
 const cp = "11111111-1111-4111-8111-111111111111"
 
 func TestDecide(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
 	f.ix.PutTeam(authz.TeamState{ID: "deployers", Grants: []authz.Grant{f.grant(t, "Control Planes", "Deployer", "*", "us")}})
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "ci-bot", Active: true,
@@ -119,7 +119,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestDecideRefusals(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
 	exp := f.now.Add(time.Hour)
@@ -152,7 +152,7 @@ func TestDecideRefusals(t *testing.T) {
 }
 
 func TestDecideDoesNotAllocate(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true, Direct: []authz.Grant{f.grant(t, "Control Planes", "Viewer", "*", "*")}})
 	v, _ := f.token(t, bot, nil)
@@ -165,7 +165,7 @@ func TestDecideDoesNotAllocate(t *testing.T) {
 // The table must keep every key reachable through growth and deletions
 // that shift clusters back.
 func TestTableChurn(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "bot", Active: true})
 	live := map[string]*keyhold.Token{}
@@ -219,7 +219,7 @@ func TestUUIDRoundTrip(t *testing.T) {
 // the first a resolution after the last one reported; a refusal for the
 // token's networks is no use; a change of the token keeps its stamp.
 func TestDecideReportsUseOncePerResolution(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	bot, v, tok := f.botToken(t, "bot", 5*time.Minute)
 	steps := []struct {
 		after time.Duration
@@ -254,7 +254,7 @@ func TestDecideReportsUseOncePerResolution(t *testing.T) {
 	}
 
 	// Without a resolution every use is reported.
-	g := newFixture(t)
+	g := newFixture()
 	_, gv, _ := g.botToken(t, "bot", 0)
 	for i := range 3 {
 		if !g.ix.Decide(gv, nil, "", g.now).Use {
@@ -265,7 +265,7 @@ func TestDecideReportsUseOncePerResolution(t *testing.T) {
 
 // Concurrent decisions on one token report its use exactly once.
 func TestDecideReportsUseOnceConcurrently(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	_, v, _ := f.botToken(t, "bot", time.Hour)
 	var reported atomic.Int32
 	var wg sync.WaitGroup
@@ -287,7 +287,7 @@ func TestDecideReportsUseOnceConcurrently(t *testing.T) {
 // Principals removed and added again reuse slots' owner numbers; every
 // token must still decide for its own owner.
 func TestOwnerNumbersReused(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	tokens := map[string]keyhold.Ref{}
 	for round := range 4 {
 		for i := range 50 {
@@ -317,7 +317,7 @@ func TestOwnerNumbersReused(t *testing.T) {
 // are unique ignoring case; a wrong name refuses the token as unknown and
 // is no use of it. Matching allocates nothing.
 func TestDecideBasic(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	_, v, _ := f.botToken(t, "ci-bot", time.Hour)
 	other := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "other"}
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: other, Name: "Ünïcode-Bot", Active: true})
@@ -346,7 +346,7 @@ func TestDecideBasic(t *testing.T) {
 // token decides for its true owner or not at all, whatever owner numbers
 // were freed and reused, and tokens that moved between owners.
 func TestOwnersUnderChurn(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	rng := rand.New(rand.NewPCG(1, 2))
 	type tokenState struct {
 		tok   *keyhold.Token

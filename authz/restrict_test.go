@@ -9,7 +9,7 @@ import (
 )
 
 func TestRestrictedTokens(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture()
 	bot := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: "bot"}
 	f.ix.PutPrincipal(authz.PrincipalState{Ref: bot, Name: "ci-bot", Active: true,
 		Direct: []authz.Grant{f.grant(t, "Control Planes", "Admin", "*", "*")}})

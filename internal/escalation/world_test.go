@@ -75,10 +75,10 @@ func (w *world) on(t testing.TB, e *apitest.Env) *world {
 	return &c
 }
 
-// admin sends a request as the bootstrap admin and wants status.
-func (w *world) admin(method, path string, body any, status int) map[string]any {
+// adminPost sends a POST as the bootstrap admin and wants status.
+func (w *world) adminPost(path string, body any, status int) map[string]any {
 	w.t.Helper()
-	r := w.e.Do(method, path, w.e.Admin, body)
+	r := w.e.Do("POST", path, w.e.Admin, body)
 	r.Want(w.t, status)
 	if len(r.Body) == 0 {
 		return nil
@@ -87,7 +87,7 @@ func (w *world) admin(method, path string, body any, status int) map[string]any 
 }
 
 func (w *world) account(name string) string {
-	id := w.admin("POST", "/v3/system-accounts", map[string]any{"name": name, "description": "world"}, 201)["id"].(string)
+	id := w.adminPost("/v3/system-accounts", map[string]any{"name": name, "description": "world"}, 201)["id"].(string)
 	w.names[id], w.accounts = name, append(w.accounts, id)
 	return id
 }
@@ -95,19 +95,19 @@ func (w *world) account(name string) string {
 func (w *world) user(email string, invite bool) string {
 	var id string
 	if invite {
-		w.admin("POST", "/v3/invites", map[string]any{"email": email}, 201)
+		w.adminPost("/v3/invites", map[string]any{"email": email}, 201)
 		var l struct{ Data []struct{ ID string } }
 		w.e.Do("GET", "/v3/users?filter[email][eq]="+url.QueryEscape(email), w.e.Admin, nil).Want(w.t, 200).JSON(w.t, &l)
 		id = l.Data[0].ID
 	} else {
-		id = w.admin("POST", "/v3/users", map[string]any{"email": email, "full_name": email}, 201)["id"].(string)
+		id = w.adminPost("/v3/users", map[string]any{"email": email, "full_name": email}, 201)["id"].(string)
 	}
 	w.names[id], w.emails[id], w.users = email, email, append(w.users, id)
 	return id
 }
 
 func (w *world) team(name string) string {
-	id := w.admin("POST", "/v3/teams", map[string]any{"name": name}, 201)["id"].(string)
+	id := w.adminPost("/v3/teams", map[string]any{"name": name}, 201)["id"].(string)
 	w.names[id], w.teams = name, append(w.teams, id)
 	return id
 }
@@ -146,7 +146,7 @@ func holderPath(ref keyhold.Ref) string {
 }
 
 func (w *world) assign(ref keyhold.Ref, entityType, role, entity, region string) {
-	w.admin("POST", holderPath(ref)+"/assigned-roles", map[string]any{"role_name": role, "entity_type_name": entityType,
+	w.adminPost(holderPath(ref)+"/assigned-roles", map[string]any{"role_name": role, "entity_type_name": entityType,
 		"entity_id": entity, "entity_region": region}, 201)
 }
 
@@ -155,7 +155,7 @@ func (w *world) join(team string, m keyhold.Ref) {
 	if m.Type == keyhold.PrincipalUser {
 		kind = "/users"
 	}
-	w.admin("POST", "/v3/teams/"+team+kind, map[string]any{"id": m.ID}, 201)
+	w.adminPost("/v3/teams/"+team+kind, map[string]any{"id": m.ID}, 201)
 }
 
 // mint gives an account a token and returns its value.
@@ -164,7 +164,7 @@ func (w *world) mint(account, name string, ttl time.Duration, extra map[string]a
 	for k, v := range extra {
 		body[k] = v
 	}
-	return w.admin("POST", "/v3/system-accounts/"+account+"/access-tokens", body, 201)["token"].(string)
+	return w.adminPost("/v3/system-accounts/"+account+"/access-tokens", body, 201)["token"].(string)
 }
 
 // firstPAT mints a user's first personal access token in-process as the
@@ -221,7 +221,7 @@ func newWorld(t testing.TB, e *apitest.Env) *world {
 	w.assign(sa(dormant), cp, "Admin", "*", "*")
 	w.mint(dormant, "dormant-ci", 10*24*time.Hour, map[string]any{"auto_rotate": true})
 	w.autoRotating = append(w.autoRotating, dormant)
-	w.admin("POST", "/v3/system-accounts/"+dormant+"/disable", nil, 200)
+	w.adminPost("/v3/system-accounts/"+dormant+"/disable", nil, 200)
 
 	// Teams of the organization's own.
 	platform := w.team("w-platform")
@@ -264,7 +264,7 @@ func newWorld(t testing.TB, e *apitest.Env) *world {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	t.Cleanup(adminHook.Close)
-	w.admin("POST", "/v1/webhooks", map[string]any{"name": "w-ops", "url": adminHook.URL + "/ops",
+	w.adminPost("/v1/webhooks", map[string]any{"name": "w-ops", "url": adminHook.URL + "/ops",
 		"event_types": []string{keyhold.EventTokenAutoRotated}, "system_account_id": oa}, 201)
 
 	// The candidates for P. None is in Organization Admin. A user has a

@@ -159,7 +159,7 @@ func callers(x *world) ([]*apiCaller, []*consoleCaller) {
 	}
 	pat := func(name, as string, deny int) *apiCaller {
 		c := byName[as]
-		_, id := x.whoami(c.pat)
+		id := x.tokenID(c.pat)
 		ac := &apiCaller{name: name, token: c.pat, tokenID: id, user: c.user, deny: deny}
 		ac.fresh = func() (string, string) { return x.pat(c.user, c.pat) }
 		return ac

@@ -72,7 +72,7 @@ func (x *world) patOwnerAll() [3]string {
 		id := x.id(x.must(201, "POST", "/v3/users", x.admin, map[string]any{"email": n + "@example.com"}))
 		x.setPassword(id)
 		pat := x.firstPAT(x.signIn(n + "@example.com"))
-		_, tid := x.whoami(pat)
+		tid := x.tokenID(pat)
 		return [3]string{id, pat, tid}
 	})
 }

@@ -273,14 +273,13 @@ func (x *world) pat(user, own string) (id, value string) {
 	return tok.ID, tok.Token
 }
 
-// whoami returns the principal and token id of a token.
-func (x *world) whoami(token string) (principal, tokenID string) {
+// tokenID returns a token's id, as /v1/whoami tells it.
+func (x *world) tokenID(token string) string {
 	var w struct {
-		PrincipalID string `json:"principal_id"`
-		TokenID     string `json:"token_id"`
+		TokenID string `json:"token_id"`
 	}
 	x.decode(x.must(200, "GET", "/v1/whoami", token, nil), &w)
-	return w.PrincipalID, w.TokenID
+	return w.TokenID
 }
 
 // Console sessions.
