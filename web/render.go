@@ -76,6 +76,36 @@ type titled interface {
 	title() (title, section string)
 }
 
+// render finds title by a type assertion, which a changed signature would
+// silently fail; these fail to compile instead.
+var (
+	_ titled = accountsPage{}
+	_ titled = accountForm{}
+	_ titled = accountPage{}
+	_ titled = confirmPage{}
+	_ titled = signInPage{}
+	_ titled = setupPage{}
+	_ titled = policyPage{}
+	_ titled = errorPage{}
+	_ titled = roleForm{}
+	_ titled = teamsPage{}
+	_ titled = teamForm{}
+	_ titled = teamPage{}
+	_ titled = tokenForm{}
+	_ titled = mintedPage{}
+	_ titled = rotatePage{}
+	_ titled = usersPage{}
+	_ titled = userForm{}
+	_ titled = userPage{}
+	_ titled = setupLinkPage{}
+	_ titled = mePage{}
+	_ titled = auditPage{}
+	_ titled = webhooksPage{}
+	_ titled = webhookForm{}
+	_ titled = webhookSecretPage{}
+	_ titled = webhookPage{}
+)
+
 func (s *Server) render(w http.ResponseWriter, r *http.Request, c *call, status int, page string, data any) {
 	v := view{Principal: c.Principal, CSRF: c.CSRF, Data: data, Flash: flashText(r.URL.Query().Get("done"))}
 	if t, ok := data.(titled); ok {
