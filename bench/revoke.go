@@ -36,7 +36,8 @@ type RevokeConfig struct {
 	// feed's poll, the 30-second flush of last-used times) instead of
 	// fitting between two of its rounds.
 	Pace time.Duration
-	// Progress, if set, receives a line now and then.
+	// Progress, if set, receives a line now and then; a failed write is
+	// ignored.
 	Progress io.Writer
 }
 
@@ -133,7 +134,7 @@ func Revoke(ctx context.Context, cfg RevokeConfig) (*RevokeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Progress, "created %d tokens (%d not accepted by every replica within %s)\n", len(tokens), rv.res.Unaccepted, cfg.AcceptBound)
+	_, _ = fmt.Fprintf(cfg.Progress, "created %d tokens (%d not accepted by every replica within %s)\n", len(tokens), rv.res.Unaccepted, cfg.AcceptBound)
 	if rv.res.Stopped == nil {
 		rv.delete(ctx, tokens)
 	}
@@ -244,7 +245,7 @@ func (rv *revoker) delete(ctx context.Context, tokens []createdToken) {
 			res.PerReplica[j] = append(res.PerReplica[j], d)
 		}
 		if len(refuse)%50 == 0 {
-			fmt.Fprintf(rv.cfg.Progress, "deleted %d of %d\n", len(refuse), len(tokens))
+			_, _ = fmt.Fprintf(rv.cfg.Progress, "deleted %d of %d\n", len(refuse), len(tokens))
 		}
 		select {
 		case <-ctx.Done():
@@ -309,7 +310,8 @@ func (rv *revoker) authorize(ctx context.Context, base, token string) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
+	// Drained so that the connection is reused; the status is the answer.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, nil
 }

@@ -34,7 +34,7 @@ func seedDB(tb testing.TB, tokens int) (url, admin string, values []string) {
 	ctx := context.Background()
 	url = "sqlite:" + filepath.Join(tb.TempDir(), "keyhold.db")
 	db := openDB(tb, url)
-	defer db.Close()
+	defer closeDB(tb, db)
 	tok, err := service.New(service.Config{Store: db}).Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "bench", AdminEmail: "admin@localhost"})
 	if err != nil {
 		tb.Fatal(err)
@@ -56,6 +56,16 @@ func openDB(tb testing.TB, url string) *store.DB {
 		tb.Fatal(err)
 	}
 	return db
+}
+
+// closeDB closes db and fails tb if that fails: seedDB's database is
+// opened again by URL, so a close that did not finish its work is a
+// broken fixture.
+func closeDB(tb testing.TB, db *store.DB) {
+	tb.Helper()
+	if err := db.Close(); err != nil {
+		tb.Error(err)
+	}
 }
 
 // startStack serves a database, with its background work running, until
@@ -80,7 +90,7 @@ func startStackLimited(tb testing.TB, url string, poll time.Duration, limit int)
 	tb.Cleanup(func() {
 		s.server.Close()
 		_ = main.Close()
-		db.Close()
+		closeDB(tb, db)
 	})
 	return s
 }
@@ -221,7 +231,7 @@ func BenchmarkBaselineHandler(b *testing.B) {
 func BenchmarkLoadIndex(b *testing.B) {
 	url, _, _ := seedDB(b, 100_000)
 	db := openDB(b, url)
-	defer db.Close()
+	defer closeDB(b, db)
 	svc := service.New(service.Config{Store: db, Logger: slog.New(slog.DiscardHandler)})
 	for b.Loop() {
 		if err := svc.Feed.LoadIndex(context.Background()); err != nil {

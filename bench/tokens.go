@@ -22,8 +22,7 @@ func WriteTokens(path string, values []string) error {
 	}
 	// An existing file keeps its mode through O_TRUNC; tighten it.
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("write tokens: %w", err)
+		return fmt.Errorf("write tokens: %w", errors.Join(err, f.Close()))
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	for _, v := range values {
@@ -31,8 +30,7 @@ func WriteTokens(path string, values []string) error {
 		w.WriteByte('\n')
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write tokens: %w", err)
+		return fmt.Errorf("write tokens: %w", errors.Join(err, f.Close()))
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write tokens: %w", err)

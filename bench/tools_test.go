@@ -94,13 +94,13 @@ func TestLoadAgainstBaseline(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/", base)
 	mux.HandleFunc("/chunked", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("part one "))
+		_, _ = w.Write([]byte("part one "))
 		w.(http.Flusher).Flush()
-		w.Write([]byte("part two"))
+		_, _ = w.Write([]byte("part two"))
 	})
 	mux.HandleFunc("/close", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
-		w.Write([]byte("bye"))
+		_, _ = w.Write([]byte("bye"))
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

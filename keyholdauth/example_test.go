@@ -35,7 +35,7 @@ func Example() {
 	mux.Handle("GET /control-planes/{id}/reports", auth.Middleware(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			p, _ := keyholdauth.FromContext(r.Context())
-			fmt.Fprintf(w, "Reports of %s, for %s\n", r.PathValue("id"), p.Name)
+			_, _ = fmt.Fprintf(w, "Reports of %s, for %s\n", r.PathValue("id"), p.Name)
 		})))
 	log.Fatal(http.ListenAndServe("127.0.0.1:9090", mux))
 }

@@ -105,7 +105,7 @@ func newService(t *testing.T, c keyholdauth.Config, setup ...func(*keyholdauth.A
 		s.mu.Lock()
 		s.seen = append(s.seen, p)
 		s.mu.Unlock()
-		io.WriteString(w, "reports")
+		_, _ = io.WriteString(w, "reports")
 	})
 	mux := http.NewServeMux()
 	mux.Handle("GET /control-planes/{id}/reports", a.Middleware(next))
@@ -247,7 +247,9 @@ func TestMiddleware(t *testing.T) {
 		// keyhold's trace.
 		r := svc.get(t, cp+"?region=us", bearer(k.Token)).want(t, 403)
 		var p struct{ Instance, Detail string }
-		json.Unmarshal(r.Body, &p)
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Fatalf("problem %s: %v", r.Body, err)
+		}
 		if len(p.Instance) < len("keyhold:trace:") || p.Instance[:len("keyhold:trace:")] != "keyhold:trace:" {
 			t.Errorf("problem %s: want keyhold's instance", r.Body)
 		}

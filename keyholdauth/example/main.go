@@ -57,5 +57,5 @@ func main() {
 func reports(w http.ResponseWriter, r *http.Request) {
 	p, _ := keyholdauth.FromContext(r.Context())
 	log.Printf("reports of control plane %s for %s %s", r.PathValue("id"), p.Type, p.Name)
-	fmt.Fprintf(w, "Reports of control plane %s, for %s\n", r.PathValue("id"), p.Name)
+	_, _ = fmt.Fprintf(w, "Reports of control plane %s, for %s\n", r.PathValue("id"), p.Name)
 }
