@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ const bulkTxRows = 200_000
 // pool, so the server links none of it. The columns in bulk_tables.go
 // follow the migrations in store/migrations; TestBulkLoad reads every table
 // back through the store, on SQLite and PostgreSQL.
-func BulkLoad(ctx context.Context, db *store.DB, b *Bulk) error {
+func BulkLoad(ctx context.Context, db *store.DB, b *Bulk) (err error) {
 	pool, d, err := writePool(db)
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", err)
@@ -62,7 +63,7 @@ func BulkLoad(ctx context.Context, db *store.DB, b *Bulk) error {
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
-	defer conn.Close()
+	defer func() { err = errors.Join(err, conn.Close()) }()
 	restore, err := d.settings(ctx, conn)
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", err)
@@ -142,11 +143,11 @@ func bulkInsert(ctx context.Context, d bulkDialect, conn *sql.Conn, tab bulkTabl
 }
 
 // insertRange inserts rows [start, end) of tab in sqlTx.
-func insertRange(ctx context.Context, d bulkDialect, sqlTx *sql.Tx, tab bulkTable, batch, start, end int, args []any) error {
+func insertRange(ctx context.Context, d bulkDialect, sqlTx *sql.Tx, tab bulkTable, batch, start, end int, args []any) (err error) {
 	var full *sql.Stmt
 	defer func() {
 		if full != nil {
-			full.Close()
+			err = errors.Join(err, full.Close())
 		}
 	}()
 	for i := start; i < end; i += batch {
