@@ -116,7 +116,7 @@ func (e *env) authenticate(value string) error {
 }
 
 // decide asks whether the token value may use a role on an entity.
-func (e *env) decide(value string, r keyhold.ScopeRole) authz.Decision {
+func (e *env) decide(value string, r keyhold.ScopeRole) keyhold.Decision {
 	e.t.Helper()
 	id, ok := e.roles.Catalogue().Role(r.EntityTypeName, r.RoleName)
 	if !ok {

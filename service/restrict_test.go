@@ -36,7 +36,7 @@ func (e *env) team(name string, roles []keyhold.ScopeRole, accountIDs ...string)
 	return tm.ID
 }
 
-func wantDecision(t *testing.T, what string, d authz.Decision, outcome authz.Outcome, reason string) {
+func wantDecision(t *testing.T, what string, d keyhold.Decision, outcome authz.Outcome, reason string) {
 	t.Helper()
 	if d.Outcome != outcome || reason != "" && d.Reason != reason {
 		t.Errorf("%s: %v %q, want %v %q", what, d.Outcome, d.Reason, outcome, reason)

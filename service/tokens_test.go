@@ -172,8 +172,8 @@ func TestSuccessorInherits(t *testing.T) {
 		if !slices.Equal(stored.Scope, pred.Scope) || !slices.Equal(stored.AllowedCIDRs, cidrs) {
 			t.Errorf("stored successor scope %v networks %v", stored.Scope, stored.AllowedCIDRs)
 		}
-		if d := e.decide(succ.Value, viewer); d.Outcome != authz.Allowed || !d.Scoped {
-			t.Errorf("successor on its scope: %v %q scoped=%v", d.Outcome, d.Reason, d.Scoped)
+		if d := e.decide(succ.Value, viewer); d.Outcome != authz.Allowed || !d.Principal.Scoped {
+			t.Errorf("successor on its scope: %v %q scoped=%v", d.Outcome, d.Reason, d.Principal.Scoped)
 		}
 		if d := e.decide(succ.Value, cpAdmin); d.Outcome == authz.Allowed {
 			t.Error("the successor of a scoped token used a role outside its scope")
