@@ -60,18 +60,11 @@ func (s *Deliveries) Run(ctx context.Context) {
 	if s.sealer == nil {
 		return
 	}
-	tick := time.NewTicker(s.tick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if _, err := s.DeliverWebhooks(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("deliver webhooks", "err", err)
-			}
+	every(ctx, s.tick, func() {
+		if _, err := s.DeliverWebhooks(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("deliver webhooks", "err", err)
 		}
-	}
+	})
 }
 
 // DeliverWebhooks sends the deliveries that are due now, on the service's

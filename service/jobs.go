@@ -52,16 +52,7 @@ func newJobs(k *core, claimer storage.JobClaimer, c JobConfig) *Jobs {
 
 // Run tries to claim the jobs every tick until ctx ends.
 func (s *Jobs) Run(ctx context.Context) {
-	tick := time.NewTicker(s.tick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			s.RunJobs(ctx)
-		}
-	}
+	every(ctx, s.tick, func() { s.RunJobs(ctx) })
 }
 
 // RunJobs runs every background job this replica claims now.

@@ -244,6 +244,20 @@ func (s *Service) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fn()
+		}
+	}
+}
+
 func (s *core) catchUpLogged(ctx context.Context) {
 	if err := s.feed.CatchUp(ctx); err != nil && ctx.Err() == nil {
 		s.log.Warn("index catch-up", "err", err)

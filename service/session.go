@@ -57,18 +57,11 @@ func newSessions(k *core, counter storage.FailureCounter, c SessionConfig) *Sess
 // Run merges this replica's failed sign-in counts with the others' about
 // once a second until ctx ends.
 func (s *Sessions) Run(ctx context.Context) {
-	merge := time.NewTicker(time.Second)
-	defer merge.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-merge.C:
-			if err := s.MergeFailures(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("merge failed sign-in counts", "err", err)
-			}
+	every(ctx, time.Second, func() {
+		if err := s.MergeFailures(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("merge failed sign-in counts", "err", err)
 		}
-	}
+	})
 }
 
 // MergeFailures shares this replica's failed sign-in counts through the

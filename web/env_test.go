@@ -71,7 +71,10 @@ func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 	// same key, and delivers to receivers the tests start on loopback.
 	m := server.New(server.Config{DB: e.db, Logger: log, Service: service.Config{Now: now,
 		Webhooks: service.WebhookConfig{SecretKey: bytes.Repeat([]byte{7}, service.SecretKeySize),
-			Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}}})
+			Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+			// Tests send deliveries themselves (DeliverWebhooks), so that
+			// what a receiver gets does not race a background sender.
+			Tick: time.Hour}}})
 	e.svc = m.Service
 	ctx := context.Background()
 	if dbURL == "" {
