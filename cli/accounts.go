@@ -172,10 +172,11 @@ func (a *app) saSetDisabled(disabled bool) *cobra.Command {
 }
 
 // done reports a completed action without output of its own, on stderr
-// so that stdout stays clean for scripts; -q silences it.
+// so that stdout stays clean for scripts; -q silences it. The action is
+// done whether or not the note is written, so a failed write is ignored.
 func (a *app) done(format string, args ...any) {
 	if a.quiet || a.output != "table" {
 		return
 	}
-	fmt.Fprintf(a.Err, format+"\n", cleanArgs(args)...)
+	_, _ = fmt.Fprintf(a.Err, format+"\n", cleanArgs(args)...)
 }

@@ -220,21 +220,28 @@ func (a *app) printEvents(list []client.AuditEvent, header *bool) error {
 		return writeYAML(a.Out, list)
 	case a.quiet:
 		for _, e := range list {
-			fmt.Fprintln(a.Out, clean(e.ID))
+			if _, err := fmt.Fprintln(a.Out, clean(e.ID)); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
 	// Fixed widths, so that rows printed poll after poll stay aligned.
 	if *header {
-		a.eventLine(auditHeader)
+		if err := a.eventLine(auditHeader); err != nil {
+			return err
+		}
 		*header = false
 	}
 	for _, r := range a.auditRows(list) {
-		a.eventLine(r)
+		if err := a.eventLine(r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func (a *app) eventLine(r []string) {
-	fmt.Fprintf(a.Out, "%-12s  %-20s  %-28s  %-36s  %-8s  %5s  %s\n", cleanArgs([]any{r[0], r[1], r[2], r[3], r[4], r[5], r[6]})...)
+func (a *app) eventLine(r []string) error {
+	_, err := fmt.Fprintf(a.Out, "%-12s  %-20s  %-28s  %-36s  %-8s  %5s  %s\n", cleanArgs([]any{r[0], r[1], r[2], r[3], r[4], r[5], r[6]})...)
+	return err
 }

@@ -56,7 +56,8 @@ directory, with file mode 0600. The profile becomes the current one.`,
 			if err := cfg.save(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Err, "Logged in to %s as %s (%s); profile %q saved in %s.\n", server, clean(me.PrincipalName), principalWords(me.PrincipalType), name, path)
+			// The profile is saved; the note on stderr is a courtesy.
+			_, _ = fmt.Fprintf(a.Err, "Logged in to %s as %s (%s); profile %q saved in %s.\n", server, clean(me.PrincipalName), principalWords(me.PrincipalType), name, path)
 			return nil
 		},
 	}
@@ -68,9 +69,11 @@ directory, with file mode 0600. The profile becomes the current one.`,
 // from standard input.
 func (a *app) readSecret(prompt string) (string, error) {
 	if f, ok := a.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(a.Err, prompt)
+		// The prompt and the newline after the hidden input are for the
+		// eye; the token is read whether or not they were written.
+		_, _ = fmt.Fprint(a.Err, prompt)
 		raw, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(a.Err)
+		_, _ = fmt.Fprintln(a.Err)
 		if err != nil {
 			return "", fmt.Errorf("read token: %w", err)
 		}
@@ -119,7 +122,7 @@ The token itself stays valid on the server; delete it there to revoke it.`,
 			if err := cfg.save(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Err, "Logged out of profile %q.\n", name)
+			_, _ = fmt.Fprintf(a.Err, "Logged out of profile %q.\n", name) // done; a courtesy
 			return nil
 		},
 	}

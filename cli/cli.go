@@ -69,7 +69,7 @@ func Commands(o Options) []*cobra.Command {
 		// mapping does not turn KEYHOLD_NAME into --name here.
 		c.PersistentPreRunE = a.prerun
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
-		wrap(a, c)
+		wrap(c)
 	}
 	return cmds
 }
@@ -96,7 +96,7 @@ func (a *app) prerun(cmd *cobra.Command, _ []string) error {
 
 // wrap makes every command's error carry an exit code, and gives group
 // commands a RunE that refuses unknown subcommands.
-func wrap(a *app, c *cobra.Command) {
+func wrap(c *cobra.Command) {
 	if c.HasSubCommands() && c.RunE == nil && c.Run == nil {
 		c.Args = cobra.ArbitraryArgs
 		c.RunE = func(cmd *cobra.Command, args []string) error {
@@ -119,7 +119,7 @@ func wrap(a *app, c *cobra.Command) {
 		c.RunE = func(cmd *cobra.Command, args []string) error { return classify(run(cmd, args)) }
 	}
 	for _, sub := range c.Commands() {
-		wrap(a, sub)
+		wrap(sub)
 	}
 }
 

@@ -79,14 +79,14 @@ func (c *config) save(path string) error {
 	if err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
-	defer os.Remove(f.Name())
+	// Once renamed the temporary file is gone and Remove fails, as it
+	// should; before that, it is a leftover to clear if it can be.
+	defer func() { _ = os.Remove(f.Name()) }()
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("write config: %w", err)
+		return fmt.Errorf("write config: %w", errors.Join(err, f.Close()))
 	}
 	if _, err := f.Write(append(raw, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("write config: %w", err)
+		return fmt.Errorf("write config: %w", errors.Join(err, f.Close()))
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write config: %w", err)

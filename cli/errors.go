@@ -87,14 +87,15 @@ func ExitCode(err error) int {
 // PrintError writes err readably: one line, and for an API problem its
 // invalid parameters one per line, with a hint where one helps. The
 // client's message of a problem already names its title, status, detail
-// and request id.
+// and request id. A failed write is ignored: this is the last word of a
+// failing command, and there is nowhere else to say it.
 func PrintError(w io.Writer, err error) {
 	w = escaper{w}
 	var ke *keyhold.Error
 	if !errors.As(err, &ke) {
-		fmt.Fprintf(w, "keyhold: %s\n", clean(err.Error()))
+		_, _ = fmt.Fprintf(w, "keyhold: %s\n", clean(err.Error()))
 		if ExitCode(err) == ExitUsage && strings.HasPrefix(err.Error(), "unknown") {
-			fmt.Fprintln(w, `Run "keyhold --help" for usage.`)
+			_, _ = fmt.Fprintln(w, `Run "keyhold --help" for usage.`)
 		}
 		return
 	}
@@ -102,11 +103,11 @@ func PrintError(w io.Writer, err error) {
 	if msg == "" {
 		msg = ke.Code
 	}
-	fmt.Fprintf(w, "keyhold: %s\n", clean(msg))
+	_, _ = fmt.Fprintf(w, "keyhold: %s\n", clean(msg))
 	for _, f := range ke.Fields {
-		fmt.Fprintf(w, "  %s: %s\n", clean(f.Field), clean(f.Reason))
+		_, _ = fmt.Fprintf(w, "  %s: %s\n", clean(f.Field), clean(f.Reason))
 	}
 	if ke.Code == keyhold.EUNAUTHENTICATED {
-		fmt.Fprintln(w, `The server refused the token; run "keyhold login" again.`)
+		_, _ = fmt.Fprintln(w, `The server refused the token; run "keyhold login" again.`)
 	}
 }

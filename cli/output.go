@@ -29,7 +29,9 @@ func (a *app) print(v view) error {
 		return writeYAML(a.Out, v.data)
 	case a.quiet:
 		for _, id := range v.ids {
-			fmt.Fprintln(a.Out, clean(id))
+			if _, err := fmt.Fprintln(a.Out, clean(id)); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -67,13 +69,17 @@ func writeYAML(w io.Writer, v any) error {
 
 func writeTable(w io.Writer, header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	if _, err := fmt.Fprintln(tw, strings.Join(header, "\t")); err != nil {
+		return err
+	}
 	for _, r := range rows {
 		cells := make([]string, len(r))
 		for i, c := range r {
 			cells[i] = clean(c)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		if _, err := fmt.Fprintln(tw, strings.Join(cells, "\t")); err != nil {
+			return err
+		}
 	}
 	return tw.Flush()
 }

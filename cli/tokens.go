@@ -248,10 +248,13 @@ func (a *app) printSecret(data any, value, summary string) error {
 		return a.print(view{data: data})
 	}
 	if !a.quiet {
-		fmt.Fprintln(a.Err, clean(summary))
+		_, _ = fmt.Fprintln(a.Err, clean(summary)) // a note; the value is what counts
 	}
 	if value != "" {
-		fmt.Fprintln(a.Out, clean(value))
+		// The only copy of the value: a failed write fails the command.
+		if _, err := fmt.Fprintln(a.Out, clean(value)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
