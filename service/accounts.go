@@ -36,8 +36,8 @@ func (s *Accounts) CreateSystemAccount(ctx context.Context, in keyhold.SystemAcc
 		return nil, err
 	}
 	var c checker
-	c.name("name", in.Name, 1, maxNameLen)
-	c.description("description", in.Description, 0, maxDescriptionLen)
+	c.name("name", in.Name, 1)
+	c.description(in.Description, 0)
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -97,10 +97,10 @@ func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhol
 	}
 	var c checker
 	if in.Name != nil {
-		c.name("name", *in.Name, 1, maxNameLen)
+		c.name("name", *in.Name, 1)
 	}
 	if in.Description != nil {
-		c.description("description", *in.Description, 0, maxDescriptionLen)
+		c.description(*in.Description, 0)
 	}
 	if err := c.err(); err != nil {
 		return nil, err

@@ -125,12 +125,12 @@ func (s *core) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDelive
 // successor is stored and the predecessor starts its default overlap, in
 // the same transaction as the delivery's outcome and the audit event; if
 // that fails, the attempt counts as failed and the value never works.
-func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery, owner string, r *autoRotation, status *int, reason string, final bool) {
+func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery, owner string, r *autoRotation, reason string, final bool) {
 	ev := s.audit(ctx, "token.auto_rotate", targetToken, d.TokenID, "")
 	ev.ActorName = "keyhold"
 	err := s.store.Write(ctx, func(tx storage.Tx) error {
 		if reason == "" {
-			err := s.activateSuccessor(ctx, tx, r, ev)
+			err := s.activateSuccessor(ctx, tx, r)
 			if err == nil {
 				ev.TargetName = r.pred.Name + " (successor " + r.succ.ID + " delivered)"
 				if err := s.recordAttempt(ctx, tx, d, owner, "", false); err != nil {
@@ -165,7 +165,7 @@ func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDeliver
 
 // activateSuccessor stores a delivered successor, if its predecessor is
 // still active, with the default overlap.
-func (s *core) activateSuccessor(ctx context.Context, tx storage.Tx, r *autoRotation, ev *keyhold.AuditEvent) error {
+func (s *core) activateSuccessor(ctx context.Context, tx storage.Tx, r *autoRotation) error {
 	now := s.clock()
 	pred, err := tx.Tokens().GetToken(ctx, r.pred.Owner, r.pred.ID)
 	if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {

@@ -54,7 +54,7 @@ func (s *Orgs) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.Minte
 	}
 	var c checker
 	c.email("admin_email", in.AdminEmail)
-	c.name("org_name", in.OrgName, 1, maxNameLen)
+	c.name("org_name", in.OrgName, 1)
 	if err := c.err(); err != nil {
 		return nil, err
 	}

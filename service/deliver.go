@@ -122,12 +122,12 @@ func (s *Deliveries) attempt(ctx context.Context, d *keyhold.WebhookDelivery, ow
 	now := s.clock()
 	d.UpdatedAt = now
 	if !dest.Enabled {
-		s.finish(ctx, d, owner, nil, "the destination is disabled", true)
+		s.finish(ctx, d, owner, "the destination is disabled", true)
 		return
 	}
 	key, err := s.sealer.open(sealed, dest.ID)
 	if err != nil {
-		s.finish(ctx, d, owner, nil, err.Error(), false)
+		s.finish(ctx, d, owner, err.Error(), false)
 		return
 	}
 	body, msgID := d.Payload, d.EventID
@@ -138,13 +138,13 @@ func (s *Deliveries) attempt(ctx context.Context, d *keyhold.WebhookDelivery, ow
 		// checked for every privilege of the account, and a delivery queued
 		// before a change must not follow the destination elsewhere.
 		if !dest.Subscribes(keyhold.EventTokenAutoRotated, d.AccountID) {
-			s.finishAutoRotation(ctx, d, owner, nil, nil, errNotSubscribed, true)
+			s.finishAutoRotation(ctx, d, owner, nil, errNotSubscribed, true)
 			return
 		}
 		// A fresh successor per attempt, and a fresh message id, so that a
 		// receiver that deduplicates never keeps a value that was dropped.
 		if rot, err = s.prepareAutoRotation(ctx, d); err != nil {
-			s.finishAutoRotation(ctx, d, owner, nil, nil, err.Error(), true)
+			s.finishAutoRotation(ctx, d, owner, nil, err.Error(), true)
 			return
 		}
 		body, msgID = rot.body, d.EventID+"_"+strconv.Itoa(d.Attempts)
@@ -162,15 +162,15 @@ func (s *Deliveries) attempt(ctx context.Context, d *keyhold.WebhookDelivery, ow
 		reason = "the destination answered " + strconv.Itoa(*status)
 	}
 	if rot != nil {
-		s.finishAutoRotation(ctx, d, owner, rot, status, reason, false)
+		s.finishAutoRotation(ctx, d, owner, rot, reason, false)
 		return
 	}
-	s.finish(ctx, d, owner, status, reason, false)
+	s.finish(ctx, d, owner, reason, false)
 }
 
 // finish records an attempt: delivered when reason is "", else retried
 // later, or failed for good when final or out of attempts or time.
-func (s *Deliveries) finish(ctx context.Context, d *keyhold.WebhookDelivery, owner string, status *int, reason string, final bool) {
+func (s *Deliveries) finish(ctx context.Context, d *keyhold.WebhookDelivery, owner, reason string, final bool) {
 	err := s.store.Write(ctx, func(tx storage.Tx) error { return s.recordAttempt(ctx, tx, d, owner, reason, final) })
 	if err != nil {
 		s.log.Warn("record webhook delivery", "delivery", d.ID, "err", err)

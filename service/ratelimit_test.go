@@ -25,7 +25,7 @@ func TestRateLimitMergedAcrossReplicas(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() { db.Close() })
+				t.Cleanup(func() { _ = db.Close() })
 				s := service.New(service.Config{Store: db, Now: clock, Decider: service.DeciderConfig{AuthFailureLimit: 10}})
 				if err := s.Feed.LoadIndex(context.Background()); err != nil {
 					t.Fatal(err)
@@ -84,7 +84,7 @@ func TestSignInLimitMergedAcrossReplicas(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() { db.Close() })
+				t.Cleanup(func() { _ = db.Close() })
 				s := service.New(service.Config{Store: db, Now: clock})
 				if err := s.Feed.LoadIndex(context.Background()); err != nil {
 					t.Fatal(err)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -34,7 +35,8 @@ func (s *core) validateRestrictions(owner keyhold.Ref, in *keyhold.TokenCreate) 
 	var scope []keyhold.ScopeRole
 	for i, r := range in.Scope {
 		err := s.validateAssignment(keyhold.AssignRole{RoleName: r.RoleName, EntityTypeName: r.EntityTypeName, EntityID: r.EntityID, EntityRegion: r.EntityRegion})
-		if e, ok := err.(*keyhold.Error); ok {
+		var e *keyhold.Error
+		if errors.As(err, &e) {
 			for _, f := range e.Fields {
 				f.Field = "scope[" + strconv.Itoa(i) + "]." + f.Field
 				c.add(f)

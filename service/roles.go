@@ -9,8 +9,6 @@ import (
 	"github.com/keyhold/keyhold/storage"
 )
 
-const targetRole = "assigned_role"
-
 // Catalogue implements keyhold.RoleService.
 func (s *Roles) Catalogue() *keyhold.Catalogue { return s.catalogue }
 

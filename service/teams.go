@@ -32,9 +32,9 @@ func (s *Teams) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *keyho
 		return nil, err
 	}
 	var c checker
-	c.name("name", in.Name, 1, maxNameLen)
+	c.name("name", in.Name, 1)
 	if in.Description != nil {
-		c.description("description", *in.Description, 1, maxDescriptionLen)
+		c.description(*in.Description, 1)
 	}
 	labels := map[string]*string{}
 	for k, v := range in.Labels {
@@ -86,10 +86,10 @@ func (s *Teams) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate
 	}
 	var c checker
 	if in.Name != nil {
-		c.name("name", *in.Name, 1, maxNameLen)
+		c.name("name", *in.Name, 1)
 	}
 	if in.Description != nil {
-		c.description("description", *in.Description, 1, maxDescriptionLen)
+		c.description(*in.Description, 1)
 	}
 	c.labels("labels", in.Labels)
 	if err := c.err(); err != nil {

@@ -94,7 +94,7 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 	if owner.Type == keyhold.PrincipalUser {
 		c.patName("name", in.Name)
 	} else {
-		c.name("name", in.Name, 1, maxNameLen)
+		c.name("name", in.Name, 1)
 	}
 	if in.AutoRotate && owner.Type != keyhold.PrincipalSystemAccount {
 		c.add(keyhold.FieldError{Field: "auto_rotate", Reason: "is for system-account tokens only", Rule: "unknown_property"})
@@ -237,7 +237,7 @@ func (s *Tokens) RenameToken(ctx context.Context, owner keyhold.Ref, id, name st
 	if owner.Type == keyhold.PrincipalUser {
 		c.patName("name", name)
 	} else {
-		c.name("name", name, 1, maxNameLen)
+		c.name("name", name, 1)
 	}
 	if err := c.err(); err != nil {
 		return nil, err

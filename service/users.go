@@ -96,8 +96,8 @@ func (s *Users) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.Setup
 func (s *core) addUser(ctx context.Context, in keyhold.UserCreate, active bool, action string) (*keyhold.User, error) {
 	var c checker
 	c.email("email", in.Email)
-	c.name("full_name", in.FullName, 0, maxNameLen)
-	c.name("preferred_name", in.PreferredName, 0, maxNameLen)
+	c.name("full_name", in.FullName, 0)
+	c.name("preferred_name", in.PreferredName, 0)
 	if in.Password != "" {
 		c.text("password", in.Password, minPasswordLen, 1024)
 	}
@@ -138,10 +138,10 @@ func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate
 	}
 	var c checker
 	if in.FullName != nil {
-		c.name("full_name", *in.FullName, 1, maxNameLen)
+		c.name("full_name", *in.FullName, 1)
 	}
 	if in.PreferredName != nil {
-		c.name("preferred_name", *in.PreferredName, 0, maxNameLen)
+		c.name("preferred_name", *in.PreferredName, 0)
 	}
 	if err := c.err(); err != nil {
 		return nil, err

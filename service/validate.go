@@ -63,18 +63,20 @@ func (c *checker) text(field, v string, min, max int) bool {
 	return false
 }
 
-// name checks a name: text, without control characters or the invisible
-// characters of keyhold.Hidden, which would reach terminals and pages.
-func (c *checker) name(field, v string, min, max int) {
-	if c.text(field, v, min, max) {
+// name checks a name: text of min to maxNameLen characters, without
+// control characters or the invisible characters of keyhold.Hidden, which
+// would reach terminals and pages.
+func (c *checker) name(field, v string, min int) {
+	if c.text(field, v, min, maxNameLen) {
 		c.chars(field, v, false)
 	}
 }
 
-// description is name for free text, which may hold tabs and line breaks.
-func (c *checker) description(field, v string, min, max int) {
-	if c.text(field, v, min, max) {
-		c.chars(field, v, true)
+// description is name for the field "description", free text of min to
+// maxDescriptionLen characters, which may hold tabs and line breaks.
+func (c *checker) description(v string, min int) {
+	if c.text("description", v, min, maxDescriptionLen) {
+		c.chars("description", v, true)
 	}
 }
 

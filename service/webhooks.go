@@ -79,7 +79,7 @@ func (s *Webhooks) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) 
 // checkWebhook validates a destination as it is to be stored.
 func (s *core) checkWebhook(d *keyhold.WebhookDestination) error {
 	var c checker
-	c.name("name", d.Name, 1, maxNameLen)
+	c.name("name", d.Name, 1)
 	if reason := s.egress.checkURL(d.URL); reason != "" {
 		c.add(keyhold.FieldError{Field: "url", Reason: reason, Rule: "invalid"})
 	}
