@@ -151,7 +151,7 @@ func TestOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer db.Close()
+			defer func() { _ = db.Close() }()
 			if db.Dialect() != "sqlite" {
 				t.Fatalf("dialect = %q", db.Dialect())
 			}

@@ -195,7 +195,7 @@ func parseUTC(s string) (time.Time, bool) {
 	hour, ok4 := num(s[11:13])
 	minute, ok5 := num(s[14:16])
 	sec, ok6 := num(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 ||
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || month < 1 || month > 12 || day < 1 || day > 31 ||
 		hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}

@@ -57,21 +57,23 @@ func openSQLite(ctx context.Context, path string) (read, write *sql.DB, err erro
 	write.SetConnMaxLifetime(0)
 	// Connect the writer first: it switches the file to WAL, which needs a
 	// moment alone with it, before readers connect.
+	// On failure the pools opened so far are closed unchecked: nothing has
+	// been written through them, and the first error is the one to report.
 	if err := write.PingContext(ctx); err != nil {
-		write.Close()
+		_ = write.Close()
 		return nil, nil, err
 	}
 	read, err = sql.Open("sqlite", path+"?"+sqliteParams+"&_pragma=query_only(1)")
 	if err != nil {
-		write.Close()
+		_ = write.Close()
 		return nil, nil, err
 	}
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	if err := read.PingContext(ctx); err != nil {
-		read.Close()
-		write.Close()
+		_ = read.Close()
+		_ = write.Close()
 		return nil, nil, err
 	}
 	return read, write, nil
@@ -147,8 +149,10 @@ func (d sqliteDialect) backup(ctx context.Context, outPath string) error {
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	defer db.Close()
 	if _, err := db.ExecContext(ctx, `VACUUM INTO $1`, outPath); err != nil {
+		return fmt.Errorf("backup: %w", errors.Join(err, db.Close()))
+	}
+	if err := db.Close(); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil

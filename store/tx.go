@@ -52,7 +52,7 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	res, err := t.tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT keyhold_stmt`); rerr != nil {
-			return nil, fmt.Errorf("%w (rollback to savepoint: %v)", err, rerr)
+			return nil, fmt.Errorf("%w (rollback to savepoint: %w)", err, rerr)
 		}
 		return nil, err
 	}
