@@ -40,7 +40,7 @@ func CheckAnswer(status int, h http.Header, body []byte) error {
 		Title  string `json:"title"`
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
-		return fmt.Errorf("%d with a problem+json body that does not parse (%v): %.2000s", status, err, body)
+		return fmt.Errorf("%d with a problem+json body that does not parse (%w): %.2000s", status, err, body)
 	}
 	if p.Status == nil || *p.Status != status || p.Title == "" {
 		return fmt.Errorf("%d with a problem+json body that names another status or no title: %.2000s", status, body)
