@@ -19,6 +19,10 @@ import (
 // past is one more than the largest page (keyhold.MaxPageSize).
 const past = keyhold.MaxPageSize + 1
 
+// lastPage is the last page of every list of the test, of past rows or
+// one more, 50 a page.
+const lastPage = 21
+
 var nextRE = regexp.MustCompile(`href="([^"]+)" rel="next"`)
 
 // Lists on detail pages page past a thousand rows, and the counts on
@@ -80,7 +84,7 @@ func TestConsoleListsPastTheFirstPage(t *testing.T) {
 
 		a := "/ui/accounts/" + acct.ID
 		p := b.get(a).want(t, http.StatusOK, "tokens: page 1 of 21 (1001 in all)")
-		lastOf(t, b, p, "tokens_page", 21).want(t, http.StatusOK, newest)
+		lastOf(t, b, p, "tokens_page").want(t, http.StatusOK, newest)
 		// Every team of the account, the newest included, and every other
 		// team to join, the newest included.
 		p = b.get(a).want(t, http.StatusOK, a+"/teams/"+lastTeam+"/remove", `<option value="`+fresh.ID+`">`)
@@ -91,20 +95,20 @@ func TestConsoleListsPastTheFirstPage(t *testing.T) {
 		b.get(a+"/disable").want(t, http.StatusOK, "1001 working tokens stop")
 
 		p = b.get("/ui/teams/"+team.ID).want(t, http.StatusOK, "system accounts: page 1 of 21 (1001 in all)")
-		lastOf(t, b, p, "accounts_page", 21).want(t, http.StatusOK, fmt.Sprintf("member-%04d", past-1))
+		lastOf(t, b, p, "accounts_page").want(t, http.StatusOK, fmt.Sprintf("member-%04d", past-1))
 
 		u := "/ui/users/" + me.ID
 		p = b.get(u).want(t, http.StatusOK, "tokens: page 1 of 21 (1002 in all)")
-		lastOf(t, b, p, "tokens_page", 21).want(t, http.StatusOK, newest)
+		lastOf(t, b, p, "tokens_page").want(t, http.StatusOK, newest)
 		p = b.get("/ui/me").want(t, http.StatusOK, "tokens: page 1 of 21 (1002 in all)")
-		lastOf(t, b, p, "tokens_page", 21).want(t, http.StatusOK, newest)
+		lastOf(t, b, p, "tokens_page").want(t, http.StatusOK, newest)
 		b.get(u+"/deactivate").want(t, http.StatusOK, "1002 personal access tokens are refused")
 	})
 }
 
 // lastOf follows the page's link to its second page of the list paged by
-// param, then asks for page n of it.
-func lastOf(t *testing.T, b *browser, p page, param string, n int) page {
+// param, then asks for its last page, lastPage.
+func lastOf(t *testing.T, b *browser, p page, param string) page {
 	t.Helper()
 	m := nextRE.FindStringSubmatch(p.body)
 	if m == nil || !strings.Contains(m[1], param+"=2") {
@@ -112,7 +116,7 @@ func lastOf(t *testing.T, b *browser, p page, param string, n int) page {
 	}
 	second := strings.ReplaceAll(m[1], "&amp;", "&")
 	b.get(second).want(t, http.StatusOK)
-	return b.get(strings.Replace(second, param+"=2", fmt.Sprintf("%s=%d", param, n), 1))
+	return b.get(strings.Replace(second, param+"=2", fmt.Sprintf("%s=%d", param, lastPage), 1))
 }
 
 // token is an active token of owner, expiring in 30 days.
