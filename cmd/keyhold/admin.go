@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -18,8 +19,7 @@ func openMigrated(ctx context.Context, url string) (*store.DB, error) {
 		return nil, err
 	}
 	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
 }
@@ -30,7 +30,7 @@ func initCommand(io stdio) *cobra.Command {
 		Use:   "init",
 		Short: "Initialize an empty database and print the first admin's personal access token on stdout",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if email == "" {
 				return &exitError{"--admin-email (or KEYHOLD_ADMIN_EMAIL) is required"}
 			}
@@ -39,7 +39,7 @@ func initCommand(io stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer func() { err = errors.Join(err, db.Close()) }()
 			svc := service.New(service.Config{Store: db})
 			tok, err := svc.Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: org, AdminEmail: email})
 			if keyhold.ErrorCode(err) == keyhold.ECONFLICT {
@@ -47,8 +47,11 @@ func initCommand(io stdio) *cobra.Command {
 			} else if err != nil {
 				return err
 			}
-			fmt.Fprintf(io.err, "Initialized organization %q with admin %s.\n", org, email)
-			fmt.Fprintln(io.out, tok.Value)
+			_, _ = fmt.Fprintf(io.err, "Initialized organization %q with admin %s.\n", org, email) // a note
+			// The only copy of the admin's token: a failed write fails init.
+			if _, err := fmt.Fprintln(io.out, tok.Value); err != nil {
+				return fmt.Errorf("print the first admin's token: %w", err)
+			}
 			return nil
 		},
 	}
@@ -69,7 +72,7 @@ func migrateCommand(io stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(io.err, "The schema is up to date.")
+			_, _ = fmt.Fprintln(io.err, "The schema is up to date.") // a note; done either way
 			return db.Close()
 		},
 	}
@@ -84,7 +87,7 @@ func backupCommand(io stdio) *cobra.Command {
 		Short: "Take a consistent online snapshot of a SQLite database",
 		Long:  "Take a consistent online snapshot of a SQLite database while the server runs. For PostgreSQL use pg_dump (see docs/operations.md).",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if out == "" {
 				return &exitError{"--out (or KEYHOLD_OUT) is required"}
 			}
@@ -92,11 +95,11 @@ func backupCommand(io stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer func() { err = errors.Join(err, db.Close()) }()
 			if err := db.Backup(cmd.Context(), out); err != nil {
 				return err
 			}
-			fmt.Fprintf(io.err, "Wrote a snapshot to %s.\n", out)
+			_, _ = fmt.Fprintf(io.err, "Wrote a snapshot to %s.\n", out) // a note; the snapshot is written
 			return nil
 		},
 	}

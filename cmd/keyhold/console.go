@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -25,12 +26,13 @@ func consoleURL(public, listen string) (string, error) {
 	return strings.TrimRight(public, "/"), nil
 }
 
-func printSetupLink(io stdio, base, secret string) {
-	fmt.Fprintf(io.out, `The first admin sets a console password here (one use, valid 24 hours):
+func printSetupLink(io stdio, base, secret string) error {
+	_, err := fmt.Fprintf(io.out, `The first admin sets a console password here (one use, valid 24 hours):
 
     %s
 
 `, keyhold.SetupURL(base, secret))
+	return err
 }
 
 // addSetPassword attaches "set-password" to the "users" command, creating
@@ -66,7 +68,7 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 		Example: `  keyhold users set-password --db sqlite:data/keyhold.db --email admin@localhost < password.txt
   printf '%s\n' "$NEW_PASSWORD" | KEYHOLD_DB=postgres://… keyhold users set-password --email ops@example.com`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			line, err := bufio.NewReader(io.in).ReadString('\n')
 			if err != nil && line == "" {
 				return fmt.Errorf("read the password from stdin: %w", err)
@@ -76,13 +78,13 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer func() { err = errors.Join(err, store.Close()) }()
 			svc := service.New(service.Config{Store: store})
 			u, err := svc.Sessions.SetPassword(service.AsSystem(cmd.Context()), email, password)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(io.out, "Password set for %s; their console sessions ended.\n", u.Email)
+			_, _ = fmt.Fprintf(io.out, "Password set for %s; their console sessions ended.\n", u.Email) // a note; the password is set
 			return nil
 		},
 	}

@@ -62,11 +62,12 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 			cli.PrintError(io.err, err)
 			return code
 		}
+		// The last word of a failing run; there is nowhere else to say it.
 		var kerr *keyhold.Error
 		if errors.As(err, &kerr) && len(kerr.Fields) > 0 {
-			fmt.Fprintf(io.err, "keyhold: %s: %s\n", kerr.Fields[0].Field, kerr.Fields[0].Reason)
+			_, _ = fmt.Fprintf(io.err, "keyhold: %s: %s\n", kerr.Fields[0].Field, kerr.Fields[0].Reason)
 		} else {
-			fmt.Fprintf(io.err, "keyhold: %v\n", err)
+			_, _ = fmt.Fprintf(io.err, "keyhold: %v\n", err)
 		}
 		return 1
 	}

@@ -57,7 +57,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	return cmd
 }
 
-func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
+func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	log, err := newLogger(io.err, f.logLevel)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
@@ -131,25 +131,30 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) error {
 }
 
 // bootstrap creates the organization and its first admin in an empty
-// database, and prints the admin's token and setup link once.
+// database, and prints the admin's token and setup link once: they are
+// their only copies, so a failed write fails it.
 func bootstrap(ctx context.Context, svc *service.Service, f serveFlags, io stdio, publicURL string) error {
 	tok, err := svc.Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
 	switch {
 	case err == nil:
-		printBootstrapToken(io, tok.Value, f.listen)
+		if err := printBootstrapToken(io, tok.Value, f.listen); err != nil {
+			return fmt.Errorf("bootstrap: print the admin's token: %w", err)
+		}
 		setup, err := svc.Sessions.CreateSetupLink(service.AsSystem(ctx), f.adminEmail, 0)
 		if err != nil {
 			return fmt.Errorf("bootstrap: setup link: %w", err)
 		}
-		printSetupLink(io, publicURL, setup)
+		if err := printSetupLink(io, publicURL, setup); err != nil {
+			return fmt.Errorf("bootstrap: print the setup link: %w", err)
+		}
 	case keyhold.ErrorCode(err) != keyhold.ECONFLICT:
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	return nil
 }
 
-func printBootstrapToken(io stdio, token, listen string) {
-	fmt.Fprintf(io.out, `
+func printBootstrapToken(io stdio, token, listen string) error {
+	_, err := fmt.Fprintf(io.out, `
 keyhold initialized a new organization. This is the first admin's personal
 access token. It is shown only this once; keyhold keeps only its digest.
 
@@ -160,6 +165,7 @@ Try it:
     curl -H "Authorization: Bearer %s" http://%s/v3/users/me
 
 `, token, token, listen)
+	return err
 }
 
 // parsePrefixes reads comma-separated CIDRs or single addresses.
@@ -192,7 +198,7 @@ func loadCatalogue(path string) (*keyhold.Catalogue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--roles-file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: the reads report
 	custom, err := keyhold.ParseCustomRoles(f)
 	if err != nil {
 		return nil, fmt.Errorf("--roles-file %s: %w", path, err)

@@ -30,7 +30,7 @@ func writeKeyFile(t *testing.T, mode os.FileMode, content string) string {
 	return path
 }
 
-func newKey(t *testing.T) string {
+func newKey() string {
 	k := make([]byte, 32)
 	_, _ = rand.Read(k)
 	return base64.StdEncoding.EncodeToString(k) + "\n"
@@ -52,7 +52,7 @@ func TestWebhookSecretsAreWrittenNowhere(t *testing.T) {
 			}))
 			defer recv.Close()
 			db := storetest.NewURL(t, backend)
-			p := startServe(t, "--db", db, "--secret-key-file", writeKeyFile(t, 0o600, newKey(t)), "--webhook-allow-networks", "127.0.0.0/8,::1")
+			p := startServe(t, "--db", db, "--secret-key-file", writeKeyFile(t, 0o600, newKey()), "--webhook-allow-networks", "127.0.0.0/8,::1")
 			admin := kpatPattern.FindString(p.out.String())
 			canary := "canary" + randomHex(t)
 			_, acct := p.call(t, "POST", "/v3/system-accounts", admin, fmt.Sprintf(`{"name":"hooked","description":%q}`, canary))
@@ -111,7 +111,7 @@ func TestSecretKeyFile(t *testing.T) {
 		content string
 		want    string
 	}{
-		{"ErrLoosePermissions", 0o644, newKey(t), "chmod 600"},
+		{"ErrLoosePermissions", 0o644, newKey(), "chmod 600"},
 		{"ErrWrongSize", 0o600, base64.StdEncoding.EncodeToString([]byte("short")), "32 random bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
