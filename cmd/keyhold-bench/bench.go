@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -32,7 +33,7 @@ An empty database is first initialized as 'keyhold init' does, and the first
 admin's personal access token is written to --admin-out (mode 0600). A
 database that is already initialized gets the synthetic organization added.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if out == "" {
 				return &exitError{"--out is required"}
 			}
@@ -44,7 +45,7 @@ database that is already initialized gets the synthetic organization added.`,
 				if err != nil {
 					return err
 				}
-				defer stop()
+				defer func() { err = errors.Join(err, stop()) }()
 			}
 			return benchSeed(cmd.Context(), io, dbURL, out, adminOut, adminEmail, cfg)
 		},
@@ -61,23 +62,28 @@ database that is already initialized gets the synthetic organization added.`,
 	return cmd
 }
 
-func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail string, cfg bench.SeedConfig) error {
+// benchSeed seeds the database. Its notes on stderr drop a failed write:
+// the work is done either way.
+func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail string, cfg bench.SeedConfig) (err error) {
 	start := time.Now()
 	db, err := openMigrated(ctx, dbURL)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 	tok, err := service.New(service.Config{Store: db}).Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: "keyhold-bench", AdminEmail: adminEmail})
 	switch {
 	case err == nil && adminOut != "":
 		if err := bench.WriteTokens(adminOut, []string{tok.Value}); err != nil {
 			return err
 		}
-		fmt.Fprintf(io.err, "Initialized the database; the first admin's token is in %s.\n", adminOut)
+		_, _ = fmt.Fprintf(io.err, "Initialized the database; the first admin's token is in %s.\n", adminOut)
 	case err == nil:
-		fmt.Fprintf(io.err, "Initialized the database; the first admin's token:\n")
-		fmt.Fprintln(io.out, tok.Value)
+		_, _ = fmt.Fprintf(io.err, "Initialized the database; the first admin's token:\n")
+		// The only copy of the admin's token: a failed write fails the seed.
+		if _, err := fmt.Fprintln(io.out, tok.Value); err != nil {
+			return fmt.Errorf("print the first admin's token: %w", err)
+		}
 	case keyhold.ErrorCode(err) != keyhold.ECONFLICT:
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -88,10 +94,10 @@ func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail s
 	if err := bench.WriteTokens(out, res.Values); err != nil {
 		return err
 	}
-	fmt.Fprintf(io.err, "Seeded %d tokens, %d accounts and %d teams in %s (generate %s, bulk load %s); values in %s.\n",
+	_, _ = fmt.Fprintf(io.err, "Seeded %d tokens, %d accounts and %d teams in %s (generate %s, bulk load %s); values in %s.\n",
 		len(res.Values), res.Accounts, res.Teams, time.Since(start).Round(time.Millisecond),
 		res.Generate.Round(time.Millisecond), res.BulkLoad.Round(time.Millisecond), out)
-	fmt.Fprintf(io.err, "result seconds=%.2f tokens=%d\n", time.Since(start).Seconds(), len(res.Values))
+	_, _ = fmt.Fprintf(io.err, "result seconds=%.2f tokens=%d\n", time.Since(start).Seconds(), len(res.Values))
 	return nil
 }
 
@@ -103,23 +109,22 @@ func openMigrated(ctx context.Context, url string) (*store.DB, error) {
 		return nil, err
 	}
 	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
 }
 
-// startCPUProfile profiles this process until stop is called.
-func startCPUProfile(path string) (stop func(), err error) {
+// startCPUProfile profiles this process until stop is called, which
+// returns the error of closing the profile's file.
+func startCPUProfile(path string) (stop func() error, err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() error { pprof.StopCPUProfile(); return f.Close() }, nil
 }
 
 func benchLoadCommand(io stdio) *cobra.Command {
@@ -142,9 +147,12 @@ func benchLoadCommand(io stdio) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(io.out, "%s %s: %d connections, %s, %d tokens\n", strings.Join(cfg.URLs, ","), cfg.Path, cfg.Concurrency, cfg.Duration, len(cfg.Tokens))
-			fmt.Fprint(io.out, res)
-			return nil
+			// The result is the command's answer: a failed write fails it.
+			if _, err := fmt.Fprintf(io.out, "%s %s: %d connections, %s, %d tokens\n", strings.Join(cfg.URLs, ","), cfg.Path, cfg.Concurrency, cfg.Duration, len(cfg.Tokens)); err != nil {
+				return err
+			}
+			_, err = fmt.Fprint(io.out, res)
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -173,7 +181,7 @@ func benchBaselineCommand(io stdio) *cobra.Command {
 			}
 			b := bench.NewBaseline(values)
 			return b.Serve(cmd.Context(), listen, func(a net.Addr) {
-				fmt.Fprintf(io.err, "baseline listening addr=%s tokens=%d\n", a, len(values))
+				_, _ = fmt.Fprintf(io.err, "baseline listening addr=%s tokens=%d\n", a, len(values))
 			})
 		},
 	}
@@ -207,8 +215,8 @@ manage system accounts.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(io.out, res)
-			return nil
+			_, err = fmt.Fprint(io.out, res) // the answer: a failed write fails the command
+			return err
 		},
 	}
 	fl := cmd.Flags()
