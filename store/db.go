@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -43,6 +44,19 @@ type DB struct {
 	write *sql.DB
 	now   func() time.Time
 	log   *slog.Logger
+}
+
+// OpenMigrated opens the database named by url and migrates it, as the
+// commands that write to it do.
+func OpenMigrated(ctx context.Context, url string) (*DB, error) {
+	db, err := Open(ctx, url, Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
 }
 
 // Open connects to the database named by url: "sqlite:PATH" or a bare path

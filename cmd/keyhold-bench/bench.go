@@ -14,6 +14,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/bench"
+	"github.com/keyhold/keyhold/internal/cmdenv"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
 )
@@ -51,7 +52,7 @@ database that is already initialized gets the synthetic organization added.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dbURL, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	fl.StringVar(&dbURL, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
 	fl.IntVar(&cfg.Tokens, "tokens", 1000, "number of tokens")
 	fl.IntVar(&cfg.Accounts, "accounts", 0, "number of system accounts (default tokens/10)")
 	fl.IntVar(&cfg.Teams, "teams", 0, "number of teams (default tokens/100)")
@@ -66,7 +67,7 @@ database that is already initialized gets the synthetic organization added.`,
 // the work is done either way.
 func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail string, cfg bench.SeedConfig) (err error) {
 	start := time.Now()
-	db, err := openMigrated(ctx, dbURL)
+	db, err := store.OpenMigrated(ctx, dbURL)
 	if err != nil {
 		return err
 	}
@@ -99,19 +100,6 @@ func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail s
 		res.Generate.Round(time.Millisecond), res.BulkLoad.Round(time.Millisecond), out)
 	_, _ = fmt.Fprintf(io.err, "result seconds=%.2f tokens=%d\n", time.Since(start).Seconds(), len(res.Values))
 	return nil
-}
-
-// openMigrated opens the database at url and migrates it, as
-// 'keyhold migrate' does.
-func openMigrated(ctx context.Context, url string) (*store.DB, error) {
-	db, err := store.Open(ctx, url, store.Options{})
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	return db, nil
 }
 
 // startCPUProfile profiles this process until stop is called, which

@@ -12,11 +12,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
+
+	"github.com/keyhold/keyhold/internal/cmdenv"
 )
 
 func main() {
@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		// stand in their list.
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return flagsFromEnv(cmd, getenv)
+			return cmdenv.FlagsFromEnv(cmd, getenv)
 		},
 	}
 	root.SetArgs(args)
@@ -61,21 +61,3 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	}
 	return 0
 }
-
-// flagsFromEnv lets every flag be set as KEYHOLD_<FLAG>, with dashes as
-// underscores, as the keyhold command does; a flag given on the command
-// line wins.
-func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		name := "KEYHOLD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && !f.Changed && err == nil {
-			if serr := f.Value.Set(v); serr != nil {
-				err = fmt.Errorf("%s: %w", name, serr)
-			}
-		}
-	})
-	return err
-}
-
-const defaultDB = "sqlite:data/keyhold.db"

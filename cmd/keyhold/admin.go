@@ -1,28 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/cmdenv"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
 )
-
-// openMigrated opens the database and brings its schema up to date.
-func openMigrated(ctx context.Context, url string) (*store.DB, error) {
-	db, err := store.Open(ctx, url, store.Options{})
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	return db, nil
-}
 
 func initCommand(io stdio) *cobra.Command {
 	var dbURL, email, org string
@@ -35,7 +23,7 @@ func initCommand(io stdio) *cobra.Command {
 				return &exitError{"--admin-email (or KEYHOLD_ADMIN_EMAIL) is required"}
 			}
 			ctx := cmd.Context()
-			db, err := openMigrated(ctx, dbURL)
+			db, err := store.OpenMigrated(ctx, dbURL)
 			if err != nil {
 				return err
 			}
@@ -55,7 +43,7 @@ func initCommand(io stdio) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dbURL, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&dbURL, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
 	cmd.Flags().StringVar(&email, "admin-email", "", "email of the first admin (required)")
 	cmd.Flags().StringVar(&org, "org-name", "keyhold", "name of the organization")
 	return cmd
@@ -68,7 +56,7 @@ func migrateCommand(io stdio) *cobra.Command {
 		Short: "Bring the database schema up to date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := openMigrated(cmd.Context(), dbURL)
+			db, err := store.OpenMigrated(cmd.Context(), dbURL)
 			if err != nil {
 				return err
 			}
@@ -76,7 +64,7 @@ func migrateCommand(io stdio) *cobra.Command {
 			return db.Close()
 		},
 	}
-	cmd.Flags().StringVar(&dbURL, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&dbURL, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
 	return cmd
 }
 
@@ -103,7 +91,7 @@ func backupCommand(io stdio) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dbURL, "db", defaultDB, "database: sqlite:PATH or a bare path")
+	cmd.Flags().StringVar(&dbURL, "db", cmdenv.DefaultDB, "database: sqlite:PATH or a bare path")
 	cmd.Flags().StringVar(&out, "out", "", "file to write the snapshot to (required; must not exist)")
 	return cmd
 }

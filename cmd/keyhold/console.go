@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/cmdenv"
 	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
 )
 
 // consoleURL returns the base URL browsers use, without a trailing slash:
@@ -51,7 +53,7 @@ func addSetPassword(root *cobra.Command, io stdio, getenv func(string) string) {
 	sp := setPasswordCommand(io)
 	// A local command beside the remote ones: KEYHOLD_DB applies to it as
 	// to serve, which the remote commands' own hook would not do.
-	sp.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd, getenv) }
+	sp.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return cmdenv.FlagsFromEnv(cmd, getenv) }
 	users.AddCommand(sp)
 }
 
@@ -74,7 +76,7 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 				return fmt.Errorf("read the password from stdin: %w", err)
 			}
 			password := strings.TrimRight(line, "\r\n")
-			store, err := openMigrated(cmd.Context(), db)
+			store, err := store.OpenMigrated(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -88,7 +90,7 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&db, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&db, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
 	cmd.Flags().StringVar(&email, "email", "", "email of the user")
 	_ = cmd.MarkFlagRequired("email")
 	return cmd

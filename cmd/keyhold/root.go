@@ -7,14 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/cli"
+	"github.com/keyhold/keyhold/internal/cmdenv"
 )
 
 type stdio struct {
@@ -47,7 +46,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return flagsFromEnv(cmd, getenv)
+			return cmdenv.FlagsFromEnv(cmd, getenv)
 		},
 	}
 	root.SetArgs(args)
@@ -74,21 +73,6 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	return 0
 }
 
-// flagsFromEnv lets every flag be set as KEYHOLD_<FLAG>, with dashes as
-// underscores; a flag given on the command line wins.
-func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		name := "KEYHOLD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && !f.Changed && err == nil {
-			if serr := f.Value.Set(v); serr != nil {
-				err = fmt.Errorf("%s: %w", name, serr)
-			}
-		}
-	})
-	return err
-}
-
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -96,5 +80,3 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
-
-const defaultDB = "sqlite:data/keyhold.db"

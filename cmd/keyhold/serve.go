@@ -14,10 +14,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/cmdenv"
 	"github.com/keyhold/keyhold/internal/gctune"
 	"github.com/keyhold/keyhold/internal/server"
 	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
 )
 
 type serveFlags struct {
@@ -37,7 +39,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), f, io, h) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.db, "db", defaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	fl.StringVar(&f.db, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fl.StringVar(&f.adminEmail, "admin-email", "admin@localhost", "email of the first admin, used when the database is empty")
 	fl.StringVar(&f.orgName, "org-name", "keyhold", "name of the organization, used when the database is empty")
@@ -78,7 +80,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, f.db)
+	db, err := store.OpenMigrated(ctx, f.db)
 	if err != nil {
 		return err
 	}
