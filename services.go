@@ -232,6 +232,14 @@ type UserCreate struct {
 	Password      string // optional; stored only as an argon2id hash
 }
 
+// UserInvite is the input of InviteUser: the names typed in with the
+// invitation are kept, the password is the invited user's to set.
+type UserInvite struct {
+	Email         string
+	FullName      string
+	PreferredName string
+}
+
 // UserUpdate is the input of UpdateUser; nil leaves a field unchanged.
 type UserUpdate struct {
 	FullName      *string
@@ -247,7 +255,7 @@ type UserService interface {
 	// CreateUser creates an active user. EINVALID, ECONFLICT (email taken).
 	CreateUser(ctx context.Context, in UserCreate) (*User, error)
 	// InviteUser creates an inactive user who has yet to accept. EINVALID, ECONFLICT.
-	InviteUser(ctx context.Context, email string) (*User, error)
+	InviteUser(ctx context.Context, in UserInvite) (*User, error)
 	// UpdateUser changes a user's names. EINVALID, ENOTFOUND.
 	UpdateUser(ctx context.Context, id string, in UserUpdate) (*User, error)
 	// DeleteUser deletes a user with their tokens. ENOTFOUND, EINVALID (last admin).

@@ -60,7 +60,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
 	if err := o.err(); err != nil {
 		return err
 	}
-	if _, err := s.svc.Users.InviteUser(r.Context(), *email); err != nil {
+	if _, err := s.svc.Users.InviteUser(r.Context(), keyhold.UserInvite{Email: *email}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusCreated)

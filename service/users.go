@@ -47,12 +47,12 @@ func (s *Users) CreateUser(ctx context.Context, in keyhold.UserCreate) (_ *keyho
 
 // InviteUser implements keyhold.UserService. The user stays inactive, and
 // cannot hold working tokens, until the invitation is accepted.
-func (s *Users) InviteUser(ctx context.Context, email string) (_ *keyhold.User, err error) {
+func (s *Users) InviteUser(ctx context.Context, in keyhold.UserInvite) (_ *keyhold.User, err error) {
 	defer s.denied(ctx, "user.invite", &err)
 	if err = s.authorize(ctx, "InviteUser", false); err != nil {
 		return nil, err
 	}
-	return s.addUser(ctx, keyhold.UserCreate{Email: email}, false, "user.invite")
+	return s.addUser(ctx, keyhold.UserCreate{Email: in.Email, FullName: in.FullName, PreferredName: in.PreferredName}, false, "user.invite")
 }
 
 // IssueSetupLink implements keyhold.UserService.

@@ -48,7 +48,7 @@ func TestLastAdmin(t *testing.T) {
 		inactive := e.user("inactive@example.com", orgAdmin)
 		_, err := e.sessions.SetUserActive(e.admin, inactive.ID, false)
 		ok(t, "deactivate an admin while another is active", err)
-		invited, err := e.users.InviteUser(e.admin, "invited@example.com")
+		invited, err := e.users.InviteUser(e.admin, keyhold.UserInvite{Email: "invited@example.com"})
 		ok(t, "invite", err)
 		ok(t, "add the invited user to Organization Admin", e.teams.AddTeamMember(e.admin, admins, userRef(invited.ID)))
 		robot := e.account("robot")
@@ -84,6 +84,25 @@ func TestLastAdmin(t *testing.T) {
 			ok(t, "the first admin back", err)
 			ok(t, name+" the second admin", leave[name](ops, second.ID))
 			wantNoneLeaves("the first admin, left alone again", e.adminID)
+		}
+	})
+}
+
+// An invitation keeps the names given with it and validates them as
+// CreateUser does.
+func TestInviteKeepsNames(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		u, err := e.users.InviteUser(e.admin, keyhold.UserInvite{Email: "ada@example.com", FullName: "Ada Lovelace", PreferredName: "Ada"})
+		ok(t, "invite with names", err)
+		got, err := e.users.GetUser(e.admin, u.ID)
+		ok(t, "get the invited user", err)
+		if got.FullName != "Ada Lovelace" || got.PreferredName != "Ada" || got.Active || !got.Invited {
+			t.Fatalf("invited user: %+v", got)
+		}
+		_, err = e.users.InviteUser(e.admin, keyhold.UserInvite{Email: "bad@example.com", FullName: "Ada\x00"})
+		wantCode(t, "invite with a control character in the full name", err, keyhold.EINVALID)
+		if _, found := fieldErrors(err)["full_name"]; !found {
+			t.Errorf("field errors %v, want full_name", fieldErrors(err))
 		}
 	})
 }

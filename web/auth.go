@@ -169,6 +169,8 @@ func (s *Server) routes() []route {
 		{"GET /ui/users/new", "CreateUser", s.newUserForm},
 		{"POST /ui/users/new", "CreateUser", s.createUser},
 		{"GET /ui/users/{id}", "GetUser", s.showUser},
+		{"GET /ui/users/{id}/edit", "UpdateUser", s.editUserForm},
+		{"POST /ui/users/{id}/edit", "UpdateUser", s.updateUser},
 		{"GET /ui/users/{id}/deactivate", "SetUserActive", s.confirmDeactivate},
 		{"POST /ui/users/{id}/deactivate", "SetUserActive", s.setActive(false)},
 		{"POST /ui/users/{id}/activate", "SetUserActive", s.setActive(true)},

@@ -301,7 +301,7 @@ var flashes = map[string]string{
 	"role-assigned": "Role assigned.", "role-removed": "Role removed.", "team-added": "Added to the team.",
 	"team-removed": "Removed from the team.", "team-created": "Team created.", "team-updated": "Team saved.",
 	"team-deleted": "Team deleted.", "member-added": "Member added.", "member-removed": "Member removed.",
-	"user-created": "User created.", "user-invited": "User invited; they are inactive until they accept.",
+	"user-created": "User created.", "user-updated": "User saved.", "user-invited": "User invited; they are inactive until they accept.",
 	"user-deactivated": "User deactivated: their sessions ended and their tokens are refused.",
 	"user-activated":   "User activated.", "user-deleted": "User deleted.", "password-set": "Password set. Sign in with it.",
 	"signed-out": "You are signed out.", "policy-saved": "Token policy saved; it applies to tokens created from now on.",

@@ -34,36 +34,78 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-type userForm struct{ Form *form }
+// userForm adds a user, or edits the names of User.
+type userForm struct {
+	Form *form
+	User *keyhold.User
+}
 
-func (userForm) title() (string, string) { return "New user", "users" }
+func (d userForm) title() (string, string) {
+	if d.User != nil {
+		return "Edit " + d.User.Email, "users"
+	}
+	return "New user", "users"
+}
 
 func (s *Server) newUserForm(w http.ResponseWriter, r *http.Request, c *call) error {
 	s.render(w, r, c, http.StatusOK, "user_form.html", userForm{Form: newForm(map[string][]string{"mode": {"invite"}})})
 	return nil
 }
 
+// createUser invites or creates a user with the names typed in; only a
+// created user gets the password.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, c *call) error {
 	f := newForm(r.PostForm)
 	f.Values.Del("password")
 	var u *keyhold.User
 	var err error
 	done := "user-created"
+	email, full, preferred := strings.TrimSpace(f.Get("email")), strings.TrimSpace(f.Get("full_name")), strings.TrimSpace(f.Get("preferred_name"))
 	if r.PostFormValue("mode") == "create" {
-		u, err = s.svc.Users.CreateUser(r.Context(), keyhold.UserCreate{Email: strings.TrimSpace(f.Get("email")),
-			FullName: f.Get("full_name"), Password: r.PostFormValue("password")})
+		u, err = s.svc.Users.CreateUser(r.Context(), keyhold.UserCreate{Email: email,
+			FullName: full, PreferredName: preferred, Password: r.PostFormValue("password")})
 	} else {
 		done = "user-invited"
-		u, err = s.svc.Users.InviteUser(r.Context(), strings.TrimSpace(f.Get("email")))
+		u, err = s.svc.Users.InviteUser(r.Context(), keyhold.UserInvite{Email: email, FullName: full, PreferredName: preferred})
 	}
 	if err != nil {
-		if !f.absorb(err, "email", "full_name", "password") {
+		if !f.absorb(err, "email", "full_name", "preferred_name", "password") {
 			return err
 		}
 		s.render(w, r, c, statusOf[keyhold.ErrorCode(err)], "user_form.html", userForm{Form: f})
 		return nil
 	}
 	return redirect(w, r, "/ui/users/"+u.ID, done)
+}
+
+func (s *Server) editUserForm(w http.ResponseWriter, r *http.Request, c *call) error {
+	u, err := s.svc.Users.GetUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := newForm(map[string][]string{"full_name": {u.FullName}, "preferred_name": {u.PreferredName}})
+	s.render(w, r, c, http.StatusOK, "user_form.html", userForm{Form: f, User: u})
+	return nil
+}
+
+// updateUser saves a user's full and preferred names through UpdateUser,
+// whose validation is the API's: the full name is required, the preferred
+// name may be empty.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	u, err := s.svc.Users.GetUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := newForm(r.PostForm)
+	full, preferred := strings.TrimSpace(f.Get("full_name")), strings.TrimSpace(f.Get("preferred_name"))
+	if _, err := s.svc.Users.UpdateUser(r.Context(), u.ID, keyhold.UserUpdate{FullName: &full, PreferredName: &preferred}); err != nil {
+		if !f.absorb(err, "full_name", "preferred_name") {
+			return err
+		}
+		s.render(w, r, c, statusOf[keyhold.ErrorCode(err)], "user_form.html", userForm{Form: f, User: u})
+		return nil
+	}
+	return redirect(w, r, "/ui/users/"+u.ID, "user-updated")
 }
 
 type userPage struct {

@@ -235,7 +235,7 @@ func TestSetupLink(t *testing.T) {
 func TestInvitationLink(t *testing.T) {
 	eachBackend(t, func(t *testing.T, backend string) {
 		e := newEnv(t, backend, "")
-		u, err := e.svc.Users.InviteUser(e.adminCtx(), "invited@example.com")
+		u, err := e.svc.Users.InviteUser(e.adminCtx(), keyhold.UserInvite{Email: "invited@example.com"})
 		if err != nil {
 			t.Fatal(err)
 		}

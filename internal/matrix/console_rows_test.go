@@ -207,6 +207,10 @@ func consoleUserCases() []consoleCase {
 			return consoleReq{path: "/ui/users/new", form: url.Values{"mode": {"invite"}, "email": {k.name("invited") + "@example.com"}}}
 		}),
 		page("GET", U, "", cIDRead, onPlain("")),
+		page("GET", U+"/edit", "", cIDWrite, onPlain("/edit")),
+		page("POST", U+"/edit", "", cIDWrite, func(k *consoleCell) consoleReq {
+			return consoleReq{path: user(k.plainUser()) + "/edit", form: url.Values{"full_name": {k.name("renamed")}, "preferred_name": {"changed"}}}
+		}),
 		page("GET", U+"/deactivate", "", cIDWrite, onPlain("/deactivate")),
 		page("POST", U+"/deactivate", "", cIDWrite, func(k *consoleCell) consoleReq { return consoleReq{path: user(k.fresh(k.user)) + "/deactivate"} }),
 		// Activating a user lets their tokens and sessions work again.
