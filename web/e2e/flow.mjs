@@ -195,6 +195,39 @@ try {
   await page.locator("#members").getByRole("link", { name: "ci-deployer" }).waitFor();
   await shot(page, "team.png");
 
+  step("invite a user with their name, then edit it");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+  await page.getByRole("link", { name: "New user" }).click();
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByLabel(/^Full name/).fill("Ada Lovelace");
+  await page.getByLabel(/^Preferred name/).fill("Ada");
+  await page.getByRole("button", { name: "Add user" }).click();
+  await page.getByText("User invited; they are inactive until they accept.").waitFor();
+  const facts = page.locator("dl.facts");
+  await facts.getByText("Ada Lovelace", { exact: true }).waitFor();
+  await facts.getByText("Ada", { exact: true }).waitFor();
+  r = await api("GET", "/v3/users?filter[email]=ada@example.com");
+  assert.deepEqual(r.json.data.map((u) => [u.full_name, u.preferred_name, u.active]), [["Ada Lovelace", "Ada", false]]);
+  const adaID = r.json.data[0].id;
+  await page.getByRole("link", { name: "Edit", exact: true }).click();
+  await page.getByRole("heading", { name: "Edit ada@example.com" }).waitFor();
+  assert.equal(await page.getByLabel(/^Full name/).inputValue(), "Ada Lovelace");
+  await page.getByLabel(/^Full name/).fill("");
+  expectRefusal = true; // the emptied full name is answered 400, with the form
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator("#full_name-error").waitFor();
+  expectRefusal = false;
+  assert.equal(await page.getByLabel(/^Full name/).getAttribute("aria-invalid"), "true");
+  await page.getByLabel(/^Full name/).fill("Augusta Ada King");
+  await page.getByLabel(/^Preferred name/).fill("Countess");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("User saved.").waitFor();
+  await facts.getByText("Augusta Ada King", { exact: true }).waitFor();
+  await facts.getByText("Countess", { exact: true }).waitFor();
+  assert.equal(await facts.getByText("Ada Lovelace", { exact: true }).count(), 0);
+  r = await api("GET", `/v3/users/${adaID}`);
+  assert.deepEqual([r.json.full_name, r.json.preferred_name], ["Augusta Ada King", "Countess"]);
+
   step("keyboard: the search field filters the list as one types");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "System accounts" }).click();
   await page.getByLabel("Search by name").focus();
