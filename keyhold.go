@@ -217,6 +217,28 @@ type Team struct {
 	UpdatedAt time.Time
 }
 
+// adminGrants says, for each predefined team whose membership makes its
+// members administrators, what it grants. Package service defines the
+// teams; its tests hold the two lists together.
+var adminGrants = map[string]string{
+	"organization-admin":           "every permission in the organization",
+	"organization-admin-read-only": "read access to everything in the organization",
+	"analytics-admin":              "Admin of every dashboard and report",
+	"portal-admin":                 "Admin of every portal",
+	"api-product-admin":            "Admin of every API product",
+	"control-plane-admin":          "Admin of every control plane",
+}
+
+// AdminGrant says what membership of t grants when t is a predefined team
+// that makes its members administrators, so that a picker can set it
+// apart; "" for any other team.
+func (t *Team) AdminGrant() string {
+	if !t.SystemTeam {
+		return ""
+	}
+	return adminGrants[t.SystemKey]
+}
+
 // AssignedRole gives a principal a role on an entity, or on every entity of
 // a type (EntityID "*"), in a region or in every region ("*").
 type AssignedRole struct {

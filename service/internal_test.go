@@ -302,3 +302,22 @@ func TestEgressPolicy(t *testing.T) {
 		t.Errorf("dial to a public address: %v", err)
 	}
 }
+
+// The console sets apart the predefined teams that make their members
+// administrators, by keyhold.Team.AdminGrant: exactly the privileged teams
+// and those giving an Admin role, each saying what it grants.
+func TestSystemTeamAdminGrants(t *testing.T) {
+	for _, st := range systemTeams {
+		admin := st.key == teamOrgAdmin || st.key == teamOrgAdminReadOnly
+		for _, r := range st.roles {
+			admin = admin || r.role == "Admin"
+		}
+		grant := (&keyhold.Team{SystemTeam: true, SystemKey: st.key}).AdminGrant()
+		if admin != (grant != "") {
+			t.Errorf("%s: administrator %v, AdminGrant %q", st.name, admin, grant)
+		}
+		if (&keyhold.Team{SystemKey: st.key}).AdminGrant() != "" {
+			t.Errorf("%s: an ordinary team with its key counts as a system team", st.name)
+		}
+	}
+}
