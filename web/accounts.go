@@ -128,7 +128,7 @@ type accountPage struct {
 	TokenPager pager
 	Roles      []*keyhold.AssignedRole
 	Teams      []*keyhold.Team
-	AllTeams   []*keyhold.Team
+	AllTeams   teamPicker
 	Events     []*keyhold.AuditEvent
 	// Events is nil when the user may not read the audit trail.
 	CanAudit bool
@@ -164,6 +164,11 @@ func (s *Server) tokenRows(items []*keyhold.Token) []tokenRow {
 }
 
 func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.renderAccount(w, r, c, newForm(nil), http.StatusOK)
+}
+
+// renderAccount shows an account's page, with f the "Add to team" form.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *call, f *form, status int) error {
 	ctx := r.Context()
 	a, err := s.svc.Accounts.GetSystemAccount(ctx, r.PathValue("id"))
 	if err != nil {
@@ -177,7 +182,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) er
 	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
 		return err
 	}
-	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref); err != nil {
+	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref, f); err != nil {
 		return err
 	}
 	if d.CanAudit {
@@ -187,7 +192,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		d.Events = ev.Items
 	}
-	s.render(w, r, c, http.StatusOK, "account.html", d)
+	s.render(w, r, c, status, "account.html", d)
 	return nil
 }
 
@@ -206,26 +211,44 @@ func (s *Server) tokenPage(r *http.Request, ref keyhold.Ref) ([]tokenRow, pager,
 // memberTeams returns every team of a member, and every team it could
 // join, for the form that offers them. Both are fetched in full: the
 // teams are those the organization's admins made.
-func (s *Server) memberTeams(ctx context.Context, ref keyhold.Ref) (in, others []*keyhold.Team, err error) {
+// teamPicker is the "Add to team" form: the teams ref is not in, ordinary
+// ones first, then, set apart, the predefined teams that make their
+// members administrators (keyhold.Team.AdminGrant).
+type teamPicker struct {
+	Form         *form
+	Plain, Admin []*keyhold.Team
+}
+
+// Empty reports whether there is no team to join.
+func (p teamPicker) Empty() bool { return len(p.Plain)+len(p.Admin) == 0 }
+
+// memberTeams returns the teams ref is in, and the picker of the others
+// with f its form.
+func (s *Server) memberTeams(ctx context.Context, ref keyhold.Ref, f *form) (in []*keyhold.Team, others teamPicker, err error) {
 	mine, err := allPages(func(p keyhold.Page) (*keyhold.List[*keyhold.Team], error) {
 		return s.svc.Teams.ListMemberTeams(ctx, ref, keyhold.TeamFilter{Page: p})
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, others, err
 	}
 	teams, err := allPages(func(p keyhold.Page) (*keyhold.List[*keyhold.Team], error) {
 		return s.svc.Teams.ListTeams(ctx, keyhold.TeamFilter{Page: p})
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, others, err
 	}
+	others.Form = f
 	member := map[string]bool{}
 	for _, t := range mine {
 		member[t.ID] = true
 	}
 	for _, t := range teams {
-		if !member[t.ID] {
-			others = append(others, t)
+		switch {
+		case member[t.ID]:
+		case t.AdminGrant() != "":
+			others.Admin = append(others.Admin, t)
+		default:
+			others.Plain = append(others.Plain, t)
 		}
 	}
 	return mine, others, nil
@@ -332,7 +355,7 @@ func (s *Server) confirmDeleteAccount(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	teams, _, err := s.memberTeams(ctx, ref)
+	teams, _, err := s.memberTeams(ctx, ref, nil)
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,9 @@ type roleForm struct {
 func (d roleForm) title() (string, string) { return "Assign a role to " + d.Name, "" }
 
 func (s *Server) assignRoleForm(w http.ResponseWriter, r *http.Request, c *call) error {
-	f := newForm(map[string][]string{"entity_id": {"*"}, "entity_region": {"*"}})
-	return s.showRoleForm(w, r, c, f, http.StatusOK)
+	// Every field starts empty: a careless submit must not give a role,
+	// least of all Admin on every entity in every region.
+	return s.showRoleForm(w, r, c, newForm(nil), http.StatusOK)
 }
 
 func (s *Server) showRoleForm(w http.ResponseWriter, r *http.Request, c *call, f *form, status int) error {
@@ -87,6 +88,17 @@ func (s *Server) assignRole(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	f := newForm(r.PostForm)
+	// The pickers start on an empty choice: refuse every one left there
+	// at once, before the service would name only the first.
+	for _, k := range []struct{ name, what string }{{"entity_type_name", "choose an entity type"}, {"role_name", "choose a role"},
+		{"entity_id", "enter a UUID, or * for every entity of the type"}, {"entity_region", "choose a region"}} {
+		if strings.TrimSpace(f.Get(k.name)) == "" {
+			f.Errors[k.name] = k.what
+		}
+	}
+	if len(f.Errors) > 0 {
+		return s.showRoleForm(w, r, c, f, http.StatusBadRequest)
+	}
 	in := keyhold.AssignRole{RoleName: f.Get("role_name"), EntityTypeName: f.Get("entity_type_name"),
 		EntityID: strings.TrimSpace(f.Get("entity_id")), EntityRegion: f.Get("entity_region")}
 	if _, err := s.svc.Roles.AssignRole(r.Context(), ref, in); err != nil {
@@ -118,10 +130,21 @@ func (s *Server) joinTeam(w http.ResponseWriter, r *http.Request, c *call) error
 	if ref.Type == keyhold.PrincipalTeam {
 		return keyhold.Errorf(keyhold.EINVALID, "Teams cannot be members of teams")
 	}
-	if err := s.svc.Teams.AddTeamMember(r.Context(), formID(r, "team_id"), ref); err != nil {
+	f := newForm(r.PostForm)
+	status := http.StatusBadRequest
+	if id := formID(r, "team_id"); id == "" {
+		f.Errors["team_id"] = "choose a team"
+	} else if err := s.svc.Teams.AddTeamMember(r.Context(), id, ref); err == nil {
+		return redirect(w, r, back, "team-added")
+	} else if !f.absorb(err, "team_id") {
 		return err
+	} else {
+		status = statusOf[keyhold.ErrorCode(err)]
 	}
-	return redirect(w, r, back, "team-added")
+	if ref.Type == keyhold.PrincipalUser {
+		return s.renderUser(w, r, c, f, status)
+	}
+	return s.renderAccount(w, r, c, f, status)
 }
 
 func (s *Server) leaveTeam(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -146,14 +146,19 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, c *call, f *
 // memberRef reads a member from a form: an account by name or id, or a
 // user by email or id.
 func (s *Server) memberRef(r *http.Request, f *form) (keyhold.Ref, bool) {
-	who := strings.TrimSpace(f.Get("member"))
+	who, kind := strings.TrimSpace(f.Get("member")), f.Get("member_type")
+	if kind != "system_account" && kind != "user" {
+		f.Errors["member_type"] = "choose a system account or a user"
+	}
 	if who == "" {
 		f.Errors["member"] = "name an account (name or id) or a user (email or id)"
+	}
+	if len(f.Errors) > 0 {
 		return keyhold.Ref{}, false
 	}
 	ctx := r.Context()
 	one := keyhold.Page{Number: 1, Size: 1}
-	switch f.Get("member_type") {
+	switch kind {
 	case "user":
 		u, err := s.svc.Users.GetUser(ctx, keyhold.FoldID(who))
 		if err == nil {

@@ -112,7 +112,7 @@ type userPage struct {
 	User     *keyhold.User
 	Roles    []*keyhold.AssignedRole
 	Teams    []*keyhold.Team
-	AllTeams []*keyhold.Team
+	AllTeams teamPicker
 	Tokens   []tokenRow
 	// TokenPager pages Tokens, oldest first.
 	TokenPager pager
@@ -123,6 +123,11 @@ type userPage struct {
 func (d userPage) title() (string, string) { return d.User.Email, "users" }
 
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.renderUser(w, r, c, newForm(nil), http.StatusOK)
+}
+
+// renderUser shows a user's page, with f the "Add to team" form.
+func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, c *call, f *form, status int) error {
 	ctx := r.Context()
 	u, err := s.svc.Users.GetUser(ctx, r.PathValue("id"))
 	if err != nil {
@@ -133,13 +138,13 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, c *call) error
 	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
 		return err
 	}
-	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref); err != nil {
+	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref, f); err != nil {
 		return err
 	}
 	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref); err != nil {
 		return err
 	}
-	s.render(w, r, c, http.StatusOK, "user.html", d)
+	s.render(w, r, c, status, "user.html", d)
 	return nil
 }
 

@@ -99,7 +99,7 @@ func consoleTeamCases() []consoleCase {
 	}
 	addTo := func(teamOf func(*consoleCell) string) func(*consoleCell) consoleReq {
 		return func(k *consoleCell) consoleReq {
-			return consoleReq{path: team(teamOf(k)) + "/members", form: url.Values{"member": {k.fresh(k.account)}}}
+			return consoleReq{path: team(teamOf(k)) + "/members", form: url.Values{"member_type": {"system_account"}, "member": {k.fresh(k.account)}}}
 		}
 	}
 	return []consoleCase{

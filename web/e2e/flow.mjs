@@ -139,8 +139,27 @@ try {
   await page.getByRole("link", { name: /I have copied it/ }).click();
   await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ACTIVE").waitFor();
 
-  step("assign Viewer on a control plane in eu");
+  step("the role form starts empty and refuses an empty submit");
   await page.getByRole("link", { name: "Assign a role" }).click();
+  for (const label of ["Entity type", "Role", "Region"]) {
+    const picker = page.getByLabel(label, { exact: true });
+    assert.equal(await picker.inputValue(), "", `${label} starts on the empty choice`);
+    assert.equal(await picker.locator("option:checked").textContent(), "Choose…");
+  }
+  assert.equal(await page.getByLabel(/Entity id/).inputValue(), "", "the entity id is not * by default");
+  assert.match(await page.getByLabel(/Entity id/).getAttribute("placeholder"), /\* for every entity/);
+  expectRefusal = true;
+  await page.getByRole("button", { name: "Assign role" }).click();
+  await page.locator("#entity_type_name-error").getByText("choose an entity type").waitFor();
+  await page.locator("#role_name-error").getByText("choose a role").waitFor();
+  await page.locator("#entity_id-error").waitFor();
+  await page.locator("#entity_region-error").getByText("choose a region").waitFor();
+  expectRefusal = false;
+  assert.equal(await page.getByLabel("Entity type").getAttribute("aria-invalid"), "true");
+  r = await api("GET", `/v3/system-accounts/${accountID}/assigned-roles`);
+  assert.deepEqual(r.json.data, [], "the empty submit gave no role");
+
+  step("assign Viewer on a control plane in eu");
   await page.getByLabel("Entity type").selectOption("Control Planes");
   await page.getByLabel("Role", { exact: true }).selectOption("Viewer");
   await page.getByLabel(/Entity id/).fill(controlPlane);
@@ -152,6 +171,23 @@ try {
   r = await api("GET", `/v3/system-accounts/${accountID}/assigned-roles`);
   assert.deepEqual(r.json.data.map((a) => [a.role_name, a.entity_type_name, a.entity_id, a.entity_region]),
     [["Viewer", "Control Planes", controlPlane, "eu"]]);
+
+  step("the team picker starts empty, sets administrator teams apart, and refuses an empty submit");
+  const teamPicker = page.getByLabel("Add to team");
+  assert.equal(await teamPicker.inputValue(), "", "the team picker starts on the empty choice");
+  assert.equal(await teamPicker.locator("option:checked").textContent(), "Choose…");
+  const groups = await teamPicker.locator("optgroup").evaluateAll((gs) => gs.map((g) => g.label));
+  assert.deepEqual(groups, ["Teams", "Administrator teams (system)"]);
+  await teamPicker.locator('optgroup[label="Administrator teams (system)"] option',
+    { hasText: "Organization Admin — every permission in the organization" }).waitFor({ state: "attached" });
+  assert.equal(await teamPicker.locator('optgroup[label="Teams"] option', { hasText: "Organization Admin" }).count(), 0,
+    "Organization Admin is not among the ordinary teams");
+  expectRefusal = true;
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.locator("#team_id-error").getByText("choose a team").waitFor();
+  expectRefusal = false;
+  r = await api("GET", `/v3/system-accounts/${accountID}/teams`);
+  assert.deepEqual(r.json.data, [], "the empty submit added the account to no team");
 
   step("add the account to a team");
   await page.getByLabel("Add to team").selectOption({ label: teamName });

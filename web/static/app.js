@@ -43,6 +43,13 @@
     var wanted = roles.value;
     var type = typeSelect.value;
     while (roles.firstChild) { roles.removeChild(roles.firstChild); }
+    // The empty "Choose…" entry stays first, chosen unless a role was.
+    var empty = allRoles[id].querySelector(":scope > option[value='']");
+    if (empty) {
+      var e = empty.cloneNode(true);
+      e.selected = wanted === "";
+      roles.appendChild(e);
+    }
     var groups = allRoles[id].querySelectorAll("optgroup");
     for (var i = 0; i < groups.length; i++) {
       if (groups[i].label !== type) { continue; }
