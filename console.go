@@ -54,6 +54,12 @@ type SessionService interface {
 	// SetPasswordWithSetup sets the password of the user of a one-time
 	// setup secret and consumes it. EUNAUTHENTICATED, EINVALID (password).
 	SetPasswordWithSetup(ctx context.Context, secret, password string) (*User, error)
+	// UseFormNonce records the one-time nonce of a console form that
+	// mints a secret as used until expires, so that the form mints once:
+	// a reloaded or replayed form finds it used. Only the nonce's digest
+	// is kept. ECONFLICT (used before), EINVALID (empty, too long, or
+	// expired), EUNAUTHENTICATED.
+	UseFormNonce(ctx context.Context, nonce string, expires time.Time) error
 	// SetUserActive deactivates a user, ending their sessions and refusing
 	// their tokens, or activates them again; the console's "deactivate".
 	// EFORBIDDEN (needs identity write), ENOTFOUND, EINVALID (the last

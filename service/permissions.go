@@ -148,6 +148,8 @@ var rules = map[string]Rule{
 	"SignOut":              {Access: AccessPublic},
 	"SetupUser":            {Access: AccessPublic},
 	"SetPasswordWithSetup": {Access: AccessPublic, Action: "user.set_password"},
+	// A console form's one-time nonce, used by the form that mints.
+	"UseFormNonce": {Access: AccessAuthenticated},
 
 	// Operator commands on the database: keyhold init, keyhold users
 	// set-password, the first start of keyhold serve.

@@ -236,6 +236,29 @@ func (s *Sessions) SignOut(ctx context.Context, secret string) error {
 	return s.store.Write(ctx, func(tx storage.Tx) error { return tx.Sessions().DeleteSession(ctx, secretDigest(secret)) })
 }
 
+// maxFormNonceTTL bounds how long a used form nonce is kept, whatever
+// expiry the console gives it.
+const maxFormNonceTTL = 24 * time.Hour
+
+var errBadNonce = keyhold.Invalid(keyhold.FieldError{Field: "nonce", Rule: "format", Reason: "is empty, too long or expired"})
+
+// UseFormNonce implements keyhold.SessionService.
+func (s *Sessions) UseFormNonce(ctx context.Context, nonce string, expires time.Time) error {
+	if err := s.authorize(ctx, "UseFormNonce", false); err != nil {
+		return err
+	}
+	now := s.clock()
+	if nonce == "" || len(nonce) > 256 || !expires.After(now) {
+		return errBadNonce
+	}
+	if limit := now.Add(maxFormNonceTTL); expires.After(limit) {
+		expires = limit
+	}
+	return s.store.Write(ctx, func(tx storage.Tx) error {
+		return tx.Sessions().UseFormNonce(ctx, secretDigest(nonce), expires)
+	})
+}
+
 // SetupUser implements keyhold.SessionService.
 func (s *Sessions) SetupUser(ctx context.Context, secret string) (*keyhold.User, error) {
 	if secret == "" || len(secret) > 128 {

@@ -276,4 +276,8 @@ type Sessions interface {
 	// user id. ENOTFOUND.
 	ConsumeSetupToken(ctx context.Context, digest []byte, now time.Time) (string, error)
 	GetSetupTokenUser(ctx context.Context, digest []byte, now time.Time) (string, error)
+	// UseFormNonce records the digest of a console form's one-time nonce
+	// as used until expires. ECONFLICT when it already is: the form was
+	// sent before. DeleteExpiredSessions deletes expired ones.
+	UseFormNonce(ctx context.Context, digest []byte, expires time.Time) error
 }

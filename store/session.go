@@ -9,6 +9,8 @@ import (
 
 var sessionMsgs = msgs{notFound: "Sign in again", conflict: "The session already exists", missing: "The requested user was not found"}
 
+var nonceMsgs = msgs{conflict: "This form was sent before"}
+
 var setupMsgs = msgs{notFound: "This setup link is unknown, used or expired", missing: "The requested user was not found"}
 
 // CreateSession stores a console session under the digest of its secret.
@@ -49,8 +51,18 @@ func (t *tx) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	if _, err := t.exec(ctx, `DELETE FROM console_sessions WHERE expires_at <= $1`, ts(now)); err != nil {
 		return t.translate("delete expired sessions", err, sessionMsgs)
 	}
-	_, err := t.exec(ctx, `DELETE FROM password_setup_tokens WHERE expires_at <= $1`, ts(now))
-	return t.translate("delete expired setup tokens", err, setupMsgs)
+	if _, err := t.exec(ctx, `DELETE FROM password_setup_tokens WHERE expires_at <= $1`, ts(now)); err != nil {
+		return t.translate("delete expired setup tokens", err, setupMsgs)
+	}
+	_, err := t.exec(ctx, `DELETE FROM console_form_nonces WHERE expires_at <= $1`, ts(now))
+	return t.translate("delete expired form nonces", err, nonceMsgs)
+}
+
+// UseFormNonce records a form nonce's digest as used; ECONFLICT when it
+// already is.
+func (t *tx) UseFormNonce(ctx context.Context, digest []byte, expires time.Time) error {
+	_, err := t.exec(ctx, `INSERT INTO console_form_nonces (digest, expires_at) VALUES ($1, $2)`, digest, ts(expires))
+	return t.translate("use form nonce", err, nonceMsgs)
 }
 
 // CreateSetupToken stores a one-time password setup token by its digest.
