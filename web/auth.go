@@ -130,10 +130,10 @@ func (s *Server) routes() []route {
 		{"POST /ui/accounts/{id}/delete", "DeleteSystemAccount", s.deleteAccount},
 
 		{"GET /ui/accounts/{id}/tokens/new", "CreateToken", s.newTokenForm},
-		{"POST /ui/accounts/{id}/tokens/new", "CreateToken", s.createToken},
+		{"POST /ui/accounts/{id}/tokens/new", "CreateToken", s.once("The token", backToPath("/ui/accounts/", "account"), s.createToken)},
 		{"GET /ui/accounts/{id}/tokens/{tid}/rotate", "RotateToken", s.rotateForm},
 		// A token may rotate itself; a session is no token, so write it is.
-		{"POST /ui/accounts/{id}/tokens/{tid}/rotate", "RotateToken", s.rotateToken},
+		{"POST /ui/accounts/{id}/tokens/{tid}/rotate", "RotateToken", s.once("The new token", backToPath("/ui/accounts/", "account"), s.rotateToken)},
 		{"GET /ui/accounts/{id}/tokens/{tid}/delete", "DeleteToken", s.confirmDeleteToken},
 		{"POST /ui/accounts/{id}/tokens/{tid}/delete", "DeleteToken", s.deleteToken},
 
@@ -150,14 +150,14 @@ func (s *Server) routes() []route {
 
 		{"GET /ui/webhooks", "ListWebhooks", s.listWebhooks},
 		{"GET /ui/webhooks/new", "CreateWebhook", s.newWebhookForm},
-		{"POST /ui/webhooks/new", "CreateWebhook", s.createWebhook},
+		{"POST /ui/webhooks/new", "CreateWebhook", s.once("The signing secret", backTo("/ui/webhooks", "webhooks"), s.createWebhook)},
 		{"GET /ui/webhooks/{id}", "GetWebhook", s.showWebhook},
 		{"GET /ui/webhooks/{id}/edit", "UpdateWebhook", s.editWebhookForm},
 		{"POST /ui/webhooks/{id}/edit", "UpdateWebhook", s.updateWebhook},
 		{"POST /ui/webhooks/{id}/test", "TestWebhook", s.testWebhook},
 		{"POST /ui/webhooks/{id}/enable", "UpdateWebhook", s.setWebhookEnabled(true)},
 		{"POST /ui/webhooks/{id}/disable", "UpdateWebhook", s.setWebhookEnabled(false)},
-		{"POST /ui/webhooks/{id}/rotate-secret", "RotateWebhookSecret", s.rotateWebhookSecret},
+		{"POST /ui/webhooks/{id}/rotate-secret", "RotateWebhookSecret", s.once("The new signing secret", backToPath("/ui/webhooks/", "webhook"), s.rotateWebhookSecret)},
 		{"GET /ui/webhooks/{id}/delete", "DeleteWebhook", s.confirmDeleteWebhook},
 		{"POST /ui/webhooks/{id}/delete", "DeleteWebhook", s.deleteWebhook},
 		{"POST /ui/webhooks/{id}/deliveries/{did}/redeliver", "RedeliverWebhook", s.redeliverWebhook},
@@ -174,12 +174,12 @@ func (s *Server) routes() []route {
 		{"GET /ui/users/{id}/deactivate", "SetUserActive", s.confirmDeactivate},
 		{"POST /ui/users/{id}/deactivate", "SetUserActive", s.setActive(false)},
 		{"POST /ui/users/{id}/activate", "SetUserActive", s.setActive(true)},
-		{"POST /ui/users/{id}/setup-link", "IssueSetupLink", s.issueSetupLink},
+		{"POST /ui/users/{id}/setup-link", "IssueSetupLink", s.once("The setup link", backToPath("/ui/users/", "user"), s.issueSetupLink)},
 		{"POST /ui/users/{id}/tokens/{tid}/revoke", "RevokeToken", s.revokeUserToken},
 
 		// Personal access tokens: the user's own, under the service's owner rules.
 		{"GET /ui/me", authn, s.showMe},
-		{"POST /ui/me/tokens/new", "CreateToken", s.createPersonalToken},
+		{"POST /ui/me/tokens/new", "CreateToken", s.once("The token", backTo("/ui/me", "personal access tokens"), s.createPersonalToken)},
 		{"POST /ui/me/tokens/{tid}/delete", "DeleteToken", s.deletePersonalToken},
 
 		{"GET /ui/audit", "ListAuditEvents", s.listAudit},

@@ -122,6 +122,7 @@ type page struct {
 	status int
 	body   string
 	url    string
+	header http.Header
 }
 
 func (b *browser) get(path string) page {
@@ -137,7 +138,7 @@ func (b *browser) read(resp *http.Response) page {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	b.last = string(body)
-	return page{status: resp.StatusCode, body: string(body), url: resp.Request.URL.Path}
+	return page{status: resp.StatusCode, body: string(body), url: resp.Request.URL.Path, header: resp.Header}
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -151,11 +152,32 @@ func (b *browser) csrf() string {
 	return m[1]
 }
 
-// post submits a form with the last page's CSRF token.
+var formRE = regexp.MustCompile(`(?s)<form [^>]*action="([^"]+)".*?</form>`)
+
+var nonceRE = regexp.MustCompile(`name="nonce" value="([^"]+)"`)
+
+// nonce returns the one-time nonce of the last page's form sent to path,
+// or "" when it has none.
+func (b *browser) nonce(path string) string {
+	for _, f := range formRE.FindAllStringSubmatch(b.last, -1) {
+		if f[1] == path {
+			if m := nonceRE.FindStringSubmatch(f[0]); m != nil {
+				return m[1]
+			}
+		}
+	}
+	return ""
+}
+
+// post submits a form with the last page's CSRF token and, as a browser
+// does, the nonce of the last page's form sent to path.
 func (b *browser) post(path string, form url.Values) page {
 	b.t.Helper()
 	if form.Get("csrf") == "" {
 		form.Set("csrf", b.csrf())
+	}
+	if n := b.nonce(path); n != "" && form.Get("nonce") == "" {
+		form.Set("nonce", n)
 	}
 	return b.postRaw(path, form, nil)
 }

@@ -69,6 +69,10 @@ type view struct {
 	Section   string
 	Flash     string
 	Data      any
+
+	// nonceKey and now make the nonces of minting forms (Nonce).
+	nonceKey []byte
+	now      time.Time
 }
 
 // titled is implemented by page data that names its page.
@@ -104,10 +108,12 @@ var (
 	_ titled = webhookForm{}
 	_ titled = webhookSecretPage{}
 	_ titled = webhookPage{}
+	_ titled = gonePage{}
 )
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, c *call, status int, page string, data any) {
-	v := view{Principal: c.Principal, CSRF: c.CSRF, Data: data, Flash: flashText(r.URL.Query().Get("done"))}
+	v := view{Principal: c.Principal, CSRF: c.CSRF, Data: data, Flash: flashText(r.URL.Query().Get("done")),
+		nonceKey: c.nonceKey, now: s.now()}
 	if t, ok := data.(titled); ok {
 		v.Title, v.Section = t.title()
 	}

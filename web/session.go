@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/formnonce"
 )
 
 // Cookie names. The session cookie holds the session's secret; the
@@ -32,6 +33,9 @@ type call struct {
 	Principal *keyhold.Principal
 	// CSRF is the token every form of the page must carry.
 	CSRF string
+	// nonceKey signs the one-time nonces of the page's minting forms; nil
+	// on public pages.
+	nonceKey []byte
 }
 
 // route is one page: a method and path pattern with the permission it
@@ -84,7 +88,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				s.fail(w, r, c, err)
 				return
 			}
-			c.Principal, c.CSRF = p, csrfFor(ck.Value)
+			c.Principal, c.CSRF, c.nonceKey = p, csrfFor(ck.Value), formnonce.Key(ck.Value)
 			r = r.WithContext(keyhold.NewContextWithPrincipal(ctx, p))
 		}
 		if r.Method == http.MethodPost && !s.csrfOK(r, c.CSRF) {

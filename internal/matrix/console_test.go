@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/keyhold/keyhold/internal/formnonce"
 	"github.com/keyhold/keyhold/internal/matrix"
 )
 
@@ -158,6 +159,9 @@ func runConsole(x *world, cases []consoleCase, callers []*consoleCaller) map[mat
 					f[k] = v
 				}
 				f.Set("csrf", token)
+				// As the form's page gives it: a form that mints carries
+				// its one-time nonce, which other forms ignore.
+				f.Set(formnonce.Field, formnonce.New(formnonce.Key(session), r.path, x.e.Clock.Now()))
 				body = strings.NewReader(f.Encode())
 				hdr.Set("Content-Type", "application/x-www-form-urlencoded")
 			}

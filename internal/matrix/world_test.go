@@ -20,6 +20,7 @@ import (
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/internal/formnonce"
 	"github.com/keyhold/keyhold/storage"
 )
 
@@ -368,6 +369,7 @@ func (x *world) csrf(session string) string {
 // consolePost submits a form with a session.
 func (x *world) consolePost(session, path string, form url.Values) reply {
 	form.Set("csrf", x.csrf(session))
+	form.Set(formnonce.Field, formnonce.New(formnonce.Key(session), path, x.e.Clock.Now()))
 	return x.send("POST", path, http.Header{"Cookie": {"keyhold_session=" + session},
 		"Content-Type": {"application/x-www-form-urlencoded"}}, strings.NewReader(form.Encode()))
 }

@@ -136,7 +136,20 @@ try {
   assert.equal(r.json.data[0].id, tokenID);
   r = await api("GET", "/v1/whoami", { token: value });
   assert.equal(r.status, 200, "the minted value authenticates");
-  await page.getByRole("link", { name: /I have copied it/ }).click();
+
+  step("reload the page that showed the token: nothing minted, the value is gone");
+  expectRefusal = true; // the reload is answered 409 Conflict
+  const reloaded = await page.reload();
+  assert.equal(reloaded.status(), 409);
+  assert.equal(reloaded.headers()["cache-control"], "no-store");
+  await page.getByRole("heading", { name: "Shown once, and gone" }).waitFor();
+  await page.getByText("nothing new was created").waitFor();
+  expectRefusal = false;
+  assert.ok(!(await page.content()).includes(value), "the reloaded page shows the value");
+  r = await api("GET", `/v3/system-accounts/${accountID}/access-tokens`);
+  assert.equal(r.json.data.length, 1, "the reload minted a token");
+  await shot(page, "token-gone.png");
+  await page.getByRole("link", { name: "Back to the account page" }).click();
   await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ACTIVE").waitFor();
 
   step("the role form starts empty and refuses an empty submit");
