@@ -161,6 +161,42 @@ func (t *Token) State(now time.Time) string {
 	return TokenActive
 }
 
+// TokenRefused is the effective state of a token that would work but whose
+// owner is turned off: its system account is disabled or its user
+// inactive. Authentication refuses it (401) until the owner is back.
+const TokenRefused = "REFUSED"
+
+// TokenStatus is what a token amounts to at one moment, owner included:
+// what the console shows on its badge.
+type TokenStatus struct {
+	// State is ACTIVE, ROTATING, REVOKED, EXPIRED or REFUSED.
+	State string
+	// Reason says why a REFUSED token is refused: "account disabled" or
+	// "user deactivated".
+	Reason string
+	// Until is when a ROTATING token stops working.
+	Until *time.Time
+}
+
+// Status reports the token's effective state at now: its State, except
+// that a token that would work is REFUSED while its owner is not active
+// (ownerActive false: a disabled system account, an inactive user), as
+// authentication treats it.
+func (t *Token) Status(now time.Time, ownerActive bool) TokenStatus {
+	st := TokenStatus{State: t.State(now)}
+	switch {
+	case st.State != TokenActive && st.State != TokenRotating:
+	case !ownerActive:
+		st.State, st.Reason = TokenRefused, "account disabled"
+		if t.Owner.Type == PrincipalUser {
+			st.Reason = "user deactivated"
+		}
+	case st.State == TokenRotating:
+		st.Until = t.ValidUntil()
+	}
+	return st
+}
+
 // Usable reports whether the token authenticates at now.
 func (t *Token) Usable(now time.Time) bool {
 	st := t.State(now)
