@@ -143,22 +143,54 @@ func (d accountPage) title() (string, string) { return d.Account.Name, "accounts
 // tokenRow is a token as a list shows it.
 type tokenRow struct {
 	*keyhold.Token
-	State     string
-	ValidTo   *time.Time
-	Active    bool
-	Successor string
+	// Status is the token's effective state, its owner's included
+	// (keyhold.Token.Status): what its badge shows.
+	Status  keyhold.TokenStatus
+	ValidTo *time.Time
+	// Active is the token's own state, ACTIVE, whatever its owner's: it
+	// may be rotated or revoked.
+	Active bool
+	// Short names the token in the list: the first 8 characters of its id.
+	Short string
+	// Predecessor and Successor are the tokens a rotation links it to.
+	Predecessor, Successor *tokenLink
 }
 
-func (s *Server) tokenRows(items []*keyhold.Token) []tokenRow {
+// tokenLink names a token another row points at; OnPage says whether
+// its row is on the same page, so that an anchor can reach it.
+type tokenLink struct {
+	ID, Short string
+	OnPage    bool
+}
+
+// shortID is the first 8 characters of a token's id.
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// tokenRows turns a page of one owner's tokens into rows; ownerActive is
+// false when the owner is a disabled account or an inactive user, whose
+// tokens are refused.
+func (s *Server) tokenRows(items []*keyhold.Token, ownerActive bool) []tokenRow {
 	now := s.now()
+	onPage := make(map[string]bool, len(items))
+	for _, t := range items {
+		onPage[t.ID] = true
+	}
+	link := func(id *string) *tokenLink {
+		if id == nil {
+			return nil
+		}
+		return &tokenLink{ID: *id, Short: shortID(*id), OnPage: onPage[*id]}
+	}
 	rows := make([]tokenRow, 0, len(items))
 	for _, t := range items {
-		st := t.State(now)
-		row := tokenRow{Token: t, State: st, ValidTo: t.ValidUntil(), Active: st == keyhold.TokenActive}
-		if t.SuccessorID != nil {
-			row.Successor = *t.SuccessorID
-		}
-		rows = append(rows, row)
+		rows = append(rows, tokenRow{Token: t, Status: t.Status(now, ownerActive), ValidTo: t.ValidUntil(),
+			Active: t.State(now) == keyhold.TokenActive, Short: shortID(t.ID),
+			Predecessor: link(t.PredecessorID), Successor: link(t.SuccessorID)})
 	}
 	return rows
 }
@@ -176,7 +208,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *call, 
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
 	d := accountPage{Account: a, CanEdit: s.may(r, "UpdateSystemAccount"), CanAudit: s.may(r, "ListAuditEvents"), Locked: a.Locked}
-	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref); err != nil {
+	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref, !a.Disabled); err != nil {
 		return err
 	}
 	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
@@ -197,15 +229,15 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *call, 
 }
 
 // tokenPage returns the page of ref's tokens that the request asks for
-// (tokens_page), with its pager.
-func (s *Server) tokenPage(r *http.Request, ref keyhold.Ref) ([]tokenRow, pager, error) {
+// (tokens_page), with its pager; ownerActive is as for tokenRows.
+func (s *Server) tokenPage(r *http.Request, ref keyhold.Ref, ownerActive bool) ([]tokenRow, pager, error) {
 	pg := newPagerOf(r, "tokens_page", "tokens", detailPageSize)
 	toks, err := s.svc.Tokens.ListTokens(r.Context(), ref, keyhold.TokenFilter{Page: pg.page()})
 	if err != nil {
 		return nil, pg, err
 	}
 	pg.Total = toks.Total
-	return s.tokenRows(toks.Items), pg, nil
+	return s.tokenRows(toks.Items, ownerActive), pg, nil
 }
 
 // memberTeams returns every team of a member, and every team it could

@@ -141,7 +141,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, c *call, f *
 	if d.Teams, d.AllTeams, err = s.memberTeams(ctx, ref, f); err != nil {
 		return err
 	}
-	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref); err != nil {
+	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref, u.Active); err != nil {
 		return err
 	}
 	s.render(w, r, c, status, "user.html", d)
@@ -237,7 +237,7 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, c *call, f *fo
 	if err != nil {
 		return err
 	}
-	toks, pg, err := s.tokenPage(r, keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID})
+	toks, pg, err := s.tokenPage(r, keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}, u.Active)
 	if err != nil {
 		return err
 	}
