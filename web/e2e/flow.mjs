@@ -229,7 +229,37 @@ try {
   assert.equal((await api("GET", "/v1/whoami", { token: rotated })).status, 200, "the successor works");
   assert.equal((await api("GET", "/v1/whoami", { token: value })).status, 200, "the predecessor works during the overlap");
   await page.getByRole("link", { name: /I have copied it/ }).click();
-  await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ROTATING").waitFor();
+  const oldRow = page.locator(`tr[data-token-id="${tokenID}"]`);
+  const newRow = page.locator(`tr[data-token-id="${successorID}"]`);
+  await oldRow.getByText(/^ROTATING until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/).waitFor();
+  await newRow.getByText("ACTIVE", { exact: true }).waitFor();
+
+  step("the rotated tokens tell apart and link to each other");
+  await oldRow.getByText(tokenID.slice(0, 8), { exact: true }).first().waitFor();
+  await newRow.getByText(successorID.slice(0, 8), { exact: true }).first().waitFor();
+  assert.notEqual(tokenID.slice(0, 8), successorID.slice(0, 8));
+  assert.match(await oldRow.locator("time.token-created").textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.match(await newRow.locator("time.token-created").textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  await oldRow.getByText(/^replaced by/).waitFor();
+  await newRow.getByText(/^replaces/).waitFor();
+  await oldRow.getByRole("link", { name: successorID.slice(0, 8) }).click();
+  await page.waitForURL(new RegExp(`#token-${successorID}$`));
+  await newRow.getByRole("link", { name: tokenID.slice(0, 8) }).click();
+  await page.waitForURL(new RegExp(`#token-${tokenID}$`));
+
+  step("a disabled account's tokens are badged refused, as the API refuses them");
+  await page.getByRole("link", { name: "Disable", exact: true }).click();
+  await page.getByRole("button", { name: "Disable account" }).click();
+  await page.getByText("System account disabled: its tokens are refused.").waitFor();
+  for (const row of [oldRow, newRow]) {
+    await row.getByText("REFUSED · account disabled", { exact: true }).waitFor();
+    assert.equal(await row.getByText(/ACTIVE|ROTATING/).count(), 0, "a refused token shows a working badge");
+  }
+  assert.equal((await api("GET", "/v1/whoami", { token: rotated })).status, 401, "the disabled account's token is refused");
+  await page.getByRole("button", { name: "Enable", exact: true }).click();
+  await page.getByText("System account enabled.").waitFor();
+  await newRow.getByText("ACTIVE", { exact: true }).waitFor();
+  assert.equal((await api("GET", "/v1/whoami", { token: rotated })).status, 200, "the enabled account's token works again");
 
   step("every main page renders");
   for (const [link, heading, file] of [["Teams", "Teams", "teams.png"], ["Users", "Users", "users.png"],
