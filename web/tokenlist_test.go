@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
 )
 
 // tokenRow returns the HTML of the row of token id on a page.
@@ -101,5 +102,36 @@ func TestTokenListBadges(t *testing.T) {
 		body = b.get("/ui/accounts/"+a.ID).want(t, http.StatusOK).body
 		wantIn(t, tokenRow(t, body, succ.ID), `data-token-state="ACTIVE"`)
 		wantIn(t, tokenRow(t, body, old.ID), `data-token-state="ROTATING"`)
+	})
+}
+
+// TestTokenListBadgesUser: a deactivated user's personal access token is
+// badged refused on their page, as the API refuses it (the service tests
+// check the refusal itself).
+func TestTokenListBadgesUser(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		ctx := e.adminCtx()
+		const email, pw = "pat@example.com", "pat password 1234"
+		u, err := e.svc.Users.CreateUser(ctx, keyhold.UserCreate{Email: email, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := token(keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}, "script", time.Now().UTC().Truncate(time.Microsecond))
+		if err := e.db.Write(ctx, func(tx storage.Tx) error { return tx.Tokens().CreateToken(ctx, m) }); err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		b.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		wantIn(t, tokenRow(t, b.get("/ui/users/"+u.ID).want(t, http.StatusOK).body, m.ID),
+			`<code class="token-short">`+m.ID[:8]+`</code>`, `data-token-state="ACTIVE"`)
+		if _, err := e.svc.Sessions.SetUserActive(ctx, u.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		row := tokenRow(t, b.get("/ui/users/"+u.ID).want(t, http.StatusOK).body, m.ID)
+		wantIn(t, row, `REFUSED · user deactivated</span>`)
+		if strings.Contains(row, "ACTIVE") {
+			t.Fatalf("an inactive user's token shows a working badge:\n%s", row)
+		}
 	})
 }
