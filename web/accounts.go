@@ -295,6 +295,8 @@ type confirmPage struct {
 	// Consequences name what will break.
 	Consequences []string
 	Danger       bool
+	// Fields are sent back with the form, as the action expects them.
+	Fields []hidden
 }
 
 func (d confirmPage) title() (string, string) { return d.Heading, "" }

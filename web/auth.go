@@ -146,6 +146,7 @@ func (s *Server) routes() []route {
 		{"GET /ui/teams/{id}/delete", "DeleteTeam", s.confirmDeleteTeam},
 		{"POST /ui/teams/{id}/delete", "DeleteTeam", s.deleteTeam},
 		{"POST /ui/teams/{id}/members", "AddTeamMember", s.addMember},
+		{"GET /ui/teams/{id}/members/remove", "RemoveTeamMember", s.confirmRemoveMember},
 		{"POST /ui/teams/{id}/members/remove", "RemoveTeamMember", s.removeMember},
 
 		{"GET /ui/webhooks", "ListWebhooks", s.listWebhooks},
@@ -175,11 +176,13 @@ func (s *Server) routes() []route {
 		{"POST /ui/users/{id}/deactivate", "SetUserActive", s.setActive(false)},
 		{"POST /ui/users/{id}/activate", "SetUserActive", s.setActive(true)},
 		{"POST /ui/users/{id}/setup-link", "IssueSetupLink", s.once("The setup link", backToPath("/ui/users/", "user"), s.issueSetupLink)},
+		{"GET /ui/users/{id}/tokens/{tid}/revoke", "RevokeToken", s.confirmRevokeUserToken},
 		{"POST /ui/users/{id}/tokens/{tid}/revoke", "RevokeToken", s.revokeUserToken},
 
 		// Personal access tokens: the user's own, under the service's owner rules.
 		{"GET /ui/me", authn, s.showMe},
 		{"POST /ui/me/tokens/new", "CreateToken", s.once("The token", backTo("/ui/me", "personal access tokens"), s.createPersonalToken)},
+		{"GET /ui/me/tokens/{tid}/delete", "DeleteToken", s.confirmDeletePersonalToken},
 		{"POST /ui/me/tokens/{tid}/delete", "DeleteToken", s.deletePersonalToken},
 
 		{"GET /ui/audit", "ListAuditEvents", s.listAudit},
@@ -195,10 +198,12 @@ func (s *Server) holderRoutes() []route {
 		rs = append(rs,
 			route{"GET " + base + "/roles/new", "AssignRole", withKind(kind, s.assignRoleForm)},
 			route{"POST " + base + "/roles/new", "AssignRole", withKind(kind, s.assignRole)},
+			route{"GET " + base + "/roles/{rid}/delete", "UnassignRole", withKind(kind, s.confirmUnassignRole)},
 			route{"POST " + base + "/roles/{rid}/delete", "UnassignRole", withKind(kind, s.unassignRole)})
 		if kind != "teams" {
 			rs = append(rs,
 				route{"POST " + base + "/teams", "AddTeamMember", withKind(kind, s.joinTeam)},
+				route{"GET " + base + "/teams/{tid}/remove", "RemoveTeamMember", withKind(kind, s.confirmLeaveTeam)},
 				route{"POST " + base + "/teams/{tid}/remove", "RemoveTeamMember", withKind(kind, s.leaveTeam)})
 		}
 	}

@@ -101,8 +101,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		// POST is refused by the operation itself, which audits it.
 		if r.Method == http.MethodGet && rt.op != public && rt.op != authn {
 			// The console's pages act on others: its user's own tokens are
-			// under /ui/me, open to any signed-in user.
-			if err := s.svc.Auth.May(r.Context(), rt.op, false); err != nil {
+			// under /ui/me, open to any signed-in user, where the
+			// operation's owner rule decides.
+			self := strings.HasPrefix(rt.pattern, "GET /ui/me/")
+			if err := s.svc.Auth.May(r.Context(), rt.op, self); err != nil {
 				s.fail(w, r, c, err)
 				return
 			}

@@ -42,6 +42,8 @@ func TestTeamsUsersAndEdits(t *testing.T) {
 		if err != nil || len(roles) != 1 || roles[0].RoleName != "Viewer" {
 			t.Fatalf("team roles: %v %v", roles, err)
 		}
+		b.get(team.url+"/roles/"+roles[0].ID+"/delete").want(t, http.StatusOK, "Remove Viewer on API Products from release?",
+			"release loses Viewer on API Products * in us.", "1 system account and 1 user of the team lose it")
 		b.post(team.url+"/roles/"+roles[0].ID+"/delete", url.Values{}).want(t, http.StatusOK, "Role removed")
 		b.get(team.url+"/delete").want(t, http.StatusOK, "1 system account loses", "1 user loses")
 		b.post(team.url+"/delete", url.Values{}).want(t, http.StatusOK, "Team deleted")

@@ -208,18 +208,7 @@ func (s *Server) confirmDeleteToken(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	var cons []string
-	if t.Usable(s.now()) {
-		cons = append(cons, "The token stops working at once.")
-		if t.LastUsedAt != nil && s.now().Sub(*t.LastUsedAt) < 24*time.Hour {
-			cons = append(cons, "It was used in the last 24 h (last from "+orUnknown(t.LastUsedIP)+"): whatever uses it will fail.")
-		} else {
-			cons = append(cons, "It was not used in the last 24 h.")
-		}
-	} else {
-		cons = append(cons, "The token no longer works; deleting it removes it from the list.")
-	}
-	cons = append(cons, "This cannot be undone.")
+	cons := s.tokenConsequences(t, "deleting it removes it from the list.")
 	s.render(w, r, c, http.StatusOK, "confirm.html", confirmPage{Heading: "Delete token " + t.Name + "?", Danger: true,
 		Action: "/ui/accounts/" + ref.ID + "/tokens/" + t.ID + "/delete", Button: "Delete token",
 		Cancel: "/ui/accounts/" + ref.ID, Consequences: cons})

@@ -117,6 +117,9 @@ func consoleTeamCases() []consoleCase {
 		page("POST", T+"/delete", "", cIDWrite, func(k *consoleCell) consoleReq { return consoleReq{path: team(k.fresh(k.team)) + "/delete"} }),
 		page("POST", T+"/members", "a team without roles", cIDWrite, addTo(func(k *consoleCell) string { return k.plainTeam() })),
 		page("POST", T+"/members", "Organization Admin", cOrgAdmin, addTo(func(k *consoleCell) string { return k.teams["Organization Admin"] })),
+		page("GET", T+"/members/remove", "", cIDWrite, func(k *consoleCell) consoleReq {
+			return consoleReq{path: team(k.plainTeam()) + "/members/remove?member_type=system_account&member_id=" + k.plainAccount()}
+		}),
 		page("POST", T+"/members/remove", "", cIDWrite, func(k *consoleCell) consoleReq {
 			m := k.fresh(func() string { a := k.account(); k.join(k.plainTeam(), "system-accounts", a); return a })
 			return consoleReq{path: team(k.plainTeam()) + "/members/remove", form: url.Values{"member_id": {m}, "member_type": {"account"}}}
@@ -226,6 +229,10 @@ func consoleUserCases() []consoleCase {
 			u := k.c.user
 			return consoleReq{path: user(u) + "/tokens/" + k.ownPAT() + "/revoke"}
 		}).only(cSignedIn),
+		page("GET", U+"/tokens/{tid}/revoke", "another user", cIDWrite, func(k *consoleCell) consoleReq {
+			id := keep(k.world, "console revoke confirmation", func() string { id, _ := k.pat(k.patOwner()); return id })
+			return consoleReq{path: user(k.patOwnerID()) + "/tokens/" + id + "/revoke"}
+		}),
 		page("POST", U+"/tokens/{tid}/revoke", "another user", cIDWrite, func(k *consoleCell) consoleReq {
 			id := k.fresh(func() string { id, _ := k.pat(k.patOwner()); return id })
 			return consoleReq{path: user(k.patOwnerID()) + "/tokens/" + id + "/revoke"}
@@ -265,6 +272,10 @@ func consoleHolderCases() []consoleCase {
 			page("GET", base+"/roles/new", "", cIDWrite, func(k *consoleCell) consoleReq { return consoleReq{path: path(plainHolder(k)) + "/roles/new"} }),
 			page("POST", base+"/roles/new", "Admin on Identity", cIDWrite, assign(identityAdminRole)),
 			page("POST", base+"/roles/new", "Viewer on Control Planes", cOrgAdmin, assign(cpViewerRole)),
+			page("GET", base+"/roles/{rid}/delete", "", cIDWrite, func(k *consoleCell) consoleReq {
+				p := keep(k.world, "console role confirmation "+kind, func() [2]string { id, api := holder(k); return [2]string{id, k.assign(api, cpViewerRole)} })
+				return consoleReq{path: path(p[0]) + "/roles/" + p[1] + "/delete"}
+			}),
 			page("POST", base+"/roles/{rid}/delete", "", cIDWrite, func(k *consoleCell) consoleReq {
 				p := k.fresh2(func() [2]string { id, api := holder(k); return [2]string{id, k.assign(api, cpViewerRole)} })
 				return consoleReq{path: path(p[0]) + "/roles/" + p[1] + "/delete"}
@@ -295,6 +306,10 @@ func consoleHolderCases() []consoleCase {
 		cs = append(cs,
 			page("POST", base+"/teams", "a team without roles", cIDWrite, join(func(k *consoleCell) string { return k.plainTeam() })),
 			page("POST", base+"/teams", "Organization Admin", cOrgAdmin, join(func(k *consoleCell) string { return k.teams["Organization Admin"] })),
+			page("GET", base+"/teams/{tid}/remove", "", cIDWrite, func(k *consoleCell) consoleReq {
+				id := keep(k.world, "console leave confirmation "+kind, func() string { id, _ := holder(k); k.join(k.plainTeam(), member, id); return id })
+				return consoleReq{path: path(id) + "/teams/" + k.plainTeam() + "/remove"}
+			}),
 			page("POST", base+"/teams/{tid}/remove", "", cIDWrite, func(k *consoleCell) consoleReq {
 				id := k.fresh(func() string { id, _ := holder(k); k.join(k.plainTeam(), member, id); return id })
 				return consoleReq{path: path(id) + "/teams/" + k.plainTeam() + "/remove"}

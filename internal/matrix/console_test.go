@@ -103,6 +103,9 @@ func consoleCases() []consoleCase {
 		page("POST", "/ui/me/tokens/new", "", cValid, func(k *consoleCell) consoleReq {
 			return consoleReq{path: "/ui/me/tokens/new", form: url.Values{"name": {k.name("pat")}, "expiry": {"30d"}}}
 		}),
+		page("GET", "/ui/me/tokens/{tid}/delete", "", cValid, func(k *consoleCell) consoleReq {
+			return consoleReq{path: "/ui/me/tokens/" + k.ownPAT() + "/delete"}
+		}),
 		page("POST", "/ui/me/tokens/{tid}/delete", "", cValid, func(k *consoleCell) consoleReq {
 			return consoleReq{path: "/ui/me/tokens/" + k.ownPAT() + "/delete"}
 		}),
