@@ -206,7 +206,7 @@ try {
   await page.getByLabel("Add to team").selectOption({ label: teamName });
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await page.getByText("Added to the team.").waitFor();
-  await page.locator(".chips").getByRole("link", { name: teamName }).waitFor();
+  await page.locator(".chips").getByRole("link", { name: teamName, exact: true }).waitFor();
   r = await api("GET", `/v3/system-accounts/${accountID}/teams`);
   assert.deepEqual(r.json.data.map((t) => t.name), [teamName]);
   await shot(page, "account.png");
@@ -271,8 +271,55 @@ try {
   }
   await page.getByRole("link", { name: "Teams" }).click();
   await page.getByRole("link", { name: teamName }).click();
-  await page.locator("#members").getByRole("link", { name: "ci-deployer" }).waitFor();
+  await page.locator("#members").getByRole("link", { name: "ci-deployer", exact: true }).waitFor();
   await shot(page, "team.png");
+
+  step("remove a role and a team membership, each asking first");
+  await page.goto(base + `/ui/accounts/${accountID}`);
+  await page.getByRole("link", { name: `Remove Viewer on Control Planes ${controlPlane} in eu` }).click();
+  await page.getByRole("heading", { name: "Remove Viewer on Control Planes from ci-deployer?" }).waitFor();
+  await page.getByText("What this breaks").waitFor();
+  await page.getByText(`ci-deployer loses Viewer on Control Planes ${controlPlane} in eu.`).waitFor();
+  await page.getByText(/2 working tokens lose what this grants at once/).waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/assigned-roles`);
+  assert.equal(r.json.data.length, 1, "the role is kept until the confirmation's button");
+  await shot(page, "confirm-remove-role.png");
+  await page.getByRole("button", { name: "Remove role" }).click();
+  await page.getByText("Role removed.").waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/assigned-roles`);
+  assert.equal(r.json.data.length, 0);
+  await page.getByRole("link", { name: `Remove from ${teamName}` }).click();
+  await page.getByRole("heading", { name: `Remove ci-deployer from ${teamName}?` }).waitFor();
+  await page.getByText(`${teamName} has no roles: ci-deployer loses none`).waitFor();
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await page.locator(".chips").getByRole("link", { name: teamName, exact: true }).waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/teams`);
+  assert.deepEqual(r.json.data.map((t) => t.name), [teamName], "Cancel keeps the membership");
+  await page.locator(".chips").getByRole("link", { name: teamName, exact: true }).click();
+  await page.locator("#members").getByRole("link", { name: "Remove ci-deployer" }).click();
+  await page.getByRole("heading", { name: `Remove ci-deployer from ${teamName}?` }).waitFor();
+  await page.getByText("What this breaks").waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/teams`);
+  assert.equal(r.json.data.length, 1, "the membership is kept until the confirmation's button");
+  await page.getByRole("button", { name: "Remove member" }).click();
+  await page.getByText("Member removed.").waitFor();
+  r = await api("GET", `/v3/system-accounts/${accountID}/teams`);
+  assert.equal(r.json.data.length, 0);
+
+  step("delete one's own personal token, asking first");
+  const me = await api("GET", "/v1/whoami");
+  const pat = await api("POST", `/v3/users/${me.json.principal_id}/access-tokens`, { body: { name: "e2e-laptop", expires_at: new Date(Date.now() + 86400e3).toISOString() } });
+  assert.equal(pat.status, 201);
+  const patValue = pat.json.konnect_token;
+  assert.ok(typeof patValue === "string" && patValue !== adminToken, "the personal token's value came back");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My tokens" }).click();
+  await page.getByRole("link", { name: "Delete e2e-laptop" }).click();
+  await page.getByRole("heading", { name: "Delete token e2e-laptop?" }).waitFor();
+  await page.getByText("The token stops working at once.").waitFor();
+  assert.equal((await api("GET", "/v1/whoami", { token: patValue })).status, 200, "the token works until the confirmation's button");
+  await page.getByRole("button", { name: "Delete token" }).click();
+  await page.getByText("Token deleted.").waitFor();
+  assert.equal((await api("GET", "/v1/whoami", { token: patValue })).status, 401, "the deleted personal token is refused");
 
   step("invite a user with their name, then edit it");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
