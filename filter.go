@@ -85,13 +85,15 @@ type AssignedRoleFilter struct {
 	EntityTypeName *string
 }
 
-// AuditFilter selects audit events, newest first.
+// AuditFilter selects audit events, newest first. IDs and the outcome
+// match exactly; the names match by eq or contains, where contains folds
+// ASCII letters only, so that SQLite and PostgreSQL agree.
 type AuditFilter struct {
 	ActorID    *string
-	ActorName  *string
-	Action     *string
+	ActorName  *StringFilter
+	Action     *StringFilter
 	TargetID   *string
-	TargetType *string
+	TargetType *StringFilter
 	Outcome    *string
 	Since      *time.Time // inclusive
 	Until      *time.Time // exclusive

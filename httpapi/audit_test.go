@@ -237,15 +237,24 @@ func TestAuditTrail(t *testing.T) {
 					return !ev.OccurredAt.Before(times["CreateTeam"]) && ev.OccurredAt.Before(times["CreateUser"])
 				}},
 			{"Combined", "filter[actor_name]=auditor-bot&filter[target_type]=user", func(ev wire.AuditEvent) bool { return ev.ActorName == "auditor-bot" && ev.TargetType == "user" }},
+			{"ActorNameContains", "filter[actor_name][contains]=DITOR-B", func(ev wire.AuditEvent) bool { return ev.ActorName == "auditor-bot" }},
+			{"ActionContains", "filter[action][contains]=Member", func(ev wire.AuditEvent) bool { return strings.Contains(ev.Action, "member") }},
+			{"ActionContainsUnderscore", "filter[action][contains]=_", func(ev wire.AuditEvent) bool { return strings.Contains(ev.Action, "_") }},
+			{"TargetTypeContains", "filter[target_type][contains]=account", func(ev wire.AuditEvent) bool { return strings.Contains(ev.TargetType, "account") }},
 			{"None", "filter[action]=nothing.happened", func(wire.AuditEvent) bool { return false }},
+			{"NoneEqIsExact", "filter[action][eq]=ROLE.ASSIGN", func(wire.AuditEvent) bool { return false }},
+			{"NonePercent", "filter[action][contains]=%25", func(wire.AuditEvent) bool { return false }},
 		} {
 			t.Run("Filter/"+c.name, func(t *testing.T) {
 				wantIDs := want(c.match)
 				got := audit(t, e, "?page[size]=1000&"+c.query)
+				if strings.Contains(c.query, "[contains]") && len(wantIDs) == len(all.Data) {
+					t.Errorf("%s: every event of the fixture matches, so the filter is not tested", c.query)
+				}
 				if !slices.Equal(ids(got), wantIDs) || got.Meta.Page.Total != len(wantIDs) {
 					t.Errorf("%s: %d events (total %d), want %d", c.query, len(got.Data), got.Meta.Page.Total, len(wantIDs))
 				}
-				if c.name != "None" && len(wantIDs) == 0 {
+				if !strings.HasPrefix(c.name, "None") && len(wantIDs) == 0 {
 					t.Errorf("%s: the fixture has no matching event", c.query)
 				}
 			})

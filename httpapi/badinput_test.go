@@ -193,6 +193,10 @@ func TestBadInput(t *testing.T) {
 			{"FilterRoleContains", "GET", A + "/assigned-roles?filter[role_name][contains]=View", nil, 400, "filter[role_name][contains]", "", nil},
 			{"FilterAuditTime", "GET", "/v3/audit-events?filter[occurred_at][gte]=yesterday", nil, 400, "filter[occurred_at][gte]", "", nil},
 			{"FilterAuditTimeEq", "GET", "/v3/audit-events?filter[occurred_at][eq]=" + future, nil, 400, "filter[occurred_at][eq]", "", nil},
+			{"FilterAuditReversed", "GET", "/v3/audit-events?filter[occurred_at][gte]=" + future + "&filter[occurred_at][lt]=" + past, nil, 400, "filter[occurred_at][lt]", "invalid", nil},
+			{"FilterAuditEmptyWindow", "GET", "/v3/audit-events?filter[occurred_at][gte]=" + past + "&filter[occurred_at][lt]=" + past, nil, 400, "filter[occurred_at][lt]", "invalid", nil},
+			{"FilterAuditOutcomeContains", "GET", "/v3/audit-events?filter[outcome][contains]=succ", nil, 400, "filter[outcome][contains]", "", nil},
+			{"FilterAuditActorIDContains", "GET", "/v3/audit-events?filter[actor_id][contains]=a", nil, 400, "filter[actor_id][contains]", "", nil},
 			{"FilterTwoOperators", "GET", "/v3/system-accounts?filter[name][eq]=fixture&filter[name][contains]=zzz", nil, 400, "filter[name][eq]", "", nil},
 			{"FilterNotAFilter", "GET", "/v3/teams?filter[name", nil, 400, "filter[name", "", nil},
 

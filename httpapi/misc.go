@@ -52,16 +52,22 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var auditFilters = filterSpec{"actor_id": filterEq, "actor_name": filterEq, "action": filterEq, "target_id": filterEq,
-	"target_type": filterEq, "outcome": filterEq, "occurred_at": filterTime}
+var auditFilters = filterSpec{"actor_id": filterEq, "actor_name": filterString, "action": filterString, "target_id": filterEq,
+	"target_type": filterString, "outcome": filterEq, "occurred_at": filterTime}
 
 func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseQuery(r.URL.Query(), auditFilters)
 	if err != nil {
 		return err
 	}
-	f := keyhold.AuditFilter{ActorID: q.id("actor_id"), ActorName: q.eq("actor_name"), Action: q.eq("action"), TargetID: q.id("target_id"),
-		TargetType: q.eq("target_type"), Outcome: q.eq("outcome"), Since: q.time("occurred_at", "gte"), Until: q.time("occurred_at", "lt"), Page: q.page}
+	f := keyhold.AuditFilter{ActorID: q.id("actor_id"), ActorName: q.str("actor_name"), Action: q.str("action"), TargetID: q.id("target_id"),
+		TargetType: q.str("target_type"), Outcome: q.eq("outcome"), Since: q.time("occurred_at", "gte"), Until: q.time("occurred_at", "lt"), Page: q.page}
+	// A window that ends before it starts matches nothing: say so rather
+	// than answer an empty page.
+	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
+		return keyhold.Invalid(keyhold.FieldError{Field: "filter[occurred_at][lt]", Source: "query",
+			Reason: "must be after filter[occurred_at][gte]", Rule: "invalid"})
+	}
 	l, err := s.svc.Audit.ListAuditEvents(r.Context(), f)
 	if err != nil {
 		return err

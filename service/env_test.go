@@ -251,7 +251,7 @@ func (e *env) events(outcome, action string) []*keyhold.AuditEvent {
 		f.Outcome = &outcome
 	}
 	if action != "" {
-		f.Action = &action
+		f.Action = &keyhold.StringFilter{Op: keyhold.OpEq, Value: action}
 	}
 	l, err := e.audit.ListAuditEvents(e.sys, f)
 	if err != nil {

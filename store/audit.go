@@ -38,7 +38,8 @@ func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error 
 }
 
 // ListAuditEvents returns a page of events, newest first, and the total.
-// Every set field of f is an exact match; Since is inclusive, Until
+// IDs and the outcome match exactly; the names by eq or by contains,
+// which folds ASCII letters only (see asciiStr). Since is inclusive, Until
 // exclusive.
 func (t *tx) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error) {
 	w := &where{}
@@ -46,11 +47,20 @@ func (t *tx) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*key
 		col string
 		v   *string
 	}{
-		{"e.actor_id", f.ActorID}, {"e.actor_name", f.ActorName}, {"e.action", f.Action},
-		{"e.target_id", f.TargetID}, {"e.target_type", f.TargetType}, {"e.outcome", f.Outcome},
+		{"e.actor_id", f.ActorID}, {"e.target_id", f.TargetID}, {"e.outcome", f.Outcome},
 	} {
 		if c.v != nil {
 			w.add(c.col+" = %s", *c.v)
+		}
+	}
+	for _, c := range []struct {
+		col string
+		f   *keyhold.StringFilter
+	}{
+		{"e.actor_name", f.ActorName}, {"e.action", f.Action}, {"e.target_type", f.TargetType},
+	} {
+		if err := t.asciiStr(w, c.col, c.f); err != nil {
+			return nil, 0, err
 		}
 	}
 	if f.Since != nil {

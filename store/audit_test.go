@@ -25,7 +25,11 @@ func TestAuditEvents(t *testing.T) {
 		e3 := ev(2, "alice", "system_account.delete", keyhold.OutcomeSuccess)
 		e4 := ev(3, "", "auth.failed", keyhold.OutcomeFailure)
 		e4.ActorType, e4.ActorName, e4.Count = keyhold.PrincipalAnonymous, "", 7
-		for _, e := range []*keyhold.AuditEvent{e1, e2, e3, e4} {
+		// e5, the oldest, has LIKE's own characters and a non-ASCII letter
+		// in its actor's name.
+		e5 := ev(0, "emile", "token.create", keyhold.OutcomeSuccess)
+		e5.ActorName = `Émile_100%\x@example.com`
+		for _, e := range []*keyhold.AuditEvent{e1, e2, e3, e4, e5} {
 			write(t, db, func(tx storage.Tx) error { return tx.Audit().AppendAuditEvent(ctx, e) })
 		}
 
@@ -35,19 +39,31 @@ func TestAuditEvents(t *testing.T) {
 			want  []*keyhold.AuditEvent
 			total int
 		}{
-			{"NewestFirst", keyhold.AuditFilter{}, []*keyhold.AuditEvent{e4, e3, e2, e1}, 4},
+			{"NewestFirst", keyhold.AuditFilter{}, []*keyhold.AuditEvent{e4, e3, e2, e1, e5}, 5},
 			{"Actor", keyhold.AuditFilter{ActorID: ptr("alice")}, []*keyhold.AuditEvent{e3, e1}, 2},
-			{"ActorName", keyhold.AuditFilter{ActorName: ptr("bob@example.com")}, []*keyhold.AuditEvent{e2}, 1},
-			{"ActorNameIsExact", keyhold.AuditFilter{ActorName: ptr("BOB@example.com")}, []*keyhold.AuditEvent{}, 0},
-			{"Action", keyhold.AuditFilter{Action: ptr("system_account.delete")}, []*keyhold.AuditEvent{e3, e2}, 2},
-			{"Target", keyhold.AuditFilter{TargetID: ptr("acct-system_account.create"), TargetType: ptr("system_account")}, []*keyhold.AuditEvent{e1}, 1},
+			{"ActorName", keyhold.AuditFilter{ActorName: eq("bob@example.com")}, []*keyhold.AuditEvent{e2}, 1},
+			{"ActorNameIsExact", keyhold.AuditFilter{ActorName: eq("BOB@example.com")}, []*keyhold.AuditEvent{}, 0},
+			{"ActorNameContains", keyhold.AuditFilter{ActorName: contains("i")}, []*keyhold.AuditEvent{e3, e1, e5}, 3},
+			{"ContainsFoldsASCII", keyhold.AuditFilter{ActorName: contains("BOB@")}, []*keyhold.AuditEvent{e2}, 1},
+			{"ContainsFoldsASCIIAroundOthers", keyhold.AuditFilter{ActorName: contains("ÉMILE")}, []*keyhold.AuditEvent{e5}, 1},
+			{"ContainsKeepsOtherLetters", keyhold.AuditFilter{ActorName: contains("émile")}, []*keyhold.AuditEvent{}, 0},
+			{"ContainsUnderscoreIsLiteral", keyhold.AuditFilter{ActorName: contains("e_1")}, []*keyhold.AuditEvent{e5}, 1},
+			{"ContainsUnderscoreIsNotAnyChar", keyhold.AuditFilter{ActorName: contains("b_b")}, []*keyhold.AuditEvent{}, 0},
+			{"ContainsPercentIsLiteral", keyhold.AuditFilter{ActorName: contains("%")}, []*keyhold.AuditEvent{e5}, 1},
+			{"ContainsPercentIsNotAnyRun", keyhold.AuditFilter{ActorName: contains("a%e")}, []*keyhold.AuditEvent{}, 0},
+			{"ContainsBackslashIsLiteral", keyhold.AuditFilter{ActorName: contains(`%\x`)}, []*keyhold.AuditEvent{e5}, 1},
+			{"Action", keyhold.AuditFilter{Action: eq("system_account.delete")}, []*keyhold.AuditEvent{e3, e2}, 2},
+			{"ActionContains", keyhold.AuditFilter{Action: contains("DELETE")}, []*keyhold.AuditEvent{e3, e2}, 2},
+			{"ActionContainsDot", keyhold.AuditFilter{Action: contains("t.c")}, []*keyhold.AuditEvent{e1}, 1},
+			{"Target", keyhold.AuditFilter{TargetID: ptr("acct-system_account.create"), TargetType: eq("system_account")}, []*keyhold.AuditEvent{e1}, 1},
+			{"TargetTypeContains", keyhold.AuditFilter{TargetType: contains("account"), Action: contains("create")}, []*keyhold.AuditEvent{e1, e5}, 2},
 			{"Outcome", keyhold.AuditFilter{Outcome: ptr(keyhold.OutcomeFailure)}, []*keyhold.AuditEvent{e4}, 1},
 			{"SinceInclusive", keyhold.AuditFilter{Since: ptr(at(2))}, []*keyhold.AuditEvent{e4, e3, e2}, 3},
-			{"UntilExclusive", keyhold.AuditFilter{Until: ptr(at(2))}, []*keyhold.AuditEvent{e1}, 1},
+			{"UntilExclusive", keyhold.AuditFilter{Until: ptr(at(2))}, []*keyhold.AuditEvent{e1, e5}, 2},
 			{"Window", keyhold.AuditFilter{Since: ptr(at(2)), Until: ptr(at(3))}, []*keyhold.AuditEvent{e3, e2}, 2},
 			{"SinceOtherZone", keyhold.AuditFilter{Since: ptr(at(2).In(time.FixedZone("X", -5*3600)))}, []*keyhold.AuditEvent{e4, e3, e2}, 3},
-			{"Page", keyhold.AuditFilter{Page: page(2, 2)}, []*keyhold.AuditEvent{e2, e1}, 4},
-			{"PastTheEnd", keyhold.AuditFilter{Page: page(3, 2)}, []*keyhold.AuditEvent{}, 4},
+			{"Page", keyhold.AuditFilter{Page: page(2, 2)}, []*keyhold.AuditEvent{e2, e1}, 5},
+			{"PastTheEnd", keyhold.AuditFilter{Page: page(4, 2)}, []*keyhold.AuditEvent{}, 5},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if tc.f.Page.Size == 0 {
@@ -64,6 +80,12 @@ func TestAuditEvents(t *testing.T) {
 				})
 			})
 		}
+		t.Run("UnsupportedOperator", func(t *testing.T) {
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
+				_, _, err := tx.Audit().ListAuditEvents(ctx, keyhold.AuditFilter{Action: &keyhold.StringFilter{Op: "exists"}, Page: page(1, 10)})
+				return err
+			}), keyhold.EINVALID)
+		})
 		t.Run("ErrConflict", func(t *testing.T) {
 			wantCode(t, db.Write(ctx, func(tx storage.Tx) error { return tx.Audit().AppendAuditEvent(ctx, e1) }), keyhold.ECONFLICT)
 		})

@@ -40,6 +40,10 @@ type dialect interface {
 	// timeParam types a time parameter where nothing else would: in a
 	// VALUES list PostgreSQL takes an untyped parameter for text.
 	timeParam(param string) string
+	// asciiLower is an expression of col with the ASCII letters A-Z in
+	// lower case and every other character as it is: the fold both
+	// databases agree on (SQLite's lower() folds ASCII only).
+	asciiLower(col string) string
 	// watch calls notify after connecting and whenever another process may
 	// have committed changes, until ctx ends; see DB.WatchChanges.
 	watch(ctx context.Context, notify func(), log *slog.Logger) error

@@ -81,7 +81,7 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 
 			var events []*keyhold.AuditEvent
 			read(t, db, func(tx storage.Tx) (err error) {
-				events, _, err = tx.Audit().ListAuditEvents(ctx, keyhold.AuditFilter{Action: ptr("role.unassign"), Page: page(1, 100)})
+				events, _, err = tx.Audit().ListAuditEvents(ctx, keyhold.AuditFilter{Action: eq("role.unassign"), Page: page(1, 100)})
 				return err
 			})
 			removed := map[string]string{a2.ID: a1.ID, a3.ID: a1.ID, t2.ID: t1.ID}

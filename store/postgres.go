@@ -71,6 +71,12 @@ func (postgresDialect) bulkParam(i int) string { return "$" + strconv.Itoa(i) }
 
 func (postgresDialect) timeParam(param string) string { return "CAST(" + param + " AS TIMESTAMPTZ)" }
 
+// asciiLower uses translate, not lower(), which would fold every letter
+// the collation knows and so differ from SQLite.
+func (postgresDialect) asciiLower(col string) string {
+	return "translate(" + col + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+}
+
 func (postgresDialect) hasTable(ctx context.Context, q querier, table string) (bool, error) {
 	var ok bool
 	// to_regclass resolves the name through search_path, as queries do.

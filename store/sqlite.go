@@ -126,6 +126,9 @@ func (sqliteDialect) bulkParam(int) string { return "?" }
 // times, which the store writes in one format.
 func (sqliteDialect) timeParam(param string) string { return param }
 
+// asciiLower is lower(col): without ICU, SQLite's lower() folds ASCII only.
+func (sqliteDialect) asciiLower(col string) string { return "lower(" + col + ")" }
+
 func (sqliteDialect) hasTable(ctx context.Context, q querier, table string) (bool, error) {
 	var n int
 	err := q.QueryRowContext(ctx,

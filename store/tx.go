@@ -124,12 +124,44 @@ func (w *where) str(col, foldCol string, f *keyhold.StringFilter) error {
 	return nil
 }
 
+// asciiStr is str for a column without a folded copy: contains matches a
+// substring of col with ASCII letters folded to lower case on both sides,
+// and every other character exactly, the same on SQLite and PostgreSQL.
+func (t *tx) asciiStr(w *where, col string, f *keyhold.StringFilter) error {
+	if f == nil {
+		return nil
+	}
+	switch f.Op {
+	case keyhold.OpEq:
+		w.add(col+" = %s", f.Value)
+	case keyhold.OpContains:
+		w.add(t.d.asciiLower(col)+` LIKE %s ESCAPE '\'`, likeContains(asciiLower(f.Value)))
+	default:
+		return keyhold.Errorf(keyhold.EINVALID, "Unsupported filter operator %q", f.Op)
+	}
+	return nil
+}
+
+// asciiLower returns s with the ASCII letters A-Z in lower case.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
+// likeContains is a LIKE pattern matching s as a substring, with LIKE's
+// own characters escaped by '\'.
+func likeContains(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
 // containsPattern is a LIKE pattern matching s as a case-insensitive
 // substring, with LIKE's own characters escaped.
 func containsPattern(s string) string {
-	s = strings.ToLower(s)
-	s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-	return "%" + s + "%"
+	return likeContains(strings.ToLower(s))
 }
 
 // listQuery is a SELECT of one page with the total count of matching rows.
