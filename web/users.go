@@ -281,6 +281,10 @@ type auditPage struct {
 	Items []*keyhold.AuditEvent
 	Pager pager
 	Form  *form
+	// Actions is every action of the trail, offered for the action filter.
+	Actions []string
+	// Filtered is whether any filter is set, to offer to clear them.
+	Filtered bool
 }
 
 func (auditPage) title() (string, string) { return "Audit log", "audit" }
@@ -290,13 +294,17 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) erro
 	f := newForm(q)
 	pg := newPager(r, 50)
 	af := keyhold.AuditFilter{Page: pg.page()}
-	set := func(k string) *string {
+	// The names match by part, the target id exactly.
+	contains := func(k string) *keyhold.StringFilter {
 		if v := strings.TrimSpace(q.Get(k)); v != "" {
-			return &v
+			return &keyhold.StringFilter{Op: keyhold.OpContains, Value: v}
 		}
 		return nil
 	}
-	af.ActorName, af.Action, af.TargetID = set("actor"), set("action"), set("target")
+	af.ActorName, af.Action = contains("actor"), contains("action")
+	if v := strings.TrimSpace(q.Get("target")); v != "" {
+		af.TargetID = &v
+	}
 	for _, k := range []string{"since", "until"} {
 		v := q.Get(k)
 		if v == "" {
@@ -314,7 +322,13 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) erro
 			af.Until = &t
 		}
 	}
-	d := auditPage{Form: f}
+	if af.Since != nil && af.Until != nil && !af.Until.After(*af.Since) {
+		f.Errors["until"] = "pick a date on or after the From date"
+	}
+	d := auditPage{Form: f, Actions: keyhold.AuditActions()}
+	for _, k := range []string{"actor", "action", "target", "since", "until"} {
+		d.Filtered = d.Filtered || q.Get(k) != ""
+	}
 	if len(f.Errors) == 0 {
 		list, err := s.svc.Audit.ListAuditEvents(r.Context(), af)
 		if err != nil {

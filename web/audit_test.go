@@ -1,0 +1,54 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/keyhold/keyhold"
+)
+
+// TestAuditFilters filters the audit page by parts of names, offers the
+// actions, clears the filters and refuses reversed dates, on each backend.
+func TestAuditFilters(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		admin := e.browser()
+		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		admin.post("/ui/accounts/new", url.Values{"name": {"audit-bot"}, "description": {"d"}}).want(t, http.StatusOK)
+		lacks := func(p page, s string) {
+			t.Helper()
+			if strings.Contains(p.body, s) {
+				t.Fatalf("page has %q:\n%s", s, p.body)
+			}
+		}
+
+		all := admin.get("/ui/audit").want(t, http.StatusOK, "<code>system_account.create</code>", "<code>console.sign_in</code>")
+		lacks(all, "Clear filters")
+		for _, a := range keyhold.AuditActions() {
+			all.want(t, http.StatusOK, `<option value="`+a+`">`)
+		}
+
+		// A part of the action, in any ASCII case.
+		p := admin.get("/ui/audit?action=ACCOUNT.CR").want(t, http.StatusOK, "<code>system_account.create</code>",
+			`<a href="/ui/audit" class="clear-filters">Clear filters</a>`)
+		lacks(p, "<code>console.sign_in</code>")
+		// A part of the actor's name.
+		p = admin.get("/ui/audit?actor=MIN%40EXAMPLE&action=sign").want(t, http.StatusOK, "<code>console.sign_in</code>")
+		lacks(p, "<code>system_account.create</code>")
+		// LIKE's characters are themselves.
+		p = admin.get("/ui/audit?action="+url.QueryEscape("%")).want(t, http.StatusOK, "No events match")
+		lacks(p, "<code>")
+		p = admin.get("/ui/audit?action="+url.QueryEscape("m_a")).want(t, http.StatusOK, "<code>system_account.create</code>")
+		lacks(p, "<code>console.sign_in</code>")
+		admin.get("/ui/audit?action=n_s").want(t, http.StatusOK, "No events match")
+
+		// From after To is refused under To, and nothing is listed.
+		p = admin.get("/ui/audit?since=2026-03-02&until=2026-03-01").want(t, http.StatusBadRequest,
+			`id="until-error"`, "pick a date on or after the From date", "Clear filters")
+		lacks(p, "<code>")
+		// One day is a window.
+		admin.get("/ui/audit?since=2020-03-01&until=2020-03-01").want(t, http.StatusOK, "No events match")
+	})
+}
