@@ -354,6 +354,36 @@ try {
   r = await api("GET", `/v3/users/${adaID}`);
   assert.deepEqual([r.json.full_name, r.json.preferred_name], ["Augusta Ada King", "Countess"]);
 
+  step("audit log: filter by part of an action, see the actions offered, clear filters, refuse reversed dates");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit log" }).click();
+  await page.getByRole("heading", { name: "Audit log", exact: true }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Clear filters" }).count(), 0);
+  const offered = await page.locator("#audit-actions option").evaluateAll((os) => os.map((o) => o.value));
+  for (const a of ["console.sign_in", "system_account.create", "token.create", "user.invite"]) {
+    assert.ok(offered.includes(a), `the action filter offers ${a}: ${offered}`);
+  }
+  assert.equal(await page.getByLabel("Action", { exact: true }).getAttribute("list"), "audit-actions");
+  await page.getByLabel("Action", { exact: true }).fill("ACCOUNT.CRE");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/action=ACCOUNT.CRE/);
+  const actions = await page.locator("table tbody td:nth-child(3) code").allTextContents();
+  assert.ok(actions.length > 0, "the partial action matches the account created");
+  assert.deepEqual([...new Set(actions)], ["system_account.create"]);
+  await page.getByRole("link", { name: "Clear filters" }).click();
+  await page.waitForURL(/\/ui\/audit$/);
+  assert.equal(await page.getByLabel("Action", { exact: true }).inputValue(), "");
+  assert.ok((await page.locator("table tbody td:nth-child(3) code").allTextContents()).includes("console.sign_in"));
+  await page.getByLabel("From", { exact: true }).fill("2026-03-02");
+  await page.getByLabel("To", { exact: true }).fill("2026-03-01");
+  expectRefusal = true; // reversed dates are answered 400, with the form
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.locator("#until-error").getByText("pick a date on or after the From date").waitFor();
+  expectRefusal = false;
+  assert.equal(await page.getByLabel("To", { exact: true }).getAttribute("aria-invalid"), "true");
+  assert.equal(await page.locator("table tbody tr").count(), 0);
+  await page.getByRole("link", { name: "Clear filters" }).click();
+  await page.waitForURL(/\/ui\/audit$/);
+
   step("keyboard: the search field filters the list as one types");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "System accounts" }).click();
   await page.getByLabel("Search by name").focus();
