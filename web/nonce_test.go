@@ -33,7 +33,7 @@ func sendTwice(t *testing.T, b *browser, formPage, path string, form url.Values,
 
 func (e *env) audited(t *testing.T, action string) int {
 	t.Helper()
-	l, err := e.svc.Audit.ListAuditEvents(e.adminCtx(), keyhold.AuditFilter{Action: &action, Page: keyhold.Page{Number: 1, Size: 100}})
+	l, err := e.svc.Audit.ListAuditEvents(e.adminCtx(), keyhold.AuditFilter{Action: &keyhold.StringFilter{Op: keyhold.OpEq, Value: action}, Page: keyhold.Page{Number: 1, Size: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
