@@ -69,7 +69,7 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request, c *call) erro
 	tok := r.URL.Query().Get("token")
 	u, err := s.svc.Sessions.SetupUser(r.Context(), tok)
 	if err != nil {
-		return err
+		return s.setupRefused(w, r, c, err)
 	}
 	s.render(w, r, c, http.StatusOK, "setup.html", setupPage{Form: newForm(nil), Token: tok, Email: u.Email})
 	return nil
@@ -83,16 +83,32 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request, c *call) error {
 		f.Errors["password_again"] = "does not match the password"
 	} else if _, err := s.svc.Sessions.SetPasswordWithSetup(r.Context(), tok, pw); err != nil {
 		if keyhold.ErrorCode(err) != keyhold.EINVALID || !f.absorb(err, "password") {
-			return err
+			return s.setupRefused(w, r, c, err)
 		}
 	} else {
 		return redirect(w, r, "/ui/signin", "password-set")
 	}
 	u, err := s.svc.Sessions.SetupUser(r.Context(), tok)
 	if err != nil {
-		return err
+		return s.setupRefused(w, r, c, err)
 	}
 	s.render(w, r, c, http.StatusBadRequest, "setup.html", setupPage{Form: f, Token: tok, Email: u.Email})
+	return nil
+}
+
+// setupRefused shows why a setup link no longer works, and what to do,
+// instead of the generic "Sign in again" of an unauthenticated request:
+// the person holding the link has no password to sign in with yet.
+func (s *Server) setupRefused(w http.ResponseWriter, r *http.Request, c *call, err error) error {
+	if keyhold.ErrorCode(err) != keyhold.EUNAUTHENTICATED {
+		return err
+	}
+	s.render(w, r, c, http.StatusUnauthorized, "error.html", errorPage{
+		Title: "This setup link was already used or has expired",
+		Message: "A setup link works once, for a limited time. Ask an admin for a new setup link; " +
+			"if you already set your password with this link, sign in with it.",
+		Back: "/ui/signin", BackText: "Sign in",
+	})
 	return nil
 }
 

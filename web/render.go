@@ -138,6 +138,8 @@ type errorPage struct {
 	Message string
 	Fields  []keyhold.FieldError
 	Back    string
+	// BackText names the Back link when it goes elsewhere than back.
+	BackText string
 }
 
 func (e errorPage) title() (string, string) { return e.Title, "" }

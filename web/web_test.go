@@ -230,7 +230,7 @@ func TestSetupLink(t *testing.T) {
 		const pw = "a brand new passphrase"
 		b.post("/ui/setup", url.Values{"token": {secret}, "password": {pw}, "password_again": {pw}}).
 			want(t, http.StatusOK, "Password set")
-		b.get("/ui/setup?token="+url.QueryEscape(secret)).want(t, http.StatusUnauthorized, "unknown, used or expired")
+		b.get("/ui/setup?token="+url.QueryEscape(secret)).want(t, http.StatusUnauthorized, "already used or has expired", "Ask an admin for a new setup link")
 		e.browser().signIn(adminEmail, pw).want(t, http.StatusOK, "System accounts")
 		assertNotStored(t, e, secret, pw)
 	})
