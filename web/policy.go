@@ -65,7 +65,7 @@ func (s *Server) savePolicy(w http.ResponseWriter, r *http.Request, c *call) err
 		fields := keyhold.ErrorFields(err)
 		for _, fe := range fields {
 			name := strings.TrimSuffix(fe.Field, "_seconds") + "_days"
-			f.Errors[name] = joinReason(f.Errors[name], "The lifetime "+fe.Reason+".")
+			f.Errors[name] = joinReason(f.Errors[name], policyReason(fe))
 		}
 		if len(fields) == 0 && !f.absorb(err) {
 			return err
@@ -82,4 +82,26 @@ func (s *Server) savePolicy(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	s.render(w, r, c, status, "policy.html", policyPage{Policy: current, Form: f, CanEdit: true})
 	return nil
+}
+
+// policyReason says in days what the service refused in seconds: the
+// form's fields are whole days, so "at least a minute" or a bound in
+// seconds would not fit them.
+func policyReason(fe keyhold.FieldError) string {
+	inDays := func(secs *int64) string {
+		n := *secs / int64(day/time.Second)
+		if n == 1 {
+			return "1 day"
+		}
+		return strconv.FormatInt(n, 10) + " days"
+	}
+	switch {
+	case fe.Field == "default_lifetime_seconds" && fe.Maximum != nil:
+		return "The default lifetime must be at most the maximum lifetime, " + inDays(fe.Maximum) + "."
+	case fe.Field == "max_lifetime_seconds" && fe.Maximum != nil:
+		return "The maximum lifetime must be at most " + inDays(fe.Maximum) + "."
+	case fe.Field == "max_lifetime_seconds" && fe.Minimum != nil:
+		return "The maximum lifetime must be at least 1 day."
+	}
+	return "The lifetime " + fe.Reason + "."
 }
