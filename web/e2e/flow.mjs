@@ -95,6 +95,16 @@ try {
   assert.equal((await context.cookies()).some((c) => c.name === "keyhold_session"), false, "a system account got a session");
   assert.equal((await api("DELETE", `/v3/system-accounts/${bot.json.id}`)).status, 204);
 
+  step("a used or unknown setup link says so and what to do");
+  expectRefusal = true;
+  await page.goto(base + "/ui/setup?token=a-link-already-used");
+  expectRefusal = false;
+  await page.getByRole("heading", { name: "This setup link was already used or has expired" }).waitFor();
+  await page.getByText("Ask an admin for a new setup link").waitFor();
+  assert.equal(await page.getByText("Sign in again").count(), 0);
+  await page.getByRole("link", { name: "Sign in", exact: true }).click();
+  await page.waitForURL(/\/ui\/signin/);
+
   step("sign in");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
@@ -106,6 +116,10 @@ try {
 
   step("create an account");
   await page.getByRole("link", { name: "New system account" }).click();
+  const managedHint = page.locator("#konnect_managed-hint");
+  assert.ok(await managedHint.isVisible(), "the Managed checkbox is explained");
+  assert.match(await managedHint.textContent(), /only you may change it, its tokens and its roles/);
+  assert.equal(await page.getByLabel("Managed", { exact: true }).getAttribute("aria-describedby"), "konnect_managed-hint");
   await page.getByLabel("Name", { exact: true }).fill("ci-deployer");
   await page.getByLabel(/Description/).fill("Deploys from CI");
   await page.getByRole("button", { name: "Create account" }).click();
@@ -231,15 +245,15 @@ try {
   await page.getByRole("link", { name: /I have copied it/ }).click();
   const oldRow = page.locator(`tr[data-token-id="${tokenID}"]`);
   const newRow = page.locator(`tr[data-token-id="${successorID}"]`);
-  await oldRow.getByText(/^ROTATING until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/).waitFor();
+  await oldRow.getByText(/^ROTATING until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/).waitFor();
   await newRow.getByText("ACTIVE", { exact: true }).waitFor();
 
   step("the rotated tokens tell apart and link to each other");
   await oldRow.getByText(tokenID.slice(0, 8), { exact: true }).first().waitFor();
   await newRow.getByText(successorID.slice(0, 8), { exact: true }).first().waitFor();
   assert.notEqual(tokenID.slice(0, 8), successorID.slice(0, 8));
-  assert.match(await oldRow.locator("time.token-created").textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  assert.match(await newRow.locator("time.token-created").textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.match(await oldRow.locator("time.token-created").textContent(), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  assert.match(await newRow.locator("time.token-created").textContent(), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
   await oldRow.getByText(/^replaced by/).waitFor();
   await newRow.getByText(/^replaces/).waitFor();
   await oldRow.getByRole("link", { name: successorID.slice(0, 8) }).click();
