@@ -155,6 +155,8 @@ func TestDatesWording(t *testing.T) {
 		admin.get("/ui/audit").want(t, http.StatusOK,
 			`aria-describedby="since-hint"`, `id="since-hint">UTC, as yyyy-mm-dd<`,
 			`aria-describedby="until-hint"`, `id="until-hint">UTC, as yyyy-mm-dd<`)
+		admin.get("/ui/accounts/"+a.ID+"/tokens/new").want(t, http.StatusOK,
+			`aria-describedby="expires_at-hint"`, `id="expires_at-hint">UTC, as yyyy-mm-dd<`)
 		admin.get("/ui/audit?since=2026-03-02&until=2026-03-01").want(t, http.StatusBadRequest,
 			`aria-describedby="until-hint until-error"`, `id="until-hint">UTC, as yyyy-mm-dd<`)
 	})
