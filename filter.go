@@ -59,6 +59,9 @@ type TokenFilter struct {
 type TeamFilter struct {
 	Name   *StringFilter
 	Labels []LabelFilter
+	// ByName orders custom teams before system teams, each by name with
+	// lower case, then by id; otherwise oldest first.
+	ByName bool
 	Page   Page
 }
 

@@ -251,7 +251,19 @@ type Team struct {
 	Labels    map[string]string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Members counts the team's members. Only TeamService.ListTeams
+	// fills it; it is nil everywhere else.
+	Members *MemberCount
 }
+
+// MemberCount counts a team's members of each kind.
+type MemberCount struct {
+	Accounts int
+	Users    int
+}
+
+// Total is the number of members of both kinds.
+func (m MemberCount) Total() int { return m.Accounts + m.Users }
 
 // adminGrants says, for each predefined team whose membership makes its
 // members administrators, what it grants. Package service defines the

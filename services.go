@@ -201,7 +201,8 @@ type TeamUpdate struct {
 
 // TeamService manages teams and their members.
 type TeamService interface {
-	// ListTeams returns a page of teams. EINVALID.
+	// ListTeams returns a page of teams, each with its Members counted.
+	// EINVALID.
 	ListTeams(ctx context.Context, f TeamFilter) (*List[*Team], error)
 	// CreateTeam creates a team; names may repeat. EINVALID.
 	CreateTeam(ctx context.Context, in TeamCreate) (*Team, error)

@@ -11,14 +11,32 @@ const targetTeam = "team"
 
 var errSystemTeam = keyhold.Invalid(keyhold.FieldError{Field: "teamID", Reason: "system teams cannot be modified", Source: "path"})
 
-// ListTeams implements keyhold.TeamService.
+// ListTeams implements keyhold.TeamService. It counts the members of the
+// page's teams in the same read, with one query for the whole page.
 func (s *Teams) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold.List[*keyhold.Team], error) {
 	if err := s.authorize(ctx, "ListTeams", false); err != nil {
 		return nil, err
 	}
 	var items []*keyhold.Team
 	var total int
-	err := s.read(ctx, func(tx storage.Tx) (err error) { items, total, err = tx.Teams().ListTeams(ctx, f); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		if items, total, err = tx.Teams().ListTeams(ctx, f); err != nil {
+			return err
+		}
+		ids := make([]string, len(items))
+		for i, tm := range items {
+			ids[i] = tm.ID
+		}
+		counts, err := tx.Teams().CountTeamMembers(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, tm := range items {
+			c := counts[tm.ID]
+			tm.Members = &c
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -179,6 +179,9 @@ type Teams interface {
 	RemoveTeamMember(ctx context.Context, teamID string, member keyhold.Ref) error
 	ListTeamSystemAccounts(ctx context.Context, teamID string, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
 	ListTeamUsers(ctx context.Context, teamID string, f keyhold.UserFilter) ([]*keyhold.User, int, error)
+	// CountTeamMembers counts the members of each of teamIDs in one query;
+	// a team without members, or that does not exist, has no entry.
+	CountTeamMembers(ctx context.Context, teamIDs []string) (map[string]keyhold.MemberCount, error)
 	ListMemberTeams(ctx context.Context, member keyhold.Ref, f keyhold.TeamFilter) ([]*keyhold.Team, int, error)
 	// ListMemberTeamIDs returns the ids of every team of an account or a
 	// user, unpaged.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -60,4 +61,36 @@ func (t *tx) ListMemberTeamIDs(ctx context.Context, member keyhold.Ref) ([]strin
 		return nil, fmt.Errorf("list member team ids: %w", err)
 	}
 	return ids, nil
+}
+
+// CountTeamMembers counts the accounts and the users of each of teamIDs
+// with one query; teams without members have no entry.
+func (t *tx) CountTeamMembers(ctx context.Context, teamIDs []string) (map[string]keyhold.MemberCount, error) {
+	counts := make(map[string]keyhold.MemberCount, len(teamIDs))
+	if len(teamIDs) == 0 {
+		return counts, nil
+	}
+	w := &where{}
+	ph := make([]string, len(teamIDs))
+	for i, id := range teamIDs {
+		ph[i] = w.arg(id)
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT team_id, COUNT(account_id), COUNT(user_id)
+		FROM team_members WHERE team_id IN (`+strings.Join(ph, ", ")+`) GROUP BY team_id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count team members: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var c keyhold.MemberCount
+		if err := rows.Scan(&id, &c.Accounts, &c.Users); err != nil {
+			return nil, fmt.Errorf("count team members: %w", err)
+		}
+		counts[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count team members: %w", err)
+	}
+	return counts, nil
 }

@@ -117,7 +117,8 @@ func (t *tx) GetTeamBySystemKey(ctx context.Context, key string) (*keyhold.Team,
 	return tm, nil
 }
 
-// ListTeams returns a page of teams, oldest first, and the total.
+// ListTeams returns a page of teams, oldest first (or as f.ByName says),
+// and the total.
 func (t *tx) ListTeams(ctx context.Context, f keyhold.TeamFilter) ([]*keyhold.Team, int, error) {
 	return t.listTeams(ctx, "list teams", "teams t", &where{}, f)
 }
@@ -142,8 +143,12 @@ func (t *tx) listTeams(ctx context.Context, op, from string, w *where, f keyhold
 			return nil, 0, err
 		}
 	}
+	order := "t.created_at, t.id"
+	if f.ByName {
+		order = "t.system_team, t.name_fold, t.id"
+	}
 	teams, total, err := list(ctx, t, listQuery{op: op, cols: teamCols, from: from, w: w,
-		order: "t.created_at, t.id", page: f.Page}, scanTeam)
+		order: order, page: f.Page}, scanTeam)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -95,6 +95,38 @@ func TestListTeams(t *testing.T) {
 	})
 }
 
+func TestListTeamsByName(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		sys := &keyhold.Team{ID: newID(), Name: "Admins", SystemTeam: true, SystemKey: "admins",
+			Labels: map[string]string{}, CreatedAt: at(0), UpdatedAt: at(0)}
+		write(t, db, func(tx storage.Tx) error { return tx.Teams().CreateTeam(ctx, sys) })
+		zeta := newTeam(t, db, "zeta", nil, 1)
+		beta := newTeam(t, db, "Beta", nil, 2)
+		alpha := newTeam(t, db, "alpha", nil, 3)
+		for _, tc := range []struct {
+			name  string
+			f     keyhold.TeamFilter
+			want  []*keyhold.Team
+			total int
+		}{
+			{"CustomFirstFolded", keyhold.TeamFilter{ByName: true, Page: page(1, 100)}, []*keyhold.Team{alpha, beta, zeta, sys}, 4},
+			{"Page", keyhold.TeamFilter{ByName: true, Page: page(2, 2)}, []*keyhold.Team{zeta, sys}, 4},
+			{"Filtered", keyhold.TeamFilter{ByName: true, Name: contains("TA"), Page: page(1, 100)}, []*keyhold.Team{beta, zeta}, 2},
+			{"Oldest", keyhold.TeamFilter{Page: page(1, 100)}, []*keyhold.Team{sys, zeta, beta, alpha}, 4},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				read(t, db, func(tx storage.Tx) error {
+					items, total, err := tx.Teams().ListTeams(ctx, tc.f)
+					equal(t, "teams", items, tc.want)
+					equal(t, "total", total, tc.total)
+					return err
+				})
+			})
+		}
+	})
+}
+
 func TestTeamMembers(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -143,6 +175,20 @@ func TestTeamMembers(t *testing.T) {
 				}
 				teams, _, err = tx.Teams().ListMemberTeams(ctx, userRef(user), keyhold.TeamFilter{Name: contains("OP"), Page: page(1, 10)})
 				equal(t, "user teams", teams, []*keyhold.Team{team})
+				return err
+			})
+		})
+		t.Run("Counts", func(t *testing.T) {
+			empty := newTeam(t, db, "Empty", nil, 2)
+			read(t, db, func(tx storage.Tx) error {
+				counts, err := tx.Teams().CountTeamMembers(ctx, []string{team.ID, other.ID, empty.ID, newID()})
+				equal(t, "counts", counts, map[string]keyhold.MemberCount{
+					team.ID: {Accounts: 2, Users: 1}, other.ID: {Accounts: 1}})
+				if err != nil {
+					return err
+				}
+				counts, err = tx.Teams().CountTeamMembers(ctx, nil)
+				equal(t, "no teams", counts, map[string]keyhold.MemberCount{})
 				return err
 			})
 		})
