@@ -19,7 +19,7 @@ func (teamsPage) title() (string, string) { return "Teams", "teams" }
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, c *call) error {
 	pg := newPager(r, listPageSize)
 	d := teamsPage{Q: strings.TrimSpace(r.URL.Query().Get("q")), CanEdit: s.may(r, "UpdateTeam")}
-	f := keyhold.TeamFilter{Page: pg.page()}
+	f := keyhold.TeamFilter{ByName: true, Page: pg.page()}
 	if d.Q != "" {
 		f.Name = &keyhold.StringFilter{Op: keyhold.OpContains, Value: d.Q}
 	}

@@ -283,7 +283,17 @@ try {
     await page.getByRole("heading", { name: heading, exact: true }).waitFor();
     if (file) await shot(page, file);
   }
+  step("the teams list puts custom teams before system teams, each by name, and counts members");
   await page.getByRole("link", { name: "Teams" }).click();
+  const teamRows = await page.locator("table tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent.trim())));
+  const byName = (a, b) => a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0;
+  const customTeams = teamRows.filter((r) => r[2] === "custom").map((r) => r[0]);
+  const systemTeams = teamRows.filter((r) => r[2] === "system").map((r) => r[0]);
+  assert.ok(customTeams.includes(teamName) && systemTeams.includes("Organization Admin"), "both kinds are listed");
+  assert.deepEqual(teamRows.map((r) => r[0]), [...[...customTeams].sort(byName), ...[...systemTeams].sort(byName)],
+    "custom teams come first, then system teams, each by name");
+  assert.equal(teamRows.find((r) => r[0] === teamName)[3], "1 (1 system account, 0 users)", "the team counts its member");
   await page.getByRole("link", { name: teamName }).click();
   await page.locator("#members").getByRole("link", { name: "ci-deployer", exact: true }).waitFor();
   await shot(page, "team.png");
