@@ -28,6 +28,18 @@ const (
 	IntentAppPassword = "app_password" // one year
 )
 
+// IntentLifetime is the lifetime an intent asks for, before the policy's
+// maximum; ok is false for an unknown intent.
+func IntentLifetime(intent string) (d time.Duration, ok bool) {
+	switch intent {
+	case IntentAPI:
+		return 30 * time.Minute, true
+	case IntentAppPassword:
+		return 365 * 24 * time.Hour, true
+	}
+	return 0, false
+}
+
 // PolicyService reads and changes the token policy.
 type PolicyService interface {
 	// TokenPolicy returns the organization's policy.

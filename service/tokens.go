@@ -152,12 +152,6 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 	return &keyhold.MintedToken{Token: t, Value: value}, nil
 }
 
-// intentLifetimes are the default lifetimes of token intents.
-var intentLifetimes = map[string]time.Duration{
-	keyhold.IntentAPI:         30 * time.Minute,
-	keyhold.IntentAppPassword: 365 * 24 * time.Hour,
-}
-
 // tokenExpiry applies the organization's policy to a requested lifetime: nil
 // for a token that never expires. Personal access tokens keep Konnect's
 // rules (ttl_seconds or expires_at, always expiring) within the policy.
@@ -192,7 +186,7 @@ func tokenExpiry(kind keyhold.TokenKind, in keyhold.TokenCreate, p *keyhold.Toke
 	}
 	d, ok := p.DefaultLifetime, true
 	if in.Intent != "" {
-		d, ok = intentLifetimes[in.Intent]
+		d, ok = keyhold.IntentLifetime(in.Intent)
 	}
 	if !ok {
 		return nil, keyhold.Invalid(keyhold.FieldError{Field: "intent", Reason: "is not a known intent", Rule: "enum", Choices: []string{keyhold.IntentAPI, keyhold.IntentAppPassword}})
