@@ -128,8 +128,10 @@ var rules = map[string]Rule{
 
 	"Organization":    {Access: AccessAuthenticated},
 	"ListAuditEvents": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
-	"TokenPolicy":     read(),
-	"SetTokenPolicy":  write("token_policy.update", ""),
+	// Every principal that mints a token is bound by the policy, so every
+	// one may read it: the token forms offer only what it allows.
+	"TokenPolicy":    {Access: AccessAuthenticated},
+	"SetTokenPolicy": write("token_policy.update", ""),
 
 	"ListWebhooks":          read(),
 	"GetWebhook":            read(),

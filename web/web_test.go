@@ -340,13 +340,20 @@ func TestTokenPolicyPage(t *testing.T) {
 		if p, _ := e.svc.Policy.TokenPolicy(e.adminCtx()); p.MaxLifetime != 90*24*time.Hour {
 			t.Errorf("a refused form changed the policy: %+v", p)
 		}
-		// A user without roles may not read it.
+		// A user without roles reads it, as it bounds the tokens they
+		// mint, and may not change it.
 		if _, err := e.svc.Users.CreateUser(e.adminCtx(), keyhold.UserCreate{Email: "nobody@example.com", Password: "nobody password 1"}); err != nil {
 			t.Fatal(err)
 		}
 		nobody := e.browser()
 		nobody.signIn("nobody@example.com", "nobody password 1")
-		nobody.get("/ui/policy").want(t, http.StatusForbidden)
+		if p := nobody.get("/ui/policy").want(t, http.StatusOK, "<dd>90 days</dd>"); strings.Contains(p.body, "Save policy") {
+			t.Fatalf("a user without roles is offered to change the policy:\n%s", p.body)
+		}
+		nobody.post("/ui/policy", url.Values{"max_lifetime_days": {"900"}, "default_lifetime_days": {"30"}}).want(t, http.StatusForbidden)
+		if p, _ := e.svc.Policy.TokenPolicy(e.adminCtx()); p.MaxLifetime != 90*24*time.Hour {
+			t.Errorf("a user without roles changed the policy: %+v", p)
+		}
 	})
 }
 

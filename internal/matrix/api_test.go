@@ -107,7 +107,7 @@ func apiCases() []apiCase {
 		row("GET", "/v1/whoami", "", valid, get("/v1/whoami")),
 		row("GET", "/v3/audit-events", "", auditors, get("/v3/audit-events")),
 		row("GET", "/v1/tokens/expiring", "", idRead, get("/v1/tokens/expiring?within_days=5")),
-		row("GET", "/v1/token-policy", "", idRead, get("/v1/token-policy")),
+		row("GET", "/v1/token-policy", "", valid, get("/v1/token-policy")),
 		row("PUT", "/v1/token-policy", "", idWrite, func(k *apiCell) apiReq {
 			return apiReq{path: "/v1/token-policy", body: k.policy()}
 		}),

@@ -110,7 +110,7 @@ func consoleCases() []consoleCase {
 			return consoleReq{path: "/ui/me/tokens/" + k.ownPAT() + "/delete"}
 		}),
 		page("GET", "/ui/audit", "", cAudit, show("/ui/audit")),
-		page("GET", "/ui/policy", "", cIDRead, show("/ui/policy")),
+		page("GET", "/ui/policy", "", cValid, show("/ui/policy")),
 		page("POST", "/ui/policy", "", cIDWrite, func(k *consoleCell) consoleReq {
 			p := k.policy()
 			f := url.Values{"max_lifetime_days": {days(p["max_lifetime_seconds"])}, "default_lifetime_days": {days(p["default_lifetime_seconds"])}}
