@@ -274,11 +274,16 @@ func (f *form) absorb(err error, shown ...string) bool {
 
 func fieldReason(fe keyhold.FieldError) string {
 	r := fe.Reason
+	// A lifetime's limits come in seconds; a person reads them in days.
+	bound := func(n int64) string { return strconv.FormatInt(n, 10) }
+	if fe.Field == "expires_at" || strings.HasSuffix(fe.Field, "_seconds") {
+		bound = func(n int64) string { return lifetime(time.Duration(n) * time.Second) }
+	}
 	if fe.Maximum != nil && strings.Contains(fe.Rule, "max") {
-		r += " (at most " + strconv.FormatInt(*fe.Maximum, 10) + ")"
+		r += " (at most " + bound(*fe.Maximum) + ")"
 	}
 	if fe.Minimum != nil && strings.Contains(fe.Rule, "min") {
-		r += " (at least " + strconv.FormatInt(*fe.Minimum, 10) + ")"
+		r += " (at least " + bound(*fe.Minimum) + ")"
 	}
 	if len(fe.Choices) > 0 && len(fe.Choices) <= 12 {
 		r += " (one of " + strings.Join(fe.Choices, ", ") + ")"

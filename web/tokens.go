@@ -9,21 +9,131 @@ import (
 	"github.com/keyhold/keyhold"
 )
 
-// expiryChoices are the lifetimes the token form offers.
-var expiryChoices = []struct{ Value, Label string }{
-	{"", "Organization default"},
-	{"api", "Short-lived, for an API script (intent api: 30 minutes)"},
-	{"app_password", "Long-lived, as an app password (intent app_password: one year)"},
-	{"7d", "7 days"}, {"30d", "30 days"}, {"90d", "90 days"}, {"365d", "365 days"},
-	{"date", "On the date below"},
-	{"never", "Never (only if the policy allows it)"},
+// expiryChoice is one lifetime a token form offers.
+type expiryChoice struct{ Value, Label string }
+
+// fixedDays are the lifetimes, in days, the token forms offer when the
+// policy allows them.
+var fixedDays = []int{7, 30, 90, 365}
+
+// lifetimeChoices are the lifetimes a token form offers under policy p:
+// only those the policy allows, each labelled with what the policy will
+// give, so that nothing is shortened unseen. Personal tokens always expire
+// and have no default.
+func lifetimeChoices(p *keyhold.TokenPolicy, personal bool) []expiryChoice {
+	var out []expiryChoice
+	if !personal {
+		out = append(out, expiryChoice{"", "Organization default (" + lifetime(p.DefaultLifetime) + ")"})
+		for _, c := range []struct{ intent, label string }{
+			{keyhold.IntentAPI, "Short-lived, for an API script"},
+			{keyhold.IntentAppPassword, "Long-lived, as an app password"},
+		} {
+			d, _ := keyhold.IntentLifetime(c.intent)
+			given := lifetime(d)
+			if d > p.MaxLifetime {
+				given = lifetime(p.MaxLifetime) + ", the policy's maximum"
+			}
+			out = append(out, expiryChoice{c.intent, c.label + " (intent " + c.intent + ": " + given + ")"})
+		}
+	}
+	atMax := false
+	for _, n := range fixedDays {
+		d := time.Duration(n) * day
+		if d > p.MaxLifetime {
+			break
+		}
+		atMax = atMax || d == p.MaxLifetime
+		out = append(out, expiryChoice{strconv.Itoa(n) + "d", lifetime(d)})
+	}
+	if !atMax && (!personal || p.MaxLifetime < time.Duration(fixedDays[len(fixedDays)-1])*day) {
+		out = append(out, expiryChoice{"max", lifetime(p.MaxLifetime) + " (the policy's maximum)"})
+	}
+	if !personal {
+		out = append(out, expiryChoice{"date", "On the date below"})
+		if p.AllowNonExpiring {
+			out = append(out, expiryChoice{"never", "Never"})
+		}
+	}
+	return out
+}
+
+// lifetime says a duration as a person reads it: "90 days", "30 minutes".
+func lifetime(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatInt(n, 10) + " " + one + "s"
+	}
+	switch {
+	case d >= day && d%day == 0:
+		return unit(int64(d/day), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return unit(int64(d/time.Second), "second")
+}
+
+// lastDate is the last day a token form's date may name under policy p:
+// the token works until the end of that day, UTC.
+func lastDate(p *keyhold.TokenPolicy, now time.Time) string {
+	return now.Add(p.MaxLifetime).Add(-day + time.Second).UTC().Format("2006-01-02")
+}
+
+// parseExpiry reads a token form's expiry choice into in; a choice the
+// form did not offer under p is an error on the expiry field.
+func parseExpiry(f *form, p *keyhold.TokenPolicy, personal bool, now time.Time, in *keyhold.TokenCreate) {
+	e := f.Get("expiry")
+	offered := false
+	for _, c := range lifetimeChoices(p, personal) {
+		offered = offered || c.Value == e
+	}
+	if !offered {
+		f.Errors["expiry"] = "pick one of the listed lifetimes"
+		return
+	}
+	switch e {
+	case "":
+	case keyhold.IntentAPI, keyhold.IntentAppPassword:
+		in.Intent = e
+	case "never":
+		in.NoExpiry = true
+	case "max":
+		t := now.Add(p.MaxLifetime).UTC()
+		in.ExpiresAt = &t
+	case "date":
+		t, err := time.Parse("2006-01-02", f.Get("expires_at"))
+		if err != nil {
+			f.Errors["expires_at"] = "pick a date (YYYY-MM-DD)"
+			return
+		}
+		t = t.Add(day - time.Second)
+		in.ExpiresAt = &t
+	default:
+		days, _ := strconv.Atoi(strings.TrimSuffix(e, "d"))
+		t := now.Add(time.Duration(days) * day).UTC()
+		in.ExpiresAt = &t
+	}
+}
+
+// expiryError moves the service's error on a token's lifetime under the
+// form's expiry field, where the lifetime is chosen.
+func expiryError(f *form) {
+	if e := f.Errors["expires_at"]; e != "" {
+		f.Errors["expiry"] = joinReason(f.Errors["expiry"], e)
+		delete(f.Errors, "expires_at")
+	}
 }
 
 type tokenForm struct {
 	Form    *form
 	Account *keyhold.SystemAccount
 	Roles   []*keyhold.AssignedRole
-	Choices any
+	Choices []expiryChoice
+	// LastDate is the last date the policy allows, YYYY-MM-DD.
+	LastDate string
 }
 
 func (d tokenForm) title() (string, string) { return "New token for " + d.Account.Name, "accounts" }
@@ -41,7 +151,12 @@ func (s *Server) showTokenForm(w http.ResponseWriter, r *http.Request, c *call, 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, c, status, "token_form.html", tokenForm{Form: f, Account: a, Roles: roles, Choices: expiryChoices})
+	p, err := s.svc.Policy.TokenPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, c, status, "token_form.html", tokenForm{Form: f, Account: a, Roles: roles,
+		Choices: lifetimeChoices(p, false), LastDate: lastDate(p, s.now())})
 	return nil
 }
 
@@ -61,30 +176,11 @@ func (d mintedPage) title() (string, string) { return "Copy your token now", "ac
 // minted. The service refuses what the owner may not have.
 func (s *Server) parseTokenCreate(r *http.Request, f *form, owner keyhold.Ref) (keyhold.TokenCreate, error) {
 	in := keyhold.TokenCreate{Name: strings.TrimSpace(f.Get("name")), AutoRotate: f.Get("auto_rotate") == "on"}
-	now := s.now()
-	switch e := f.Get("expiry"); e {
-	case "":
-	case keyhold.IntentAPI, keyhold.IntentAppPassword:
-		in.Intent = e
-	case "never":
-		in.NoExpiry = true
-	case "date":
-		t, err := time.Parse("2006-01-02", f.Get("expires_at"))
-		if err != nil {
-			f.Errors["expires_at"] = "pick a date (YYYY-MM-DD)"
-		} else {
-			t = t.Add(24*time.Hour - time.Second)
-			in.ExpiresAt = &t
-		}
-	default:
-		days, err := strconv.Atoi(strings.TrimSuffix(e, "d"))
-		if err != nil || !strings.HasSuffix(e, "d") || days < 1 {
-			f.Errors["expires_at"] = "pick one of the listed lifetimes"
-		} else {
-			t := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
-			in.ExpiresAt = &t
-		}
+	p, err := s.svc.Policy.TokenPolicy(r.Context())
+	if err != nil {
+		return keyhold.TokenCreate{}, err
 	}
+	parseExpiry(f, p, false, s.now(), &in)
 	if ids := f.Values["scope"]; len(ids) > 0 {
 		roles, err := s.svc.Roles.ListAssignedRoles(r.Context(), owner, keyhold.AssignedRoleFilter{})
 		if err != nil {
@@ -128,6 +224,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		if !f.absorb(err, "name", "expires_at", "scope", "allowed_cidrs", "auto_rotate") {
 			return err
 		}
+		expiryError(f)
 		return s.showTokenForm(w, r, c, f, statusOf[keyhold.ErrorCode(err)])
 	}
 	a, err := s.svc.Accounts.GetSystemAccount(r.Context(), ref.ID)

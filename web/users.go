@@ -224,6 +224,8 @@ type mePage struct {
 	TokenPager pager
 	Form       *form
 	Minted     *keyhold.MintedToken
+	// Choices are the lifetimes the policy allows a personal token.
+	Choices []expiryChoice
 }
 
 func (mePage) title() (string, string) { return "Your personal access tokens", "me" }
@@ -241,7 +243,21 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, c *call, f *fo
 	if err != nil {
 		return err
 	}
-	s.render(w, r, c, status, "me.html", mePage{User: u, Tokens: toks, TokenPager: pg, Form: f, Minted: m})
+	p, err := s.svc.Policy.TokenPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	choices := lifetimeChoices(p, true)
+	if f.Get("expiry") == "" {
+		// 30 days when the policy allows it, else the longest it allows.
+		f.Values.Set("expiry", choices[len(choices)-1].Value)
+		for _, ch := range choices {
+			if ch.Value == "30d" {
+				f.Values.Set("expiry", ch.Value)
+			}
+		}
+	}
+	s.render(w, r, c, status, "me.html", mePage{User: u, Tokens: toks, TokenPager: pg, Form: f, Minted: m, Choices: choices})
 	return nil
 }
 
@@ -249,21 +265,20 @@ func (s *Server) createPersonalToken(w http.ResponseWriter, r *http.Request, c *
 	f := newForm(r.PostForm)
 	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: c.Principal.ID}
 	in := keyhold.TokenCreate{Name: strings.TrimSpace(f.Get("name"))}
-	days := map[string]int{"7d": 7, "30d": 30, "90d": 90, "365d": 365}[f.Get("expiry")]
-	if days == 0 {
-		f.Errors["expiry"] = "pick one of the listed lifetimes"
+	p, err := s.svc.Policy.TokenPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	parseExpiry(f, p, true, s.now(), &in)
+	if len(f.Errors) > 0 {
 		return s.renderMe(w, r, c, f, nil, http.StatusBadRequest)
 	}
-	t := s.now().Add(time.Duration(days) * 24 * time.Hour).UTC()
-	in.ExpiresAt = &t
 	m, err := s.svc.Tokens.CreateToken(r.Context(), ref, in)
 	if err != nil {
 		if !f.absorb(err, "name", "expires_at") {
 			return err
 		}
-		if e := f.Errors["expires_at"]; e != "" {
-			f.Errors["expiry"] = e
-		}
+		expiryError(f)
 		return s.renderMe(w, r, c, f, nil, statusOf[keyhold.ErrorCode(err)])
 	}
 	return s.renderMe(w, r, c, newForm(nil), m, http.StatusCreated)
