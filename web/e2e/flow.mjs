@@ -166,6 +166,48 @@ try {
   await page.getByRole("link", { name: "Back to the account page" }).click();
   await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ACTIVE").waitFor();
 
+  step("under a 90-day policy the token form offers only what it allows, and says what each gives");
+  const before = await api("GET", "/v1/token-policy");
+  assert.equal(before.status, 200);
+  async function savePolicy(maxDays, defaultDays, nonExpiring) {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Token policy" }).click();
+    await page.getByLabel(/^Maximum lifetime/).fill(String(maxDays));
+    await page.getByLabel(/^Default lifetime/).fill(String(defaultDays));
+    await page.getByRole("checkbox", { name: /Allow tokens that never expire/ }).setChecked(nonExpiring);
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await page.getByText("Token policy saved").waitFor();
+  }
+  await savePolicy(90, 30, false);
+  r = await api("GET", "/v1/token-policy");
+  assert.equal(r.json.max_lifetime_seconds, 90 * 86400);
+  await page.goto(`${base}/ui/accounts/${accountID}`);
+  await page.getByRole("link", { name: "New token" }).click();
+  const expires = page.getByLabel("Expires", { exact: true });
+  assert.deepEqual((await expires.locator("option").allTextContents()).map((t) => t.trim()), [
+    "Organization default (30 days)",
+    "Short-lived, for an API script (intent api: 30 minutes)",
+    "Long-lived, as an app password (intent app_password: 90 days, the policy's maximum)",
+    "7 days", "30 days", "90 days", "On the date below"]);
+  assert.equal((await expires.locator("option:checked").textContent()).trim(), "Organization default (30 days)");
+  step("a date beyond the policy's maximum is refused in days under Expires, and mints nothing");
+  await page.getByLabel(/^Name/).fill("too-far");
+  await expires.selectOption("date");
+  await page.getByLabel(/^Date/).fill(new Date(Date.now() + 200 * 86400e3).toISOString().slice(0, 10));
+  expectRefusal = true; // answered 400 Bad Request
+  await page.getByRole("button", { name: "Create token" }).click();
+  const expiryError = page.locator("#expiry-error");
+  await expiryError.waitFor();
+  expectRefusal = false;
+  assert.match(await expiryError.textContent(), /at most 90 days/);
+  assert.equal(await expires.getAttribute("aria-describedby"), "expiry-error");
+  r = await api("GET", `/v3/system-accounts/${accountID}/access-tokens`);
+  assert.equal(r.json.data.length, 1, "a date beyond the maximum minted a token");
+  await savePolicy(before.json.max_lifetime_seconds / 86400, before.json.default_lifetime_seconds / 86400, before.json.allow_non_expiring);
+  r = await api("GET", "/v1/token-policy");
+  assert.deepEqual(r.json, before.json, "the policy was restored");
+  await page.goto(`${base}/ui/accounts/${accountID}`);
+  await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ACTIVE").waitFor();
+
   step("the role form starts empty and refuses an empty submit");
   await page.getByRole("link", { name: "Assign a role" }).click();
   for (const label of ["Entity type", "Role", "Region"]) {
