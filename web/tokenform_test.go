@@ -62,7 +62,8 @@ func optionValues(t *testing.T, body, id string) []string {
 	sel := body[i : i+strings.Index(body[i:], "</select>")]
 	var out []string
 	for _, part := range strings.Split(sel, `<option value="`)[1:] {
-		out = append(out, part[:strings.Index(part, `"`)])
+		v, _, _ := strings.Cut(part, `"`)
+		out = append(out, v)
 	}
 	return out
 }
