@@ -102,3 +102,10 @@ type AuditFilter struct {
 	Until      *time.Time // exclusive
 	Page       Page
 }
+
+// EmptyWindow reports whether the filter's time window ends before, or
+// when, it starts: it can match nothing, and every reader refuses it
+// rather than answer an empty page.
+func (f *AuditFilter) EmptyWindow() bool {
+	return f.Since != nil && f.Until != nil && !f.Until.After(*f.Since)
+}

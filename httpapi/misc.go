@@ -64,7 +64,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 		TargetType: q.str("target_type"), Outcome: q.eq("outcome"), Since: q.time("occurred_at", "gte"), Until: q.time("occurred_at", "lt"), Page: q.page}
 	// A window that ends before it starts matches nothing: say so rather
 	// than answer an empty page.
-	if f.Since != nil && f.Until != nil && !f.Until.After(*f.Since) {
+	if f.EmptyWindow() {
 		return keyhold.Invalid(keyhold.FieldError{Field: "filter[occurred_at][lt]", Source: "query",
 			Reason: "must be after filter[occurred_at][gte]", Rule: "invalid"})
 	}

@@ -248,6 +248,9 @@ func (s *Audit) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*ke
 	if err := s.authorize(ctx, "ListAuditEvents", false); err != nil {
 		return nil, err
 	}
+	if f.EmptyWindow() {
+		return nil, keyhold.Invalid(keyhold.FieldError{Field: "until", Reason: "must be after since", Rule: "invalid"})
+	}
 	var items []*keyhold.AuditEvent
 	var total int
 	err := s.read(ctx, func(tx storage.Tx) (err error) { items, total, err = tx.Audit().ListAuditEvents(ctx, f); return err })

@@ -337,7 +337,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) erro
 			af.Until = &t
 		}
 	}
-	if af.Since != nil && af.Until != nil && !af.Until.After(*af.Since) {
+	if af.EmptyWindow() {
 		f.Errors["until"] = "pick a date on or after the From date"
 	}
 	d := auditPage{Form: f, Actions: keyhold.AuditActions()}
