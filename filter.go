@@ -92,7 +92,11 @@ type AssignedRoleFilter struct {
 // match exactly; the names match by eq or contains, where contains folds
 // ASCII letters only, so that SQLite and PostgreSQL agree.
 type AuditFilter struct {
-	ActorID    *string
+	ActorID   *string
+	SubjectID *string
+	// Involving selects a principal's history: the events whose actor or
+	// subject it is.
+	Involving  *string
 	ActorName  *StringFilter
 	Action     *StringFilter
 	TargetID   *string

@@ -325,10 +325,15 @@ type AuditEvent struct {
 	TargetType string
 	TargetID   string
 	TargetName string
-	Outcome    string // "success", "failure" or "denied"
-	RequestID  string
-	ClientIP   string
-	UserAgent  string
+	// SubjectID is the system account or user the event concerns: the
+	// owner of a token event's token, the member of a membership event,
+	// the principal of a role event, the account or user of its own
+	// events. Empty when the event concerns no one principal.
+	SubjectID string
+	Outcome   string // "success", "failure" or "denied"
+	RequestID string
+	ClientIP  string
+	UserAgent string
 	// Count aggregates repeated failures (failed authentications per client
 	// address and minute, refusals per actor, action and minute); 1 for
 	// ordinary events.

@@ -228,6 +228,8 @@ func TestAuditTrail(t *testing.T) {
 			{"Action", "filter[action]=role.assign", func(ev wire.AuditEvent) bool { return ev.Action == "role.assign" }},
 			{"ActionEq", "filter[action][eq]=team.member.add", func(ev wire.AuditEvent) bool { return ev.Action == "team.member.add" }},
 			{"TargetID", "filter[target_id]=" + acct, func(ev wire.AuditEvent) bool { return ev.TargetID == acct }},
+			{"SubjectAccountID", "filter[subject_account_id]=" + acct, func(ev wire.AuditEvent) bool { return ev.SubjectAccountID == acct }},
+			{"PrincipalID", "filter[principal_id][eq]=" + strings.ToUpper(acct), func(ev wire.AuditEvent) bool { return ev.ActorID == acct || ev.SubjectAccountID == acct }},
 			{"TargetType", "filter[target_type]=team", func(ev wire.AuditEvent) bool { return ev.TargetType == "team" }},
 			{"Outcome", "filter[outcome]=success", func(ev wire.AuditEvent) bool { return ev.Outcome == "success" }},
 			{"Since", "filter[occurred_at][gte]=" + at("CreateTeam"), func(ev wire.AuditEvent) bool { return !ev.OccurredAt.Before(times["CreateTeam"]) }},

@@ -170,10 +170,10 @@ func (s *core) createAccountTeam(ctx context.Context, tx storage.Tx, a *keyhold.
 		func() error { return tx.Teams().CreateTeam(ctx, t) },
 		func() error { return tx.Teams().AddTeamMember(ctx, t.ID, member, a.CreatedAt) },
 		func() error {
-			return tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, "team.create", targetTeam, t.ID, t.Name))
+			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.create", targetTeam, t.ID, t.Name, a.ID))
 		},
 		func() error {
-			return tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, "team.member.add", targetTeam, t.ID, t.Name))
+			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.member.add", targetTeam, t.ID, t.Name, a.ID))
 		},
 		func() error { return s.changed(ctx, tx, keyhold.ChangeTeam, t.ID, nil) },
 	} {

@@ -62,7 +62,7 @@ func (s *core) revokeLeaked(ctx context.Context, value, source string) (bool, er
 		if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 			return err
 		}
-		ev.TargetID, ev.TargetName = t.ID, t.Name
+		ev.TargetID, ev.TargetName, ev.SubjectID = t.ID, t.Name, t.Owner.ID
 		if source != "" {
 			ev.TargetName = t.Name + " (reported by " + source + ")"
 		}

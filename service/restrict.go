@@ -161,7 +161,7 @@ func (s *core) narrowScopes(ctx context.Context, tx storage.Tx, tokens []*keyhol
 		if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 			return err
 		}
-		if err := tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, action, targetToken, t.ID, t.Name)); err != nil {
+		if err := tx.Audit().AppendAuditEvent(ctx, s.auditToken(ctx, action, t.Owner, t.ID, t.Name)); err != nil {
 			return err
 		}
 		if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {

@@ -51,7 +51,7 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 	now := s.clock()
 	succ := keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: owner, Digest: keyhold.TokenDigest(value),
 		CreatedAt: now, UpdatedAt: now, PredecessorID: &id}
-	ev := s.audit(ctx, "token.rotate", targetToken, id, "")
+	ev := s.auditToken(ctx, "token.rotate", owner, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
@@ -176,7 +176,7 @@ func (s *core) retire(ctx context.Context, tx storage.Tx, now time.Time, rotatin
 		if err := tx.Tokens().UpdateToken(ctx, &t); err != nil {
 			return err
 		}
-		ev := s.audit(ctx, "token.revoke", targetToken, t.ID, t.Name+" ("+reason+")")
+		ev := s.auditToken(ctx, "token.revoke", t.Owner, t.ID, t.Name+" ("+reason+")")
 		if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 			return err
 		}

@@ -279,10 +279,28 @@ func (s *core) audit(ctx context.Context, action, targetType, targetID, targetNa
 		Outcome: keyhold.OutcomeSuccess, RequestID: ri.RequestID, ClientIP: ri.ClientIP, UserAgent: ri.UserAgent, Count: 1,
 		ActorType: keyhold.PrincipalAnonymous, ActorName: "keyhold",
 	}
+	if targetType == targetSystemAccount || targetType == targetUser {
+		e.SubjectID = targetID
+	}
 	if p := keyhold.PrincipalFromContext(ctx); p != nil {
 		e.ActorType, e.ActorID, e.ActorName = p.Type, p.ID, p.Name
 	}
 	return e
+}
+
+// auditOf builds the event of a change whose subject is the principal
+// subject: a member added to a team, say.
+func (s *core) auditOf(ctx context.Context, action, targetType, targetID, targetName, subject string) *keyhold.AuditEvent {
+	e := s.audit(ctx, action, targetType, targetID, targetName)
+	e.SubjectID = subject
+	return e
+}
+
+// auditToken builds the event of a change to a token of owner, whose
+// subject is the owner, so that the owner's history keeps the event after
+// the token is deleted.
+func (s *core) auditToken(ctx context.Context, action string, owner keyhold.Ref, id, name string) *keyhold.AuditEvent {
+	return s.auditOf(ctx, action, targetToken, id, name, owner.ID)
 }
 
 // write runs fn in a write transaction and appends ev, which fn may fill

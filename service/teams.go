@@ -262,7 +262,7 @@ func (s *core) changeMembership(ctx context.Context, teamID string, m keyhold.Re
 	if err := validIDs("teamId", teamID, memberField(m), m.ID); err != nil {
 		return err
 	}
-	ev := s.audit(ctx, action, targetTeam, teamID, "")
+	ev := s.auditOf(ctx, action, targetTeam, teamID, "", m.ID)
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		t, err := tx.Teams().GetTeam(ctx, teamID)
 		if err != nil {

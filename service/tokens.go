@@ -113,7 +113,7 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 	t := keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: in.Name, Digest: keyhold.TokenDigest(value),
 		CreatedAt: now, UpdatedAt: now, Scope: in.Scope, AllowedCIDRs: in.AllowedCIDRs,
 		AutoRotate: in.AutoRotate}
-	ev := s.audit(ctx, "token.create", targetToken, t.ID, t.Name)
+	ev := s.auditToken(ctx, "token.create", owner, t.ID, t.Name)
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
@@ -276,7 +276,7 @@ func (s *core) changeToken(ctx context.Context, owner keyhold.Ref, id string, ow
 		}
 	}
 	var t *keyhold.Token
-	ev := s.audit(ctx, action, targetToken, id, "")
+	ev := s.auditToken(ctx, action, owner, id, "")
 	err := s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if err = s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
@@ -315,7 +315,7 @@ func (s *Tokens) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) 
 	if err := ownPersonalTokens(ctx, owner); err != nil {
 		return err
 	}
-	ev := s.audit(ctx, "token.delete", targetToken, id, "")
+	ev := s.auditToken(ctx, "token.delete", owner, id, "")
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err

@@ -287,7 +287,7 @@ func (f *failureRecorder) drain(now time.Time, all bool) []*keyhold.AuditEvent {
 		}
 		if r := k.refusal; r.action != "" {
 			e.ActorType, e.ActorID, e.ActorName = r.owner.Type, r.owner.ID, r.name
-			e.Action, e.TargetID, e.Outcome = r.action, r.token, keyhold.OutcomeDenied
+			e.Action, e.TargetID, e.SubjectID, e.Outcome = r.action, r.token, r.owner.ID, keyhold.OutcomeDenied
 		}
 		if d := k.denial; d.action != "" {
 			e.ActorType, e.ActorID, e.ActorName = d.actor.Type, d.actor.ID, d.name

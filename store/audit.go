@@ -10,14 +10,14 @@ var auditMsgs = msgs{conflict: "An audit event with this id already exists"}
 
 const auditCols = `e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
 	e.target_type, e.target_id, e.target_name, e.outcome, e.request_id, e.client_ip,
-	e.user_agent, e.count, e.reason`
+	e.user_agent, e.count, e.reason, e.subject_account_id`
 
 func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
 	var e keyhold.AuditEvent
 	var actorType string
 	err := s.Scan(append([]any{&e.ID, scanTime{&e.Time}, &actorType, &e.ActorID, &e.ActorName,
 		&e.Action, &e.TargetType, &e.TargetID, &e.TargetName, &e.Outcome, &e.RequestID,
-		&e.ClientIP, &e.UserAgent, &e.Count, &e.Reason}, extra...)...)
+		&e.ClientIP, &e.UserAgent, &e.Count, &e.Reason, &e.SubjectID}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -30,15 +30,16 @@ func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
 func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error {
 	_, err := t.exec(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
 		actor_name, action, target_type, target_id, target_name, outcome, request_id,
-		client_ip, user_agent, count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		client_ip, user_agent, count, reason, subject_account_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		e.ID, ts(e.Time), string(e.ActorType), e.ActorID, e.ActorName, e.Action,
 		e.TargetType, e.TargetID, e.TargetName, e.Outcome, e.RequestID,
-		e.ClientIP, e.UserAgent, e.Count, e.Reason)
+		e.ClientIP, e.UserAgent, e.Count, e.Reason, e.SubjectID)
 	return t.translate("append audit event", err, auditMsgs)
 }
 
 // ListAuditEvents returns a page of events, newest first, and the total.
-// IDs and the outcome match exactly; the names by eq or by contains,
+// IDs and the outcome match exactly, Involving the actor or the subject; the names by eq or by contains,
 // which folds ASCII letters only (see asciiStr). Since is inclusive, Until
 // exclusive.
 func (t *tx) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error) {
@@ -47,11 +48,14 @@ func (t *tx) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*key
 		col string
 		v   *string
 	}{
-		{"e.actor_id", f.ActorID}, {"e.target_id", f.TargetID}, {"e.outcome", f.Outcome},
+		{"e.actor_id", f.ActorID}, {"e.subject_account_id", f.SubjectID}, {"e.target_id", f.TargetID}, {"e.outcome", f.Outcome},
 	} {
 		if c.v != nil {
 			w.add(c.col+" = %s", *c.v)
 		}
+	}
+	if f.Involving != nil {
+		w.add("(e.actor_id = %s OR e.subject_account_id = %s)", *f.Involving, *f.Involving)
 	}
 	for _, c := range []struct {
 		col string

@@ -22,6 +22,7 @@ func TestAuditEvents(t *testing.T) {
 		e1 := ev(1, "alice", "system_account.create", keyhold.OutcomeSuccess)
 		// e2 and e3 share an instant: insertion order breaks the tie.
 		e2 := ev(2, "bob", "system_account.delete", keyhold.OutcomeDenied)
+		e2.SubjectID = "alice" // bob acted on alice
 		e3 := ev(2, "alice", "system_account.delete", keyhold.OutcomeSuccess)
 		e4 := ev(3, "", "auth.failed", keyhold.OutcomeFailure)
 		e4.ActorType, e4.ActorName, e4.Count = keyhold.PrincipalAnonymous, "", 7
@@ -41,6 +42,10 @@ func TestAuditEvents(t *testing.T) {
 		}{
 			{"NewestFirst", keyhold.AuditFilter{}, []*keyhold.AuditEvent{e4, e3, e2, e1, e5}, 5},
 			{"Actor", keyhold.AuditFilter{ActorID: ptr("alice")}, []*keyhold.AuditEvent{e3, e1}, 2},
+			{"Subject", keyhold.AuditFilter{SubjectID: ptr("alice")}, []*keyhold.AuditEvent{e2}, 1},
+			{"InvolvingActorOrSubject", keyhold.AuditFilter{Involving: ptr("alice")}, []*keyhold.AuditEvent{e3, e2, e1}, 3},
+			{"InvolvingAndAction", keyhold.AuditFilter{Involving: ptr("alice"), Action: contains("delete")}, []*keyhold.AuditEvent{e3, e2}, 2},
+			{"InvolvingNobody", keyhold.AuditFilter{Involving: ptr("carol")}, []*keyhold.AuditEvent{}, 0},
 			{"ActorName", keyhold.AuditFilter{ActorName: eq("bob@example.com")}, []*keyhold.AuditEvent{e2}, 1},
 			{"ActorNameIsExact", keyhold.AuditFilter{ActorName: eq("BOB@example.com")}, []*keyhold.AuditEvent{}, 0},
 			{"ActorNameContains", keyhold.AuditFilter{ActorName: contains("i")}, []*keyhold.AuditEvent{e3, e1, e5}, 3},

@@ -218,7 +218,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *call, 
 		return err
 	}
 	if d.CanAudit {
-		ev, err := s.svc.Audit.ListAuditEvents(ctx, keyhold.AuditFilter{TargetID: &a.ID, Page: keyhold.Page{Number: 1, Size: 10}})
+		ev, err := s.svc.Audit.ListAuditEvents(ctx, keyhold.AuditFilter{Involving: &a.ID, Page: keyhold.Page{Number: 1, Size: 10}})
 		if err != nil {
 			return err
 		}

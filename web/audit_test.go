@@ -52,3 +52,53 @@ func TestAuditFilters(t *testing.T) {
 		admin.get("/ui/audit?since=2020-03-01&until=2020-03-01").want(t, http.StatusOK, "No events match")
 	})
 }
+
+// TestAccountHistory shows, on an account's page and behind its link, the
+// events of its tokens (a deleted one's included) and its memberships,
+// which target the token or the team, and none of another account's.
+func TestAccountHistory(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		ctx := e.adminCtx()
+		a, err := e.svc.Accounts.CreateSystemAccount(ctx, keyhold.SystemAccountCreate{Name: "history-bot"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := e.svc.Accounts.CreateSystemAccount(ctx, keyhold.SystemAccountCreate{Name: "other-bot"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		team, err := e.svc.Teams.CreateTeam(ctx, keyhold.TeamCreate{Name: "history-team"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		A := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
+		tok, err := e.svc.Tokens.CreateToken(ctx, A, keyhold.TokenCreate{Name: "gone-soon"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Tokens.RotateToken(ctx, A, tok.ID, keyhold.TokenRotate{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Tokens.DeleteToken(ctx, A, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Teams.AddTeamMember(ctx, team.ID, A); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Tokens.CreateToken(ctx, keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: other.ID}, keyhold.TokenCreate{Name: "theirs"}); err != nil {
+			t.Fatal(err)
+		}
+
+		admin := e.browser()
+		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		mine := []string{"<code>token.create</code>", "<code>token.rotate</code>", "<code>token.delete</code>", "<code>team.member.add</code>", "<code>system_account.create</code>"}
+		admin.get("/ui/accounts/"+a.ID).want(t, http.StatusOK, append(mine, `href="/ui/audit?involving=`+a.ID+`"`)...)
+		p := admin.get("/ui/audit?involving="+strings.ToUpper(a.ID)).want(t, http.StatusOK, append(mine, "Clear filters")...)
+		for _, s := range []string{"theirs", "other-bot", "<code>console.sign_in</code>"} {
+			if strings.Contains(p.body, s) {
+				t.Errorf("the account's history shows %q", s)
+			}
+		}
+	})
+}

@@ -320,6 +320,11 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) erro
 	if v := strings.TrimSpace(q.Get("target")); v != "" {
 		af.TargetID = &v
 	}
+	// A principal's history: what it did, and what was done to it.
+	if v := strings.TrimSpace(q.Get("involving")); v != "" {
+		v = keyhold.FoldID(v)
+		af.Involving = &v
+	}
 	for _, k := range []string{"since", "until"} {
 		v := q.Get(k)
 		if v == "" {
@@ -341,13 +346,13 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) erro
 		f.Errors["until"] = "pick a date on or after the From date"
 	}
 	d := auditPage{Form: f, Actions: keyhold.AuditActions()}
-	for _, k := range []string{"actor", "action", "target", "since", "until"} {
+	for _, k := range []string{"actor", "action", "target", "involving", "since", "until"} {
 		d.Filtered = d.Filtered || q.Get(k) != ""
 	}
 	if len(f.Errors) == 0 {
 		list, err := s.svc.Audit.ListAuditEvents(r.Context(), af)
 		if err != nil {
-			if !f.absorb(err, "actor", "action", "target", "since", "until") {
+			if !f.absorb(err, "actor", "action", "target", "involving", "since", "until") {
 				return err
 			}
 		} else {

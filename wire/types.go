@@ -143,12 +143,14 @@ type AuditEvent struct {
 	TargetType string    `json:"target_type"`
 	TargetID   string    `json:"target_id"`
 	TargetName string    `json:"target_name"`
-	Outcome    string    `json:"outcome"`
-	RequestID  string    `json:"request_id"`
-	ClientIP   string    `json:"client_ip"`
-	UserAgent  string    `json:"user_agent"`
-	Count      int       `json:"count"`
-	Reason     string    `json:"reason"`
+	// SubjectAccountID is the system account or user the event concerns.
+	SubjectAccountID string `json:"subject_account_id"`
+	Outcome          string `json:"outcome"`
+	RequestID        string `json:"request_id"`
+	ClientIP         string `json:"client_ip"`
+	UserAgent        string `json:"user_agent"`
+	Count            int    `json:"count"`
+	Reason           string `json:"reason"`
 }
 
 // WhoAmI is the principal behind a token.
