@@ -4,9 +4,13 @@
 //
 // Environment: KEYHOLD_URL, KEYHOLD_ADMIN_TOKEN, KEYHOLD_EMAIL,
 // KEYHOLD_PASSWORD, KEYHOLD_TEAM (a team's name), KEYHOLD_SCREENSHOTS (a
-// directory, or empty for none), CHROMIUM (default /usr/bin/chromium).
+// directory, or empty for none), KEYHOLD_ROUTES (a JSON file listing the
+// path patterns of the console's GET routes, every one of which the
+// accessibility step must visit), CHROMIUM (default /usr/bin/chromium).
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 const base = process.env.KEYHOLD_URL;
@@ -16,6 +20,13 @@ const password = process.env.KEYHOLD_PASSWORD;
 const teamName = process.env.KEYHOLD_TEAM;
 const shots = process.env.KEYHOLD_SCREENSHOTS || "";
 const controlPlane = "6f1b0c7e-2d4a-4b8e-9a51-3c2d1e0f9a7b";
+const routes = JSON.parse(readFileSync(process.env.KEYHOLD_ROUTES, "utf8"));
+// axe-core, pinned in package-lock.json. It is evaluated through the
+// DevTools protocol rather than added as a <script>: the console's
+// Content-Security-Policy refuses inline scripts, as it should.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const phone = { width: 390, height: 844 };
+const desktop = { width: 1280, height: 800 };
 
 function step(name) { console.log(`== ${name}`); }
 
@@ -48,6 +59,10 @@ function watch(page) {
   page.on("pageerror", (err) => errors.push(`${page.url()}: ${err.message}`));
 }
 
+// Accessibility problems of the pages checked where the flow meets them,
+// reported with the others by the accessibility step.
+const pageProblems = [];
+
 // Secrets minted so far, and the documents allowed to carry each.
 const secrets = [];
 const documents = [];
@@ -64,6 +79,37 @@ function record(page) {
 async function shot(page, name, mask = []) {
   if (!shots) return;
   await page.screenshot({ path: path.join(shots, name), fullPage: true, mask, maskColor: "#13233a" });
+}
+
+// accessible checks the page as it is at 1280 and at 390 px wide: no axe
+// violation of impact serious or critical, and at 390 no sideways scroll
+// of the page itself (wide tables scroll inside their own box). It leaves
+// the page at the width it found it, after a 390-px screenshot when named.
+async function accessible(page, label, phoneShot = null) {
+  const found = page.viewportSize();
+  const problems = [];
+  for (const size of [desktop, phone]) {
+    await page.setViewportSize(size);
+    if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(axeSource);
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    assert.ok(result.passes.length > 15, `${label}: axe passed only ${result.passes.length} rules; did it run?`);
+    if (process.env.AXE_DEBUG) console.log(label, size.width, result.passes.length, result.violations.map((v) => `${v.impact}:${v.id}`).join(" "));
+    for (const v of result.violations) {
+      if (v.impact !== "serious" && v.impact !== "critical") continue;
+      problems.push(`${label} at ${size.width} px: ${v.impact} ${v.id} (${v.help}) on ` +
+        v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", "));
+    }
+    if (size === phone) {
+      const [scroll, inner, wide] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth,
+        [...document.querySelectorAll("body *")].filter((el) => el.getBoundingClientRect().right > window.innerWidth &&
+          (!el.closest(".table-scroll") || getComputedStyle(el).position === "absolute")).slice(0, 5).map((el) => el.tagName.toLowerCase() +
+          (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : ""))]);
+      if (scroll > inner) problems.push(`${label} at 390 px scrolls sideways: ${scroll} > ${inner}, widest: ${wide.join(", ")}`);
+      if (phoneShot) await shot(page, phoneShot);
+    }
+  }
+  await page.setViewportSize(found);
+  return problems;
 }
 
 try {
@@ -143,6 +189,7 @@ try {
   await page.getByText("Copied.").waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), value);
   await shot(page, "token-created.png", [page.locator("#token-value")]);
+  pageProblems.push(...await accessible(page, "token value"));
   r = await api("GET", `/v3/system-accounts/${accountID}/access-tokens`);
   assert.equal(r.json.data.length, 1);
   assert.equal(r.json.data[0].name, "deploy");
@@ -163,6 +210,7 @@ try {
   r = await api("GET", `/v3/system-accounts/${accountID}/access-tokens`);
   assert.equal(r.json.data.length, 1, "the reload minted a token");
   await shot(page, "token-gone.png");
+  pageProblems.push(...await accessible(page, "token gone"));
   await page.getByRole("link", { name: "Back to the account page" }).click();
   await page.locator(`tr[data-token-id="${tokenID}"]`).getByText("ACTIVE").waitFor();
 
@@ -457,6 +505,108 @@ try {
   await page.locator("#account-results").getByRole("link", { name: "ci-deployer" }).waitFor();
   await page.waitForURL(/q=deploy/);
   await shot(page, "accounts.png");
+
+  step("every page passes axe at 1280 and 390, and none scrolls sideways at 390");
+  // Something on every page: a role, a team and a membership of each kind,
+  // a personal token, a webhook and a setup link.
+  const teams = await api("GET", `/v3/teams?filter[name]=${encodeURIComponent(teamName)}`);
+  const teamID = teams.json.data.find((t) => t.name === teamName).id;
+  const role = { role_name: "Viewer", entity_type_name: "Control Planes", entity_id: controlPlane, entity_region: "eu" };
+  const created = async (p, body) => {
+    const res = await api("POST", p, { body });
+    assert.equal(res.status, 201, `POST ${p}: ${JSON.stringify(res.json)}`);
+    return res.json;
+  };
+  const accountRole = (await created(`/v3/system-accounts/${accountID}/assigned-roles`, role)).id;
+  const teamRole = (await created(`/v3/teams/${teamID}/assigned-roles`, role)).id;
+  const userRole = (await created(`/v3/users/${adaID}/assigned-roles`, role)).id;
+  await created(`/v3/teams/${teamID}/system-accounts`, { id: accountID });
+  await created(`/v3/teams/${teamID}/users`, { id: adaID });
+  const myToken = (await created(`/v3/users/${me.json.principal_id}/access-tokens`,
+    { name: "e2e-phone", expires_at: new Date(Date.now() + 86400e3).toISOString() })).id;
+  const hook = (await created("/v1/webhooks", { name: "e2e-hook", url: base + "/hook", event_types: ["token.expired"] })).id;
+  const setupURL = new URL((await created(`/v3/users/${adaID}/setup-link`)).setup_url);
+  // Each GET route of the console's table, with the page that shows it; a
+  // route missing here fails the step, so that a new page is checked too.
+  const acc = `/ui/accounts/${accountID}`, team = `/ui/teams/${teamID}`, ada = `/ui/users/${adaID}`;
+  const pages = [
+    // [route pattern, path, screenshot at 390 px, signed out]
+    ["/ui/", "/ui/"],
+    ["/ui/signin", "/ui/signin", "signin-phone.png", true],
+    ["/ui/setup", setupURL.pathname + setupURL.search, null, true],
+    ["/ui/accounts", "/ui/accounts", "accounts-phone.png"],
+    ["/ui/accounts/new", "/ui/accounts/new"],
+    ["/ui/accounts/{id}", acc, "account-phone.png"],
+    ["/ui/accounts/{id}/edit", `${acc}/edit`],
+    ["/ui/accounts/{id}/disable", `${acc}/disable`],
+    ["/ui/accounts/{id}/delete", `${acc}/delete`, "confirm-delete-phone.png"],
+    ["/ui/accounts/{id}/tokens/new", `${acc}/tokens/new`, "token-form-phone.png"],
+    ["/ui/accounts/{id}/tokens/{tid}/rotate", `${acc}/tokens/${successorID}/rotate`],
+    ["/ui/accounts/{id}/tokens/{tid}/delete", `${acc}/tokens/${successorID}/delete`],
+    ["/ui/accounts/{id}/roles/new", `${acc}/roles/new`, "assign-role-phone.png"],
+    ["/ui/accounts/{id}/roles/{rid}/delete", `${acc}/roles/${accountRole}/delete`],
+    ["/ui/accounts/{id}/teams/{tid}/remove", `${acc}/teams/${teamID}/remove`],
+    ["/ui/teams", "/ui/teams", "teams-phone.png"],
+    ["/ui/teams/new", "/ui/teams/new"],
+    ["/ui/teams/{id}", team, "team-phone.png"],
+    ["/ui/teams/{id}/edit", `${team}/edit`],
+    ["/ui/teams/{id}/delete", `${team}/delete`],
+    ["/ui/teams/{id}/members/remove", `${team}/members/remove?member_type=user&member_id=${adaID}`],
+    ["/ui/teams/{id}/roles/new", `${team}/roles/new`],
+    ["/ui/teams/{id}/roles/{rid}/delete", `${team}/roles/${teamRole}/delete`],
+    ["/ui/users", "/ui/users", "users-phone.png"],
+    ["/ui/users/new", "/ui/users/new"],
+    ["/ui/users/{id}", ada, "user-phone.png"],
+    ["/ui/users/{id}/edit", `${ada}/edit`],
+    ["/ui/users/{id}/deactivate", `${ada}/deactivate`],
+    ["/ui/users/{id}/roles/new", `${ada}/roles/new`],
+    ["/ui/users/{id}/roles/{rid}/delete", `${ada}/roles/${userRole}/delete`],
+    ["/ui/users/{id}/teams/{tid}/remove", `${ada}/teams/${teamID}/remove`],
+    ["/ui/users/{id}/tokens/{tid}/revoke", `/ui/users/${me.json.principal_id}/tokens/${myToken}/revoke`],
+    ["/ui/webhooks", "/ui/webhooks", "webhooks-phone.png"],
+    ["/ui/webhooks/new", "/ui/webhooks/new"],
+    ["/ui/webhooks/{id}", `/ui/webhooks/${hook}`, "webhook-phone.png"],
+    ["/ui/webhooks/{id}/edit", `/ui/webhooks/${hook}/edit`],
+    ["/ui/webhooks/{id}/delete", `/ui/webhooks/${hook}/delete`],
+    ["/ui/policy", "/ui/policy", "policy-phone.png"],
+    ["/ui/me", "/ui/me", "me-phone.png"],
+    ["/ui/me/tokens/{tid}/delete", `/ui/me/tokens/${myToken}/delete`],
+    ["/ui/audit", "/ui/audit", "audit-phone.png"],
+  ];
+  const listed = new Set(pages.map(([pattern]) => pattern));
+  assert.deepEqual(routes.filter((p) => !listed.has(p)), [], "GET routes of the console with no page in the accessibility list");
+  assert.deepEqual([...listed].filter((p) => !routes.includes(p)), [], "pages in the accessibility list with no GET route");
+  const problems = [];
+  const walker = await context.newPage();
+  const strangerContext = await browser.newContext({ viewport: desktop });
+  const stranger = await strangerContext.newPage();
+  for (const p of [walker, stranger]) watch(p);
+  for (const [pattern, url, phoneShot, signedOut] of pages) {
+    const p = signedOut ? stranger : walker;
+    const res = await p.goto(base + url);
+    assert.equal(res.status(), 200, `${pattern} as ${url} answered ${res.status()}`);
+    problems.push(...await accessible(p, `${pattern} (${url})`, phoneShot));
+  }
+  // The pages a POST answers with, shown once: a new setup link and a new
+  // webhook secret (the token's are checked where the flow mints them).
+  for (const [label, url, button, heading] of [
+    ["setup link", ada, "Create invitation link", /link/i], ["webhook secret", `/ui/webhooks/${hook}`, "Rotate secret", /secret/i]]) {
+    await walker.goto(base + url);
+    await walker.getByRole("button", { name: button, exact: true }).click();
+    await walker.getByRole("heading", { name: heading }).first().waitFor();
+    problems.push(...await accessible(walker, label));
+  }
+  problems.push(...pageProblems);
+  expectRefusal = true; // the 404 page and a refused setup link are the error page, with their status
+  for (const [label, p, url] of [["not found", walker, "/ui/no-such-page"], ["used setup link", stranger, "/ui/setup?token=used"]]) {
+    const res = await p.goto(base + url);
+    assert.ok(res.status() >= 400, `${url} answered ${res.status()}`);
+    problems.push(...await accessible(p, label, label === "not found" ? "not-found-phone.png" : null));
+  }
+  expectRefusal = false;
+  await walker.close();
+  await strangerContext.close();
+  assert.deepEqual(problems, [], "accessibility problems");
 
   step("delete the account");
   await page.locator("#account-results").getByRole("link", { name: "ci-deployer" }).click();
