@@ -158,6 +158,8 @@ var rules = map[string]Rule{
 	"Bootstrap":       {Access: AccessSystem, Action: "organization.bootstrap"},
 	"CreateSetupLink": {Access: AccessSystem, Action: "user.setup_link"},
 	"SetPassword":     {Access: AccessSystem, Action: "user.set_password"},
+	"RevokeTokensSince": {Access: AccessSystem, Action: "token.revoke",
+		Guards: "the operator's command on the database; it can stop every pipeline at once"},
 
 	"LoadIndex":       {Access: AccessInternal},
 	"CatchUp":         {Access: AccessInternal},

@@ -151,6 +151,10 @@ type Expiry interface {
 	// MarkExpiredTokens returns up to limit tokens that expired at or before
 	// now and were not returned by an earlier call, and marks them.
 	MarkExpiredTokens(ctx context.Context, now time.Time, limit int) ([]*keyhold.Token, error)
+	// ListTokensSince returns up to limit unrevoked tokens with ids after
+	// afterID, by id, created at or after since or rotated to a successor
+	// created then.
+	ListTokensSince(ctx context.Context, since time.Time, afterID string, limit int) ([]*keyhold.Token, error)
 	// ListUnwarnedTokens returns tokens expiring in (now, until] without an
 	// expiry warning of days or fewer.
 	ListUnwarnedTokens(ctx context.Context, now, until time.Time, days, limit int) ([]*keyhold.Token, error)

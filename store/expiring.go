@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/keyhold/keyhold"
@@ -25,4 +26,29 @@ func scanOwnedToken(s scanner, extra ...any) (*keyhold.OwnedToken, error) {
 		return nil, err
 	}
 	return &keyhold.OwnedToken{Token: *k, OwnerName: owner}, nil
+}
+
+// ListTokensSince returns up to limit unrevoked tokens, by id after
+// afterID, that were created at or after since or whose successor was:
+// what a restore to a point before since, or a compromise that began at
+// since, calls into doubt.
+func (t *tx) ListTokensSince(ctx context.Context, since time.Time, afterID string, limit int) ([]*keyhold.Token, error) {
+	w := &where{}
+	w.add("k.revoked_at IS NULL AND k.id > %s", afterID)
+	w.add("(k.created_at >= %[1]s OR EXISTS (SELECT 1 FROM tokens s WHERE s.id = k.successor_id AND s.created_at >= %[1]s))", ts(since))
+	q := `SELECT ` + tokenCols + ` FROM tokens k` + w.clause() + ` ORDER BY k.id LIMIT ` + w.arg(limit)
+	rows, err := t.tx.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens since: %w", err)
+	}
+	defer rows.Close()
+	var out []*keyhold.Token
+	for rows.Next() {
+		k, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens since: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }

@@ -37,24 +37,23 @@ func printSetupLink(io stdio, base, secret string) error {
 	return err
 }
 
-// addSetPassword attaches "set-password" to the "users" command, creating
-// that command when no other part of the tree has.
-func addSetPassword(root *cobra.Command, io stdio, getenv func(string) string) {
-	var users *cobra.Command
+// addLocal attaches cmd, a command on the database, to the group command
+// of that name, creating the group when no other part of the tree has.
+func addLocal(root *cobra.Command, group, short string, cmd *cobra.Command, getenv func(string) string) {
+	var g *cobra.Command
 	for _, c := range root.Commands() {
-		if c.Name() == "users" {
-			users = c
+		if c.Name() == group {
+			g = c
 		}
 	}
-	if users == nil {
-		users = &cobra.Command{Use: "users", Short: "Manage users"}
-		root.AddCommand(users)
+	if g == nil {
+		g = &cobra.Command{Use: group, Short: short}
+		root.AddCommand(g)
 	}
-	sp := setPasswordCommand(io)
 	// A local command beside the remote ones: KEYHOLD_DB applies to it as
 	// to serve, which the remote commands' own hook would not do.
-	sp.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return cmdenv.FlagsFromEnv(cmd, getenv) }
-	users.AddCommand(sp)
+	cmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return cmdenv.FlagsFromEnv(cmd, getenv) }
+	g.AddCommand(cmd)
 }
 
 // setPasswordCommand is the break-glass way into the console: it sets a

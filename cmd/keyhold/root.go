@@ -55,7 +55,8 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetErr(io.err)
 	root.AddCommand(serveCommand(io, h), initCommand(io), migrateCommand(io), backupCommand(io))
 	root.AddCommand(cli.Commands(cli.Options{In: io.in, Out: io.out, Err: io.err, Getenv: getenv, Now: h.now, AfterPoll: h.afterPoll})...)
-	addSetPassword(root, io, getenv)
+	addLocal(root, "users", "Manage users", setPasswordCommand(io), getenv)
+	addLocal(root, "tokens", "Manage tokens", revokeSinceCommand(io), getenv)
 	if err := root.ExecuteContext(ctx); err != nil {
 		if code := cli.ExitCode(err); code != cli.ExitFailure || errors.As(err, new(*cli.ExitError)) {
 			cli.PrintError(io.err, err)
