@@ -44,7 +44,15 @@ type SystemAccountFilter struct {
 	Description    *StringFilter
 	KonnectManaged *bool
 	Disabled       *bool
-	Page           Page
+	// The token conditions match an account by one of its working tokens
+	// (keyhold.Token.Usable at Now): TokensExpiringBefore, one that
+	// expires at or before that time; TokensUnusedSince, one never used or
+	// last used before that time. Now is the moment "working" is judged
+	// at; the service sets it, and a condition without it is refused.
+	TokensExpiringBefore *time.Time
+	TokensUnusedSince    *time.Time
+	Now                  time.Time
+	Page                 Page
 }
 
 // TokenFilter selects the tokens of one owner.

@@ -61,6 +61,17 @@ type SystemAccount struct {
 	Locked string
 }
 
+// AccountSummary is a system account with its tokens in figures, as a
+// list of many accounts shows it.
+type AccountSummary struct {
+	SystemAccount
+	// ActiveTokens counts the account's working tokens (Token.Usable).
+	ActiveTokens int
+	// LastUsedAt is the last use of any of its tokens, revoked and expired
+	// ones included; nil when none was ever used.
+	LastUsedAt *time.Time
+}
+
 // TokenKind tells system-account tokens from personal access tokens.
 type TokenKind string
 

@@ -82,6 +82,10 @@ type SystemAccountUpdate struct {
 type SystemAccountService interface {
 	// ListSystemAccounts returns a page of accounts. EINVALID, EFORBIDDEN.
 	ListSystemAccounts(ctx context.Context, f SystemAccountFilter) (*List[*SystemAccount], error)
+	// ListAccountSummaries is ListSystemAccounts with each account's
+	// working tokens counted and its tokens' last use, judged now (the
+	// filter's Now is ignored). EINVALID, EFORBIDDEN.
+	ListAccountSummaries(ctx context.Context, f SystemAccountFilter) (*List[*AccountSummary], error)
 	// CreateSystemAccount creates an account. EINVALID, ECONFLICT (name taken), EFORBIDDEN.
 	CreateSystemAccount(ctx context.Context, in SystemAccountCreate) (*SystemAccount, error)
 	// GetSystemAccount returns one account, with Locked set for the

@@ -16,10 +16,30 @@ func (s *Accounts) ListSystemAccounts(ctx context.Context, f keyhold.SystemAccou
 	if err := s.authorize(ctx, "ListSystemAccounts", false); err != nil {
 		return nil, err
 	}
+	f.Now = s.clock()
 	var items []*keyhold.SystemAccount
 	var total int
 	err := s.read(ctx, func(tx storage.Tx) (err error) {
 		items, total, err = tx.Accounts().ListSystemAccounts(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listOf(items, total, f.Page), nil
+}
+
+// ListAccountSummaries implements keyhold.SystemAccountService. It reads
+// what ListSystemAccounts does, so it asks the same permission.
+func (s *Accounts) ListAccountSummaries(ctx context.Context, f keyhold.SystemAccountFilter) (*keyhold.List[*keyhold.AccountSummary], error) {
+	if err := s.authorize(ctx, "ListAccountSummaries", false); err != nil {
+		return nil, err
+	}
+	f.Now = s.clock()
+	var items []*keyhold.AccountSummary
+	var total int
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		items, total, err = tx.Accounts().ListAccountSummaries(ctx, f)
 		return err
 	})
 	if err != nil {

@@ -80,6 +80,7 @@ var rules = map[string]Rule{
 	"ReportLeak":        {Access: AccessPublic, Action: "token.leak", Guards: "revokes only tokens whose values it is given"},
 
 	"ListSystemAccounts":       read(),
+	"ListAccountSummaries":     read(),
 	"GetSystemAccount":         read(),
 	"CreateSystemAccount":      write("system_account.create", ""),
 	"UpdateSystemAccount":      write("system_account.update", guardManaged),

@@ -287,6 +287,7 @@ func (s *Teams) ListTeamSystemAccounts(ctx context.Context, teamID string, f key
 	if err := validID("teamId", teamID); err != nil {
 		return nil, err
 	}
+	f.Now = s.clock()
 	var items []*keyhold.SystemAccount
 	var total int
 	err := s.read(ctx, func(tx storage.Tx) (err error) {

@@ -101,6 +101,9 @@ type Accounts interface {
 	CreateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
 	GetSystemAccount(ctx context.Context, id string) (*keyhold.SystemAccount, error)
 	ListSystemAccounts(ctx context.Context, f keyhold.SystemAccountFilter) ([]*keyhold.SystemAccount, int, error)
+	// ListAccountSummaries is ListSystemAccounts with each account's
+	// tokens counted and last use, working tokens judged at f.Now.
+	ListAccountSummaries(ctx context.Context, f keyhold.SystemAccountFilter) ([]*keyhold.AccountSummary, int, error)
 	UpdateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error
 	// DeleteSystemAccount cascades to tokens, assignments and memberships.
 	DeleteSystemAccount(ctx context.Context, id string) error

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/keyhold/keyhold"
 )
@@ -68,14 +69,81 @@ func (t *tx) listAccounts(ctx context.Context, op, from string, w *where, f keyh
 	if err := w.str("a.description", "a.description_fold", f.Description); err != nil {
 		return nil, 0, err
 	}
+	if err := accountWhere(w, f); err != nil {
+		return nil, 0, err
+	}
+	return list(ctx, t, listQuery{op: op, cols: accountCols, from: from, w: w,
+		order: "a.created_at, a.id", page: f.Page}, scanAccount)
+}
+
+// accountWhere adds the conditions of f but its name and description.
+func accountWhere(w *where, f keyhold.SystemAccountFilter) error {
 	if f.KonnectManaged != nil {
 		w.add("a.konnect_managed = %s", *f.KonnectManaged)
 	}
 	if f.Disabled != nil {
 		w.add("a.disabled = %s", *f.Disabled)
 	}
-	return list(ctx, t, listQuery{op: op, cols: accountCols, from: from, w: w,
-		order: "a.created_at, a.id", page: f.Page}, scanAccount)
+	if f.TokensExpiringBefore == nil && f.TokensUnusedSince == nil {
+		return nil
+	}
+	if f.Now.IsZero() {
+		return keyhold.Errorf(keyhold.EINVALID, "A token condition needs the time it is judged at")
+	}
+	if f.TokensExpiringBefore != nil {
+		w.conds = append(w.conds, `EXISTS (SELECT 1 FROM tokens k WHERE k.account_id = a.id AND `+
+			working(w, f.Now)+` AND k.expires_at <= `+w.arg(ts(*f.TokensExpiringBefore))+`)`)
+	}
+	if f.TokensUnusedSince != nil {
+		w.conds = append(w.conds, `EXISTS (SELECT 1 FROM tokens k WHERE k.account_id = a.id AND `+
+			working(w, f.Now)+` AND (k.last_used_at IS NULL OR k.last_used_at < `+w.arg(ts(*f.TokensUnusedSince))+`))`)
+	}
+	return nil
+}
+
+// working is the condition that the token k works at now
+// (keyhold.Token.Usable): neither revoked, nor expired, nor past its
+// rotation deadline. Its placeholders are w's.
+func working(w *where, now time.Time) string {
+	return `k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ` + w.arg(ts(now)) +
+		`) AND (k.rotation_deadline IS NULL OR k.rotation_deadline > ` + w.arg(ts(now)) + `)`
+}
+
+// ListAccountSummaries returns a page of accounts, oldest first, each with
+// its working tokens at f.Now counted and its tokens' last use, in the
+// query of the page; and the total.
+func (t *tx) ListAccountSummaries(ctx context.Context, f keyhold.SystemAccountFilter) ([]*keyhold.AccountSummary, int, error) {
+	if f.Now.IsZero() {
+		return nil, 0, keyhold.Errorf(keyhold.EINVALID, "Counting working tokens needs the time they are judged at")
+	}
+	w := &where{}
+	// The aggregate's placeholders come first: FROM precedes WHERE, and
+	// every placeholder is numbered by its argument.
+	from := `system_accounts a LEFT JOIN (SELECT k.account_id,
+		SUM(CASE WHEN ` + working(w, f.Now) + ` THEN 1 ELSE 0 END) AS active,
+		MAX(k.last_used_at) AS last_used
+		FROM tokens k WHERE k.account_id IS NOT NULL GROUP BY k.account_id) s ON s.account_id = a.id`
+	if err := w.str("a.name", "a.name_fold", f.Name); err != nil {
+		return nil, 0, err
+	}
+	if err := w.str("a.description", "a.description_fold", f.Description); err != nil {
+		return nil, 0, err
+	}
+	if err := accountWhere(w, f); err != nil {
+		return nil, 0, err
+	}
+	return list(ctx, t, listQuery{op: "list account summaries", cols: accountCols + ", COALESCE(s.active, 0), s.last_used",
+		from: from, w: w, order: "a.created_at, a.id", page: f.Page}, scanAccountSummary)
+}
+
+func scanAccountSummary(s scanner, extra ...any) (*keyhold.AccountSummary, error) {
+	var sum keyhold.AccountSummary
+	a, err := scanAccount(s, append([]any{&sum.ActiveTokens, scanNullTime{&sum.LastUsedAt}}, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	sum.SystemAccount = *a
+	return &sum, nil
 }
 
 // UpdateSystemAccount writes every field but id and created_at; ENOTFOUND,

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
@@ -132,6 +133,126 @@ func TestListSystemAccounts(t *testing.T) {
 			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
 				_, _, err := tx.Accounts().ListSystemAccounts(ctx, keyhold.SystemAccountFilter{
 					Name: &keyhold.StringFilter{Op: "gt", Value: "a"}, Page: page(1, 10)})
+				return err
+			}), keyhold.EINVALID)
+		})
+	})
+}
+
+// The summaries count each account's working tokens and its tokens' last
+// use in the page's query, and the token conditions select by working
+// tokens only, the same on both databases.
+func TestListAccountSummaries(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		now := at(100000)
+		day := 24 * time.Hour
+		tp := func(d time.Duration) *time.Time { return ptr(now.Add(d)) }
+		token := func(a *keyhold.SystemAccount, name string, set func(k *keyhold.Token)) {
+			k := &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: accountRef(a), Name: name,
+				Digest: []byte("digest-" + newID()), CreatedAt: at(10), UpdatedAt: at(10)}
+			set(k)
+			write(t, db, func(tx storage.Tx) error { return tx.Tokens().CreateToken(ctx, k) })
+		}
+		newAccount(t, db, "idle", 1)
+		fresh := newAccount(t, db, "fresh", 2)
+		token(fresh, "a", func(k *keyhold.Token) { k.LastUsedAt = tp(-time.Hour) })
+		token(fresh, "b", func(k *keyhold.Token) { k.LastUsedAt, k.RevokedAt = tp(-10*time.Minute), tp(-5*time.Minute) })
+		soon := newAccount(t, db, "soon", 3)
+		token(soon, "a", func(k *keyhold.Token) { k.ExpiresAt = tp(3 * day) })
+		stale := newAccount(t, db, "stale", 4)
+		token(stale, "a", func(k *keyhold.Token) { k.LastUsedAt = tp(-40 * day) })
+		token(stale, "b", func(k *keyhold.Token) { k.ExpiresAt, k.LastUsedAt = tp(-day), tp(-35*day) })
+		token(stale, "c", func(k *keyhold.Token) { k.ExpiresAt, k.RevokedAt = tp(2*day), tp(-day) })
+		rotated := newAccount(t, db, "rotated", 5)
+		token(rotated, "a", func(k *keyhold.Token) {
+			k.SuccessorID, k.RotationDeadline, k.ExpiresAt = ptr(newID()), tp(-time.Hour), tp(5*day)
+		})
+		off := newAccount(t, db, "off", 6)
+		off.Disabled = true
+		write(t, db, func(tx storage.Tx) error { return tx.Accounts().UpdateSystemAccount(ctx, off) })
+		token(off, "a", func(k *keyhold.Token) { k.ExpiresAt, k.LastUsedAt = tp(10*day), tp(-2*day) })
+		edge := newAccount(t, db, "edge", 7)
+		token(edge, "a", func(k *keyhold.Token) { k.ExpiresAt = tp(14 * day) })
+		later := newAccount(t, db, "later", 8)
+		token(later, "a", func(k *keyhold.Token) { k.ExpiresAt = tp(14*day + time.Second) })
+		// A user's tokens count for no account.
+		newToken(t, db, userRef(newUser(t, db, "pat@example.com", 9)), "mine", 9)
+
+		read(t, db, func(tx storage.Tx) error {
+			items, total, err := tx.Accounts().ListAccountSummaries(ctx, keyhold.SystemAccountFilter{Now: now, Page: page(1, 100)})
+			if err != nil {
+				return err
+			}
+			equal(t, "total", total, 8)
+			type row struct {
+				Name     string
+				Active   int
+				LastUsed *time.Time
+				Disabled bool
+			}
+			var got []row
+			for _, s := range items {
+				got = append(got, row{s.Name, s.ActiveTokens, s.LastUsedAt, s.Disabled})
+			}
+			equal(t, "rows", got, []row{
+				{"idle", 0, nil, false}, {"fresh", 1, tp(-10 * time.Minute), false}, {"soon", 1, nil, false},
+				{"stale", 1, tp(-35 * day), false}, {"rotated", 0, nil, false}, {"off", 1, tp(-2 * day), true},
+				{"edge", 1, nil, false}, {"later", 1, nil, false},
+			})
+			return nil
+		})
+
+		expiring, unused := tp(14*day), tp(-30*day)
+		for _, tc := range []struct {
+			name  string
+			f     keyhold.SystemAccountFilter
+			want  []string
+			total int
+		}{
+			{"Expiring", keyhold.SystemAccountFilter{TokensExpiringBefore: expiring}, []string{"soon", "off", "edge"}, 3},
+			{"ExpiringEnabled", keyhold.SystemAccountFilter{TokensExpiringBefore: expiring, Disabled: ptr(false)}, []string{"soon", "edge"}, 2},
+			{"Disabled", keyhold.SystemAccountFilter{Disabled: ptr(true)}, []string{"off"}, 1},
+			{"Unused", keyhold.SystemAccountFilter{TokensUnusedSince: unused}, []string{"soon", "stale", "edge", "later"}, 4},
+			{"UnusedByName", keyhold.SystemAccountFilter{TokensUnusedSince: unused, Name: contains("S")}, []string{"soon", "stale"}, 2},
+			{"Both", keyhold.SystemAccountFilter{TokensUnusedSince: unused, TokensExpiringBefore: expiring}, []string{"soon", "edge"}, 2},
+			{"UnusedPage2", keyhold.SystemAccountFilter{TokensUnusedSince: unused, Page: page(2, 3)}, []string{"later"}, 4},
+			{"UnusedPastTheEnd", keyhold.SystemAccountFilter{TokensUnusedSince: unused, Page: page(3, 3)}, []string{}, 4},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				tc.f.Now = now
+				if tc.f.Page.Size == 0 {
+					tc.f.Page = page(1, 100)
+				}
+				read(t, db, func(tx storage.Tx) error {
+					items, total, err := tx.Accounts().ListAccountSummaries(ctx, tc.f)
+					if err != nil {
+						return err
+					}
+					names := []string{}
+					for _, s := range items {
+						names = append(names, s.Name)
+					}
+					equal(t, "summaries", names, tc.want)
+					equal(t, "total", total, tc.total)
+					// The plain list applies the same conditions.
+					plain, total, err := tx.Accounts().ListSystemAccounts(ctx, tc.f)
+					if err != nil {
+						return err
+					}
+					equal(t, "accounts", accountNames(plain), tc.want)
+					equal(t, "plain total", total, tc.total)
+					return nil
+				})
+			})
+		}
+		t.Run("ErrInvalidWithoutNow", func(t *testing.T) {
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
+				_, _, err := tx.Accounts().ListSystemAccounts(ctx, keyhold.SystemAccountFilter{TokensUnusedSince: unused, Page: page(1, 10)})
+				return err
+			}), keyhold.EINVALID)
+			wantCode(t, db.Read(ctx, func(tx storage.Tx) error {
+				_, _, err := tx.Accounts().ListAccountSummaries(ctx, keyhold.SystemAccountFilter{Page: page(1, 10)})
 				return err
 			}), keyhold.EINVALID)
 		})
