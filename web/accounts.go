@@ -17,43 +17,89 @@ const listPageSize = 20
 const detailPageSize = 50
 
 type accountsPage struct {
-	Items   []*keyhold.SystemAccount
-	Pager   pager
-	Q       string
-	Managed string
-	CanEdit bool
+	Items []*keyhold.AccountSummary
+	Pager pager
+	// Form holds the filters as the query gave them, with their errors.
+	Form *form
+	Q    string
+	// Managed, State and Tokens are the filters' valid values, "" for any.
+	Managed, State, Tokens string
+	CanEdit                bool
 }
 
 func (accountsPage) title() (string, string) { return "System accounts", "accounts" }
 
+// Filtered reports whether a filter narrows the list.
+func (d accountsPage) Filtered() bool {
+	return d.Q != "" || d.Managed != "" || d.State != "" || d.Tokens != ""
+}
+
+// The token filters of the accounts list: how far ahead "expiring" looks,
+// and how long a token must have gone unused.
+const (
+	expiringWithin = 14 * 24 * time.Hour
+	unusedFor      = 30 * 24 * time.Hour
+)
+
+// listAccounts shows the accounts, each with its working tokens counted
+// and its tokens' last use. The filters are GET parameters, so that a
+// filtered page can be bookmarked: q (name), managed, state, tokens.
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
 	pg := newPager(r, listPageSize)
 	f := keyhold.SystemAccountFilter{Page: pg.page()}
-	d := accountsPage{Q: strings.TrimSpace(q.Get("q")), Managed: q.Get("managed"), CanEdit: s.may(r, "CreateSystemAccount")}
+	d := accountsPage{Form: newForm(q), Q: strings.TrimSpace(q.Get("q")), CanEdit: s.may(r, "CreateSystemAccount")}
 	if d.Q != "" {
 		f.Name = &keyhold.StringFilter{Op: keyhold.OpContains, Value: d.Q}
 	}
-	switch d.Managed {
+	switch v := q.Get("managed"); v {
+	case "":
 	case "managed", "unmanaged":
-		m := d.Managed == "managed"
-		f.KonnectManaged = &m
+		d.Managed = v
+		f.KonnectManaged = ptr(v == "managed")
 	default:
-		d.Managed = ""
+		d.Form.Errors["managed"] = "pick one of the listed kinds"
 	}
-	list, err := s.svc.Accounts.ListSystemAccounts(r.Context(), f)
-	if err != nil {
-		return err
+	switch v := q.Get("state"); v {
+	case "":
+	case "enabled", "disabled":
+		d.State = v
+		f.Disabled = ptr(v == "disabled")
+	default:
+		d.Form.Errors["state"] = "pick one of the listed states"
 	}
-	d.Items, pg.Total = list.Items, list.Total
+	now := s.now()
+	switch v := q.Get("tokens"); v {
+	case "":
+	case "expiring":
+		d.Tokens = v
+		f.TokensExpiringBefore = ptr(now.Add(expiringWithin))
+	case "unused":
+		d.Tokens = v
+		f.TokensUnusedSince = ptr(now.Add(-unusedFor))
+	default:
+		d.Form.Errors["tokens"] = "pick one of the listed token conditions"
+	}
+	status := http.StatusOK
+	if len(d.Form.Errors) > 0 {
+		status = http.StatusBadRequest
+	} else {
+		list, err := s.svc.Accounts.ListAccountSummaries(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		d.Items, pg.Total = list.Items, list.Total
+	}
 	d.Pager = pg
 	page := "accounts.html"
 	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "account-results" {
 		page = "accounts_results.html"
 	}
-	s.render(w, r, c, http.StatusOK, page, d)
+	s.render(w, r, c, status, page, d)
 	return nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // may reports whether the signed-in user may perform the service
 // operation op, to show or hide controls; the operation decides again.

@@ -133,7 +133,7 @@ func (s *Server) routes() []route {
 		{"GET /ui/setup", public, s.setupForm},
 		{"POST /ui/setup", public, s.setup},
 
-		{"GET /ui/accounts", "ListSystemAccounts", s.listAccounts},
+		{"GET /ui/accounts", "ListAccountSummaries", s.listAccounts},
 		{"GET /ui/accounts/new", "CreateSystemAccount", s.newAccountForm},
 		{"POST /ui/accounts/new", "CreateSystemAccount", s.createAccount},
 		{"GET /ui/accounts/{id}", "GetSystemAccount", s.showAccount},
