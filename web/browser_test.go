@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/web"
 )
 
@@ -44,7 +45,13 @@ func TestBrowserFlow(t *testing.T) {
 		shots, _ = filepath.Abs(filepath.Join("..", "docs", "screenshots"))
 	}
 
-	e := newEnv(t, "sqlite", "")
+	// The background work runs as in production, only sooner: webhooks
+	// go out by themselves, which the delivery log must show without a
+	// reload, and token use reaches the accounts list within a second.
+	e := newEnvAt(t, "sqlite", "", nil, func(c *service.Config) {
+		c.Webhooks.Tick = 200 * time.Millisecond
+		c.Decider.TouchInterval = time.Second
+	})
 	if _, err := e.svc.Teams.CreateTeam(e.adminCtx(), keyhold.TeamCreate{Name: "platform"}); err != nil {
 		t.Fatal(err)
 	}

@@ -57,8 +57,9 @@ type env struct {
 // when it is set (a second replica).
 func newEnv(t testing.TB, backend, dbURL string) *env { return newEnvAt(t, backend, dbURL, nil) }
 
-// newEnvAt is newEnv with the service's clock (nil: the real one).
-func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
+// newEnvAt is newEnv with the service's clock (nil: the real one); tune
+// may change the service's configuration further.
+func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time, tune ...func(*service.Config)) *env {
 	e := &env{t: t, logs: &logBuffer{}, backed: backend}
 	lastEnv = e
 	if dbURL == "" {
@@ -69,12 +70,16 @@ func newEnvAt(t testing.TB, backend, dbURL string, now func() time.Time) *env {
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// Every env, a second replica included, seals webhook secrets with the
 	// same key, and delivers to receivers the tests start on loopback.
-	m := server.New(server.Config{DB: e.db, Logger: log, Service: service.Config{Now: now,
+	cfg := service.Config{Now: now,
 		Webhooks: service.WebhookConfig{SecretKey: bytes.Repeat([]byte{7}, service.SecretKeySize),
 			Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 			// Tests send deliveries themselves (DeliverWebhooks), so that
 			// what a receiver gets does not race a background sender.
-			Tick: time.Hour}}})
+			Tick: time.Hour}}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	m := server.New(server.Config{DB: e.db, Logger: log, Service: cfg})
 	e.svc = m.Service
 	ctx := context.Background()
 	if dbURL == "" {

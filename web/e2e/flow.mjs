@@ -365,6 +365,35 @@ try {
   await newRow.getByText("ACTIVE", { exact: true }).waitFor();
   assert.equal((await api("GET", "/v1/whoami", { token: rotated })).status, 200, "the enabled account's token works again");
 
+  step("the account's history holds its tokens' and memberships' events, and links to all of them");
+  const history = page.locator("section", { has: page.getByRole("heading", { name: "Recent audit events" }) });
+  for (const action of ["token.create", "token.rotate", "team.member.add", "system_account.disable", "system_account.enable"]) {
+    await history.locator("code", { hasText: new RegExp(`^${action.replace(".", "\\.")}$`) }).first().waitFor();
+  }
+  await history.getByRole("link", { name: "All events of this account" }).click();
+  await page.waitForURL(new RegExp(`/ui/audit\\?involving=${accountID}$`));
+  assert.equal(await page.getByLabel("Account or user id").inputValue(), accountID);
+  for (const action of ["token.create", "token.rotate", "team.member.add", "role.assign", "system_account.create"]) {
+    await page.locator("main code", { hasText: new RegExp(`^${action.replace(".", "\\.")}$`) }).first().waitFor();
+  }
+  assert.equal(await page.locator("main code", { hasText: /^console\.sign_in$/ }).count(), 0, "the admin's sign-in is not the account's");
+  r = await api("GET", `/v3/audit-events?filter[principal_id]=${accountID}&page[size]=100`);
+  const apiActions = new Set(r.json.data.map((e) => e.action));
+  for (const action of ["token.create", "token.rotate", "team.member.add"]) assert.ok(apiActions.has(action), `the API's history lacks ${action}`);
+
+  step("the accounts list counts working tokens, shows the last use, and filters by state");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "System accounts" }).click();
+  let listRow = page.locator("#account-results tr", { has: page.getByRole("link", { name: "ci-deployer", exact: true }) });
+  assert.equal((await listRow.locator("[data-active-tokens]").textContent()).trim(), "2", "two working tokens: the rotating one and its successor");
+  assert.match(await listRow.locator("[data-last-used]").textContent(), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  await page.getByLabel("State").selectOption("disabled");
+  await page.waitForURL(/state=disabled/);
+  await page.locator("#account-results").getByText("No system account matches").waitFor();
+  await page.getByRole("link", { name: "Clear filters" }).click();
+  await page.locator("#account-results").getByRole("link", { name: "ci-deployer", exact: true }).waitFor();
+  await page.locator("#account-results").getByRole("link", { name: "ci-deployer", exact: true }).click();
+  await page.getByRole("heading", { name: "ci-deployer" }).waitFor();
+
   step("every main page renders");
   for (const [link, heading, file] of [["Teams", "Teams", "teams.png"], ["Users", "Users", "users.png"],
     ["Audit log", "Audit log", "audit.png"], ["Webhooks", "Webhooks", null], ["Token policy", "Token policy", null],
