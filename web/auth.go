@@ -169,6 +169,7 @@ func (s *Server) routes() []route {
 		{"GET /ui/webhooks/new", "CreateWebhook", s.newWebhookForm},
 		{"POST /ui/webhooks/new", "CreateWebhook", s.once("The signing secret", backTo("/ui/webhooks", "webhooks"), s.createWebhook)},
 		{"GET /ui/webhooks/{id}", "GetWebhook", s.showWebhook},
+		{"GET /ui/webhooks/{id}/deliveries", "ListWebhookDeliveries", s.showDeliveries},
 		{"GET /ui/webhooks/{id}/edit", "UpdateWebhook", s.editWebhookForm},
 		{"POST /ui/webhooks/{id}/edit", "UpdateWebhook", s.updateWebhook},
 		{"POST /ui/webhooks/{id}/test", "TestWebhook", s.testWebhook},

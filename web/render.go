@@ -113,11 +113,22 @@ var (
 	_ titled = gonePage{}
 )
 
+// flashOwner is implemented by page data that shows the flash itself,
+// where it can change with what it announces.
+type flashOwner interface {
+	ownsFlash() bool
+}
+
+var _ flashOwner = webhookPage{}
+
 func (s *Server) render(w http.ResponseWriter, r *http.Request, c *call, status int, page string, data any) {
 	v := view{Principal: c.Principal, CSRF: c.CSRF, Data: data, Flash: flashText(r.URL.Query().Get("done")),
 		nonceKey: c.nonceKey, now: s.now()}
 	if t, ok := data.(titled); ok {
 		v.Title, v.Section = t.title()
+	}
+	if o, ok := data.(flashOwner); ok && o.ownsFlash() {
+		v.Flash = ""
 	}
 	tpl, ok := s.pages.byName[page]
 	if !ok {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/keyhold/keyhold"
@@ -164,16 +166,84 @@ func (d webhookSecretPage) title() (string, string) {
 type webhookPage struct {
 	Destination *keyhold.WebhookDestination
 	Account     *keyhold.SystemAccount
-	Deliveries  []*keyhold.WebhookDelivery
-	Total       int
+	Log         deliveryLog
 	CanEdit     bool
 }
 
 func (d webhookPage) title() (string, string) { return d.Destination.Name, "webhooks" }
 
+// ownsFlash: the page shows a "queued" flash in its delivery log, which
+// drops it once nothing is pending.
+func (d webhookPage) ownsFlash() bool { return d.Log.queuedFlash }
+
+// deliveryLog is the delivery log of a destination's page, which refreshes
+// itself (webhook_deliveries.html) while a delivery it shows is pending.
+type deliveryLog struct {
+	// Base is the destination's page.
+	Base       string
+	Deliveries []*keyhold.WebhookDelivery
+	Total      int
+	CanEdit    bool
+	// Poll counts the refreshes so far; the log stops at maxPolls.
+	Poll int
+	// Queued is the flash of a delivery just queued, shown while one is
+	// pending, and its key, which the refreshes carry on.
+	Queued, QueuedKey string
+	// queuedFlash is set when the request names a queued flash, shown or not.
+	queuedFlash bool
+}
+
+// maxPolls bounds the refreshes of a delivery log: every 2 seconds, about
+// 2 minutes. A delivery that waits for a retry is pending for longer.
+const maxPolls = 60
+
+// Pending reports whether a delivery shown is still pending.
+func (l deliveryLog) Pending() bool {
+	for _, d := range l.Deliveries {
+		if d.Status == keyhold.DeliveryPending {
+			return true
+		}
+	}
+	return false
+}
+
+// Refresh reports whether the log asks to be fetched again.
+func (l deliveryLog) Refresh() bool { return l.Pending() && l.Poll < maxPolls }
+
+// Next is the address of the log's next refresh.
+func (l deliveryLog) Next() string {
+	q := url.Values{"poll": {strconv.Itoa(l.Poll + 1)}}
+	if l.QueuedKey != "" {
+		q.Set("done", l.QueuedKey)
+	}
+	return l.Base + "/deliveries?" + q.Encode()
+}
+
 // recentDeliveries is how much of a destination's delivery log its page
 // shows; the API pages through the rest.
 const recentDeliveries = 25
+
+// queuedFlashes are the flashes that announce a delivery queued.
+var queuedFlashes = []string{"webhook-test", "webhook-redeliver"}
+
+// deliveryLog reads the delivery log of destination id for a page or a
+// refresh of it.
+func (s *Server) deliveryLog(r *http.Request, id string) (deliveryLog, error) {
+	l, err := s.svc.Webhooks.ListWebhookDeliveries(r.Context(), id, keyhold.Page{Number: 1, Size: recentDeliveries})
+	if err != nil {
+		return deliveryLog{}, err
+	}
+	poll, _ := strconv.Atoi(r.URL.Query().Get("poll"))
+	log := deliveryLog{Base: "/ui/webhooks/" + id, Deliveries: l.Items, Total: l.Total,
+		CanEdit: s.may(r, "UpdateWebhook"), Poll: min(max(poll, 0), maxPolls)}
+	if k := r.URL.Query().Get("done"); contains(queuedFlashes, k) {
+		log.queuedFlash = true
+		if log.Pending() {
+			log.Queued, log.QueuedKey = flashText(k), k
+		}
+	}
+	return log, nil
+}
 
 func (s *Server) showWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
@@ -187,12 +257,24 @@ func (s *Server) showWebhook(w http.ResponseWriter, r *http.Request, c *call) er
 			return err
 		}
 	}
-	l, err := s.svc.Webhooks.ListWebhookDeliveries(ctx, d.ID, keyhold.Page{Number: 1, Size: recentDeliveries})
+	if p.Log, err = s.deliveryLog(r, d.ID); err != nil {
+		return err
+	}
+	s.render(w, r, c, http.StatusOK, "webhook.html", p)
+	return nil
+}
+
+// showDeliveries is a refresh of a destination's delivery log, for htmx;
+// any other request gets the whole page.
+func (s *Server) showDeliveries(w http.ResponseWriter, r *http.Request, c *call) error {
+	if r.Header.Get("HX-Request") != "true" {
+		return s.showWebhook(w, r, c)
+	}
+	log, err := s.deliveryLog(r, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	p.Deliveries, p.Total = l.Items, l.Total
-	s.render(w, r, c, http.StatusOK, "webhook.html", p)
+	s.render(w, r, c, http.StatusOK, "webhook_deliveries.html", log)
 	return nil
 }
 

@@ -154,6 +154,7 @@ func consoleWebhookCases() []consoleCase {
 		page("POST", "/ui/webhooks/new", "token.auto_rotated of an account without roles", cIDWrite, create(plainAccount)),
 		page("POST", "/ui/webhooks/new", "token.auto_rotated of an Organization Admin account", cOrgAdmin, create(orgAdminAccount)),
 		page("GET", W, "", cIDRead, shared("")),
+		page("GET", W+"/deliveries", "", cIDRead, shared("/deliveries")),
 		page("GET", W+"/edit", "", cIDWrite, shared("/edit")),
 		page("POST", W+"/edit", "", cIDWrite, func(k *consoleCell) consoleReq {
 			return consoleReq{path: hook(k.sharedHook()) + "/edit", form: form(k, nil)}
