@@ -183,6 +183,10 @@ type RoleService interface {
 	GetAssignedRole(ctx context.Context, p Ref, id string) (*AssignedRole, error)
 	// UnassignRole removes an assignment. ENOTFOUND, EFORBIDDEN (system team).
 	UnassignRole(ctx context.Context, p Ref, id string) error
+	// SuggestEntityIDs returns the entity ids that assignments on
+	// entityType already name, whoever holds them, most used first, at
+	// most 50, without *. EINVALID (unknown entity type).
+	SuggestEntityIDs(ctx context.Context, entityType string) ([]string, error)
 }
 
 // TeamCreate is the input of CreateTeam.

@@ -105,6 +105,10 @@ var rules = map[string]Rule{
 	"GetAssignedRole":   read(),
 	"AssignRole":        write("role.assign", guardGrant+"; system teams' roles are fixed; "+guardManaged),
 	"UnassignRole":      write("role.unassign", "system teams' roles are fixed; "+guardManaged),
+	// Whoever may assign roles may see which entity ids assignments already
+	// name, to pick one: the ids of every principal's assignments, which a
+	// reader of one principal at a time also sees, gathered for a form.
+	"SuggestEntityIDs": {Access: AccessPermission, Perm: keyhold.PermIdentityWrite},
 
 	"ListTeams":              read(),
 	"GetTeam":                read(),

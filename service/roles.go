@@ -192,3 +192,27 @@ func (s *Roles) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err
 		return s.changed(ctx, tx, principalChange(p), p.ID, nil)
 	})
 }
+
+// maxEntityIDSuggestions bounds SuggestEntityIDs: a picker's worth.
+const maxEntityIDSuggestions = 50
+
+// SuggestEntityIDs implements keyhold.RoleService.
+func (s *Roles) SuggestEntityIDs(ctx context.Context, entityType string) ([]string, error) {
+	if err := s.authorize(ctx, "SuggestEntityIDs", false); err != nil {
+		return nil, err
+	}
+	if s.catalogue.RolesOf(entityType) == nil {
+		return nil, &keyhold.Error{Code: keyhold.EINVALID, Message: "Unknown entity type",
+			Fields: []keyhold.FieldError{{Field: "entity_type_name", Reason: "is not a known entity type", Rule: "enum",
+				Choices: s.catalogue.EntityTypes()}}}
+	}
+	var ids []string
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		ids, err = tx.Roles().EntityIDsInUse(ctx, entityType, maxEntityIDSuggestions)
+		return err
+	})
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, err
+}

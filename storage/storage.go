@@ -203,6 +203,11 @@ type Roles interface {
 	GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (*keyhold.AssignedRole, error)
 	ListAssignedRoles(ctx context.Context, p keyhold.Ref, f keyhold.AssignedRoleFilter) ([]*keyhold.AssignedRole, error)
 	DeleteAssignedRole(ctx context.Context, p keyhold.Ref, id string) error
+	// EntityIDsInUse returns the distinct entity ids of the assignments on
+	// entityType, whoever holds them, most used first, at most limit; the
+	// wildcard * is not an id and is left out. Ids that differ only in
+	// case are one.
+	EntityIDsInUse(ctx context.Context, entityType string, limit int) ([]string, error)
 	// Grants returns a user's or account's direct assignments, those of its
 	// teams, and the system keys of its teams.
 	Grants(ctx context.Context, p keyhold.Ref) (*keyhold.Grants, error)

@@ -101,6 +101,31 @@ func (t *tx) queryRoles(ctx context.Context, op string, w *where) ([]*keyhold.As
 	return roles, nil
 }
 
+// EntityIDsInUse implements storage.Roles.
+func (t *tx) EntityIDsInUse(ctx context.Context, entityType string, limit int) ([]string, error) {
+	// Entity ids are kept as sent and compared in any case: one suggestion
+	// per folded id, spelled as one of its assignments has it.
+	rows, err := t.tx.QueryContext(ctx, `SELECT min(entity_id) FROM assigned_roles
+		WHERE entity_type_name = $1 AND entity_id <> '*'
+		GROUP BY lower(entity_id) ORDER BY count(*) DESC, lower(entity_id) LIMIT $2`, entityType, limit)
+	if err != nil {
+		return nil, fmt.Errorf("entity ids in use: %w", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("entity ids in use: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("entity ids in use: %w", err)
+	}
+	return ids, nil
+}
+
 // DeleteAssignedRole deletes the assignment id of p; ENOTFOUND.
 func (t *tx) DeleteAssignedRole(ctx context.Context, p keyhold.Ref, id string) error {
 	col, ok := principalColumn(p.Type)

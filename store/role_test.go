@@ -150,3 +150,56 @@ func TestGrants(t *testing.T) {
 		}
 	})
 }
+
+// The entity ids in use on a type: distinct (in any case), most used
+// first, never *, never another type's, at most the limit.
+func TestEntityIDsInUse(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		acct := newAccount(t, db, "bot", 0)
+		team := newTeam(t, db, "Ops", nil, 0)
+		user := newUser(t, db, "u@example.com", 0)
+		const (
+			a = "0a0a0a0a-0000-4000-8000-00000000000a"
+			b = "0b0b0b0b-0000-4000-8000-00000000000b"
+			c = "0c0c0c0c-0000-4000-8000-00000000000c"
+		)
+		assign := func(p keyhold.Ref, role, typ, id string) {
+			r := &keyhold.AssignedRole{ID: newID(), Principal: p, RoleName: role, EntityTypeName: typ,
+				EntityID: id, EntityRegion: "*", CreatedAt: t0}
+			write(t, db, func(tx storage.Tx) error { return tx.Roles().CreateAssignedRole(ctx, r) })
+		}
+		assign(accountRef(acct), "Admin", "Control Planes", a)
+		assign(accountRef(acct), "Admin", "Control Planes", b)
+		assign(teamRef(team), "Viewer", "Control Planes", b)
+		// The same id in capitals is the same entity.
+		assign(userRef(user), "Admin", "Control Planes", "0B0B0B0B-0000-4000-8000-00000000000B")
+		assign(userRef(user), "Viewer", "Control Planes", a)
+		assign(teamRef(team), "Admin", "Control Planes", "*")
+		assign(userRef(user), "Deployer", "Control Planes", "*")
+		assign(teamRef(team), "Admin", "Portals", c)
+		for _, tc := range []struct {
+			name, typ string
+			limit     int
+			want      []string
+		}{
+			{"MostUsedFirst", "Control Planes", 50, []string{b, a}},
+			{"Limit", "Control Planes", 1, []string{b}},
+			{"OtherType", "Portals", 50, []string{c}},
+			{"None", "Identity", 50, []string{}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				read(t, db, func(tx storage.Tx) error {
+					got, err := tx.Roles().EntityIDsInUse(ctx, tc.typ, tc.limit)
+					if len(got) == len(tc.want) {
+						for i := range got {
+							got[i] = keyhold.FoldID(got[i])
+						}
+					}
+					equal(t, "ids", got, tc.want)
+					return err
+				})
+			})
+		}
+	})
+}

@@ -180,6 +180,8 @@ func (s *Server) routes() []route {
 		{"POST /ui/webhooks/{id}/delete", "DeleteWebhook", s.deleteWebhook},
 		{"POST /ui/webhooks/{id}/deliveries/{did}/redeliver", "RedeliverWebhook", s.redeliverWebhook},
 
+		{"GET /ui/roles/entity-ids", "SuggestEntityIDs", s.suggestEntityIDs},
+
 		{"GET /ui/policy", "TokenPolicy", s.showPolicy},
 		{"POST /ui/policy", "SetTokenPolicy", s.savePolicy},
 

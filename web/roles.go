@@ -57,6 +57,9 @@ type roleForm struct {
 	Action  string
 	Types   []entityType
 	Regions []string
+	// EntityIDs are the ids in use on the chosen entity type, suggested
+	// for the entity id.
+	EntityIDs []string
 }
 
 func (d roleForm) title() (string, string) { return "Assign a role to " + d.Name, "" }
@@ -77,8 +80,33 @@ func (s *Server) showRoleForm(w http.ResponseWriter, r *http.Request, c *call, f
 	for _, t := range cat.EntityTypes() {
 		types = append(types, entityType{Name: t, Roles: cat.RolesOf(t)})
 	}
-	s.render(w, r, c, status, "role_form.html", roleForm{Form: f, Name: name, Back: back,
-		Action: back + "/roles/new", Types: types, Regions: keyhold.Regions})
+	d := roleForm{Form: f, Name: name, Back: back, Action: back + "/roles/new", Types: types, Regions: keyhold.Regions}
+	if t := f.Get("entity_type_name"); cat.RolesOf(t) != nil {
+		if d.EntityIDs, err = s.svc.Roles.SuggestEntityIDs(r.Context(), t); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, c, status, "role_form.html", d)
+	return nil
+}
+
+// suggestEntityIDs is the entity id suggestions of the role form for the
+// entity type chosen, for htmx when the type changes: the ids in use on
+// it, or none while no type is chosen.
+func (s *Server) suggestEntityIDs(w http.ResponseWriter, r *http.Request, c *call) error {
+	var ids []string
+	if t := r.URL.Query().Get("entity_type_name"); t == "" {
+		// Nothing to look up, but the caller is asked all the same.
+		if err := s.svc.Auth.May(r.Context(), "SuggestEntityIDs", false); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if ids, err = s.svc.Roles.SuggestEntityIDs(r.Context(), t); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, c, http.StatusOK, "entity_ids.html", ids)
 	return nil
 }
 

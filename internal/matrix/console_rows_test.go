@@ -244,7 +244,10 @@ func consoleUserCases() []consoleCase {
 // consoleHolderCases are the role and team pages of accounts, teams and
 // users.
 func consoleHolderCases() []consoleCase {
-	var cs []consoleCase
+	// The entity id suggestions of the role form, whoever holds the role.
+	cs := []consoleCase{
+		page("GET", "/ui/roles/entity-ids", "", cIDWrite, show("/ui/roles/entity-ids?entity_type_name=Control+Planes")),
+	}
 	for _, kind := range []string{"accounts", "teams", "users"} {
 		base := "/ui/" + kind + "/{id}"
 		path := func(id string) string { return "/ui/" + kind + "/" + id }
