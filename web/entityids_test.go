@@ -76,6 +76,12 @@ func TestRoleFormSuggestsEntityIDs(t *testing.T) {
 			t.Errorf("no type suggests %v", got)
 		}
 		admin.hxGet("/ui/roles/entity-ids?entity_type_name=Nonsense").want(t, http.StatusBadRequest, "not a known entity type")
+		// Without htmx the address is a page that lists them.
+		if p := admin.get("/ui/roles/entity-ids?entity_type_name=Portals").want(t, http.StatusOK, "<title>", "Entity ids in use on Portals",
+			"<code>"+p1+"</code>"); datalistRE.MatchString(p.body) {
+			t.Error("the page is the bare datalist")
+		}
+		admin.get("/ui/roles/entity-ids").want(t, http.StatusOK, "Choose an entity type")
 
 		// A form shown again after a mistake suggests for the type chosen.
 		admin.get("/ui/accounts/" + a.ID + "/roles/new")

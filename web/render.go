@@ -94,6 +94,7 @@ var (
 	_ titled = policyPage{}
 	_ titled = errorPage{}
 	_ titled = roleForm{}
+	_ titled = entityIDsPage{}
 	_ titled = teamsPage{}
 	_ titled = teamForm{}
 	_ titled = teamPage{}

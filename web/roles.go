@@ -90,12 +90,22 @@ func (s *Server) showRoleForm(w http.ResponseWriter, r *http.Request, c *call, f
 	return nil
 }
 
+// entityIDsPage lists the entity ids in use on an entity type.
+type entityIDsPage struct {
+	Type string
+	IDs  []string
+}
+
+func (d entityIDsPage) title() (string, string) { return "Entity ids in use on " + d.Type, "" }
+
 // suggestEntityIDs is the entity id suggestions of the role form for the
 // entity type chosen, for htmx when the type changes: the ids in use on
-// it, or none while no type is chosen.
+// it, or none while no type is chosen. Without htmx it is a page that
+// lists them.
 func (s *Server) suggestEntityIDs(w http.ResponseWriter, r *http.Request, c *call) error {
 	var ids []string
-	if t := r.URL.Query().Get("entity_type_name"); t == "" {
+	t := r.URL.Query().Get("entity_type_name")
+	if t == "" {
 		// Nothing to look up, but the caller is asked all the same.
 		if err := s.svc.Auth.May(r.Context(), "SuggestEntityIDs", false); err != nil {
 			return err
@@ -106,7 +116,11 @@ func (s *Server) suggestEntityIDs(w http.ResponseWriter, r *http.Request, c *cal
 			return err
 		}
 	}
-	s.render(w, r, c, http.StatusOK, "entity_ids.html", ids)
+	if r.Header.Get("HX-Request") == "true" {
+		s.render(w, r, c, http.StatusOK, "entity_ids_list.html", ids)
+		return nil
+	}
+	s.render(w, r, c, http.StatusOK, "entity_ids.html", entityIDsPage{Type: t, IDs: ids})
 	return nil
 }
 
