@@ -10,6 +10,7 @@
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -534,6 +535,40 @@ try {
   await page.locator("#account-results").getByRole("link", { name: "ci-deployer" }).waitFor();
   await page.waitForURL(/q=deploy/);
   await shot(page, "accounts.png");
+
+  step("the webhook log turns from pending to delivered without a reload");
+  // A receiver on loopback that answers after a while, so that the page
+  // shows the delivery pending before it is delivered.
+  let received = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => setTimeout(() => { received++; res.writeHead(204).end(); }, 2500));
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    const live = await api("POST", "/v1/webhooks",
+      { body: { name: "e2e-live", url: `http://127.0.0.1:${receiver.address().port}/events`, event_types: ["token.revoked"] } });
+    assert.equal(live.status, 201, JSON.stringify(live.json));
+    await page.goto(`${base}/ui/webhooks/${live.json.id}`);
+    await page.getByRole("button", { name: "Send a test event" }).click();
+    const log = page.locator("#deliveries");
+    await log.getByText("Test event queued; it shows below once sent.").waitFor();
+    await log.getByRole("cell", { name: /^pending/ }).waitFor();
+    await log.getByText("Refreshing while a delivery is pending.").waitFor();
+    // From here on the page must not load again: a marker on its window
+    // survives only if the log is swapped in place.
+    await page.evaluate(() => { window.keyholdSamePage = true; });
+    await log.getByRole("cell", { name: "delivered", exact: true }).waitFor({ timeout: 20000 });
+    assert.equal(await page.evaluate(() => window.keyholdSamePage), true, "the page was reloaded");
+    assert.equal(received, 1, "the receiver got the test event once");
+    assert.equal(await log.getByText("Test event queued").count(), 0, "the queued message lingers after delivery");
+    assert.equal(await log.getByText(/Refreshing/).count(), 0, "the log still refreshes with nothing pending");
+    const deliveries = await api("GET", `/v1/webhooks/${live.json.id}/deliveries`);
+    assert.equal(deliveries.json.data[0].status, "delivered");
+  } finally {
+    receiver.close();
+  }
+  await page.goto(`${base}/ui/accounts`);
 
   step("every page passes axe at 1280 and 390, and none scrolls sideways at 390");
   // Something on every page: a role, a team and a membership of each kind,
