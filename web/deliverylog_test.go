@@ -87,3 +87,40 @@ func TestDeliveryLogRefreshes(t *testing.T) {
 		admin.hxGet("/ui/webhooks/nope/deliveries").want(t, http.StatusBadRequest)
 	})
 }
+
+// TestDeliveryLogPages pages through a log longer than a page, newest
+// first, with links to the destination's page; a refresh of a later page
+// stays on it.
+func TestDeliveryLogPages(t *testing.T) {
+	e := newEnv(t, "sqlite", "")
+	on := true
+	d, err := e.svc.Webhooks.CreateWebhook(e.adminCtx(), keyhold.WebhookCreate{Name: "busy", URL: "http://127.0.0.1:9/",
+		EventTypes: []string{keyhold.EventTokenRevoked}, Enabled: &on})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 27 {
+		if _, err := e.svc.Webhooks.TestWebhook(e.adminCtx(), d.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := "/ui/webhooks/" + d.ID
+	admin := e.browser()
+	admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+	p := admin.get(base).want(t, http.StatusOK, `aria-label="Pages of Deliveries"`, "Deliveries: page 1 of 2 (27 in all)",
+		`href="`+base+`?page=2" rel="next"`)
+	if n := strings.Count(p.body, "<code>webhook.test</code>"); n != 25 {
+		t.Errorf("page 1 shows %d deliveries, want 25", n)
+	}
+	p = admin.get(base+"?page=2").want(t, http.StatusOK, "Deliveries: page 2 of 2", `href="`+base+`?page=1" rel="prev"`,
+		`hx-get="`+base+`/deliveries?page=2&amp;poll=1"`)
+	if n := strings.Count(p.body, "<code>webhook.test</code>"); n != 2 {
+		t.Errorf("page 2 shows %d deliveries, want 2", n)
+	}
+	// A refresh of page 2 stays on page 2, and its links lead to the page.
+	p = admin.hxGet(base+"/deliveries?page=2&poll=1").want(t, http.StatusOK, "Deliveries: page 2 of 2",
+		`hx-get="`+base+`/deliveries?page=2&amp;poll=2"`, `href="`+base+`?page=1" rel="prev"`)
+	if strings.Contains(p.body, "/deliveries?page=1") || strings.Contains(p.body, `/deliveries" rel`) {
+		t.Errorf("a refresh's pager links to the refresh address:\n%s", p.body)
+	}
+}

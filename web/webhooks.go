@@ -183,7 +183,10 @@ type deliveryLog struct {
 	Base       string
 	Deliveries []*keyhold.WebhookDelivery
 	Total      int
-	CanEdit    bool
+	// Pager pages through the whole log, newest first; its links lead to
+	// the destination's page.
+	Pager   pager
+	CanEdit bool
 	// Poll counts the refreshes so far; the log stops at maxPolls.
 	Poll int
 	// Queued is the flash of a delivery just queued, shown while one is
@@ -216,11 +219,14 @@ func (l deliveryLog) Next() string {
 	if l.QueuedKey != "" {
 		q.Set("done", l.QueuedKey)
 	}
+	if l.Pager.Number > 1 {
+		q.Set("page", strconv.Itoa(l.Pager.Number))
+	}
 	return l.Base + "/deliveries?" + q.Encode()
 }
 
-// recentDeliveries is how much of a destination's delivery log its page
-// shows; the API pages through the rest.
+// recentDeliveries is how much of a destination's delivery log one page
+// shows.
 const recentDeliveries = 25
 
 // queuedFlashes are the flashes that announce a delivery queued.
@@ -229,12 +235,18 @@ var queuedFlashes = []string{"webhook-test", "webhook-redeliver"}
 // deliveryLog reads the delivery log of destination id for a page or a
 // refresh of it.
 func (s *Server) deliveryLog(r *http.Request, id string) (deliveryLog, error) {
-	l, err := s.svc.Webhooks.ListWebhookDeliveries(r.Context(), id, keyhold.Page{Number: 1, Size: recentDeliveries})
+	pg := newPagerOf(r, "page", "Deliveries", recentDeliveries)
+	// A refresh's address is not a page to link to: the pages are the
+	// destination's.
+	pg.Path = "/ui/webhooks/" + id
+	delete(pg.Query, "poll")
+	l, err := s.svc.Webhooks.ListWebhookDeliveries(r.Context(), id, pg.page())
 	if err != nil {
 		return deliveryLog{}, err
 	}
+	pg.Total = l.Total
 	poll, _ := strconv.Atoi(r.URL.Query().Get("poll"))
-	log := deliveryLog{Base: "/ui/webhooks/" + id, Deliveries: l.Items, Total: l.Total,
+	log := deliveryLog{Base: "/ui/webhooks/" + id, Deliveries: l.Items, Total: l.Total, Pager: pg,
 		CanEdit: s.may(r, "UpdateWebhook"), Poll: min(max(poll, 0), maxPolls)}
 	if k := r.URL.Query().Get("done"); contains(queuedFlashes, k) {
 		log.queuedFlash = true
