@@ -333,7 +333,19 @@ try {
   assert.equal(states[successorID], "ACTIVE");
   assert.equal((await api("GET", "/v1/whoami", { token: rotated })).status, 200, "the successor works");
   assert.equal((await api("GET", "/v1/whoami", { token: value })).status, 200, "the predecessor works during the overlap");
-  await page.getByRole("link", { name: /I have copied it/ }).click();
+  // Reloading the successor's page rotates nothing again: it is not "Only
+  // an active token can be rotated", but the page that says it is gone.
+  expectRefusal = true;
+  const rotReload = await page.reload();
+  assert.equal(rotReload.status(), 409);
+  assert.equal(rotReload.headers()["cache-control"], "no-store");
+  await page.getByRole("heading", { name: "Shown once, and gone" }).waitFor();
+  assert.equal(await page.getByText(/Only an active token/).count(), 0);
+  expectRefusal = false;
+  assert.ok(!(await page.content()).includes(rotated), "the reloaded page shows the successor's value");
+  r = await api("GET", `/v3/system-accounts/${accountID}/access-tokens`);
+  assert.equal(r.json.data.length, 2, "the reload rotated again");
+  await page.getByRole("link", { name: "Back to the account page" }).click();
   const oldRow = page.locator(`tr[data-token-id="${tokenID}"]`);
   const newRow = page.locator(`tr[data-token-id="${successorID}"]`);
   await oldRow.getByText(/^ROTATING until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/).waitFor();
@@ -535,6 +547,28 @@ try {
   await page.locator("#account-results").getByRole("link", { name: "ci-deployer" }).waitFor();
   await page.waitForURL(/q=deploy/);
   await shot(page, "accounts.png");
+
+  step("the policy page speaks in days, and its errors too; date fields say UTC and ISO");
+  await page.goto(`${base}/ui/policy`);
+  assert.equal(await page.getByText(/expires_at|null/).count(), 0, "the policy page quotes API syntax");
+  const savedMax = await page.getByLabel("Maximum lifetime, in days").inputValue();
+  await page.getByLabel("Maximum lifetime, in days").fill("10");
+  await page.getByLabel(/^Default lifetime, in days/).fill("20");
+  expectRefusal = true;
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.locator("#default_lifetime_days-error").getByText("The default lifetime must be at most the maximum lifetime, 10 days.").waitFor();
+  expectRefusal = false;
+  assert.equal(await page.getByText(/at least a minute|seconds/).count(), 0, "a policy error in seconds or minutes");
+  r = await api("GET", "/v1/token-policy");
+  assert.equal(r.json.max_lifetime_seconds, Number(savedMax) * 86400, "the refused policy changed the policy");
+  await page.goto(`${base}/ui/audit`);
+  for (const id of ["since", "until"]) {
+    assert.equal(await page.locator(`#${id}-hint`).textContent(), "UTC, as yyyy-mm-dd");
+    assert.equal(await page.locator(`#${id}`).getAttribute("aria-describedby"), `${id}-hint`);
+  }
+  for (const cell of await page.locator("main table time").allTextContents()) {
+    assert.match(cell, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/, "a date not in ISO form with its zone");
+  }
 
   step("the webhook log turns from pending to delivered without a reload");
   // A receiver on loopback that answers after a while, so that the page
