@@ -166,6 +166,10 @@ func TestOpen(t *testing.T) {
 			if err := storetest.Raw(t, "sqlite:"+tc.file).QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 				t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 			}
+			// An acknowledged write survives a power loss: FULL is 2.
+			if sync, err := db.PragmaForTest(ctx, "synchronous"); err != nil || sync != "2" {
+				t.Fatalf("synchronous = %q, %v; want 2 (FULL)", sync, err)
+			}
 		})
 	}
 	t.Run("ErrMemory", func(t *testing.T) {

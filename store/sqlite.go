@@ -16,10 +16,15 @@ import (
 
 // sqliteParams apply to every SQLite connection. busy_timeout comes first
 // (the driver sorts it so) so the other pragmas wait instead of failing.
+// synchronous(FULL) syncs the WAL at every commit, so that a write keyhold
+// acknowledged survives a power loss as well as a killed process: with
+// NORMAL, the last commits before a power cut could vanish, and a
+// revocation that vanished would bring a token back. Writes are rare next
+// to decisions, which never write.
 // _time_format=sqlite writes times as "2006-01-02 15:04:05.999999999-07:00";
 // since the store only writes UTC, text order is time order.
 const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-	"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+	"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_time_format=sqlite"
 
 // sqlitePath returns the file path of a "sqlite:PATH" URL or a bare path.
 // "sqlite://PATH" is accepted too, so "sqlite:///var/lib/k.db" is absolute.
