@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
 )
@@ -31,6 +33,11 @@ type Options struct {
 	// Logger receives what the store reports without returning it: the
 	// failures and reconnections of WatchChanges. Nothing is logged when nil.
 	Logger *slog.Logger
+	// Password is PostgreSQL's password, set on the connection
+	// configuration so that it needs no place in the URL (serve
+	// --db-password-file); it overrides one in the URL. SQLite has no
+	// password: setting one is an error there.
+	Password string
 }
 
 // DB is a keyhold database. It implements storage.Store.
@@ -48,8 +55,8 @@ type DB struct {
 
 // OpenMigrated opens the database named by url and migrates it, as the
 // commands that write to it do.
-func OpenMigrated(ctx context.Context, url string) (*DB, error) {
-	db, err := Open(ctx, url, Options{})
+func OpenMigrated(ctx context.Context, url string, opts Options) (*DB, error) {
+	db, err := Open(ctx, url, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +80,17 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	var err error
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		db.d = postgresDialect{url: url}
-		db.read, err = openPostgres(ctx, url)
+		var cfg *pgx.ConnConfig
+		if cfg, err = postgresConfig(url, opts.Password); err != nil {
+			return nil, fmt.Errorf("open postgres database: %w", err)
+		}
+		db.d = postgresDialect{cfg: cfg}
+		db.read, err = openPostgres(ctx, cfg)
 		db.write = db.read
 	default:
+		if opts.Password != "" {
+			return nil, errors.New("open sqlite database: SQLite has no password; a password is for PostgreSQL")
+		}
 		path := sqlitePath(url)
 		db.d = sqliteDialect{path: path}
 		db.read, db.write, err = openSQLite(ctx, path)

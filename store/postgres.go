@@ -6,22 +6,33 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // migrationLockKey is the pg_advisory_xact_lock key of Migrate and
 // Exclusive, the same in every replica. It is "keyhold" in ASCII.
 const migrationLockKey int64 = 0x6b6579686f6c64
 
-// openPostgres opens one pool for reads and writes. Query parameters of the
-// URL that pgx does not know, such as search_path, are sent to the server as
-// run-time parameters.
-func openPostgres(ctx context.Context, url string) (*sql.DB, error) {
-	db, err := sql.Open("pgx", url)
+// postgresConfig reads url into pgx's connection configuration and sets
+// password on it when given. Query parameters of the URL that pgx does not
+// know, such as search_path, are sent to the server as run-time
+// parameters.
+func postgresConfig(url, password string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, err
+		return nil, err // pgx masks the password in what it quotes
 	}
+	if password != "" {
+		cfg.Password = password // the fallbacks (several hosts) share it
+	}
+	return cfg, nil
+}
+
+// openPostgres opens one pool for reads and writes.
+func openPostgres(ctx context.Context, cfg *pgx.ConnConfig) (*sql.DB, error) {
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(4)
 	if err := db.PingContext(ctx); err != nil {
@@ -32,8 +43,8 @@ func openPostgres(ctx context.Context, url string) (*sql.DB, error) {
 }
 
 // postgresDialect is the PostgreSQL dialect (pgx through database/sql) of
-// the database at url, which WatchChanges connects to on its own.
-type postgresDialect struct{ url string }
+// the database cfg connects to, which WatchChanges connects to on its own.
+type postgresDialect struct{ cfg *pgx.ConnConfig }
 
 func (postgresDialect) name() string { return "postgres" }
 

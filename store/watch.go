@@ -65,7 +65,7 @@ func (d postgresDialect) watch(ctx context.Context, notify func(), log *slog.Log
 // until the connection fails or ctx ends. listened reports whether it got
 // as far as listening.
 func (d postgresDialect) listen(ctx context.Context, notify func()) (listened bool, err error) {
-	conn, err := pgx.Connect(ctx, d.url)
+	conn, err := pgx.ConnectConfig(ctx, d.cfg.Copy())
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
 	}

@@ -67,7 +67,7 @@ database that is already initialized gets the synthetic organization added.`,
 // the work is done either way.
 func benchSeed(ctx context.Context, io stdio, dbURL, out, adminOut, adminEmail string, cfg bench.SeedConfig) (err error) {
 	start := time.Now()
-	db, err := store.OpenMigrated(ctx, dbURL)
+	db, err := store.OpenMigrated(ctx, dbURL, store.Options{})
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func initCommand(io stdio) *cobra.Command {
 				return &exitError{"--admin-email (or KEYHOLD_ADMIN_EMAIL) is required"}
 			}
 			ctx := cmd.Context()
-			db, err := store.OpenMigrated(ctx, dbURL)
+			db, err := store.OpenMigrated(ctx, dbURL, store.Options{})
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ func migrateCommand(io stdio) *cobra.Command {
 		Short: "Bring the database schema up to date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.OpenMigrated(cmd.Context(), dbURL)
+			db, err := store.OpenMigrated(cmd.Context(), dbURL, store.Options{})
 			if err != nil {
 				return err
 			}

@@ -16,8 +16,12 @@ import (
 )
 
 // consoleURL returns the base URL browsers use, without a trailing slash:
-// --public-url, or http:// and the listen address.
-func consoleURL(public, listen string) (string, error) {
+// --public-url, or http:// (https:// when serving TLS) and the listen
+// address.
+func consoleURL(public, listen string, tls bool) (string, error) {
+	if public == "" && tls {
+		return "https://" + listen, nil
+	}
 	if public == "" {
 		return "http://" + listen, nil
 	}
@@ -75,7 +79,7 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 				return fmt.Errorf("read the password from stdin: %w", err)
 			}
 			password := strings.TrimRight(line, "\r\n")
-			store, err := store.OpenMigrated(cmd.Context(), db)
+			store, err := store.OpenMigrated(cmd.Context(), db, store.Options{})
 			if err != nil {
 				return err
 			}

@@ -30,10 +30,17 @@ type process struct {
 // startServe runs `keyhold serve` with args and waits until it listens.
 func startServe(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startServeHooks(t, &hooks{}, args...)
+}
+
+// startServeHooks is startServe with hooks of the test's own; their
+// onListen is startServe's.
+func startServeHooks(t *testing.T, h *hooks, args ...string) *process {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &process{out: &apitest.Buffer{}, err: &apitest.Buffer{}, stop: cancel, done: make(chan int, 1)}
 	listening := make(chan net.Addr, 1)
-	h := &hooks{onListen: func(a net.Addr) { listening <- a }}
+	h.onListen = func(a net.Addr) { listening <- a }
 	args = append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)
 	go func() { p.done <- run(ctx, args, stdio{out: p.out, err: p.err}, noEnv, h) }()
 	select {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,9 @@ type hooks struct {
 	now func() time.Time
 	// afterPoll is called after each poll of "keyhold audit tail".
 	afterPoll func()
+	// hup, when set, stands for the process's SIGHUP: serve reloads its
+	// TLS files on each value.
+	hup <-chan os.Signal
 }
 
 // exitError carries a message for stderr and a non-zero exit code.
@@ -46,7 +50,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return cmdenv.FlagsFromEnv(cmd, getenv)
+			return cmdenv.Resolve(cmd, getenv)
 		},
 	}
 	root.SetArgs(args)

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +22,7 @@ import (
 	"github.com/keyhold/keyhold/internal/cmdenv"
 	"github.com/keyhold/keyhold/internal/gctune"
 	"github.com/keyhold/keyhold/internal/server"
+	"github.com/keyhold/keyhold/internal/tlsfiles"
 	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
@@ -25,6 +31,9 @@ import (
 type serveFlags struct {
 	db, listen, adminEmail, orgName, trustedProxies, webhookNetworks, logLevel, rolesFile, secretKeyFile string
 	publicURL                                                                                            string
+	config, tlsCert, tlsKey, dbPasswordFile                                                              string
+	tlsReloadInterval                                                                                    time.Duration
+	printConfig                                                                                          bool
 	sessionTTL                                                                                           time.Duration
 	authFailureLimit                                                                                     int
 	shutdownTimeout, readyInterval, jobTick, jobPeriod, lastUseResolution                                time.Duration
@@ -36,9 +45,20 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the keyhold server",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), f, io, h) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.printConfig {
+				return printConfig(io, cmd)
+			}
+			return serve(cmd.Context(), f, io, h)
+		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.config, cmdenv.ConfigFlag, "", "YAML file of settings keyed by flag name (e.g. listen: 0.0.0.0:8443); flags and KEYHOLD_<FLAG> variables win over it")
+	fl.BoolVar(&f.printConfig, "print-config", false, "print the effective settings, where each came from, with secrets masked, and exit without opening the database")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM file of the server certificate (and its chain); with --tls-key, serve HTTPS only")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM file of the certificate's private key")
+	fl.DurationVar(&f.tlsReloadInterval, "tls-reload-interval", tlsfiles.DefaultInterval, "how often to look for new --tls-cert and --tls-key files (SIGHUP reloads at once; 0: only on SIGHUP)")
+	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", "file holding the PostgreSQL password (a trailing newline is dropped), so that it need not be in --db")
 	fl.StringVar(&f.db, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fl.StringVar(&f.adminEmail, "admin-email", "admin@localhost", "email of the first admin, used when the database is empty")
@@ -49,7 +69,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.IntVar(&f.authFailureLimit, "auth-failure-limit", 100, "failed authentications per client address and minute, over all replicas, before 429 (negative: no limit)")
 	fl.StringVar(&f.rolesFile, "roles-file", "", "JSON file of the organization's own entity types and roles (docs/authorization.md)")
 	fl.StringVar(&f.secretKeyFile, "secret-key-file", "", "file of 32 random bytes (base64 or hex, mode 0600) that encrypts webhook signing secrets; without it webhooks are off")
-	fl.StringVar(&f.publicURL, "public-url", "", "URL at which browsers reach this server, e.g. https://keyhold.example.com; builds the first admin's setup link and, when https, marks console cookies Secure (default http://LISTEN)")
+	fl.StringVar(&f.publicURL, "public-url", "", "URL at which browsers reach this server, e.g. https://keyhold.example.com; builds the first admin's setup link and, when https, marks console cookies Secure (default http://LISTEN, or https://LISTEN with --tls-cert)")
 	fl.DurationVar(&f.sessionTTL, "session-ttl", 12*time.Hour, "how long a console sign-in lasts")
 	fl.DurationVar(&f.readyInterval, "readiness-interval", 5*time.Second, "how often /readyz re-checks that the schema matches this binary")
 	fl.DurationVar(&f.jobTick, "job-tick", 15*time.Second, "how often this replica tries to claim background jobs")
@@ -80,7 +100,20 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := store.OpenMigrated(ctx, f.db)
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
+	}
+	var certs *tlsfiles.Reloader
+	if f.tlsCert != "" {
+		if certs, err = tlsfiles.Load(f.tlsCert, f.tlsKey, log); err != nil {
+			return fmt.Errorf("--tls-cert, --tls-key: %w", err)
+		}
+	}
+	password, err := loadDBPassword(f.dbPasswordFile, f.db)
+	if err != nil {
+		return err
+	}
+	db, err := store.OpenMigrated(ctx, f.db, store.Options{Password: password})
 	if err != nil {
 		return err
 	}
@@ -88,11 +121,15 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
-	publicURL, err := consoleURL(f.publicURL, f.listen)
+	publicURL, err := consoleURL(f.publicURL, f.listen, certs != nil)
 	if err != nil {
 		return err
 	}
-	m := server.New(server.Config{
+	var tlsConfig *tls.Config
+	if certs != nil {
+		tlsConfig = certs.Config()
+	}
+	m := server.New(server.Config{TLS: tlsConfig,
 		DB: db, Logger: log, Metrics: metrics.New(), TrustedProxies: proxies, Listen: f.listen, ShutdownTimeout: f.shutdownTimeout,
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 		Service: service.Config{Catalogue: cat, LastUseResolution: f.lastUseResolution,
@@ -115,7 +152,11 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	// From here on the live heap is mostly the index; let a fixed headroom
 	// of request garbage build up between GC cycles while it is small.
 	defer gctune.Start(gctune.DefaultHeadroom)()
-	log.Info("listening", "addr", m.Addr().String(), "db", db.Dialect())
+	if certs != nil {
+		stopReload := watchCertificates(ctx, certs, f.tlsReloadInterval, h)
+		defer stopReload()
+	}
+	log.Info("listening", "addr", m.Addr().String(), "db", db.Dialect(), "tls", certs != nil)
 	if h.onListen != nil {
 		h.onListen(m.Addr())
 	}
@@ -139,7 +180,7 @@ func bootstrap(ctx context.Context, svc *service.Service, f serveFlags, io stdio
 	tok, err := svc.Orgs.Bootstrap(service.AsSystem(ctx), service.BootstrapInput{OrgName: f.orgName, AdminEmail: f.adminEmail})
 	switch {
 	case err == nil:
-		if err := printBootstrapToken(io, tok.Value, f.listen); err != nil {
+		if err := printBootstrapToken(io, tok.Value, f.listen, f.tlsCert != ""); err != nil {
 			return fmt.Errorf("bootstrap: print the admin's token: %w", err)
 		}
 		setup, err := svc.Sessions.CreateSetupLink(service.AsSystem(ctx), f.adminEmail, 0)
@@ -155,7 +196,12 @@ func bootstrap(ctx context.Context, svc *service.Service, f serveFlags, io stdio
 	return nil
 }
 
-func printBootstrapToken(io stdio, token, listen string) error {
+func printBootstrapToken(io stdio, token, listen string, tls bool) error {
+	base, cacert := "http://"+listen, ""
+	if tls {
+		base = "https://" + listen
+		cacert = "\n(Add --cacert CA.pem when the certificate comes from a private CA.)\n"
+	}
 	_, err := fmt.Fprintf(io.out, `
 keyhold initialized a new organization. This is the first admin's personal
 access token. It is shown only this once; keyhold keeps only its digest.
@@ -164,9 +210,9 @@ access token. It is shown only this once; keyhold keeps only its digest.
 
 Try it:
 
-    curl -H "Authorization: Bearer %s" http://%s/v3/users/me
-
-`, token, token, listen)
+    curl -H "Authorization: Bearer %s" %s/v3/users/me
+%s
+`, token, token, base, cacert)
 	return err
 }
 
@@ -206,4 +252,70 @@ func loadCatalogue(path string) (*keyhold.Catalogue, error) {
 		return nil, fmt.Errorf("--roles-file %s: %w", path, err)
 	}
 	return keyhold.NewCatalogue(custom)
+}
+
+// loadDBPassword reads PostgreSQL's password from file, without its
+// trailing newline; "" without a file.
+func loadDBPassword(file, db string) (string, error) {
+	if file == "" {
+		return "", nil
+	}
+	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+		return "", errors.New("--db-password-file is for PostgreSQL; --db names a SQLite database, which has no password")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--db-password-file: %w", err)
+	}
+	password := strings.TrimRight(string(data), "\r\n")
+	if password == "" {
+		return "", fmt.Errorf("--db-password-file %s: the file is empty", file)
+	}
+	return password, nil
+}
+
+// watchCertificates reloads the TLS files when they change (every
+// interval; never when it is 0) and on SIGHUP, until the returned function
+// is called. Tests deliver "SIGHUP" through h.hup; otherwise the process's
+// own SIGHUP is caught, which no longer ends it.
+func watchCertificates(ctx context.Context, certs *tlsfiles.Reloader, interval time.Duration, h *hooks) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	hup := h.hup
+	if hup == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGHUP)
+		wg.Go(func() { <-ctx.Done(); signal.Stop(ch) })
+		hup = ch
+	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = certs.Reload() // a failure is logged; the old pair stays
+			}
+		}
+	})
+	if interval > 0 {
+		wg.Go(func() { certs.Run(ctx, interval) })
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// printConfig prints cmd's effective settings, one a line: name, value,
+// and where the value came from (flag, env, file or default). Passwords in
+// URLs are masked; the secret files are shown by path, never read.
+func printConfig(io stdio, cmd *cobra.Command) error {
+	w := tabwriter.NewWriter(io.out, 0, 0, 2, ' ', 0)
+	_, _ = fmt.Fprintln(w, "SETTING\tVALUE\tSOURCE")
+	for _, s := range cmdenv.Settings(cmd) {
+		v := s.Value
+		if v == "" {
+			v = "-"
+		}
+		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, v, s.Source)
+	}
+	return w.Flush()
 }

@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -48,6 +49,9 @@ type Config struct {
 	// Listen is the address Run listens on; "" serves nothing, and the
 	// caller serves Handler itself (as tests do with httptest).
 	Listen string
+	// TLS, when set, makes Run serve HTTPS only, with this configuration
+	// (see internal/tlsfiles, whose Reloader makes one).
+	TLS *tls.Config
 	// ShutdownTimeout bounds how long Close lets requests finish; default
 	// 30s.
 	ShutdownTimeout time.Duration
@@ -150,8 +154,17 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.ln = ln
 	m.srv = &http.Server{Handler: m.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: MaxHeaderBytes,
+		// net/http's own complaints (failed TLS handshakes, say) join the
+		// structured logs.
+		ErrorLog: slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn)}
 	m.served = make(chan error, 1)
+	if m.cfg.TLS != nil {
+		m.srv.TLSConfig = m.cfg.TLS
+		// ServeTLS sets HTTP/2 up; the certificate comes from TLSConfig.
+		go func() { m.served <- m.srv.ServeTLS(ln, "", "") }()
+		return nil
+	}
 	go func() { m.served <- m.srv.Serve(ln) }()
 	return nil
 }
