@@ -155,6 +155,21 @@ func (m *Metrics) Index(sizes func() (tokens, principals, teams, tableBytes int)
 		func(_, _, _, d int) int { return d })
 }
 
+// TLS registers the state of the served certificate: its expiry, and how
+// many pairs were loaded and how many reloads failed since the start.
+func (m *Metrics) TLS(state func() (notAfter time.Time, loads, failures int64)) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keyhold_tls_certificate_expiry_timestamp_seconds",
+			Help: "When the served TLS certificate expires, in seconds since the Unix epoch."},
+			func() float64 { t, _, _ := state(); return float64(t.Unix()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_tls_certificate_loads_total",
+			Help: "TLS certificate pairs put in service, the first one included."},
+			func() float64 { _, n, _ := state(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_tls_reload_failures_total",
+			Help: "TLS certificate reloads that failed, leaving the previous pair in service."},
+			func() float64 { _, _, n := state(); return float64(n) }))
+}
+
 // DB registers the statistics of a database pool under a name.
 func (m *Metrics) DB(name string, db *sql.DB) {
 	m.reg.MustRegister(collectors.NewDBStatsCollector(db, name))

@@ -13,7 +13,7 @@ import (
 )
 
 func initCommand(io stdio) *cobra.Command {
-	var dbURL, email, org string
+	var dbURL, dbPasswordFile, email, org string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Initialize an empty database and print the first admin's personal access token on stdout",
@@ -23,7 +23,11 @@ func initCommand(io stdio) *cobra.Command {
 				return &exitError{"--admin-email (or KEYHOLD_ADMIN_EMAIL) is required"}
 			}
 			ctx := cmd.Context()
-			db, err := store.OpenMigrated(ctx, dbURL, store.Options{})
+			password, err := loadDBPassword(dbPasswordFile, dbURL)
+			if err != nil {
+				return err
+			}
+			db, err := store.OpenMigrated(ctx, dbURL, store.Options{Password: password})
 			if err != nil {
 				return err
 			}
@@ -44,19 +48,24 @@ func initCommand(io stdio) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dbURL, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&dbPasswordFile, "db-password-file", "", dbPasswordFileUsage)
 	cmd.Flags().StringVar(&email, "admin-email", "", "email of the first admin (required)")
 	cmd.Flags().StringVar(&org, "org-name", "keyhold", "name of the organization")
 	return cmd
 }
 
 func migrateCommand(io stdio) *cobra.Command {
-	var dbURL string
+	var dbURL, dbPasswordFile string
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Bring the database schema up to date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.OpenMigrated(cmd.Context(), dbURL, store.Options{})
+			password, err := loadDBPassword(dbPasswordFile, dbURL)
+			if err != nil {
+				return err
+			}
+			db, err := store.OpenMigrated(cmd.Context(), dbURL, store.Options{Password: password})
 			if err != nil {
 				return err
 			}
@@ -65,6 +74,7 @@ func migrateCommand(io stdio) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dbURL, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&dbPasswordFile, "db-password-file", "", dbPasswordFileUsage)
 	return cmd
 }
 

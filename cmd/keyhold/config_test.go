@@ -120,6 +120,10 @@ func TestDBPasswordFile(t *testing.T) {
 			t.Errorf("users/me = %d", status)
 		}
 		p.shutdown(t)
+		var out, errb strings.Builder
+		if code := run(t.Context(), []string{"migrate", "--db", db, "--db-password-file", file}, stdio{out: &out, err: &errb}, noEnv, nil); code != 0 {
+			t.Errorf("migrate with --db-password-file: %d %s", code, errb.String())
+		}
 		if strings.Contains(p.err.String(), password) || strings.Contains(p.out.String(), password) {
 			t.Error("the database password reached the output")
 		}
@@ -137,5 +141,11 @@ func TestDBPasswordFile(t *testing.T) {
 		if code == 0 || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%s with %s: exit %d, stderr %q, want %q", c.db, c.file, code, errb.String(), c.want)
 		}
+	}
+	var out, errb strings.Builder
+	code := run(t.Context(), []string{"init", "--admin-email", "a@example.com", "--db", storetest.NewURL(t, storetest.SQLite), "--db-password-file", file},
+		stdio{out: &out, err: &errb}, noEnv, nil)
+	if code == 0 || !strings.Contains(errb.String(), "--db-password-file is for PostgreSQL") {
+		t.Errorf("init on SQLite with a password file: exit %d, stderr %q", code, errb.String())
 	}
 }

@@ -63,7 +63,7 @@ func addLocal(root *cobra.Command, group, short string, cmd *cobra.Command, gete
 // setPasswordCommand is the break-glass way into the console: it sets a
 // user's password straight in the database, reading it from stdin.
 func setPasswordCommand(io stdio) *cobra.Command {
-	var db, email string
+	var db, dbPasswordFile, email string
 	cmd := &cobra.Command{
 		Use:   "set-password",
 		Short: "Set a user's console password in the database (reads the password from stdin)",
@@ -79,7 +79,11 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 				return fmt.Errorf("read the password from stdin: %w", err)
 			}
 			password := strings.TrimRight(line, "\r\n")
-			store, err := store.OpenMigrated(cmd.Context(), db, store.Options{})
+			dbPassword, err := loadDBPassword(dbPasswordFile, db)
+			if err != nil {
+				return err
+			}
+			store, err := store.OpenMigrated(cmd.Context(), db, store.Options{Password: dbPassword})
 			if err != nil {
 				return err
 			}
@@ -94,6 +98,7 @@ and needs no server or login, only --db (or KEYHOLD_DB).`,
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&dbPasswordFile, "db-password-file", "", dbPasswordFileUsage)
 	cmd.Flags().StringVar(&email, "email", "", "email of the user")
 	_ = cmd.MarkFlagRequired("email")
 	return cmd

@@ -58,7 +58,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM file of the server certificate (and its chain); with --tls-key, serve HTTPS only")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM file of the certificate's private key")
 	fl.DurationVar(&f.tlsReloadInterval, "tls-reload-interval", tlsfiles.DefaultInterval, "how often to look for new --tls-cert and --tls-key files (SIGHUP reloads at once; 0: only on SIGHUP)")
-	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", "file holding the PostgreSQL password (a trailing newline is dropped), so that it need not be in --db")
+	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", dbPasswordFileUsage)
 	fl.StringVar(&f.db, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fl.StringVar(&f.adminEmail, "admin-email", "admin@localhost", "email of the first admin, used when the database is empty")
@@ -129,8 +129,12 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	if certs != nil {
 		tlsConfig = certs.Config()
 	}
+	obs := metrics.New()
+	if certs != nil {
+		obs.TLS(func() (time.Time, int64, int64) { return certs.Certificate().NotAfter, certs.Loads(), certs.Failures() })
+	}
 	m := server.New(server.Config{TLS: tlsConfig,
-		DB: db, Logger: log, Metrics: metrics.New(), TrustedProxies: proxies, Listen: f.listen, ShutdownTimeout: f.shutdownTimeout,
+		DB: db, Logger: log, Metrics: obs, TrustedProxies: proxies, Listen: f.listen, ShutdownTimeout: f.shutdownTimeout,
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 		Service: service.Config{Catalogue: cat, LastUseResolution: f.lastUseResolution,
 			Decider:  service.DeciderConfig{AuthFailureLimit: f.authFailureLimit},
@@ -253,6 +257,8 @@ func loadCatalogue(path string) (*keyhold.Catalogue, error) {
 	}
 	return keyhold.NewCatalogue(custom)
 }
+
+const dbPasswordFileUsage = "file holding the PostgreSQL password (a trailing newline is dropped), so that it need not be in --db"
 
 // loadDBPassword reads PostgreSQL's password from file, without its
 // trailing newline; "" without a file.

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -151,6 +152,18 @@ func TestServeTLS(t *testing.T) {
 	}
 	if _, _, _, serial := get(t, tlsClient(ca, true), p.url+"/healthz", ""); serial != 3 {
 		t.Errorf("after a failed reload new connections see serial %d, want 3", serial)
+	}
+	res, err = tlsClient(ca, true).Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{"keyhold_tls_certificate_loads_total 2", "keyhold_tls_reload_failures_total 1",
+		"keyhold_tls_certificate_expiry_timestamp_seconds 1."} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
 

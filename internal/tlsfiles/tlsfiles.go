@@ -41,8 +41,9 @@ type Reloader struct {
 	// last attempt read, whether or not they loaded.
 	mu   sync.Mutex
 	seen [sha256.Size]byte
-	// loads counts the pairs put in service, the first one included.
-	loads atomic.Int64
+	// loads counts the pairs put in service, the first one included;
+	// failures the reloads that did not load.
+	loads, failures atomic.Int64
 }
 
 // Load reads the pair; unlike a reload, a pair that does not load is an
@@ -83,10 +84,14 @@ func (r *Reloader) Certificate() *x509.Certificate { return r.cert.Load().Leaf }
 // included; a failed reload does not count.
 func (r *Reloader) Loads() int64 { return r.loads.Load() }
 
+// Failures is how many reloads failed since Load.
+func (r *Reloader) Failures() int64 { return r.failures.Load() }
+
 // Reload reads the files again and puts the pair in service. On failure
 // the pair in service stays, the error is logged and returned.
 func (r *Reloader) Reload() error {
 	if err := r.load(); err != nil {
+		r.failures.Add(1)
 		r.log.Error("tls: reload failed; the previous certificate stays in service", "err", err.Error(),
 			"cert_file", r.certFile, "key_file", r.keyFile)
 		return err

@@ -105,8 +105,8 @@ func TestReload(t *testing.T) {
 	if err := r.Reload(); err == nil {
 		t.Fatal("a half-written certificate reloaded")
 	}
-	if served(t, r) != 2 || r.Loads() != 1 {
-		t.Errorf("after a failed reload: serial %d, loads %d", served(t, r), r.Loads())
+	if served(t, r) != 2 || r.Loads() != 1 || r.Failures() != 1 {
+		t.Errorf("after a failed reload: serial %d, loads %d, failures %d", served(t, r), r.Loads(), r.Failures())
 	}
 	if !strings.Contains(logs.String(), "reload failed") {
 		t.Errorf("the failure was not logged: %s", logs.String())
