@@ -64,6 +64,7 @@ trusted-proxies: [10.0.0.0/8, 192.168.1.7]
 		"secret-key-file":  {filepath.Join(dir, "secret.key"), "env"},
 		"trusted-proxies":  {"10.0.0.0/8,192.168.1.7", "file"},
 		"tls-cert":         {"/etc/keyhold/tls.crt", "file"},
+		"config":           {config, "env"},
 	} {
 		if name == "org-name" {
 			if !regexp.MustCompile(`(?m)^org-name +From the file +file$`).MatchString(out.String()) {

@@ -188,8 +188,8 @@ type Setting struct {
 func Settings(cmd *cobra.Command) []Setting {
 	var out []Setting
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if slices.Contains(notInFile, f.Name) {
-			return
+		if f.Name != ConfigFlag && slices.Contains(notInFile, f.Name) {
+			return // about this run, not a setting
 		}
 		src := source(f)
 		switch {
