@@ -18,7 +18,7 @@ import (
 // again, and this is how an operator closes what can be closed before the
 // server answers (docs/operations.md, Restore).
 func revokeSinceCommand(io stdio) *cobra.Command {
-	var db, since string
+	var db, dbPasswordFile, since string
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "revoke-since --since TIME",
@@ -38,7 +38,11 @@ time it began. --dry-run only counts.`,
 			if err != nil {
 				return &exitError{fmt.Sprintf("--since: want an RFC 3339 time such as 2026-12-01T02:00:00Z, got %q", since)}
 			}
-			st, err := store.OpenMigrated(cmd.Context(), db)
+			password, err := loadDBPassword(dbPasswordFile, db)
+			if err != nil {
+				return err
+			}
+			st, err := store.OpenMigrated(cmd.Context(), db, store.Options{Password: password})
 			if err != nil {
 				return err
 			}
@@ -54,6 +58,7 @@ time it began. --dry-run only counts.`,
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", cmdenv.DefaultDB, "database: sqlite:PATH, a bare path, or postgres://…")
+	cmd.Flags().StringVar(&dbPasswordFile, "db-password-file", "", dbPasswordFileUsage)
 	cmd.Flags().StringVar(&since, "since", "", "RFC 3339 time, e.g. 2026-12-01T02:00:00Z, fractions of a second allowed (required)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count the tokens, revoke none")
 	_ = cmd.MarkFlagRequired("since")
