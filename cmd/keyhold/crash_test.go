@@ -1,0 +1,705 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store"
+	"github.com/keyhold/keyhold/store/storetest"
+)
+
+// TestCrashConsistency runs `keyhold serve` as a real child process under a
+// concurrent write load (accounts created, tokens minted and rotated, roles
+// assigned, members added), kills it with SIGKILL at a random moment, and
+// restarts it on the same database, 3 times per database; with
+// KEYHOLD_CRASH_LONG=1, 20 times (docs/operations.md, "What survives a
+// crash"). After each restart it checks, from the database itself:
+//
+//  1. every acknowledged write (2xx received) is present, with its audit
+//     event and its change row;
+//  2. no write is half-present: every token has the event that created it,
+//     every account its system_account.create, every assignment and
+//     membership its event, and every successful audit event that by design
+//     has a change row has it (crashNoChange lists the actions that have
+//     none); a write answered with an error is absent, and a write whose
+//     request the kill cut off (no response: "unknown") is either absent or
+//     whole;
+//  3. the restarted server's decisions (/v1/authorize) on a sample of
+//     tokens and queries are the same as those of an index freshly built
+//     from the database.
+//
+// The sequence columns are identity columns with gaps by design, so gaps
+// are not looked for.
+func TestCrashConsistency(t *testing.T) {
+	kills := 3
+	if os.Getenv("KEYHOLD_CRASH_LONG") == "1" {
+		kills = 20
+	}
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) { crashRun(t, backend, kills) })
+	}
+}
+
+// crashNoChange are the audit actions that by design have no change row:
+// they change nothing the decision index holds. organization.bootstrap
+// writes before any index is loaded; the others are sign-ins, passwords,
+// setup links, the token policy, webhooks, and the aggregated refusals of
+// the decision path. Events with an outcome other than success (denied,
+// failure) have no change row either.
+var crashNoChange = map[string]bool{
+	"organization.bootstrap": true, "user.setup_link": true, "user.set_password": true, "console.sign_in": true,
+	"auth.failed": true, "token.use.refused_network": true, "token.use.refused_scope": true,
+	"token_policy.update": true, "webhook.create": true, "webhook.update": true, "webhook.delete": true,
+	"webhook.rotate_secret": true, "webhook.test": true, "webhook.redeliver": true,
+}
+
+// crashChangeOf maps each other action to the kind of change its target
+// gets; role events take the kind of their principal, membership events
+// change the member (the subject), and a rotation also changes the
+// successor.
+var crashChangeOf = map[string]keyhold.ChangeKind{
+	"system_account.create": keyhold.ChangeSystemAccount, "system_account.update": keyhold.ChangeSystemAccount,
+	"system_account.delete": keyhold.ChangeSystemAccount, "system_account.enable": keyhold.ChangeSystemAccount,
+	"system_account.disable": keyhold.ChangeSystemAccount,
+	"token.create":           keyhold.ChangeToken, "token.update": keyhold.ChangeToken, "token.revoke": keyhold.ChangeToken,
+	"token.delete": keyhold.ChangeToken, "token.expire": keyhold.ChangeToken, "token.leak": keyhold.ChangeToken,
+	"token.scope.narrow": keyhold.ChangeToken, "token.rotate": keyhold.ChangeToken, "token.auto_rotate": keyhold.ChangeToken,
+	"team.create": keyhold.ChangeTeam, "team.update": keyhold.ChangeTeam, "team.delete": keyhold.ChangeTeam,
+	"team.member.add": "", "team.member.remove": "", "role.assign": "", "role.unassign": "",
+	"user.create": keyhold.ChangeUser, "user.invite": keyhold.ChangeUser, "user.update": keyhold.ChangeUser,
+	"user.delete": keyhold.ChangeUser, "user.activate": keyhold.ChangeUser, "user.deactivate": keyhold.ChangeUser,
+	"user.accept_invite": keyhold.ChangeUser,
+}
+
+// Outcomes of a write, as the client saw it.
+const (
+	writeAcked   = "acknowledged" // 2xx
+	writeRefused = "refused"      // an answer other than 2xx
+	writeUnknown = "unknown"      // no answer: the kill cut the request off
+)
+
+// crashOp is one write of the load.
+type crashOp struct {
+	kind    string // account, token, rotate, role, member
+	outcome string
+	round   int
+	name    string // of the account or token created
+	account string // the account written to
+	token   string // the minted token, or the predecessor of a rotation
+	result  string // the id answered: account, token or successor
+}
+
+type crashToken struct {
+	id, account, value string
+	rotateTried        bool
+}
+
+type crashAccount struct {
+	id                     string
+	roleTried, memberTried bool
+}
+
+// crashState is what the load knows; the database must agree with it.
+type crashState struct {
+	mu       sync.Mutex
+	admin    string
+	team     string
+	accounts []*crashAccount
+	byID     map[string]*crashAccount
+	tokens   []*crashToken
+	ops      []*crashOp
+	names    int
+}
+
+type crashCounts struct {
+	kills, ackedWrites, ackedChecks, unknownPresent, unknownAbsent, refused int
+	tokensSampled, queriesCompared                                          int
+	verdicts                                                                map[int]int
+}
+
+func crashRun(t *testing.T, backend string, kills int) {
+	db := storetest.NewURL(t, backend)
+	dir := t.TempDir()
+	raw := storetest.Raw(t, db)
+	st := &crashState{byID: map[string]*crashAccount{}}
+	n := crashCounts{verdicts: map[int]int{}}
+	args := []string{"serve", "--db", db, "--listen", "127.0.0.1:0", "--auth-failure-limit", "-1", "--log-level", "warn"}
+	start := time.Now()
+	for round := 0; round <= kills; round++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		c := startChild(ctx, t, dir, round, args...)
+		if round == 0 {
+			st.admin = kpatPattern.FindString(c.out.String())
+			if st.admin == "" {
+				t.Fatalf("no admin token on the first start: %q", c.out.String())
+			}
+			st.setup(ctx, t, c)
+		} else {
+			crashCheck(ctx, t, raw, st, round, &n)
+			crashDecisions(ctx, t, c, db, st, &n)
+			if t.Failed() {
+				cancel()
+				t.FailNow()
+			}
+		}
+		if round == kills {
+			c.stop(t)
+			cancel()
+			break
+		}
+		st.load(ctx, c, round, time.Duration(150+rand.IntN(751))*time.Millisecond)
+		n.kills++
+		cancel()
+	}
+	if n.verdicts[200] == 0 || n.verdicts[401] == 0 || n.verdicts[403] == 0 {
+		t.Errorf("the decisions compared were all alike (%v): the comparison proves little", n.verdicts)
+	}
+	t.Logf("crash summary %s: %d kills in %v; %d acknowledged writes, %d presence checks of them (0 lost); "+
+		"%d unknown outcomes present and whole, %d absent; %d writes refused and absent; "+
+		"%d token samples, %d queries compared (200: %d, 401: %d, 403: %d)",
+		backend, n.kills, time.Since(start).Round(time.Second), n.ackedWrites, n.ackedChecks, n.unknownPresent, n.unknownAbsent,
+		n.refused, n.tokensSampled, n.queriesCompared, n.verdicts[200], n.verdicts[401], n.verdicts[403])
+}
+
+// child is `keyhold serve` running as a separate process.
+type child struct {
+	cmd      *exec.Cmd
+	url      string
+	out, err *apitest.Buffer
+	exited   chan struct{} // closed when the process is gone
+	waitErr  error         // set before exited closes
+	client   *http.Client
+}
+
+// startChild runs the test binary as keyhold with args (see TestMain) and
+// waits until it listens and is ready.
+func startChild(ctx context.Context, t *testing.T, dir string, n int, args ...string) *child {
+	t.Helper()
+	addrFile := filepath.Join(dir, fmt.Sprintf("addr-%d", n))
+	c := &child{out: &apitest.Buffer{}, err: &apitest.Buffer{}, exited: make(chan struct{}),
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}}
+	c.cmd = exec.Command(os.Args[0], args...)
+	c.cmd.Env = append(os.Environ(), childEnv+"=1", childAddrEnv+"="+addrFile)
+	c.cmd.Stdout, c.cmd.Stderr = c.out, c.err
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.waitErr = c.cmd.Wait(); close(c.exited) }()
+	t.Cleanup(c.kill)
+	for c.url == "" {
+		if b, err := os.ReadFile(addrFile); err == nil {
+			c.url = "http://" + string(b)
+			break
+		}
+		select {
+		case <-c.exited:
+			t.Fatalf("serve exited before listening (%v): %s", c.waitErr, c.err.String())
+		case <-ctx.Done():
+			t.Fatalf("serve did not listen: %s", c.err.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for {
+		if status, _, err := c.do(ctx, "GET", "/readyz", "", ""); err == nil && status == 200 {
+			return c
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("serve did not become ready: %s", c.err.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (c *child) kill() {
+	_ = c.cmd.Process.Kill() // fails only when it is gone already
+	<-c.exited
+	c.client.CloseIdleConnections()
+}
+
+// stop ends the child as an operator would, with SIGTERM.
+func (c *child) stop(t *testing.T) {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+		if c.waitErr != nil {
+			t.Errorf("serve after SIGTERM: %v: %s", c.waitErr, c.err.String())
+		}
+	case <-time.After(60 * time.Second):
+		c.kill()
+		t.Errorf("serve did not stop on SIGTERM")
+	}
+}
+
+// do sends one request; err is set when no response came.
+func (c *child) do(ctx context.Context, method, path, token, body string) (int, map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.url+path, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	if res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated {
+		if err := json.NewDecoder(res.Body).Decode(&m); err != nil && res.ContentLength != 0 {
+			return res.StatusCode, nil, fmt.Errorf("read the answer: %w", err)
+		}
+	}
+	return res.StatusCode, m, nil
+}
+
+// setup creates the team that members join, with a role of its own, so
+// that membership shows in decisions.
+func (st *crashState) setup(ctx context.Context, t *testing.T, c *child) {
+	status, team, err := c.do(ctx, "POST", "/v3/teams", st.admin, `{"name":"crash-members"}`)
+	if err != nil || status != 201 {
+		t.Fatalf("create the team: %d %v %v", status, team, err)
+	}
+	st.team = team["id"].(string)
+	status, _, err = c.do(ctx, "POST", "/v3/teams/"+st.team+"/assigned-roles", st.admin,
+		`{"role_name":"Viewer","entity_type_name":"API Products","entity_id":"*","entity_region":"eu"}`)
+	if err != nil || status != 201 {
+		t.Fatalf("assign the team's role: %d %v", status, err)
+	}
+}
+
+// load runs 4 writers against c for d, then kills c while they write.
+func (st *crashState) load(ctx context.Context, c *child, round int, d time.Duration) {
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	for w := range 4 {
+		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
+		wg.Go(func() {
+			for !stopped.Load() && ctx.Err() == nil {
+				st.step(ctx, c, round, rng)
+			}
+		})
+	}
+	time.Sleep(d)
+	c.kill()
+	stopped.Store(true)
+	wg.Wait()
+}
+
+// step makes one write and records what the client learned of it.
+func (st *crashState) step(ctx context.Context, c *child, round int, rng *rand.Rand) {
+	st.mu.Lock()
+	o := &crashOp{round: round}
+	var acct *crashAccount
+	var tok *crashToken
+	r := rng.IntN(20)
+	if len(st.accounts) > 0 {
+		acct = st.accounts[rng.IntN(len(st.accounts))]
+	}
+	switch {
+	case acct == nil || r < 4:
+		o.kind = "account"
+	case r < 6 && !acct.roleTried:
+		o.kind, acct.roleTried = "role", true
+	case r < 8 && !acct.memberTried:
+		o.kind, acct.memberTried = "member", true
+	case r < 13 && len(st.tokens) > 0:
+		tok = st.tokens[rng.IntN(len(st.tokens))]
+		if !tok.rotateTried {
+			o.kind, tok.rotateTried = "rotate", true
+			break
+		}
+		fallthrough
+	default:
+		o.kind = "token"
+	}
+	st.names++
+	o.name = fmt.Sprintf("crash-%d", st.names)
+	if acct != nil {
+		o.account = acct.id
+	}
+	if tok != nil && o.kind == "rotate" {
+		o.token, o.account = tok.id, tok.account
+	}
+	st.mu.Unlock()
+
+	var status int
+	var body map[string]any
+	var err error
+	expires := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	switch o.kind {
+	case "account":
+		status, body, err = c.do(ctx, "POST", "/v3/system-accounts", st.admin, `{"name":"`+o.name+`","description":"crash"}`)
+	case "token":
+		status, body, err = c.do(ctx, "POST", "/v3/system-accounts/"+o.account+"/access-tokens", st.admin,
+			`{"name":"`+o.name+`","expires_at":"`+expires+`"}`)
+	case "rotate":
+		overlap := []int{0, 3600}[rng.IntN(2)]
+		status, body, err = c.do(ctx, "POST", "/v3/system-accounts/"+o.account+"/access-tokens/"+o.token+"/rotate", st.admin,
+			fmt.Sprintf(`{"overlap_seconds":%d}`, overlap))
+	case "role":
+		status, body, err = c.do(ctx, "POST", "/v3/system-accounts/"+o.account+"/assigned-roles", st.admin,
+			`{"role_name":"Viewer","entity_type_name":"Control Planes","entity_id":"*","entity_region":"eu"}`)
+	case "member":
+		status, body, err = c.do(ctx, "POST", "/v3/teams/"+st.team+"/system-accounts", st.admin, `{"id":"`+o.account+`"}`)
+	}
+	switch {
+	case err != nil && errors.Is(err, syscall.ECONNREFUSED):
+		return // never sent: the server was already gone
+	case err != nil:
+		o.outcome = writeUnknown
+	case status/100 == 2:
+		o.outcome = writeAcked
+	default:
+		o.outcome = writeRefused
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.ops = append(st.ops, o)
+	if o.outcome != writeAcked {
+		return
+	}
+	switch o.kind {
+	case "account":
+		o.result = body["id"].(string)
+		a := &crashAccount{id: o.result}
+		st.accounts = append(st.accounts, a)
+		st.byID[a.id] = a
+	case "token", "rotate":
+		o.result = body["id"].(string)
+		st.tokens = append(st.tokens, &crashToken{id: o.result, account: o.account, value: body["token"].(string)})
+	}
+}
+
+// crashInventory is the database's content, read under the store.
+type crashInventory struct {
+	accounts      map[string]string // id → name
+	accountByName map[string]string
+	tokens        map[string]*crashRow
+	tokenByName   map[[2]string]string // account, name → id
+	roles         map[string]int       // account → assignments
+	members       map[[2]string]bool   // team, account
+	events        map[string]int       // action|target|subject → count of successes
+	eventRows     []crashEvent
+	changes       map[[2]string]int // kind, id → rows
+}
+
+type crashRow struct{ id, account, user, name, pred, succ string }
+
+type crashEvent struct{ action, targetType, target, subject, outcome string }
+
+func readInventory(ctx context.Context, t *testing.T, raw *sql.DB) *crashInventory {
+	t.Helper()
+	inv := &crashInventory{accounts: map[string]string{}, accountByName: map[string]string{}, tokens: map[string]*crashRow{},
+		tokenByName: map[[2]string]string{}, roles: map[string]int{}, members: map[[2]string]bool{},
+		events: map[string]int{}, changes: map[[2]string]int{}}
+	query := func(q string, scan func(rows *sql.Rows) error) {
+		rows, err := raw.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	query(`SELECT id, name FROM system_accounts`, func(rows *sql.Rows) error {
+		var id, name string
+		err := rows.Scan(&id, &name)
+		inv.accounts[id], inv.accountByName[name] = name, id
+		return err
+	})
+	query(`SELECT id, COALESCE(account_id, ''), COALESCE(user_id, ''), name, COALESCE(predecessor_id, ''), COALESCE(successor_id, '')
+		FROM tokens`, func(rows *sql.Rows) error {
+		var r crashRow
+		err := rows.Scan(&r.id, &r.account, &r.user, &r.name, &r.pred, &r.succ)
+		inv.tokens[r.id] = &r
+		inv.tokenByName[[2]string{r.account, r.name}] = r.id
+		return err
+	})
+	query(`SELECT account_id FROM assigned_roles WHERE account_id IS NOT NULL`, func(rows *sql.Rows) error {
+		var id string
+		err := rows.Scan(&id)
+		inv.roles[id]++
+		return err
+	})
+	query(`SELECT team_id, account_id FROM team_members WHERE account_id IS NOT NULL`, func(rows *sql.Rows) error {
+		var team, id string
+		err := rows.Scan(&team, &id)
+		inv.members[[2]string{team, id}] = true
+		return err
+	})
+	query(`SELECT action, target_type, target_id, subject_account_id, outcome FROM audit_events`, func(rows *sql.Rows) error {
+		var e crashEvent
+		err := rows.Scan(&e.action, &e.targetType, &e.target, &e.subject, &e.outcome)
+		inv.eventRows = append(inv.eventRows, e)
+		if e.outcome == keyhold.OutcomeSuccess {
+			inv.events[e.action+"|"+e.target+"|"+e.subject]++
+		}
+		return err
+	})
+	query(`SELECT kind, entity_id FROM changes`, func(rows *sql.Rows) error {
+		var kind, id string
+		err := rows.Scan(&kind, &id)
+		inv.changes[[2]string{kind, id}]++
+		return err
+	})
+	return inv
+}
+
+func (inv *crashInventory) event(action, target, subject string) bool {
+	return inv.events[action+"|"+target+"|"+subject] > 0
+}
+
+func (inv *crashInventory) change(kind keyhold.ChangeKind, id string) bool {
+	return inv.changes[[2]string{string(kind), id}] > 0
+}
+
+// find says whether op's write is in the database, and with which id.
+func (inv *crashInventory) find(st *crashState, o *crashOp) (string, bool) {
+	switch o.kind {
+	case "account":
+		id, ok := inv.accountByName[o.name]
+		return id, ok
+	case "token":
+		if o.result != "" {
+			_, ok := inv.tokens[o.result]
+			return o.result, ok
+		}
+		// Only a token whose id the load learned can have been rotated
+		// and have given its name away.
+		id, ok := inv.tokenByName[[2]string{o.account, o.name}]
+		return id, ok
+	case "rotate":
+		if p := inv.tokens[o.token]; p != nil && p.succ != "" {
+			return p.succ, true
+		}
+	case "role":
+		return o.account, inv.roles[o.account] > 0
+	case "member":
+		return o.account, inv.members[[2]string{st.team, o.account}]
+	}
+	return "", false
+}
+
+// whole lists what is missing around a write that is present.
+func (inv *crashInventory) whole(st *crashState, o *crashOp, id string) []string {
+	var missing []string
+	need := func(ok bool, what string) {
+		if !ok {
+			missing = append(missing, what)
+		}
+	}
+	switch o.kind {
+	case "account":
+		need(inv.event("system_account.create", id, id), "its system_account.create event")
+		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
+	case "token":
+		need(inv.tokens[id].account == o.account, "its owner")
+		need(inv.event("token.create", id, o.account), "its token.create event")
+		need(inv.change(keyhold.ChangeToken, id), "its change row")
+	case "rotate":
+		s := inv.tokens[id]
+		need(s != nil && s.pred == o.token && s.account == o.account, "the successor, linked to its predecessor")
+		need(inv.event("token.rotate", o.token, o.account), "its token.rotate event")
+		need(inv.change(keyhold.ChangeToken, o.token), "the predecessor's change row")
+		need(inv.change(keyhold.ChangeToken, id), "the successor's change row")
+	case "role":
+		need(inv.event("role.assign", id, id), "its role.assign event")
+		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
+	case "member":
+		need(inv.event("team.member.add", st.team, id), "its team.member.add event")
+		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
+	}
+	return missing
+}
+
+// crashCheck compares the database with what the load learned, and checks
+// that nothing in it is half-written.
+func crashCheck(ctx context.Context, t *testing.T, raw *sql.DB, st *crashState, round int, n *crashCounts) {
+	t.Helper()
+	inv := readInventory(ctx, t, raw)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	// 1. Acknowledged writes are present and whole; refused ones absent;
+	// unknown ones absent or whole.
+	for _, o := range st.ops {
+		id, present := inv.find(st, o)
+		if o.outcome == writeAcked {
+			n.ackedChecks++
+			if o.round == round-1 {
+				n.ackedWrites++
+			}
+			if !present {
+				t.Errorf("round %d: acknowledged %s write %+v is lost", round, o.kind, *o)
+				continue
+			}
+		}
+		if present {
+			if missing := inv.whole(st, o, id); len(missing) > 0 {
+				t.Errorf("round %d: %s %s write %+v is present without %s", round, o.outcome, o.kind, *o, strings.Join(missing, ", "))
+			}
+		}
+		if o.round != round-1 {
+			continue
+		}
+		switch {
+		case o.outcome == writeRefused && present:
+			t.Errorf("round %d: a %s write answered with an error is present: %+v", round, o.kind, *o)
+		case o.outcome == writeRefused:
+			n.refused++
+		case o.outcome == writeUnknown && present:
+			n.unknownPresent++
+		case o.outcome == writeUnknown:
+			n.unknownAbsent++
+		}
+	}
+	// 2. Nothing is half-present.
+	bootstrapped := false
+	for _, e := range inv.eventRows {
+		bootstrapped = bootstrapped || e.action == "organization.bootstrap"
+	}
+	for _, k := range inv.tokens {
+		switch {
+		case k.pred != "":
+			p := inv.tokens[k.pred]
+			if p == nil || p.succ != k.id || !inv.event("token.rotate", k.pred, k.account) {
+				t.Errorf("round %d: successor %s without its predecessor's link or token.rotate event", round, k.id)
+			}
+		case k.user != "" && k.name == "bootstrap":
+			if !bootstrapped {
+				t.Errorf("round %d: the bootstrap token without organization.bootstrap", round)
+			}
+		case !inv.event("token.create", k.id, k.account):
+			t.Errorf("round %d: token %s without its token.create event", round, k.id)
+		}
+	}
+	for id := range inv.accounts {
+		if !inv.event("system_account.create", id, id) {
+			t.Errorf("round %d: account %s without its system_account.create event", round, id)
+		}
+	}
+	for id, count := range inv.roles {
+		if inv.events["role.assign|"+id+"|"+id] < count {
+			t.Errorf("round %d: account %s has %d roles and fewer role.assign events", round, id, count)
+		}
+	}
+	for m := range inv.members {
+		if !inv.event("team.member.add", m[0], m[1]) {
+			t.Errorf("round %d: membership %v without its team.member.add event", round, m)
+		}
+	}
+	want := map[[2]string]int{}
+	for _, e := range inv.eventRows {
+		kind, has := crashChangeOf[e.action]
+		switch {
+		case crashNoChange[e.action] || e.outcome != keyhold.OutcomeSuccess:
+			continue
+		case !has:
+			t.Errorf("round %d: audit action %q is in neither crashNoChange nor crashChangeOf", round, e.action)
+			continue
+		}
+		id := e.target
+		switch e.action {
+		case "role.assign", "role.unassign":
+			kind = keyhold.ChangeKind(e.targetType)
+		case "team.member.add", "team.member.remove":
+			kind, id = keyhold.ChangeUser, e.subject
+			if _, ok := inv.accounts[id]; ok {
+				kind = keyhold.ChangeSystemAccount
+			}
+		case "token.rotate", "token.auto_rotate":
+			if p := inv.tokens[e.target]; p != nil && p.succ != "" {
+				want[[2]string{string(keyhold.ChangeToken), p.succ}]++
+			} else {
+				t.Errorf("round %d: a %s event of %s, whose token has no successor", round, e.action, e.target)
+			}
+		}
+		want[[2]string{string(kind), id}]++
+	}
+	for k, count := range want {
+		if inv.changes[k] < count {
+			t.Errorf("round %d: %d audit events need a change of %s %s, and there are %d change rows", round, count, k[0], k[1], inv.changes[k])
+		}
+	}
+}
+
+// crashDecisions asks the restarted server and an index freshly built from
+// the database the same questions about a sample of tokens.
+func crashDecisions(ctx context.Context, t *testing.T, c *child, dbURL string, st *crashState, n *crashCounts) {
+	t.Helper()
+	db, err := store.Open(ctx, dbURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	fresh := service.New(service.Config{Store: db, Decider: service.DeciderConfig{AuthFailureLimit: -1}})
+	if err := fresh.Feed.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	sample := append([]*crashToken(nil), st.tokens...)
+	st.mu.Unlock()
+	rand.Shuffle(len(sample), func(i, j int) { sample[i], sample[j] = sample[j], sample[i] })
+	sample = sample[:min(50, len(sample))]
+	queries := []keyhold.RoleQuery{
+		{}, // valid at all
+		{RoleName: "Viewer", EntityTypeName: "Control Planes", EntityID: "cp-1", EntityRegion: "eu"}, // assigned to some
+		{RoleName: "Viewer", EntityTypeName: "API Products", EntityID: "ap-1", EntityRegion: "eu"},   // the team's
+		{RoleName: "Admin", EntityTypeName: "Control Planes", EntityID: "cp-1", EntityRegion: "eu"},  // held by none
+	}
+	statusOf := map[keyhold.DecisionOutcome]int{keyhold.DecisionAllowed: 200, keyhold.DecisionUnauthenticated: 401,
+		keyhold.DecisionForbidden: 403, keyhold.DecisionRateLimited: 429}
+	for _, tok := range sample {
+		n.tokensSampled++
+		for _, rq := range queries {
+			q, err := fresh.Decider.Resolve(rq, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := statusOf[fresh.Decider.Decide(ctx, "crash", keyhold.Credentials{Bearer: tok.value}, q).Outcome]
+			path := "/v1/authorize"
+			if rq != (keyhold.RoleQuery{}) {
+				path += "?" + url.Values{"role_name": {rq.RoleName}, "entity_type_name": {rq.EntityTypeName},
+					"entity_id": {rq.EntityID}, "entity_region": {rq.EntityRegion}}.Encode()
+			}
+			got, _, err := c.do(ctx, "GET", path, tok.value, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.queriesCompared++
+			n.verdicts[got]++
+			if got != want {
+				t.Errorf("token %s, %+v: the restarted server answers %d, a fresh index %d", tok.id, rq, got, want)
+			}
+		}
+	}
+}
