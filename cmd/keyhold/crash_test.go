@@ -27,8 +27,8 @@ import (
 )
 
 // TestCrashConsistency runs `keyhold serve` as a real child process under a
-// concurrent write load (accounts created, tokens minted and rotated, roles
-// assigned, members added), kills it with SIGKILL at a random moment, and
+// concurrent write load (accounts created, tokens minted, rotated and
+// deleted, roles assigned, members added), kills it with SIGKILL at a random moment, and
 // restarts it on the same database, 3 times per database; with
 // KEYHOLD_CRASH_LONG=1, 20 times (docs/operations.md, "What survives a
 // crash"). After each restart it checks, from the database itself:
@@ -98,18 +98,18 @@ const (
 
 // crashOp is one write of the load.
 type crashOp struct {
-	kind    string // account, token, rotate, role, member
+	kind    string // account, token, rotate, delete, role, member
 	outcome string
 	round   int
 	name    string // of the account or token created
 	account string // the account written to
-	token   string // the minted token, or the predecessor of a rotation
+	token   string // the minted or deleted token, or the predecessor of a rotation
 	result  string // the id answered: account, token or successor
 }
 
 type crashToken struct {
 	id, account, value string
-	rotateTried        bool
+	used               bool // rotated or deleted, or tried to be
 }
 
 type crashAccount struct {
@@ -125,6 +125,7 @@ type crashState struct {
 	accounts []*crashAccount
 	byID     map[string]*crashAccount
 	tokens   []*crashToken
+	deleted  map[string]bool // tokens whose deletion was tried
 	ops      []*crashOp
 	names    int
 }
@@ -133,14 +134,15 @@ type crashCounts struct {
 	kills, ackedWrites, ackedChecks, unknownPresent, unknownAbsent, refused int
 	tokensSampled, queriesCompared                                          int
 	verdicts                                                                map[int]int
+	ackedByKind                                                             map[string]int
 }
 
 func crashRun(t *testing.T, backend string, kills int) {
 	db := storetest.NewURL(t, backend)
 	dir := t.TempDir()
 	raw := storetest.Raw(t, db)
-	st := &crashState{byID: map[string]*crashAccount{}}
-	n := crashCounts{verdicts: map[int]int{}}
+	st := &crashState{byID: map[string]*crashAccount{}, deleted: map[string]bool{}}
+	n := crashCounts{verdicts: map[int]int{}, ackedByKind: map[string]int{}}
 	args := []string{"serve", "--db", db, "--listen", "127.0.0.1:0", "--auth-failure-limit", "-1", "--log-level", "warn"}
 	start := time.Now()
 	for round := 0; round <= kills; round++ {
@@ -172,10 +174,14 @@ func crashRun(t *testing.T, backend string, kills int) {
 	if n.verdicts[200] == 0 || n.verdicts[401] == 0 || n.verdicts[403] == 0 {
 		t.Errorf("the decisions compared were all alike (%v): the comparison proves little", n.verdicts)
 	}
-	t.Logf("crash summary %s: %d kills in %v; %d acknowledged writes, %d presence checks of them (0 lost); "+
+	var kinds []string
+	for _, k := range []string{"account", "token", "rotate", "delete", "role", "member"} {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n.ackedByKind[k]))
+	}
+	t.Logf("crash summary %s: %d kills in %v; %d acknowledged writes (%s), %d presence checks of them (0 lost); "+
 		"%d unknown outcomes present and whole, %d absent; %d writes refused and absent; "+
 		"%d token samples, %d queries compared (200: %d, 401: %d, 403: %d)",
-		backend, n.kills, time.Since(start).Round(time.Second), n.ackedWrites, n.ackedChecks, n.unknownPresent, n.unknownAbsent,
+		backend, n.kills, time.Since(start).Round(time.Second), n.ackedWrites, strings.Join(kinds, ", "), n.ackedChecks, n.unknownPresent, n.unknownAbsent,
 		n.refused, n.tokensSampled, n.queriesCompared, n.verdicts[200], n.verdicts[401], n.verdicts[403])
 }
 
@@ -326,10 +332,13 @@ func (st *crashState) step(ctx context.Context, c *child, round int, rng *rand.R
 		o.kind, acct.roleTried = "role", true
 	case r < 8 && !acct.memberTried:
 		o.kind, acct.memberTried = "member", true
-	case r < 13 && len(st.tokens) > 0:
+	case r < 14 && len(st.tokens) > 0:
 		tok = st.tokens[rng.IntN(len(st.tokens))]
-		if !tok.rotateTried {
-			o.kind, tok.rotateTried = "rotate", true
+		if !tok.used {
+			o.kind, tok.used = "rotate", true
+			if r >= 12 {
+				o.kind, st.deleted[tok.id] = "delete", true
+			}
 			break
 		}
 		fallthrough
@@ -341,7 +350,7 @@ func (st *crashState) step(ctx context.Context, c *child, round int, rng *rand.R
 	if acct != nil {
 		o.account = acct.id
 	}
-	if tok != nil && o.kind == "rotate" {
+	if tok != nil && (o.kind == "rotate" || o.kind == "delete") {
 		o.token, o.account = tok.id, tok.account
 	}
 	st.mu.Unlock()
@@ -360,6 +369,8 @@ func (st *crashState) step(ctx context.Context, c *child, round int, rng *rand.R
 		overlap := []int{0, 3600}[rng.IntN(2)]
 		status, body, err = c.do(ctx, "POST", "/v3/system-accounts/"+o.account+"/access-tokens/"+o.token+"/rotate", st.admin,
 			fmt.Sprintf(`{"overlap_seconds":%d}`, overlap))
+	case "delete":
+		status, body, err = c.do(ctx, "DELETE", "/v3/system-accounts/"+o.account+"/access-tokens/"+o.token, st.admin, "")
 	case "role":
 		status, body, err = c.do(ctx, "POST", "/v3/system-accounts/"+o.account+"/assigned-roles", st.admin,
 			`{"role_name":"Viewer","entity_type_name":"Control Planes","entity_id":"*","entity_region":"eu"}`)
@@ -490,6 +501,9 @@ func (inv *crashInventory) find(st *crashState, o *crashOp) (string, bool) {
 		id, ok := inv.accountByName[o.name]
 		return id, ok
 	case "token":
+		if st.deleted[o.result] {
+			return o.result, inv.event("token.create", o.result, o.account)
+		}
 		if o.result != "" {
 			_, ok := inv.tokens[o.result]
 			return o.result, ok
@@ -499,9 +513,12 @@ func (inv *crashInventory) find(st *crashState, o *crashOp) (string, bool) {
 		id, ok := inv.tokenByName[[2]string{o.account, o.name}]
 		return id, ok
 	case "rotate":
+		// A predecessor is never deleted: only tokens not rotated are.
 		if p := inv.tokens[o.token]; p != nil && p.succ != "" {
 			return p.succ, true
 		}
+	case "delete":
+		return o.token, inv.tokens[o.token] == nil
 	case "role":
 		return o.account, inv.roles[o.account] > 0
 	case "member":
@@ -523,15 +540,22 @@ func (inv *crashInventory) whole(st *crashState, o *crashOp, id string) []string
 		need(inv.event("system_account.create", id, id), "its system_account.create event")
 		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
 	case "token":
-		need(inv.tokens[id].account == o.account, "its owner")
+		if !st.deleted[id] {
+			need(inv.tokens[id].account == o.account, "its owner")
+		}
 		need(inv.event("token.create", id, o.account), "its token.create event")
 		need(inv.change(keyhold.ChangeToken, id), "its change row")
 	case "rotate":
-		s := inv.tokens[id]
-		need(s != nil && s.pred == o.token && s.account == o.account, "the successor, linked to its predecessor")
+		if s := inv.tokens[id]; !st.deleted[id] {
+			need(s != nil && s.pred == o.token && s.account == o.account, "the successor, linked to its predecessor")
+		}
 		need(inv.event("token.rotate", o.token, o.account), "its token.rotate event")
 		need(inv.change(keyhold.ChangeToken, o.token), "the predecessor's change row")
 		need(inv.change(keyhold.ChangeToken, id), "the successor's change row")
+	case "delete":
+		need(inv.event("token.delete", id, o.account), "its token.delete event")
+		// One change row for its creation, one for its deletion.
+		need(inv.changes[[2]string{string(keyhold.ChangeToken), id}] >= 2, "its change row")
 	case "role":
 		need(inv.event("role.assign", id, id), "its role.assign event")
 		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
@@ -557,6 +581,7 @@ func crashCheck(ctx context.Context, t *testing.T, raw *sql.DB, st *crashState, 
 			n.ackedChecks++
 			if o.round == round-1 {
 				n.ackedWrites++
+				n.ackedByKind[o.kind]++
 			}
 			if !present {
 				t.Errorf("round %d: acknowledged %s write %+v is lost", round, o.kind, *o)
