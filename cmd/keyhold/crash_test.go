@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +16,6 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/internal/apitest"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
@@ -183,103 +178,6 @@ func crashRun(t *testing.T, backend string, kills int) {
 		"%d token samples, %d queries compared (200: %d, 401: %d, 403: %d)",
 		backend, n.kills, time.Since(start).Round(time.Second), n.ackedWrites, strings.Join(kinds, ", "), n.ackedChecks, n.unknownPresent, n.unknownAbsent,
 		n.refused, n.tokensSampled, n.queriesCompared, n.verdicts[200], n.verdicts[401], n.verdicts[403])
-}
-
-// child is `keyhold serve` running as a separate process.
-type child struct {
-	cmd      *exec.Cmd
-	url      string
-	out, err *apitest.Buffer
-	exited   chan struct{} // closed when the process is gone
-	waitErr  error         // set before exited closes
-	client   *http.Client
-}
-
-// startChild runs the test binary as keyhold with args (see TestMain) and
-// waits until it listens and is ready.
-func startChild(ctx context.Context, t *testing.T, dir string, n int, args ...string) *child {
-	t.Helper()
-	addrFile := filepath.Join(dir, fmt.Sprintf("addr-%d", n))
-	c := &child{out: &apitest.Buffer{}, err: &apitest.Buffer{}, exited: make(chan struct{}),
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}}
-	c.cmd = exec.Command(os.Args[0], args...)
-	c.cmd.Env = append(os.Environ(), childEnv+"=1", childAddrEnv+"="+addrFile)
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.err
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.waitErr = c.cmd.Wait(); close(c.exited) }()
-	t.Cleanup(c.kill)
-	for c.url == "" {
-		if b, err := os.ReadFile(addrFile); err == nil {
-			c.url = "http://" + string(b)
-			break
-		}
-		select {
-		case <-c.exited:
-			t.Fatalf("serve exited before listening (%v): %s", c.waitErr, c.err.String())
-		case <-ctx.Done():
-			t.Fatalf("serve did not listen: %s", c.err.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	for {
-		if status, _, err := c.do(ctx, "GET", "/readyz", "", ""); err == nil && status == 200 {
-			return c
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("serve did not become ready: %s", c.err.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (c *child) kill() {
-	_ = c.cmd.Process.Kill() // fails only when it is gone already
-	<-c.exited
-	c.client.CloseIdleConnections()
-}
-
-// stop ends the child as an operator would, with SIGTERM.
-func (c *child) stop(t *testing.T) {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.exited:
-		if c.waitErr != nil {
-			t.Errorf("serve after SIGTERM: %v: %s", c.waitErr, c.err.String())
-		}
-	case <-time.After(60 * time.Second):
-		c.kill()
-		t.Errorf("serve did not stop on SIGTERM")
-	}
-}
-
-// do sends one request; err is set when no response came.
-func (c *child) do(ctx context.Context, method, path, token, body string) (int, map[string]any, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.url+path, strings.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	if res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated {
-		if err := json.NewDecoder(res.Body).Decode(&m); err != nil && res.ContentLength != 0 {
-			return res.StatusCode, nil, fmt.Errorf("read the answer: %w", err)
-		}
-	}
-	return res.StatusCode, m, nil
 }
 
 // setup creates the team that members join, with a role of its own, so
