@@ -164,7 +164,7 @@ func containsPattern(s string) string {
 	return likeContains(strings.ToLower(s))
 }
 
-// listQuery is a SELECT of one page with the total count of matching rows.
+// listQuery is a SELECT of one page of the matching rows, in order.
 type listQuery struct {
 	op    string
 	cols  string // the select list
@@ -174,8 +174,14 @@ type listQuery struct {
 	page  keyhold.Page
 }
 
-// list runs q and scans each row with scan, which appends extra, the
-// destination of the total count, to its own destinations.
+// list runs q and scans each row with scan, and returns the page and the
+// total count of matching rows. The page is read on its own, so that the
+// database stops after it (an index in the order reads only the page's
+// rows, however long the table: the audit trail grows with every write);
+// the total is counted apart, without sorting or reading the rows, and
+// only when the page does not already tell it: a first page that is not
+// full is the whole list. Both run in the caller's transaction, so they
+// agree.
 func list[T any](ctx context.Context, t *tx, q listQuery, scan func(s scanner, extra ...any) (T, error)) ([]T, int, error) {
 	size, number := q.page.Size, q.page.Number
 	if size < 1 {
@@ -185,7 +191,7 @@ func list[T any](ctx context.Context, t *tx, q listQuery, scan func(s scanner, e
 	offset := (number - 1) * size
 	args := append([]any(nil), q.w.args...)
 	n := len(args)
-	query := fmt.Sprintf("SELECT %s, COUNT(*) OVER () FROM %s%s ORDER BY %s LIMIT $%d OFFSET $%d",
+	query := fmt.Sprintf("SELECT %s FROM %s%s ORDER BY %s LIMIT $%d OFFSET $%d",
 		q.cols, q.from, q.w.clause(), q.order, n+1, n+2)
 	rows, err := t.tx.QueryContext(ctx, query, append(args, size, offset)...)
 	if err != nil {
@@ -193,9 +199,8 @@ func list[T any](ctx context.Context, t *tx, q listQuery, scan func(s scanner, e
 	}
 	defer rows.Close()
 	items := []T{}
-	total := 0
 	for rows.Next() {
-		item, err := scan(rows, &total)
+		item, err := scan(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", q.op, err)
 		}
@@ -204,12 +209,15 @@ func list[T any](ctx context.Context, t *tx, q listQuery, scan func(s scanner, e
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", q.op, err)
 	}
-	// Past the last page there is no row to carry the total: count apart.
-	if len(items) == 0 && offset > 0 {
-		err := t.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+q.from+q.w.clause(), q.w.args...).Scan(&total)
-		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", q.op, err)
-		}
+	if err := rows.Close(); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", q.op, err)
+	}
+	if offset == 0 && len(items) < size {
+		return items, len(items), nil
+	}
+	var total int
+	if err := t.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+q.from+q.w.clause(), q.w.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", q.op, err)
 	}
 	return items, total, nil
 }
