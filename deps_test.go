@@ -64,10 +64,11 @@ func TestDependencyDirection(t *testing.T) {
 }
 
 // The server links no benchmark code: cmd/keyhold depends on no package
-// under bench/, and the store's default build declares none of the
-// benchmark's bulk loading (issue 11). The check first finds both where
-// they belong, cmd/keyhold-bench and bench, so that it cannot pass by
-// looking in the wrong place.
+// under bench/ nor on the soak's plotting library (gonum.org/..., issue
+// 13), and the store's default build declares none of the benchmark's
+// bulk loading (issue 11). The check first finds each where it belongs,
+// cmd/keyhold-bench and bench, so that it cannot pass by looking in the
+// wrong place.
 func TestNoBenchmarkCodeInServer(t *testing.T) {
 	const module = "github.com/keyhold/keyhold"
 	imports := func(pkg, prefix string) bool {
@@ -88,6 +89,13 @@ func TestNoBenchmarkCodeInServer(t *testing.T) {
 	}
 	if imports(module+"/cmd/keyhold", module+"/bench") {
 		t.Errorf("cmd/keyhold depends on %s/bench; benchmark tools belong in cmd/keyhold-bench", module)
+	}
+	// The soak's plotting library (issue 13) is the benchmark's alone.
+	if !imports(module+"/cmd/keyhold-bench", "gonum.org/v1/plot") {
+		t.Fatalf("cmd/keyhold-bench does not depend on gonum.org/v1/plot: the check cannot see it")
+	}
+	if imports(module+"/cmd/keyhold", "gonum.org") {
+		t.Errorf("cmd/keyhold depends on a gonum.org package; the plotting library belongs in cmd/keyhold-bench")
 	}
 
 	// Names of the bulk loading that serves only the benchmarks: the loader

@@ -218,3 +218,89 @@ manage system accounts.`,
 	fl.DurationVar(&timeout, "timeout", 10*time.Minute, "bound of the whole run")
 	return cmd
 }
+
+func benchSoakCommand(io stdio) *cobra.Command {
+	var csvPath, pngPath string
+	var cfg bench.SoakConfig
+	cmd := &cobra.Command{
+		Use:   "soak",
+		Short: "Hold a mixed load (90% decisions, 9% reads, 1% writes) for --duration, sampling the server's resources; CSV, PNG and a verdict",
+		Long: `Create --accounts system accounts through the API, each with the Viewer role on
+a control plane of its own and live tokens (at most --max-tokens), then run
+--concurrency workers in a closed loop for --duration:
+  90% decisions: GET /v1/authorize with a live token, with no query or asking
+      for the account's role (200) or for a control plane it has no role on
+      (403); both are expected answers;
+   9% reads: a page of system accounts, an account's tokens, a page of audit
+      events;
+   1% writes: mint a token (deleting the account's oldest beyond the cap),
+      rotate one with a 60-second overlap, delete one.
+Any transport error, 5xx or other unexpected status is an error.
+
+Every --sample it scrapes the server's /metrics (RSS, goroutines, open
+descriptors, heap in use) and the client's latencies of the interval, and
+writes a row to --csv. At the end it draws --png and prints a verdict on the
+samples after --warmup: no errors; RSS, goroutines and descriptors flat; the
+decisions' p99 stable (bench/README.md, "Soak", tells the rules). It exits 1
+when the verdict fails. --admin-token (or KEYHOLD_ADMIN_TOKEN) is a token
+allowed to manage system accounts and read the audit log. Loopback only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.URL == "" || cfg.Admin == "" || csvPath == "" || pngPath == "" {
+				return &exitError{"--url, --admin-token (or KEYHOLD_ADMIN_TOKEN), --csv and --png are required"}
+			}
+			if _, err := bench.CheckLoopbackURL(cfg.URL); err != nil {
+				return err
+			}
+			f, err := os.Create(csvPath)
+			if err != nil {
+				return err
+			}
+			cfg.CSV, cfg.Progress = f, io.err
+			res, err := bench.Soak(cmd.Context(), cfg)
+			if cerr := f.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("write %s: %w", csvPath, cerr)
+			}
+			if err != nil {
+				return err
+			}
+			if err := writePNG(pngPath, res); err != nil {
+				return err
+			}
+			v := res.Verdict()
+			for _, e := range res.FirstErrors {
+				_, _ = fmt.Fprintf(io.err, "error: %s\n", e)
+			}
+			if _, err := fmt.Fprintf(io.out, "samples in %s, plot in %s\n%s", csvPath, pngPath, v); err != nil {
+				return err
+			}
+			if !v.OK {
+				return &exitError{"soak: the verdict is FAIL"}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.URL, "url", "", "base URL of the server, http://127.0.0.1:PORT (loopback only)")
+	fl.StringVar(&cfg.Admin, "admin-token", "", "admin token (prefer KEYHOLD_ADMIN_TOKEN: a flag shows in the process list)")
+	fl.DurationVar(&cfg.Duration, "duration", 30*time.Minute, "the whole run, warm-up included (at most 12h)")
+	fl.DurationVar(&cfg.Sample, "sample", 10*time.Second, "interval between two samples")
+	fl.DurationVar(&cfg.Warmup, "warmup", 2*time.Minute, "first part of the run, sampled and plotted but left out of the verdict")
+	fl.IntVar(&cfg.Concurrency, "concurrency", 16, "workers, each with one request in flight")
+	fl.IntVar(&cfg.Accounts, "accounts", 50, "system accounts made for the run")
+	fl.IntVar(&cfg.MaxTokens, "max-tokens", 4, "live tokens per account at most; each starts with half")
+	fl.StringVar(&csvPath, "csv", "", "file to write the samples to, one row each (required)")
+	fl.StringVar(&pngPath, "png", "", "file to draw the plot in (required)")
+	return cmd
+}
+
+func writePNG(path string, res *bench.SoakResult) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := res.WritePNG(f); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	return f.Close()
+}

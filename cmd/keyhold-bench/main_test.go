@@ -63,6 +63,8 @@ func TestUsageErrors(t *testing.T) {
 		{"RevokeWithoutAdmin", nil, []string{"revoke", "--urls", "http://127.0.0.1:1"}, "--admin (or KEYHOLD_ADMIN) are required"},
 		// KEYHOLD_ADMIN passes the admin check; the loopback check refuses next.
 		{"RevokeElsewhere", map[string]string{"KEYHOLD_ADMIN": "x"}, []string{"revoke", "--urls", "http://127.0.0.1:1,http://10.1.2.3:80"}, "only loopback"},
+		{"SoakWithoutPNG", map[string]string{"KEYHOLD_ADMIN_TOKEN": "x"}, []string{"soak", "--url", "http://127.0.0.1:1", "--csv", filepath.Join(t.TempDir(), "s.csv")}, "--png are required"},
+		{"SoakElsewhere", map[string]string{"KEYHOLD_ADMIN_TOKEN": "x"}, []string{"soak", "--url", "http://10.1.2.3:80", "--csv", filepath.Join(t.TempDir(), "s.csv"), "--png", filepath.Join(t.TempDir(), "s.png")}, "only loopback"},
 		{"NoServerCommand", nil, []string{"serve"}, `unknown command "serve"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
