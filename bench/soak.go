@@ -358,13 +358,13 @@ func (sk *soaker) setup(ctx context.Context) error {
 	for i := range sk.accounts {
 		var acct struct{ ID string }
 		body := map[string]any{"name": fmt.Sprintf("soak-%s-%d", run, i), "description": "soak benchmark"}
-		if _, err := sk.call(ctx, "POST", "/v3/system-accounts", body, 201, &acct); err != nil {
+		if err := sk.call(ctx, "POST", "/v3/system-accounts", body, 201, &acct); err != nil {
 			return err
 		}
 		a := &soakAccount{id: acct.ID, entity: uuid.NewString()}
 		sk.accounts[i] = a
 		role := map[string]any{"role_name": "Viewer", "entity_type_name": "Control Planes", "entity_id": a.entity, "entity_region": "us"}
-		if _, err := sk.call(ctx, "POST", "/v3/system-accounts/"+a.id+"/assigned-roles", role, 201, nil); err != nil {
+		if err := sk.call(ctx, "POST", "/v3/system-accounts/"+a.id+"/assigned-roles", role, 201, nil); err != nil {
 			return err
 		}
 		for range sk.cfg.MaxTokens / 2 {
@@ -384,7 +384,7 @@ func (sk *soaker) cleanup(ctx context.Context) {
 	defer cancel()
 	for _, a := range sk.accounts {
 		if a != nil {
-			_, _ = sk.call(ctx, "DELETE", "/v3/system-accounts/"+a.id, nil, 204, nil)
+			_ = sk.call(ctx, "DELETE", "/v3/system-accounts/"+a.id, nil, 204, nil)
 		}
 	}
 }
@@ -488,7 +488,7 @@ func (sk *soaker) read(ctx context.Context, rng *rand.Rand, a *soakAccount) erro
 	default:
 		path = "/v3/audit-events?page[size]=10"
 	}
-	_, err := sk.call(ctx, "GET", path, nil, 200, nil)
+	err := sk.call(ctx, "GET", path, nil, 200, nil)
 	return err
 }
 
@@ -518,7 +518,7 @@ func (sk *soaker) write(ctx context.Context, rng *rand.Rand, a *soakAccount, st 
 			return errSkip
 		}
 		t := &soakToken{}
-		if _, err := sk.call(ctx, "POST", "/v3/system-accounts/"+a.id+"/access-tokens/"+old.ID+"/rotate",
+		if err := sk.call(ctx, "POST", "/v3/system-accounts/"+a.id+"/access-tokens/"+old.ID+"/rotate",
 			map[string]any{"overlap_seconds": 60}, 201, t); err != nil {
 			return err
 		}
@@ -547,7 +547,7 @@ func (st *soakStats) count(n *int64) {
 func (sk *soaker) mint(ctx context.Context, a *soakAccount) (*soakToken, error) {
 	t := &soakToken{}
 	body := map[string]any{"name": "soak-" + uuid.NewString()[:8], "expires_at": sk.expires}
-	if _, err := sk.call(ctx, "POST", "/v3/system-accounts/"+a.id+"/access-tokens", body, 201, t); err != nil {
+	if err := sk.call(ctx, "POST", "/v3/system-accounts/"+a.id+"/access-tokens", body, 201, t); err != nil {
 		return t, err
 	}
 	if t.Token == "" || t.ID == "" {
@@ -557,27 +557,31 @@ func (sk *soaker) mint(ctx context.Context, a *soakAccount) (*soakToken, error) 
 }
 
 func (sk *soaker) deleteToken(ctx context.Context, a *soakAccount, t *soakToken) error {
-	_, err := sk.call(ctx, "DELETE", "/v3/system-accounts/"+a.id+"/access-tokens/"+t.ID, nil, 204, nil)
+	err := sk.call(ctx, "DELETE", "/v3/system-accounts/"+a.id+"/access-tokens/"+t.ID, nil, 204, nil)
 	return err
 }
 
 // call sends a request with the admin token and decodes a JSON answer
 // into out; a status other than want is an error.
-func (sk *soaker) call(ctx context.Context, method, path string, body any, want int, out any) (int, error) {
+func (sk *soaker) call(ctx context.Context, method, path string, body any, want int, out any) error {
 	var data []byte
 	status, err := sk.do(ctx, method, path, sk.cfg.Admin, body, &data)
 	if err != nil {
-		return status, err
+		return err
 	}
 	if status != want {
-		return status, fmt.Errorf("%s %s: status %d: %.200s", method, path, status, data)
+		if status < 400 {
+			// A success's body may hold a token value: never in an error.
+			return fmt.Errorf("%s %s: status %d, want %d", method, path, status, want)
+		}
+		return fmt.Errorf("%s %s: status %d: %.200s", method, path, status, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return status, fmt.Errorf("%s %s: %w", method, path, err)
+			return fmt.Errorf("%s %s: %w", method, path, err)
 		}
 	}
-	return status, nil
+	return nil
 }
 
 // do sends one request with token as the bearer; it reads the body into
