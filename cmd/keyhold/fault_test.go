@@ -1,10 +1,10 @@
 package main
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,10 +21,19 @@ type tcpProxy struct {
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  map[net.Conn]bool
+	links  map[*proxyLink]bool
+}
+
+// proxyLink is one proxied connection: c from the client, up to the
+// database. A frozen link passes no bytes either way, as a silent network
+// partition does, until it is cut.
+type proxyLink struct {
+	c, up  net.Conn
+	frozen atomic.Bool
 }
 
 func newProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, target: target, conns: map[net.Conn]bool{}}
+	p := &tcpProxy{t: t, target: target, conns: map[net.Conn]bool{}, links: map[*proxyLink]bool{}}
 	p.listen("127.0.0.1:0")
 	t.Cleanup(p.cut)
 	return p
@@ -57,13 +66,54 @@ func (p *tcpProxy) pipe(c net.Conn) {
 		_ = c.Close()
 		return
 	}
+	l := &proxyLink{c: c, up: up}
 	p.mu.Lock()
 	p.conns[c], p.conns[up] = true, true
+	p.links[l] = true
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
-	_, _ = io.Copy(c, up)
+	go func() { l.copy(up, c); _ = up.Close() }()
+	l.copy(c, up)
 	_ = c.Close()
+	p.mu.Lock()
+	delete(p.links, l)
+	p.mu.Unlock()
 }
+
+// copy is io.Copy that holds what it read while the link is frozen.
+func (l *proxyLink) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for n > 0 && l.frozen.Load() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// linkTo finds the one connection whose database side is the server's
+// client port (pg_stat_activity.client_port), or nil.
+func (p *tcpProxy) linkTo(clientPort int) *proxyLink {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range p.links {
+		if a, ok := l.up.LocalAddr().(*net.TCPAddr); ok && a.Port == clientPort {
+			return l
+		}
+	}
+	return nil
+}
+
+// cut closes both sides of the link, and thaws it so that its copiers
+// see the closed connections and end.
+func (l *proxyLink) cut() { _ = l.c.Close(); _ = l.up.Close(); l.frozen.Store(false) }
 
 // cut closes the listener and every connection: the database is gone.
 func (p *tcpProxy) cut() {
@@ -76,7 +126,11 @@ func (p *tcpProxy) cut() {
 	for c := range p.conns {
 		_ = c.Close()
 	}
+	for l := range p.links {
+		l.frozen.Store(false)
+	}
 	p.conns = map[net.Conn]bool{}
+	p.links = map[*proxyLink]bool{}
 }
 
 // restore listens again on the same address.

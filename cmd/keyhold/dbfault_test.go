@@ -1,0 +1,273 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold/store/storetest"
+)
+
+// feedPoll is the change feed's poll interval (service.Config.PollInterval's
+// default), which docs/operations.md gives as the bound on a replica that
+// missed a notification: a change reaches it "at worst on their next poll a
+// second later".
+const feedPoll = time.Second
+
+// feedSlack is what the bound allows on top of feedPoll for reading the
+// feed and for the test's own polling, on a shared two-core machine.
+const feedSlack = time.Second
+
+// faultResponse is an HTTP answer with its headers, for the fault tests
+// that check the problem+json of a 503.
+type faultResponse struct {
+	status int
+	header http.Header
+	body   map[string]any
+	err    error
+}
+
+// faultCall is process.call that keeps the headers and returns transport
+// errors instead of failing, so that it can run on other goroutines.
+func faultCall(p *process, method, path, token, body string) faultResponse {
+	req, err := http.NewRequest(method, p.url+path, strings.NewReader(body))
+	if err != nil {
+		return faultResponse{err: err}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return faultResponse{err: err}
+	}
+	defer res.Body.Close()
+	r := faultResponse{status: res.StatusCode, header: res.Header}
+	_ = json.NewDecoder(res.Body).Decode(&r.body)
+	return r
+}
+
+// wantUnavailable fails unless r is a 503 problem+json.
+func wantUnavailable(t *testing.T, what string, r faultResponse) {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("%s: %v", what, r.err)
+	}
+	if r.status != 503 || r.header.Get("Content-Type") != "application/problem+json" ||
+		r.body["title"] != "Service Unavailable" || r.body["detail"] == "" {
+		t.Errorf("%s: %d %s %v, want a 503 problem+json", what, r.status, r.header.Get("Content-Type"), r.body)
+	}
+}
+
+// countRows counts the rows of each table.
+func countRows(t *testing.T, raw *sql.DB, tables ...string) map[string]int {
+	t.Helper()
+	n := map[string]int{}
+	for _, table := range tables {
+		var c int
+		if err := raw.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&c); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		n[table] = c
+	}
+	return n
+}
+
+// newFaultToken creates a system account and a token for it, returning
+// the token's value, id and the account's id.
+func newFaultToken(t *testing.T, p *process, admin, name string) (spat, tokID, acctID string) {
+	t.Helper()
+	status, acct := p.call(t, "POST", "/v3/system-accounts", admin, `{"name":"`+name+`","description":""}`)
+	if status != 201 {
+		t.Fatalf("create account %s: %d %v", name, status, acct)
+	}
+	acctID = acct["id"].(string)
+	expires := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	status, tok := p.call(t, "POST", "/v3/system-accounts/"+acctID+"/access-tokens", admin, `{"name":"t","expires_at":"`+expires+`"}`)
+	if status != 201 {
+		t.Fatalf("create token: %d %v", status, tok)
+	}
+	return tok["token"].(string), tok["id"].(string), acctID
+}
+
+// backendsOf returns the client ports and pids of the backends of
+// PostgreSQL that match cond (a pg_stat_activity condition) and that come
+// through proxy.
+func backendsOf(t *testing.T, raw *sql.DB, proxy *tcpProxy, cond string) (ports, pids []int) {
+	t.Helper()
+	rows, err := raw.Query(`SELECT client_port, pid FROM pg_stat_activity WHERE client_port IS NOT NULL AND ` + cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var port, pid int
+		if err := rows.Scan(&port, &pid); err != nil {
+			t.Fatal(err)
+		}
+		if proxy.linkTo(port) != nil {
+			ports, pids = append(ports, port), append(pids, pid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ports, pids
+}
+
+// waitFor polls cond every 10 ms until it holds, failing after limit.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %v", what, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The connection to PostgreSQL is cut while a write's transaction is open:
+// the client gets 503 problem+json, and nothing of the write is in the
+// database (no account, no audit event, no change).
+func TestPostgresCutMidTransaction(t *testing.T) {
+	if !contains(storetest.Backends(t), storetest.Postgres) {
+		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
+	}
+	direct := storetest.NewURL(t, storetest.Postgres)
+	u, _ := url.Parse(direct)
+	proxy := newProxy(t, u.Host)
+	viaProxy := *u
+	viaProxy.Host = proxy.addr
+	a := startServe(t, "--db", viaProxy.String())
+	admin := kpatPattern.FindString(a.out.String())
+	raw := storetest.Raw(t, direct)
+	tables := []string{"system_accounts", "audit_events", "changes"}
+	before := countRows(t, raw, tables...)
+
+	// A direct transaction holds a lock that the write's INSERT waits on,
+	// so the cut lands inside the write's transaction, not before or after.
+	lock, err := raw.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback() }()
+	if _, err := lock.Exec(`LOCK TABLE system_accounts IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan faultResponse, 1)
+	go func() {
+		done <- faultCall(a, "POST", "/v3/system-accounts", admin, `{"name":"cut-mid-transaction","description":""}`)
+	}()
+	var pids []int
+	waitFor(t, 20*time.Second, "the write waiting on the lock inside its transaction", func() bool {
+		_, pids = backendsOf(t, raw, proxy, `wait_event_type = 'Lock' AND xact_start IS NOT NULL`)
+		return len(pids) == 1
+	})
+	proxy.cut()
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		wantUnavailable(t, "write whose connection was cut mid-transaction", r)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the write did not answer after its connection was cut")
+	}
+	// The backend ends its transaction without a COMMIT: wait until it is
+	// gone, then nothing of the write may be there.
+	waitFor(t, 20*time.Second, "the cut backend to exit", func() bool {
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1`, pids[0]).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	})
+	proxy.restore()
+	after := countRows(t, raw, tables...)
+	for _, table := range tables {
+		if after[table] != before[table] {
+			t.Errorf("%s: %d rows after the cut write, %d before", table, after[table], before[table])
+		}
+	}
+	var n int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM system_accounts WHERE name = 'cut-mid-transaction'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the cut write's account: %d rows (%v)", n, err)
+	}
+	// The replica goes on writing once the database is back.
+	waitFor(t, 20*time.Second, "a write after the database returned", func() bool {
+		return faultCall(a, "POST", "/v3/system-accounts", admin, `{"name":"after-cut","description":""}`).status == 201
+	})
+	if after := countRows(t, raw, "system_accounts"); after["system_accounts"] != before["system_accounts"]+1 {
+		t.Errorf("system_accounts: %d rows, want %d", after["system_accounts"], before["system_accounts"]+1)
+	}
+}
+
+// The LISTEN connection of a replica is lost (cut) or silently stalls
+// (frozen, as a network partition would leave it): a revocation made
+// meanwhile through another replica is enforced within the feed's
+// documented bound, and after a cut the replica listens again.
+func TestPostgresListenConnectionLost(t *testing.T) {
+	if !contains(storetest.Backends(t), storetest.Postgres) {
+		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
+	}
+	direct := storetest.NewURL(t, storetest.Postgres)
+	u, _ := url.Parse(direct)
+	proxy := newProxy(t, u.Host)
+	viaProxy := *u
+	viaProxy.Host = proxy.addr
+	a := startServe(t, "--db", viaProxy.String())
+	b := startServe(t, "--db", direct)
+	admin := kpatPattern.FindString(a.out.String()) // a started first, so a bootstrapped
+	raw := storetest.Raw(t, direct)
+
+	// The LISTEN connection is the one whose last statement looked up the
+	// changes table (store/watch.go).
+	listener := func() *proxyLink {
+		ports, _ := backendsOf(t, raw, proxy, `query LIKE '%to_regclass(''changes'')%'`)
+		if len(ports) != 1 {
+			return nil
+		}
+		return proxy.linkTo(ports[0])
+	}
+	var l *proxyLink
+	waitFor(t, 20*time.Second, "replica a listening through the proxy", func() bool { l = listener(); return l != nil })
+
+	revoke := func(how string, lose func(*proxyLink)) {
+		spat, tokID, acctID := newFaultToken(t, b, admin, "listen-"+how)
+		waitStatus(t, a, spat, 200, how+": the new token on replica a")
+		lose(l)
+		deleted := time.Now()
+		if status, _ := b.call(t, "DELETE", "/v3/system-accounts/"+acctID+"/access-tokens/"+tokID, admin, ""); status != 204 {
+			t.Fatalf("%s: delete through replica b: %d", how, status)
+		}
+		waitStatus(t, a, spat, 401, how+": the deleted token on replica a")
+		took := time.Since(deleted)
+		t.Logf("%s: replica a refused the deleted token after %v", how, took)
+		if took > feedPoll+feedSlack {
+			t.Errorf("%s: replica a enforced the revocation after %v; the documented bound is the %v poll (+%v slack)", how, took, feedPoll, feedSlack)
+		}
+	}
+	revoke("cut", (*proxyLink).cut)
+	// The replica listens again on a new connection.
+	waitFor(t, 20*time.Second, "replica a listening again", func() bool {
+		l2 := listener()
+		if l2 != nil && l2 != l {
+			l = l2
+			return true
+		}
+		return false
+	})
+	revoke("frozen", func(l *proxyLink) { l.frozen.Store(true) })
+	// The writes of replica a go on over its other connections.
+	if status, _ := a.call(t, "POST", "/v3/system-accounts", admin, `{"name":"after-listen-loss","description":""}`); status != 201 {
+		t.Errorf("write on replica a with its LISTEN connection frozen: %d", status)
+	}
+}
