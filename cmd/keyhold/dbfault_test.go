@@ -3,9 +3,18 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,4 +279,183 @@ func TestPostgresListenConnectionLost(t *testing.T) {
 	if status, _ := a.call(t, "POST", "/v3/system-accounts", admin, `{"name":"after-listen-loss","description":""}`); status != 201 {
 		t.Errorf("write on replica a with its LISTEN connection frozen: %d", status)
 	}
+}
+
+// pgBin is where Debian puts PostgreSQL 15's server programs.
+const pgBin = "/usr/lib/postgresql/15/bin"
+
+// privatePostgres is a PostgreSQL cluster of the test's own, which it may
+// stop and restart without disturbing the server other packages share.
+type privatePostgres struct {
+	t         *testing.T
+	dir, data string
+	port      int
+}
+
+// pgCtl runs pg_ctl as the postgres user: "start", "stop" or "restart"
+// with its mode. The server's options and its log file are given every
+// time: a server started without -l would write to pg_ctl's output, and
+// hold it open after pg_ctl has exited.
+func (pg *privatePostgres) pgCtl(action string, args ...string) {
+	pg.t.Helper()
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", pg.port, pg.dir)
+	args = append([]string{"-u", "postgres", "--", pgBin + "/pg_ctl", "-D", pg.data, "-w", "-t", "30",
+		"-o", opts, "-l", filepath.Join(pg.dir, "log"), action}, args...)
+	cmd := exec.Command("runuser", args...)
+	out, err := os.Create(filepath.Join(pg.dir, "pg_ctl.out"))
+	if err != nil {
+		pg.t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		msg, _ := os.ReadFile(out.Name())
+		log, _ := os.ReadFile(filepath.Join(pg.dir, "log"))
+		pg.t.Fatalf("pg_ctl %s %v: %v\n%s\n%s", action, args, err, msg, log)
+	}
+}
+
+// url is the cluster's postgres database, as its superuser, over TCP.
+func (pg *privatePostgres) url() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
+}
+
+// newPrivatePostgres makes a cluster with initdb in a temporary directory
+// owned by the postgres user and starts it on a free loopback port with
+// trust authentication; cleanup stops it and removes the directory. It
+// skips when PostgreSQL 15's programs, runuser or the postgres user are
+// missing, and when the test does not run as root.
+func newPrivatePostgres(t *testing.T) *privatePostgres {
+	t.Helper()
+	for _, p := range []string{pgBin + "/initdb", pgBin + "/pg_ctl"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("no private PostgreSQL cluster: %v", err)
+		}
+	}
+	if _, err := exec.LookPath("runuser"); err != nil {
+		t.Skipf("no private PostgreSQL cluster: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("no private PostgreSQL cluster: running PostgreSQL's programs as the postgres user needs root")
+	}
+	pgUser, err := user.Lookup("postgres")
+	if err != nil {
+		t.Skipf("no private PostgreSQL cluster: %v", err)
+	}
+	uid, _ := strconv.Atoi(pgUser.Uid)
+	gid, _ := strconv.Atoi(pgUser.Gid)
+	// Not t.TempDir: its parent is private to root, and the postgres user
+	// must reach the directory. The path is short, for the unix socket.
+	dir, err := os.MkdirTemp("", "kh-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove the private cluster: %v", err)
+		}
+	})
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := &privatePostgres{t: t, dir: dir, data: filepath.Join(dir, "data"), port: ln.Addr().(*net.TCPAddr).Port}
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	initdb := exec.Command("runuser", "-u", "postgres", "--", pgBin+"/initdb", "-D", pg.data,
+		"-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+	if out, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	pg.pgCtl("start")
+	t.Cleanup(func() {
+		out, err := exec.Command("runuser", "-u", "postgres", "--", pgBin+"/pg_ctl", "-D", pg.data, "-w", "-m", "immediate", "stop").CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "not running") {
+			t.Errorf("stop the private cluster: %v\n%s", err, out)
+		}
+	})
+	return pg
+}
+
+// PostgreSQL restarts (fast, then stopped for a while and started again)
+// under a load of decisions and writes: every decision for a valid token
+// is 200 throughout, writes answer 201 or 503 problem+json (never 500 or
+// another status), and writes succeed again without a restart of keyhold.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	pg := newPrivatePostgres(t)
+	a := startServe(t, "--db", pg.url())
+	admin := kpatPattern.FindString(a.out.String())
+	spat, _, _ := newFaultToken(t, a, admin, "restart")
+
+	stop := make(chan struct{})
+	var decisions, badDecisions, created, unavailable atomic.Int64
+	var otherWrites sync.Map // status or error text → count, for the report
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := faultCall(a, "GET", "/v1/authorize", spat, "")
+				decisions.Add(1)
+				if r.err != nil || r.status != 200 {
+					badDecisions.Add(1)
+					otherWrites.Store(fmt.Sprintf("decision %d %v", r.status, r.err), true)
+				}
+			}
+		})
+	}
+	var n atomic.Int64
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r := faultCall(a, "POST", "/v3/system-accounts", admin, fmt.Sprintf(`{"name":"load-%d","description":""}`, n.Add(1)))
+			switch {
+			case r.err == nil && r.status == 201:
+				created.Add(1)
+			case r.err == nil && r.status == 503 && r.header.Get("Content-Type") == "application/problem+json":
+				unavailable.Add(1)
+			default:
+				otherWrites.Store(fmt.Sprintf("write %d %v %v", r.status, r.body, r.err), true)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	var once sync.Once
+	end := func() { once.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(end) // before the server stops, should the test fail early
+	time.Sleep(time.Second)
+	pg.pgCtl("restart", "-m", "fast")
+	time.Sleep(time.Second)
+	createdBefore := created.Load()
+	// Stopped for a while, every write in the gap is refused with 503.
+	pg.pgCtl("stop", "-m", "immediate")
+	time.Sleep(1500 * time.Millisecond)
+	pg.pgCtl("start")
+	waitFor(t, 30*time.Second, "writes to succeed again after the restart", func() bool {
+		return created.Load() > createdBefore+3
+	})
+	end()
+	t.Logf("%d decisions, %d writes created, %d answered 503", decisions.Load(), created.Load(), unavailable.Load())
+	if badDecisions.Load() > 0 {
+		t.Errorf("%d of %d decisions were not 200", badDecisions.Load(), decisions.Load())
+	}
+	if unavailable.Load() == 0 {
+		t.Error("no write answered 503 while PostgreSQL was stopped")
+	}
+	otherWrites.Range(func(k, _ any) bool {
+		t.Errorf("unexpected answer: %v", k)
+		return true
+	})
 }
