@@ -459,3 +459,182 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		return true
 	})
 }
+
+// The disk under a SQLite database fills up (a small tmpfs that the test
+// mounts, so it needs root): writes answer 503 problem+json saying the disk
+// is full, decisions go on, writes work again once space is freed, and the
+// database then passes integrity_check with every acknowledged write in it.
+func TestSQLiteDiskFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	disk := filepath.Join(t.TempDir(), "disk")
+	if err := os.Mkdir(disk, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", disk).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	// Registered before the server starts, so it runs after the server
+	// has stopped.
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", disk).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", disk, err, out)
+		}
+	})
+	path := filepath.Join(disk, "keyhold.db")
+	a := startServe(t, "--db", "sqlite:"+path)
+	admin := kpatPattern.FindString(a.out.String())
+	spat, _, _ := newFaultToken(t, a, admin, "disk")
+	var acknowledged []string
+	for i := range 25 {
+		name := fmt.Sprintf("before-%d", i)
+		if r := faultCall(a, "POST", "/v3/system-accounts", admin, `{"name":"`+name+`","description":""}`); r.status != 201 {
+			t.Fatalf("write %s: %d %v %v", name, r.status, r.body, r.err)
+		}
+		acknowledged = append(acknowledged, name)
+	}
+
+	// The filler takes every free block of the disk.
+	fillerPath := filepath.Join(disk, "filler")
+	filler, err := os.Create(fillerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := filler.Write(chunk); err != nil {
+			break
+		}
+	}
+	if err := filler.Close(); err != nil {
+		t.Logf("close filler: %v", err)
+	}
+
+	var full faultResponse
+	for i := 0; ; i++ {
+		if i == 5000 {
+			t.Fatal("5000 writes on a full disk all succeeded")
+		}
+		name := fmt.Sprintf("full-%d", i)
+		r := faultCall(a, "POST", "/v3/system-accounts", admin, `{"name":"`+name+`","description":""}`)
+		if r.err == nil && r.status == 201 {
+			acknowledged = append(acknowledged, name)
+			continue
+		}
+		full = r
+		break
+	}
+	wantUnavailable(t, "write on a full disk", full)
+	if d, _ := full.body["detail"].(string); !strings.Contains(d, "disk is full") {
+		t.Errorf("the 503 on a full disk says %q; want it to say the disk is full", d)
+	}
+	t.Logf("%d writes acknowledged before the disk was full (25 before the filler)", len(acknowledged))
+	for i := range 20 {
+		if r := faultCall(a, "GET", "/v1/authorize", spat, ""); r.status != 200 {
+			t.Fatalf("decision %d on a full disk: %d %v", i, r.status, r.err)
+		}
+		if i%5 == 0 {
+			wantUnavailable(t, "another write on a full disk",
+				faultCall(a, "POST", "/v3/system-accounts", admin, fmt.Sprintf(`{"name":"refused-%d","description":""}`, i)))
+		}
+	}
+
+	if err := os.Remove(fillerPath); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		name := fmt.Sprintf("after-%d", i)
+		if r := faultCall(a, "POST", "/v3/system-accounts", admin, `{"name":"`+name+`","description":""}`); r.status != 201 {
+			t.Fatalf("write %s once space was freed: %d %v %v", name, r.status, r.body, r.err)
+		}
+		acknowledged = append(acknowledged, name)
+	}
+	if r := faultCall(a, "GET", "/v1/authorize", spat, ""); r.status != 200 {
+		t.Errorf("decision once space was freed: %d", r.status)
+	}
+	a.shutdown(t)
+
+	raw := storetest.Raw(t, "sqlite:"+path)
+	var check string
+	if err := raw.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %q %v", check, err)
+	}
+	for _, name := range acknowledged {
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM system_accounts WHERE name = $1`, name).Scan(&n); err != nil || n != 1 {
+			t.Errorf("acknowledged account %s: %d rows (%v)", name, n, err)
+		}
+	}
+	var refused int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM system_accounts WHERE name LIKE 'refused-%'`).Scan(&refused); err != nil || refused != 0 {
+		t.Errorf("writes refused on the full disk: %d rows (%v)", refused, err)
+	}
+}
+
+// Another process holds the SQLite write lock: a write that waits less than
+// busy_timeout (10 s) succeeds once the lock is released; one that waits
+// longer answers 503 problem+json, never 500; decisions go on meanwhile,
+// and writes succeed once the lock is released.
+func TestSQLiteBusyFromAnotherWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyhold.db")
+	a := startServe(t, "--db", "sqlite:"+path)
+	admin := kpatPattern.FindString(a.out.String())
+	spat, _, _ := newFaultToken(t, a, admin, "busy")
+
+	// The other writer: a connection of its own, as another process would
+	// have, on the same file.
+	other, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hold := func(d time.Duration) {
+		t.Helper()
+		if _, err := conn.ExecContext(t.Context(), `BEGIN IMMEDIATE`); err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(d, func() { _, _ = conn.ExecContext(t.Context(), `ROLLBACK`) })
+	}
+	write := func(name string) faultResponse {
+		return faultCall(a, "POST", "/v3/system-accounts", admin, `{"name":"`+name+`","description":""}`)
+	}
+
+	// Held briefly: the write waits and succeeds.
+	hold(500 * time.Millisecond)
+	if r := write("waited"); r.status != 201 {
+		t.Errorf("write behind a short lock: %d %v %v, want 201", r.status, r.body, r.err)
+	}
+
+	// Held past busy_timeout: 503 problem+json, decisions unaffected.
+	hold(12 * time.Second)
+	done := make(chan faultResponse, 1)
+	go func() { done <- write("refused") }()
+	for i := range 10 {
+		if r := faultCall(a, "GET", "/v1/authorize", spat, ""); r.status != 200 {
+			t.Errorf("decision %d while another writer holds the lock: %d %v", i, r.status, r.err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case r := <-done:
+		wantUnavailable(t, "write behind a lock held past busy_timeout", r)
+		if d, _ := r.body["detail"].(string); !strings.Contains(d, "busy") {
+			t.Errorf("the 503 says %q; want it to say the database is busy", d)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the write behind the lock did not answer")
+	}
+	waitFor(t, 10*time.Second, "a write once the other writer let go", func() bool {
+		return write("after-lock").status == 201
+	})
+	var n int
+	if err := storetest.Raw(t, "sqlite:"+path).QueryRow(`SELECT COUNT(*) FROM system_accounts WHERE name = 'refused'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the refused write: %d rows (%v)", n, err)
+	}
+}
