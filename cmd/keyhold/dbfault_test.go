@@ -393,7 +393,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 
 	stop := make(chan struct{})
 	var decisions, badDecisions, created, unavailable atomic.Int64
-	var otherWrites sync.Map // status or error text → count, for the report
+	var unexpected sync.Map // answers other than 200 decisions and 201 or 503 writes
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
@@ -407,7 +407,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 				decisions.Add(1)
 				if r.err != nil || r.status != 200 {
 					badDecisions.Add(1)
-					otherWrites.Store(fmt.Sprintf("decision %d %v", r.status, r.err), true)
+					unexpected.Store(fmt.Sprintf("decision %d %v", r.status, r.err), true)
 				}
 			}
 		})
@@ -427,7 +427,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			case r.err == nil && r.status == 503 && r.header.Get("Content-Type") == "application/problem+json":
 				unavailable.Add(1)
 			default:
-				otherWrites.Store(fmt.Sprintf("write %d %v %v", r.status, r.body, r.err), true)
+				unexpected.Store(fmt.Sprintf("write %d %v %v", r.status, r.body, r.err), true)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -454,7 +454,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	if unavailable.Load() == 0 {
 		t.Error("no write answered 503 while PostgreSQL was stopped")
 	}
-	otherWrites.Range(func(k, _ any) bool {
+	unexpected.Range(func(k, _ any) bool {
 		t.Errorf("unexpected answer: %v", k)
 		return true
 	})
