@@ -306,7 +306,7 @@ func (pg *privatePostgres) pgCtl(action string, args ...string) {
 	if err != nil {
 		pg.t.Fatal(err)
 	}
-	defer out.Close()
+	defer func() { _ = out.Close() }()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		msg, _ := os.ReadFile(out.Name())
@@ -588,12 +588,12 @@ func TestSQLiteBusyFromAnotherWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
+	defer func() { _ = other.Close() }()
 	conn, err := other.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	hold := func(d time.Duration) {
 		t.Helper()
 		if _, err := conn.ExecContext(t.Context(), `BEGIN IMMEDIATE`); err != nil {
