@@ -108,7 +108,7 @@ func TestServeFromConfigFile(t *testing.T) {
 func TestDBPasswordFile(t *testing.T) {
 	const password = "file-password-7f3a"
 	file := writeTemp(t, "db-password", password+"\n")
-	if contains(storetest.Backends(t), storetest.Postgres) {
+	if hasPostgres(t) {
 		u, err := url.Parse(storetest.NewURL(t, storetest.Postgres))
 		if err != nil {
 			t.Fatal(err)

@@ -147,7 +147,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // the client gets 503 problem+json, and nothing of the write is in the
 // database (no account, no audit event, no change).
 func TestPostgresCutMidTransaction(t *testing.T) {
-	if !contains(storetest.Backends(t), storetest.Postgres) {
+	if !hasPostgres(t) {
 		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
 	}
 	direct := storetest.NewURL(t, storetest.Postgres)
@@ -224,7 +224,7 @@ func TestPostgresCutMidTransaction(t *testing.T) {
 // meanwhile through another replica is enforced within the feed's
 // documented bound, and after a cut the replica listens again.
 func TestPostgresListenConnectionLost(t *testing.T) {
-	if !contains(storetest.Backends(t), storetest.Postgres) {
+	if !hasPostgres(t) {
 		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
 	}
 	direct := storetest.NewURL(t, storetest.Postgres)

@@ -140,7 +140,7 @@ func (p *tcpProxy) restore() { p.listen(p.addr) }
 // fail with 503 problem+json, and the replica catches up by itself when
 // the database returns.
 func TestDatabaseOutage(t *testing.T) {
-	if !contains(storetest.Backends(t), storetest.Postgres) {
+	if !hasPostgres(t) {
 		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
 	}
 	direct := storetest.NewURL(t, storetest.Postgres)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +18,7 @@ import (
 // bootstrap run once, a token deleted through one is refused by the others
 // within the change feed's bound, and background jobs run once across them.
 func TestReplicas(t *testing.T) {
-	if !contains(storetest.Backends(t), storetest.Postgres) {
+	if !hasPostgres(t) {
 		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
 	}
 	db := storetest.NewURL(t, storetest.Postgres)
@@ -99,13 +100,10 @@ func TestReplicas(t *testing.T) {
 	}
 }
 
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// hasPostgres reports whether the tests have a PostgreSQL server
+// (KEYHOLD_TEST_POSTGRES).
+func hasPostgres(t *testing.T) bool {
+	return slices.Contains(storetest.Backends(t), storetest.Postgres)
 }
 
 // waitStatus polls /v1/authorize until it answers want; the change feed's
