@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetIn(io.in)
 	root.SetOut(io.out)
 	root.SetErr(io.err)
-	root.AddCommand(serveCommand(io, h), initCommand(io), migrateCommand(io), backupCommand(io))
+	root.AddCommand(serveCommand(io, h), initCommand(io), migrateCommand(io), backupCommand(io), healthcheckCommand(io))
 	root.AddCommand(cli.Commands(cli.Options{In: io.in, Out: io.out, Err: io.err, Getenv: getenv, Now: h.now, AfterPoll: h.afterPoll})...)
 	addLocal(root, "users", "Manage users", setPasswordCommand(io), getenv)
 	addLocal(root, "tokens", "Manage tokens", revokeSinceCommand(io), getenv)
