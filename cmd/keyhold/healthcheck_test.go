@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/internal/tlsfiles/tlstest"
 )
 
 func runHealthcheck(t *testing.T, getenv func(string) string, args ...string) (int, string, string) {
@@ -70,9 +72,39 @@ func TestHealthURL(t *testing.T) {
 		"10.0.0.5:9000":  "http://10.0.0.5:9000/healthz",
 		"localhost:8080": "http://localhost:8080/healthz",
 	} {
-		got, err := healthURL(in)
+		got, err := healthURL(in, false)
 		if err != nil || got != want {
 			t.Errorf("healthURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// With --tls-cert (KEYHOLD_TLS_CERT in the container) the check asks over
+// https and trusts exactly that certificate; another one is refused.
+func TestHealthcheckTLS(t *testing.T) {
+	ca := tlstest.NewCA(t)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	ca.Leaf(t, 2).Write(t, certFile, keyFile)
+	p := startServe(t, "--db", "sqlite:"+t.TempDir()+"/k.db", "--tls-cert", certFile, "--tls-key", keyFile)
+	addr := strings.TrimPrefix(p.url, "http://")
+	env := func(k string) string {
+		return map[string]string{"KEYHOLD_LISTEN": addr, "KEYHOLD_TLS_CERT": certFile}[k]
+	}
+	if code, out, errs := runHealthcheck(t, env); code != 0 || out != "ok\n" {
+		t.Errorf("KEYHOLD_TLS_CERT: exit %d, out %q, err %q", code, out, errs)
+	}
+	// Plain http to an https-only server fails.
+	if code, _, _ := runHealthcheck(t, noEnv, "--listen", addr); code != 1 {
+		t.Errorf("http to the TLS server: exit %d", code)
+	}
+	// A certificate from the same CA, but not the server's, is refused.
+	other := filepath.Join(t.TempDir(), "other.crt")
+	ca.Leaf(t, 3).Write(t, other, filepath.Join(t.TempDir(), "other.key"))
+	if code, _, errs := runHealthcheck(t, noEnv, "--listen", addr, "--tls-cert", other); code != 1 || !strings.Contains(errs, "not the one in --tls-cert") {
+		t.Errorf("another certificate: exit %d, err %q", code, errs)
+	}
+	if code, _, errs := runHealthcheck(t, noEnv, "--listen", addr, "--tls-cert", keyFile); code != 1 || !strings.Contains(errs, "no PEM certificate") {
+		t.Errorf("a key as the certificate: exit %d, err %q", code, errs)
 	}
 }
