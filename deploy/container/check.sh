@@ -21,7 +21,7 @@ image="localhost/keyhold-check:$$"
 cleanup() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
   if command -v podman >/dev/null; then
-    podman rm -f "$container" >/dev/null 2>&1 || true
+    podman rm -f -v "$container" >/dev/null 2>&1 || true
     podman rmi -f "$image" >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
