@@ -65,6 +65,7 @@ func everything() map[string]any {
 	v["tls"] = map[string]any{"enabled": true, "secretName": "keyhold-tls"}
 	v["secretKey"] = map[string]any{"existingSecret": "my-key", "key": "k"}
 	v["publicURL"] = "https://keyhold.example.com"
+	v["podAnnotations"] = map[string]any{"example.com/team": "identity"}
 	v["extraEnv"] = map[string]any{"KEYHOLD_SESSION_TTL": "8h", "KEYHOLD_AUTH_FAILURE_LIMIT": 50}
 	return v
 }
@@ -283,6 +284,9 @@ func TestChartEverything(t *testing.T) {
 		if p.HTTPGet.Scheme != corev1.URISchemeHTTPS {
 			t.Errorf("%s probe scheme %s with TLS", name, p.HTTPGet.Scheme)
 		}
+	}
+	if pod.Annotations["example.com/team"] != "identity" {
+		t.Errorf("pod annotations %v lack podAnnotations", pod.Annotations)
 	}
 	noSecretsInEnvOrArgs(t, c)
 	securityContext(t, pod, c)
