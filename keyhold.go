@@ -123,6 +123,10 @@ type Token struct {
 	// AutoRotate asks for a successor before the token expires, delivered
 	// by webhook (system-account tokens only).
 	AutoRotate bool
+	// Intent is what the token is for: IntentAPI (the HTTP API) or
+	// IntentAppPassword (a bind to the LDAP directory; on the API it may
+	// only rotate itself). A successor inherits its predecessor's.
+	Intent string
 }
 
 // ScopeRole is one role a scoped token may use: the shape of an assigned
@@ -320,6 +324,9 @@ type Principal struct {
 	// Scoped is set when the token carries only part of the principal's
 	// roles: permission checks then ask the token, not the principal.
 	Scoped bool
+	// AppPassword is set when the token's intent is app_password: it binds
+	// to the directory, and on the HTTP API may only rotate itself.
+	AppPassword bool
 }
 
 // Ref returns the principal's reference.

@@ -42,6 +42,10 @@ type Credentials struct {
 	// one.
 	Subject  bool
 	ClientIP string
+	// Rotating is the id of the token the request rotates, when it is a
+	// rotation: an app-password token authenticates on the HTTP API only
+	// to rotate itself.
+	Rotating string
 }
 
 // Authenticator turns credentials into a principal, and answers what it

@@ -213,8 +213,9 @@ func (ix *Index) decide(value, user string, basic bool, q *Query, client string,
 	case r != nil && r.scope != nil && q != nil && !covers(ix.cat, r.scope, q) && !coversFolded(ix.cat, r.scope, q):
 		d.Outcome, d.Reason = Forbidden, ReasonScope
 	}
-	if r != nil && r.scope != nil {
-		d.Scoped, d.Principal.Scoped = true, true
+	if r != nil {
+		d.Scoped, d.Principal.Scoped = r.scope != nil, r.scope != nil
+		d.Principal.AppPassword = r.appPassword
 	}
 	// A use from outside the token's networks is no use of it.
 	if d.Reason != ReasonNetwork {

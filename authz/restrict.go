@@ -8,7 +8,7 @@ import (
 )
 
 // restrictedBit marks, in a slot's issued field, a token that carries a
-// scope or allowed networks. Most tokens carry neither, so the decision
+// scope or allowed networks, or is an app password. Most tokens carry neither, so the decision
 // reads the side table only for those that do; issued counts seconds
 // since 2020 in the low 31 bits (good until 2088).
 const restrictedBit = 1 << 31
@@ -18,6 +18,11 @@ type restriction struct {
 	// scope is nil for a token with all of its principal's roles.
 	scope []Grant
 	nets  []netip.Prefix
+	// appPassword marks a token of intent app_password: it binds to the
+	// directory and the service refuses it elsewhere. Most tokens are not,
+	// so an app password is a restriction too, and the hot path of an
+	// unrestricted token does not pay for it.
+	appPassword bool
 }
 
 // Refusal reasons of restricted tokens.
@@ -81,10 +86,11 @@ func covers(cat *keyhold.Catalogue, grants []Grant, q *Query) bool {
 // restrictionOf builds a token's restriction, or nil for a token as wide
 // as its principal. Scope entries outside the catalogue hold nothing.
 func (ix *Index) restrictionOf(t *keyhold.Token) *restriction {
-	if !t.Restricted() {
+	app := t.Intent == keyhold.IntentAppPassword
+	if !t.Restricted() && !app {
 		return nil
 	}
-	r := &restriction{nets: slices.Clone(t.AllowedCIDRs)}
+	r := &restriction{nets: slices.Clone(t.AllowedCIDRs), appPassword: app}
 	if t.Scope != nil {
 		r.scope = make([]Grant, 0, len(t.Scope))
 		for _, s := range t.Scope {

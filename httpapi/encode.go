@@ -29,7 +29,8 @@ func accessTokenOut(now time.Time) func(t *keyhold.Token) wire.AccessToken {
 		return wire.AccessToken{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
 			State: t.State(now), LastUsedAt: t.LastUsedAt, LastUsedIP: t.LastUsedIP, LastUsedUserAgent: t.LastUsedUserAgent,
 			PredecessorID: t.PredecessorID, SuccessorID: t.SuccessorID, RotationDeadline: t.RotationDeadline,
-			Scope: scopeOut(t.Scope), AllowedCIDRs: cidrsOut(t.AllowedCIDRs), AutoRotate: t.AutoRotate}
+			Scope: scopeOut(t.Scope), AllowedCIDRs: cidrsOut(t.AllowedCIDRs), AutoRotate: t.AutoRotate,
+			Intent: t.Intent}
 	}
 }
 

@@ -124,7 +124,11 @@ func (s *Server) guard(rt route) http.Handler {
 	h := rt.handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.public {
-			p, err := s.svc.Auth.Authenticate(r.Context(), credentials(r))
+			c := credentials(r)
+			if rt.op == "RotateToken" { // an app password may rotate itself, and do nothing else
+				c.Rotating = r.PathValue("tokenId")
+			}
+			p, err := s.svc.Auth.Authenticate(r.Context(), c)
 			if err != nil {
 				writeError(w, r, err)
 				return

@@ -10,11 +10,30 @@ import (
 
 var errNoToken = keyhold.Errorf(keyhold.EUNAUTHENTICATED, "A valid token is required")
 
+// reasonAppPassword refuses an app-password token where it may not be used.
+const reasonAppPassword = "This token is an app password: it binds to the LDAP directory and cannot call the API"
+
+// errAppPassword is the refusal of an app password by the permission table.
+var errAppPassword = keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", reasonAppPassword)
+
+// Surfaces a decision is made for. An app-password token is decided only on
+// surfaceLDAP, and on surfaceAPI for a request rotating that very token.
+const (
+	surfaceAPI  = "api"
+	surfaceLDAP = "ldap"
+)
+
+// appPasswordMay reports whether an app-password token, decided as d, may
+// be used on surface with credentials c.
+func appPasswordMay(surface string, c keyhold.Credentials, d *authz.Decision) bool {
+	return surface == surfaceLDAP || surface == surfaceAPI && c.Rotating != "" && c.Rotating == d.TokenID()
+}
+
 // Authenticate implements keyhold.Authenticator. A bearer token, or HTTP
 // Basic with an account name (or user email) and a token as password. It
 // reads only the in-memory index.
 func (s *Decider) Authenticate(ctx context.Context, c keyhold.Credentials) (*keyhold.Principal, error) {
-	d := s.decide(keyhold.RequestFromContext(ctx), "api", c, nil)
+	d := s.decide(keyhold.RequestFromContext(ctx), surfaceAPI, c, nil)
 	if d.Outcome == authz.RateLimited {
 		return nil, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: d.Reason, RetryAfter: d.RetryAfter}
 	}
@@ -82,6 +101,10 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 		if d.Outcome == authz.Unauthenticated {
 			s.failures.record(ri.ClientIP, ri.UserAgent, now)
 			s.limiter.fail(ri.ClientIP, now)
+		} else if d.Principal.AppPassword && !appPasswordMay(surface, c, &d) {
+			// A valid token used where it may not be: no failed
+			// authentication to limit, and no use of it.
+			d = authz.Decision{Reason: reasonAppPassword}
 		} else {
 			d.Principal.TokenID = d.TokenID()
 			if action := refusalAction(d.Reason); action != "" {

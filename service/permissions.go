@@ -218,6 +218,10 @@ func (s *core) authorize(ctx context.Context, op string, self bool) error {
 	switch {
 	case p == nil:
 		return errNoToken
+	case p.AppPassword && !(op == "RotateToken" && self):
+		// An app password binds to the directory; on the API it may only
+		// rotate itself (self: RotateToken's is the caller's own token).
+		return errAppPassword
 	case r.Access == AccessAuthenticated:
 		return nil
 	case r.Access == AccessSelfOr && self:

@@ -93,9 +93,10 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 // pred's name and its auto_rotate, and pred keeps working for overlap, or
 // until idle once succ is in use. Manual and automatic rotation share it.
 func (s *core) rotateIn(ctx context.Context, tx storage.Tx, pred, succ *keyhold.Token, overlap time.Duration, idle *time.Duration, now time.Time) error {
-	// The successor keeps its predecessor's name, scope, networks and
-	// automatic rotation.
+	// The successor keeps its predecessor's name, scope, networks,
+	// automatic rotation and intent.
 	succ.Name, succ.Scope, succ.AllowedCIDRs, succ.AutoRotate = pred.Name, pred.Scope, pred.AllowedCIDRs, pred.AutoRotate
+	succ.Intent = pred.Intent
 	deadline := now.Add(overlap)
 	pred.SuccessorID, pred.RotationDeadline, pred.RevokeWhenIdle, pred.UpdatedAt = &succ.ID, &deadline, idle, now
 	for _, step := range []func() error{

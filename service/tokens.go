@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -99,6 +100,14 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 	if in.AutoRotate && owner.Type != keyhold.PrincipalSystemAccount {
 		c.add(keyhold.FieldError{Field: "auto_rotate", Reason: "is for system-account tokens only", Rule: "unknown_property"})
 	}
+	switch {
+	case in.Intent != "" && in.Intent != keyhold.IntentAPI && in.Intent != keyhold.IntentAppPassword:
+		c.add(keyhold.FieldError{Field: "intent", Reason: "is not a known intent", Rule: "enum", Choices: []string{keyhold.IntentAPI, keyhold.IntentAppPassword}})
+	case in.Intent == keyhold.IntentAppPassword && owner.Type != keyhold.PrincipalSystemAccount:
+		// Only system accounts bind to the directory: a personal app
+		// password could do nothing at all.
+		c.add(keyhold.FieldError{Field: "intent", Reason: "app_password is for system-account tokens only", Rule: "invalid"})
+	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -112,7 +121,7 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 	}
 	t := keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: in.Name, Digest: keyhold.TokenDigest(value),
 		CreatedAt: now, UpdatedAt: now, Scope: in.Scope, AllowedCIDRs: in.AllowedCIDRs,
-		AutoRotate: in.AutoRotate}
+		AutoRotate: in.AutoRotate, Intent: cmp.Or(in.Intent, keyhold.IntentAPI)}
 	ev := s.auditToken(ctx, "token.create", owner, t.ID, t.Name)
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {

@@ -36,7 +36,7 @@ func expiringToken(t *testing.T, tx storage.Tx, owner keyhold.Ref, n int) *keyho
 		kind = keyhold.TokenKindPersonal
 	}
 	k := &keyhold.Token{ID: newID(), Kind: kind, Owner: owner,
-		Name: "expires-" + newID(), Digest: []byte("digest-" + newID()), CreatedAt: t0, UpdatedAt: t0,
+		Name: "expires-" + newID(), Digest: []byte("digest-" + newID()), CreatedAt: t0, UpdatedAt: t0, Intent: keyhold.IntentAPI,
 		ExpiresAt: ptr(at(n))}
 	if err := tx.Tokens().CreateToken(ctx, k); err != nil {
 		t.Fatal(err)

@@ -97,7 +97,7 @@ func newToken(t *testing.T, db *store.DB, owner keyhold.Ref, name string, n int)
 		kind = keyhold.TokenKindPersonal
 	}
 	k := &keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: name,
-		Digest: []byte("digest-" + newID()), CreatedAt: at(n), UpdatedAt: at(n)}
+		Digest: []byte("digest-" + newID()), CreatedAt: at(n), UpdatedAt: at(n), Intent: keyhold.IntentAPI}
 	write(t, db, func(tx storage.Tx) error { return tx.Tokens().CreateToken(ctx, k) })
 	return k
 }

@@ -34,7 +34,7 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 			if err := db.MigrateToForTest(ctx, 12); err != nil {
 				t.Fatal(err)
 			}
-			acct, team, user := newAccount(t, db, "bot", 0), newTeam(t, db, "Ops", nil, 0), newUser(t, db, "u@example.com", 0)
+			acct, team, user := seedAccountRaw(t, db, "bot", 0), seedTeamRaw(t, db, "Ops", 0), seedUserRaw(t, db, "u@example.com", 0)
 			role := func(p keyhold.Ref, name, entity, region string, n int) *keyhold.AssignedRole {
 				r := &keyhold.AssignedRole{ID: newID(), Principal: p, RoleName: name, EntityTypeName: "Control Planes",
 					EntityID: entity, EntityRegion: region, CreatedAt: at(n)}

@@ -26,9 +26,9 @@ func TestMigrateBackfillsAuditSubject(t *testing.T) {
 			if err := db.MigrateToForTest(ctx, 14); err != nil {
 				t.Fatal(err)
 			}
-			acct, user, team := newAccount(t, db, "bot", 0), newUser(t, db, "u@example.com", 0), newTeam(t, db, "Ops", nil, 0)
-			userTok := newToken(t, db, userRef(user), "laptop", 1)
-			acctTok := newToken(t, db, accountRef(acct), "ci", 1)
+			acct, user, team := seedAccountRaw(t, db, "bot", 0), seedUserRaw(t, db, "u@example.com", 0), seedTeamRaw(t, db, "Ops", 0)
+			userTok := seedTokenRaw(t, db, userRef(user), "laptop", 1)
+			acctTok := seedTokenRaw(t, db, accountRef(acct), "ci", 1)
 			gone := newID() // a token deleted before the migration
 			want := map[string]string{}
 			seed := func(action, targetType, targetID, subject string) {

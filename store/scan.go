@@ -49,17 +49,17 @@ func (t *tx) times(cols ...string) string {
 
 // ScanTokens streams every token that is neither revoked nor expired at
 // now, in no particular order, with what the index needs: ID, Kind, Owner,
-// Digest, CreatedAt and ExpiresAt. Name, UpdatedAt and LastUsedAt are left
+// Digest, CreatedAt, ExpiresAt and Intent. Name, UpdatedAt and LastUsedAt are left
 // zero, and RevokedAt and RevokedBy are nil: the other columns cost a third
 // more time over a million tokens, and LastUsedAt is stale at once anyway.
 func (t *tx) ScanTokens(ctx context.Context, now time.Time, fn func(*keyhold.Token) error) error {
 	var k keyhold.Token
-	var kind, scope, cidrs sql.RawBytes
+	var kind, scope, cidrs, intent sql.RawBytes
 	dest := []any{&k.ID, &kind, &k.Owner.ID, &k.Digest, scanTime{&k.CreatedAt}, scanNullTime{&k.ExpiresAt}, scanNullTime{&k.RotationDeadline},
-		&scope, &cidrs}
+		&scope, &cidrs, &intent}
 	// The kind tells which owner column is set, so one will do.
 	return t.scanRows(ctx, "scan tokens", `SELECT k.id, k.kind, COALESCE(k.account_id, k.user_id),
-		k.digest, `+t.times("k.created_at", "k.expires_at", "k.rotation_deadline")+`, k.scope, k.allowed_cidrs
+		k.digest, `+t.times("k.created_at", "k.expires_at", "k.rotation_deadline")+`, k.scope, k.allowed_cidrs, k.intent
 		FROM tokens k WHERE k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $1)
 		AND (k.rotation_deadline IS NULL OR k.rotation_deadline > $1)`,
 		[]any{ts(now)}, dest, func() error {
@@ -69,6 +69,10 @@ func (t *tx) ScanTokens(ctx context.Context, now time.Time, fn func(*keyhold.Tok
 				k.Owner.Type = keyhold.PrincipalUser
 			}
 			k.Name, k.UpdatedAt, k.LastUsedAt, k.RevokedAt, k.RevokedBy = "", time.Time{}, nil, nil, nil
+			k.Intent = keyhold.IntentAPI
+			if string(intent) == keyhold.IntentAppPassword {
+				k.Intent = keyhold.IntentAppPassword
+			}
 			if err := decodeRestrictions(&k, scope, cidrs); err != nil {
 				return err
 			}

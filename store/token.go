@@ -20,7 +20,7 @@ var tokenMsgs = msgs{
 const tokenCols = `k.id, k.kind, k.account_id, k.user_id, k.name, k.digest, k.created_at,
 	k.updated_at, k.expires_at, k.last_used_at, k.revoked_at, k.revoked_by, k.last_used_ip, k.last_used_user_agent,
 	k.predecessor_id, k.successor_id, k.rotation_deadline, k.revoke_when_idle_seconds,
-	k.scope, k.allowed_cidrs, k.auto_rotate`
+	k.scope, k.allowed_cidrs, k.auto_rotate, k.intent`
 
 func scanToken(s scanner, extra ...any) (*keyhold.Token, error) {
 	var k keyhold.Token
@@ -30,7 +30,7 @@ func scanToken(s scanner, extra ...any) (*keyhold.Token, error) {
 	err := s.Scan(append([]any{&k.ID, &kind, &account, &user, &k.Name, &k.Digest,
 		scanTime{&k.CreatedAt}, scanTime{&k.UpdatedAt}, scanNullTime{&k.ExpiresAt},
 		scanNullTime{&k.LastUsedAt}, scanNullTime{&k.RevokedAt}, &revokedBy, &k.LastUsedIP, &k.LastUsedUserAgent,
-		&pred, &succ, scanNullTime{&k.RotationDeadline}, &idle, &scope, &cidrs, &k.AutoRotate}, extra...)...)
+		&pred, &succ, scanNullTime{&k.RotationDeadline}, &idle, &scope, &cidrs, &k.AutoRotate, &k.Intent}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +65,12 @@ func (t *tx) CreateToken(ctx context.Context, k *keyhold.Token) error {
 	scope, cidrs := restrictionArgs(k)
 	_, err := t.exec(ctx, `INSERT INTO tokens (id, kind, account_id, user_id, name, name_fold,
 		digest, created_at, updated_at, expires_at, last_used_at, revoked_at, revoked_by,
-		predecessor_id, successor_id, rotation_deadline, revoke_when_idle_seconds, scope, allowed_cidrs, auto_rotate)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		predecessor_id, successor_id, rotation_deadline, revoke_when_idle_seconds, scope, allowed_cidrs, auto_rotate, intent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		k.ID, string(k.Kind), account, user, k.Name, strings.ToLower(k.Name),
 		k.Digest, ts(k.CreatedAt), ts(k.UpdatedAt), nullTS(k.ExpiresAt),
 		nullTS(k.LastUsedAt), nullTS(k.RevokedAt), k.RevokedBy,
-		k.PredecessorID, k.SuccessorID, nullTS(k.RotationDeadline), idleSeconds(k.RevokeWhenIdle), scope, cidrs, k.AutoRotate)
+		k.PredecessorID, k.SuccessorID, nullTS(k.RotationDeadline), idleSeconds(k.RevokeWhenIdle), scope, cidrs, k.AutoRotate, tokenIntent(k.Intent))
 	return t.translate("create token", err, tokenMsgs)
 }
 
@@ -155,6 +155,14 @@ func (t *tx) UpdateToken(ctx context.Context, k *keyhold.Token) error {
 		k.Name, strings.ToLower(k.Name), ts(k.UpdatedAt), nullTS(k.RevokedAt), k.RevokedBy,
 		k.SuccessorID, nullTS(k.RotationDeadline), idleSeconds(k.RevokeWhenIdle), scope,
 		k.ID, k.Owner.ID)
+}
+
+// tokenIntent is the stored intent of a token: IntentAPI unless it says.
+func tokenIntent(intent string) string {
+	if intent == "" {
+		return keyhold.IntentAPI
+	}
+	return intent
 }
 
 func idleSeconds(d *time.Duration) any {

@@ -17,7 +17,8 @@ func TestTokenCRUD(t *testing.T) {
 		other := newAccount(t, db, "other", 0)
 		expires := at(60)
 		k := &keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: accountRef(acct),
-			Name: "deploy", Digest: []byte{0, 1, 2, 0xff}, CreatedAt: t0, UpdatedAt: t0, ExpiresAt: &expires}
+			Name: "deploy", Digest: []byte{0, 1, 2, 0xff}, CreatedAt: t0, UpdatedAt: t0, ExpiresAt: &expires,
+			Intent: keyhold.IntentAppPassword}
 		write(t, db, func(tx storage.Tx) error { return tx.Tokens().CreateToken(ctx, k) })
 
 		t.Run("OK", func(t *testing.T) {

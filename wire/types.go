@@ -41,6 +41,7 @@ type AccessToken struct {
 	Scope             []Permission `json:"scope,omitempty"`
 	AllowedCIDRs      []string     `json:"allowed_cidrs,omitempty"`
 	AutoRotate        bool         `json:"auto_rotate"`
+	Intent            string       `json:"intent"`
 }
 
 // AccessTokenCreated is the answer to a token create or rotate: the one
