@@ -54,6 +54,10 @@ type SystemAccount struct {
 	Disabled  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// UIDNumber is the account's POSIX uidNumber in the directory (and the
+	// gidNumber of its private group): given once at creation from the
+	// counter accounts share with users, never reused.
+	UIDNumber int64
 	// Locked is the caller's verdict, filled in by GetSystemAccount and
 	// never stored: why the caller may not change the account, its tokens
 	// or its roles because another principal, which still exists, manages
@@ -253,6 +257,9 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// UIDNumber is the user's POSIX uidNumber in the directory, from the
+	// counter users share with system accounts.
+	UIDNumber int64
 }
 
 // Team groups principals so that roles can be given to all of them at once.
@@ -266,6 +273,9 @@ type Team struct {
 	Labels    map[string]string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// GIDNumber is the team's POSIX gidNumber in the directory: given once
+	// at creation, never reused.
+	GIDNumber int64
 	// Members counts the team's members. Only TeamService.ListTeams
 	// fills it; it is nil everywhere else.
 	Members *MemberCount

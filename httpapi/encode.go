@@ -20,7 +20,8 @@ func pageOf[D, T any](l *keyhold.List[D], conv func(D) T) wire.List[T] {
 }
 
 func systemAccountOut(a *keyhold.SystemAccount) wire.SystemAccount {
-	return wire.SystemAccount{ID: a.ID, Name: a.Name, Description: a.Description, KonnectManaged: a.KonnectManaged, Disabled: a.Disabled, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+	return wire.SystemAccount{ID: a.ID, Name: a.Name, Description: a.Description, KonnectManaged: a.KonnectManaged, Disabled: a.Disabled, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		UIDNumber: a.UIDNumber}
 }
 
 // accessTokenOut renders a system-account token with its state at now.
@@ -83,12 +84,13 @@ func teamOut(t *keyhold.Team) wire.Team {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return wire.Team{ID: t.ID, Name: t.Name, Description: t.Description, SystemTeam: t.SystemTeam, Labels: labels, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	return wire.Team{ID: t.ID, Name: t.Name, Description: t.Description, SystemTeam: t.SystemTeam, Labels: labels, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		GIDNumber: t.GIDNumber}
 }
 
 func userOut(u *keyhold.User) wire.User {
 	return wire.User{ID: u.ID, Email: u.Email, FullName: u.FullName, PreferredName: u.PreferredName, Active: u.Active,
-		InferredRegion: u.InferredRegion, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		InferredRegion: u.InferredRegion, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, UIDNumber: u.UIDNumber}
 }
 
 func organizationOut(o *keyhold.Organization) wire.Organization {

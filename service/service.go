@@ -40,6 +40,14 @@ type Config struct {
 	Jobs     JobConfig
 	Webhooks WebhookConfig
 	Sessions SessionConfig
+	// Directory configures the LDAP directory's view (Directory).
+	Directory DirectoryConfig
+}
+
+// DirectoryConfig configures the LDAP directory.
+type DirectoryConfig struct {
+	// Base is the directory's base DN; default keyhold.DefaultDirectoryBase.
+	Base string
 }
 
 // DeciderConfig configures the hot path.

@@ -85,6 +85,19 @@ type Tx interface {
 	Webhooks() Webhooks
 	Deliveries() Deliveries
 	Sessions() Sessions
+	POSIX() POSIX
+}
+
+// POSIX holds the directory's POSIX number counters: uidNumbers shared by
+// system accounts and users, gidNumbers of teams. Creating an account, a
+// user or a team takes the next number of its counter in the same
+// transaction; a counter only grows, so no number is given twice.
+type POSIX interface {
+	// RaisePOSIXCounters raises each counter to at least its start; it
+	// never lowers one.
+	RaisePOSIXCounters(ctx context.Context, uidStart, gidStart int64) error
+	// POSIXCounters returns the next uidNumber and gidNumber to be given.
+	POSIXCounters(ctx context.Context) (uid, gid int64, err error)
 }
 
 // Organization is the one organization and its token policy.

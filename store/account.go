@@ -14,13 +14,13 @@ var accountMsgs = msgs{
 }
 
 const accountCols = `a.id, a.name, a.description, a.konnect_managed, a.managed_by_type,
-	a.managed_by_id, a.disabled, a.created_at, a.updated_at`
+	a.managed_by_id, a.disabled, a.created_at, a.updated_at, COALESCE(a.uid_number, 0)`
 
 func scanAccount(s scanner, extra ...any) (*keyhold.SystemAccount, error) {
 	var a keyhold.SystemAccount
 	var managedType string
 	err := s.Scan(append([]any{&a.ID, &a.Name, &a.Description, &a.KonnectManaged, &managedType,
-		&a.ManagedBy.ID, &a.Disabled, scanTime{&a.CreatedAt}, scanTime{&a.UpdatedAt}}, extra...)...)
+		&a.ManagedBy.ID, &a.Disabled, scanTime{&a.CreatedAt}, scanTime{&a.UpdatedAt}, &a.UIDNumber}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -28,13 +28,21 @@ func scanAccount(s scanner, extra ...any) (*keyhold.SystemAccount, error) {
 	return &a, nil
 }
 
-// CreateSystemAccount stores a; ECONFLICT when the folded name is taken.
+// CreateSystemAccount stores a with the next uidNumber, which it sets;
+// ECONFLICT when the folded name is taken.
 func (t *tx) CreateSystemAccount(ctx context.Context, a *keyhold.SystemAccount) error {
-	_, err := t.exec(ctx, `INSERT INTO system_accounts (id, name, name_fold, description,
-		description_fold, konnect_managed, managed_by_type, managed_by_id, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	uid, err := t.nextPOSIX(ctx, posixUID)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO system_accounts (id, name, name_fold, description,
+		description_fold, konnect_managed, managed_by_type, managed_by_id, disabled, created_at, updated_at, uid_number)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		a.ID, a.Name, strings.ToLower(a.Name), a.Description, strings.ToLower(a.Description),
-		a.KonnectManaged, string(a.ManagedBy.Type), a.ManagedBy.ID, a.Disabled, ts(a.CreatedAt), ts(a.UpdatedAt))
+		a.KonnectManaged, string(a.ManagedBy.Type), a.ManagedBy.ID, a.Disabled, ts(a.CreatedAt), ts(a.UpdatedAt), uid)
+	if err == nil {
+		a.UIDNumber = uid
+	}
 	return t.translate("create system account", err, accountMsgs)
 }
 

@@ -85,9 +85,10 @@ func (t *tx) ScanSystemAccounts(ctx context.Context, fn func(*keyhold.SystemAcco
 	var a keyhold.SystemAccount
 	var managedType sql.RawBytes
 	dest := []any{&a.ID, &a.Name, &a.Description, &a.KonnectManaged, &managedType,
-		&a.ManagedBy.ID, &a.Disabled, scanTime{&a.CreatedAt}, scanTime{&a.UpdatedAt}}
+		&a.ManagedBy.ID, &a.Disabled, scanTime{&a.CreatedAt}, scanTime{&a.UpdatedAt}, &a.UIDNumber}
 	return t.scanRows(ctx, "scan system accounts", `SELECT a.id, a.name, a.description, a.konnect_managed,
-		a.managed_by_type, a.managed_by_id, a.disabled, `+t.times("a.created_at", "a.updated_at")+` FROM system_accounts a`,
+		a.managed_by_type, a.managed_by_id, a.disabled, `+t.times("a.created_at", "a.updated_at")+`,
+		COALESCE(a.uid_number, 0) FROM system_accounts a`,
 		nil, dest, func() error {
 			a.ManagedBy.Type = principalType(managedType)
 			return fn(&a)
@@ -98,10 +99,10 @@ func (t *tx) ScanSystemAccounts(ctx context.Context, fn func(*keyhold.SystemAcco
 func (t *tx) ScanUsers(ctx context.Context, fn func(*keyhold.User) error) error {
 	var u keyhold.User
 	dest := []any{&u.ID, &u.Email, &u.FullName, &u.PreferredName, &u.Active,
-		&u.InferredRegion, &u.PasswordHash, scanTime{&u.CreatedAt}, scanTime{&u.UpdatedAt}}
+		&u.InferredRegion, &u.PasswordHash, scanTime{&u.CreatedAt}, scanTime{&u.UpdatedAt}, &u.UIDNumber}
 	return t.scanRows(ctx, "scan users", `SELECT u.id, u.email, u.full_name,
 		u.preferred_name, u.active, u.inferred_region, u.password_hash, `+
-		t.times("u.created_at", "u.updated_at")+` FROM users u`, nil, dest,
+		t.times("u.created_at", "u.updated_at")+`, COALESCE(u.uid_number, 0) FROM users u`, nil, dest,
 		func() error { return fn(&u) })
 }
 
@@ -111,9 +112,9 @@ func (t *tx) ScanTeams(ctx context.Context, fn func(*keyhold.Team) error) error 
 	var tm keyhold.Team
 	var desc sql.NullString
 	dest := []any{&tm.ID, &tm.Name, &desc, &tm.SystemTeam, &tm.SystemKey,
-		scanTime{&tm.CreatedAt}, scanTime{&tm.UpdatedAt}}
+		scanTime{&tm.CreatedAt}, scanTime{&tm.UpdatedAt}, &tm.GIDNumber}
 	return t.scanRows(ctx, "scan teams", `SELECT t.id, t.name, t.description, t.system_team,
-		t.system_key, `+t.times("t.created_at", "t.updated_at")+` FROM teams t`, nil, dest, func() error {
+		t.system_key, `+t.times("t.created_at", "t.updated_at")+`, COALESCE(t.gid_number, 0) FROM teams t`, nil, dest, func() error {
 		tm.Description = nil
 		if desc.Valid {
 			d := desc.String

@@ -14,13 +14,14 @@ var teamMsgs = msgs{
 	conflict: "A team with this system key already exists",
 }
 
-const teamCols = `t.id, t.name, t.description, t.system_team, t.system_key, t.created_at, t.updated_at`
+const teamCols = `t.id, t.name, t.description, t.system_team, t.system_key, t.created_at, t.updated_at,
+	COALESCE(t.gid_number, 0)`
 
 func scanTeam(s scanner, extra ...any) (*keyhold.Team, error) {
 	var tm keyhold.Team
 	var desc sql.NullString
 	err := s.Scan(append([]any{&tm.ID, &tm.Name, &desc, &tm.SystemTeam, &tm.SystemKey,
-		scanTime{&tm.CreatedAt}, scanTime{&tm.UpdatedAt}}, extra...)...)
+		scanTime{&tm.CreatedAt}, scanTime{&tm.UpdatedAt}, &tm.GIDNumber}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -31,16 +32,22 @@ func scanTeam(s scanner, extra ...any) (*keyhold.Team, error) {
 	return &tm, nil
 }
 
-// CreateTeam stores tm with its labels. Names may repeat; ECONFLICT when
+// CreateTeam stores tm with its labels and the next gidNumber, which it
+// sets. Names may repeat; ECONFLICT when
 // the non-empty system key is taken.
 func (t *tx) CreateTeam(ctx context.Context, tm *keyhold.Team) error {
-	_, err := t.exec(ctx, `INSERT INTO teams (id, name, name_fold, description, system_team,
-		system_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	gid, err := t.nextPOSIX(ctx, posixGID)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO teams (id, name, name_fold, description, system_team,
+		system_key, created_at, updated_at, gid_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		tm.ID, tm.Name, strings.ToLower(tm.Name), tm.Description, tm.SystemTeam,
-		tm.SystemKey, ts(tm.CreatedAt), ts(tm.UpdatedAt))
+		tm.SystemKey, ts(tm.CreatedAt), ts(tm.UpdatedAt), gid)
 	if err != nil {
 		return t.translate("create team", err, teamMsgs)
 	}
+	tm.GIDNumber = gid
 	return t.insertLabels(ctx, tm.ID, tm.Labels)
 }
 

@@ -13,25 +13,33 @@ var userMsgs = msgs{
 }
 
 const userCols = `u.id, u.email, u.full_name, u.preferred_name, u.active, u.inferred_region,
-	u.password_hash, u.created_at, u.updated_at, u.invited`
+	u.password_hash, u.created_at, u.updated_at, u.invited, COALESCE(u.uid_number, 0)`
 
 func scanUser(s scanner, extra ...any) (*keyhold.User, error) {
 	var u keyhold.User
 	err := s.Scan(append([]any{&u.ID, &u.Email, &u.FullName, &u.PreferredName, &u.Active,
-		&u.InferredRegion, &u.PasswordHash, scanTime{&u.CreatedAt}, scanTime{&u.UpdatedAt}, &u.Invited}, extra...)...)
+		&u.InferredRegion, &u.PasswordHash, scanTime{&u.CreatedAt}, scanTime{&u.UpdatedAt}, &u.Invited, &u.UIDNumber}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
 	return &u, nil
 }
 
-// CreateUser stores u; ECONFLICT when the folded email is taken.
+// CreateUser stores u with the next uidNumber, which it sets; ECONFLICT
+// when the folded email is taken.
 func (t *tx) CreateUser(ctx context.Context, u *keyhold.User) error {
-	_, err := t.exec(ctx, `INSERT INTO users (id, email, email_fold, full_name, full_name_fold,
-		preferred_name, active, inferred_region, password_hash, created_at, updated_at, invited)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	uid, err := t.nextPOSIX(ctx, posixUID)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO users (id, email, email_fold, full_name, full_name_fold,
+		preferred_name, active, inferred_region, password_hash, created_at, updated_at, invited, uid_number)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		u.ID, u.Email, strings.ToLower(u.Email), u.FullName, strings.ToLower(u.FullName),
-		u.PreferredName, u.Active, u.InferredRegion, u.PasswordHash, ts(u.CreatedAt), ts(u.UpdatedAt), u.Invited)
+		u.PreferredName, u.Active, u.InferredRegion, u.PasswordHash, ts(u.CreatedAt), ts(u.UpdatedAt), u.Invited, uid)
+	if err == nil {
+		u.UIDNumber = uid
+	}
 	return t.translate("create user", err, userMsgs)
 }
 

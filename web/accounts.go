@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/dn"
 )
 
 const listPageSize = 20
@@ -182,6 +183,8 @@ type accountPage struct {
 	// Locked is the service's verdict (keyhold.SystemAccount.Locked): why
 	// the account cannot be changed here, or "".
 	Locked string
+	// DN is the account's entry in the LDAP directory, its bind DN.
+	DN string
 }
 
 func (d accountPage) title() (string, string) { return d.Account.Name, "accounts" }
@@ -253,7 +256,8 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *call, 
 		return err
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: a.ID}
-	d := accountPage{Account: a, CanEdit: s.may(r, "UpdateSystemAccount"), CanAudit: s.may(r, "ListAuditEvents"), Locked: a.Locked}
+	d := accountPage{Account: a, CanEdit: s.may(r, "UpdateSystemAccount"), CanAudit: s.may(r, "ListAuditEvents"), Locked: a.Locked,
+		DN: "cn=" + dn.EscapeValue(a.Name) + ",ou=users," + s.dirBase}
 	if d.Tokens, d.TokenPager, err = s.tokenPage(r, ref, !a.Disabled); err != nil {
 		return err
 	}

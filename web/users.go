@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/dn"
 )
 
 type usersPage struct {
@@ -118,6 +119,8 @@ type userPage struct {
 	TokenPager pager
 	CanEdit    bool
 	Self       bool
+	// DN is the user's entry in the LDAP directory (active users only).
+	DN string
 }
 
 func (d userPage) title() (string, string) { return d.User.Email, "users" }
@@ -134,7 +137,8 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, c *call, f *
 		return err
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}
-	d := userPage{User: u, CanEdit: s.may(r, "UpdateUser"), Self: c.Principal.ID == u.ID}
+	d := userPage{User: u, CanEdit: s.may(r, "UpdateUser"), Self: c.Principal.ID == u.ID,
+		DN: "cn=" + dn.EscapeValue(u.Email) + ",ou=people," + s.dirBase}
 	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
 		return err
 	}

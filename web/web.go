@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -54,6 +55,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// DirectoryBase is the LDAP directory's base DN, for the DNs the
+	// console shows; default keyhold.DefaultDirectoryBase.
+	DirectoryBase string
 }
 
 // Server serves the console under /ui/.
@@ -64,6 +68,7 @@ type Server struct {
 	origin  string // scheme://host of PublicURL, or ""
 	clients *clientip.Resolver
 	now     func() time.Time
+	dirBase string
 	pages   *pages
 	mux     *http.ServeMux
 }
@@ -80,6 +85,7 @@ func New(c Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.dirBase = cmp.Or(c.DirectoryBase, keyhold.DefaultDirectoryBase)
 	s.pages = parsePages()
 	s.mux = http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")

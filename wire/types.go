@@ -12,6 +12,8 @@ type SystemAccount struct {
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// UIDNumber is keyhold's extension: the LDAP directory's uidNumber.
+	UIDNumber int64 `json:"uid_number"`
 }
 
 // Permission is a role on an entity in a region, as assigned, as used in
@@ -99,6 +101,8 @@ type Team struct {
 	Labels      map[string]string `json:"labels"`
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
+	// GIDNumber is keyhold's extension: the LDAP directory's gidNumber.
+	GIDNumber int64 `json:"gid_number"`
 }
 
 // User is a person.
@@ -111,6 +115,8 @@ type User struct {
 	InferredRegion string    `json:"inferred_region"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// UIDNumber is keyhold's extension: the LDAP directory's uidNumber.
+	UIDNumber int64 `json:"uid_number"`
 }
 
 // SetupLink is a one-time link at which a user sets their console

@@ -37,6 +37,7 @@ type serveFlags struct {
 	sessionTTL                                                                                           time.Duration
 	authFailureLimit                                                                                     int
 	shutdownTimeout, readyInterval, jobTick, jobPeriod, lastUseResolution                                time.Duration
+	posix                                                                                                posixStarts
 }
 
 func serveCommand(io stdio, h *hooks) *cobra.Command {
@@ -76,6 +77,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.DurationVar(&f.jobPeriod, "job-period", time.Minute, "how often the expiry sweep runs across all replicas (the change-feed pruning runs every 10 periods)")
 	fl.DurationVar(&f.lastUseResolution, "last-use-resolution", service.DefaultLastUseResolution, "how often, at most, one token's last_used_at is written (it may be twice this plus 30 s stale)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on SIGTERM")
+	posixFlags(fl, &f.posix)
 	return cmd
 }
 
@@ -120,6 +122,9 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
 	if err := db.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
+	}
+	if err := raisePOSIXCounters(ctx, db, f.posix); err != nil {
+		return err
 	}
 	publicURL, err := consoleURL(f.publicURL, f.listen, certs != nil)
 	if err != nil {

@@ -105,6 +105,7 @@ func New(c Config) *Main {
 			Services: ConsoleServices(svc),
 			Logger:   c.Logger, TrustedProxies: c.TrustedProxies, Now: c.Now,
 			SecureCookies: strings.HasPrefix(c.PublicURL, "https://"), PublicURL: c.PublicURL,
+			DirectoryBase: c.Service.Directory.Base,
 		})
 		m.Handler = consoleBeside(m.API, m.Console)
 	}
