@@ -27,6 +27,14 @@ const IdentityEntityType = "Identity"
 // Identity Admin implies it.
 const TokenIntrospectorRole = "Token Introspector"
 
+// DirectoryReaderRole is keyhold's role for LDAP clients: on the Identity
+// entity type (entity_id "*"), it grants directory:read, the right to
+// search the whole LDAP directory (docs/ldap.md), and nothing else. An
+// account without it sees only its own entry and its teams. Like Token
+// Introspector it can be assigned but is not listed in /v3/roles, and
+// Identity Admin implies it.
+const DirectoryReaderRole = "Directory Reader"
+
 // AnyEntity and AnyRegion are the wildcards of an assignment.
 const (
 	AnyEntity = "*"
@@ -39,8 +47,8 @@ var Regions = []string{"us", "eu", "au", "me", "in", "sg", AnyRegion}
 // assignable is the one table of which roles may be assigned on which entity
 // type, under the request names of the AssignRole body. It is Konnect's
 // /roles catalogue widened by the documented catalogue, keeping only role
-// names that the request enum carries, plus Identity's Admin and Token
-// Introspector.
+// names that the request enum carries, plus Identity's Admin, Token
+// Introspector and Directory Reader.
 var assignable = map[string][]string{
 	"Add Ons":                     {"Add On Admin", "Add On Viewer"},
 	"APIs":                        {"Admin", "Creator", "Maintainer", "Publisher", "Registration Approver", "Viewer"},
@@ -53,7 +61,7 @@ var assignable = map[string][]string{
 		"Plugin Admin", "Route Admin", "SNI Admin", "Upstream Admin", "Vault Admin", "Viewer"},
 	"Dashboards":          {"Admin", "Creator", "Editor", "Viewer"},
 	"DCR Providers":       {"Creator", "Maintainer", "Viewer"},
-	IdentityEntityType:    {"Admin", TokenIntrospectorRole},
+	IdentityEntityType:    {"Admin", TokenIntrospectorRole, DirectoryReaderRole},
 	"Mesh Control Planes": {"Admin", "Connector", "Creator", "Viewer"},
 	"Networks":            {"Network Admin", "Network Creator", "Network Viewer"},
 	"Portals":             {"Admin", "Appearance Maintainer", "Content Editor", "Creator", "Maintainer", "Product Publisher", "Registration Approver", "Viewer"},

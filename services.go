@@ -28,6 +28,9 @@ const (
 	// and token introspection. RFC 7662 §4 asks that such callers be
 	// authorized, so that the endpoints cannot be used to scan for tokens.
 	PermIntrospect Permission = "tokens:introspect"
+	// PermDirectoryRead searches the whole LDAP directory; without it a
+	// bound account sees its own entry and its teams.
+	PermDirectoryRead Permission = "directory:read"
 )
 
 // Credentials are what a request presented: a bearer token, or HTTP Basic

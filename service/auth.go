@@ -157,6 +157,11 @@ var permissionGrants = map[keyhold.Permission][]grant{
 		{entityType: keyhold.IdentityEntityType, role: "Admin"},
 		{entityType: keyhold.IdentityEntityType, role: keyhold.TokenIntrospectorRole},
 	},
+	keyhold.PermDirectoryRead: {
+		{systemTeam: teamOrgAdmin}, {systemTeam: teamOrgAdminReadOnly},
+		{entityType: keyhold.IdentityEntityType, role: "Admin"},
+		{entityType: keyhold.IdentityEntityType, role: keyhold.DirectoryReaderRole},
+	},
 	keyhold.PermAuditRead: {
 		{systemTeam: teamOrgAdmin}, {systemTeam: teamOrgAdminReadOnly},
 		{entityType: keyhold.IdentityEntityType, role: "Admin"},
