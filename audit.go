@@ -8,6 +8,7 @@ import "slices"
 var auditActions = []string{
 	"auth.failed",
 	"console.sign_in",
+	"ldap.bind",
 	"organization.bootstrap",
 	"role.assign",
 	"role.unassign",

@@ -79,6 +79,14 @@ var rules = map[string]Rule{
 	"IntrospectSubject": {Access: AccessPermission, Perm: keyhold.PermIntrospect},
 	"ReportLeak":        {Access: AccessPublic, Action: "token.leak", Guards: "revokes only tokens whose values it is given"},
 
+	// The LDAP directory (docs/ldap.md): a bind's credentials are its
+	// input, like Authenticate's; a search needs a bound principal.
+	"Bind": {Access: AccessPublic,
+		Guards: "an app-password token of the very account the bind DN names, usable from the client's address, whose scope (if any) includes directory:read; every refusal is the same invalidCredentials, audited with its reason, counted in the failed-authentication limit"},
+	"BoundDN": {Access: AccessPublic, Guards: "formats the DN of a principal Bind returned; reads and decides nothing"},
+	"Search": {Access: AccessAuthenticated,
+		Guards: "the whole tree needs directory:read; otherwise the caller's own entry and its teams"},
+
 	"ListSystemAccounts":       read(),
 	"ListAccountSummaries":     read(),
 	"GetSystemAccount":         read(),
@@ -218,9 +226,10 @@ func (s *core) authorize(ctx context.Context, op string, self bool) error {
 	switch {
 	case p == nil:
 		return errNoToken
-	case p.AppPassword && !(op == "RotateToken" && self):
-		// An app password binds to the directory; on the API it may only
-		// rotate itself (self: RotateToken's is the caller's own token).
+	case p.AppPassword && !(op == "RotateToken" && self) && op != "Search":
+		// An app password binds to the directory and searches it; on the
+		// API it may only rotate itself (self: RotateToken's is the
+		// caller's own token).
 		return errAppPassword
 	case r.Access == AccessAuthenticated:
 		return nil

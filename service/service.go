@@ -176,6 +176,7 @@ type Service struct {
 	Feed       *Feed
 	Jobs       *Jobs
 	Deliveries *Deliveries
+	Directory  *Directory
 }
 
 // Compile-time checks that the pieces implement the service interfaces.
@@ -191,6 +192,7 @@ var (
 	_ keyhold.WebhookService       = (*Webhooks)(nil)
 	_ keyhold.PolicyService        = (*Policy)(nil)
 	_ keyhold.SessionService       = (*Sessions)(nil)
+	_ keyhold.DirectoryService     = (*Directory)(nil)
 )
 
 // New wires every piece. Call Run to keep them working. A
@@ -224,14 +226,16 @@ func New(c Config) *Service {
 	k.index = authz.New(k.catalogue)
 	k.index.ReportUseEvery(k.resolution)
 	k.feed = newFeed(k, c.Store, c.Feed)
+	decider := newDecider(k, c.Store, c.Decider)
 	return &Service{
 		Accounts: &Accounts{k}, Tokens: &Tokens{k}, Roles: &Roles{k}, Teams: &Teams{k}, Users: &Users{k},
 		Audit: &Audit{k}, Policy: &Policy{k}, Orgs: &Orgs{k}, Webhooks: &Webhooks{k},
 		Sessions:   newSessions(k, c.Store, c.Sessions),
-		Decider:    newDecider(k, c.Store, c.Decider),
+		Decider:    decider,
 		Feed:       k.feed,
 		Jobs:       newJobs(k, c.Store, c.Jobs),
 		Deliveries: newDeliveries(k, c.Webhooks),
+		Directory:  newDirectory(k, decider, c.Directory),
 	}
 }
 

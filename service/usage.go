@@ -190,6 +190,29 @@ type failureKey struct {
 	// denial is set for an operation refused to its caller; ip is then
 	// empty, since refusals are aggregated per actor, not per address.
 	denial denial
+	// bind is set for an LDAP bind, accepted or refused.
+	bind bindAttempt
+}
+
+// bindAttempt is an LDAP bind (action ldap.bind), aggregated per account,
+// token, outcome, reason, client address and minute like failed
+// authentications, so that a client binding on every connection costs no
+// write per bind.
+type bindAttempt struct {
+	outcome string // keyhold.OutcomeSuccess or keyhold.OutcomeFailure
+	account keyhold.Ref
+	name    string // the account's name, or the name the bind DN gave
+	token   string // the token's id, when known
+	reason  string // why a bind was refused
+}
+
+// auditLDAPBind is the action of binds to the directory.
+const auditLDAPBind = "ldap.bind"
+
+// bind counts an LDAP bind, per account, token, outcome, reason, client
+// address and minute.
+func (f *failureRecorder) bind(b bindAttempt, ip, userAgent string, at time.Time) {
+	f.add(failureKey{ip: ip, minute: at.Truncate(time.Minute), bind: b}, userAgent)
 }
 
 // denial names an operation refused to its caller, and why.
@@ -288,6 +311,13 @@ func (f *failureRecorder) drain(now time.Time, all bool) []*keyhold.AuditEvent {
 		if r := k.refusal; r.action != "" {
 			e.ActorType, e.ActorID, e.ActorName = r.owner.Type, r.owner.ID, r.name
 			e.Action, e.TargetID, e.SubjectID, e.Outcome = r.action, r.token, r.owner.ID, keyhold.OutcomeDenied
+		}
+		if b := k.bind; b.outcome != "" {
+			e.ActorType, e.ActorID, e.ActorName = keyhold.PrincipalAnonymous, "", b.name
+			if b.account.ID != "" {
+				e.ActorType, e.ActorID, e.SubjectID = b.account.Type, b.account.ID, b.account.ID
+			}
+			e.Action, e.TargetID, e.TargetName, e.Outcome, e.Reason = auditLDAPBind, b.token, b.name, b.outcome, b.reason
 		}
 		if d := k.denial; d.action != "" {
 			e.ActorType, e.ActorID, e.ActorName = d.actor.Type, d.actor.ID, d.name
