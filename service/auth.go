@@ -98,14 +98,15 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 		} else {
 			d = s.index.Decide(value, q, from, now)
 		}
-		if d.Outcome == authz.Unauthenticated {
+		switch {
+		case d.Outcome == authz.Unauthenticated:
 			s.failures.record(ri.ClientIP, ri.UserAgent, now)
 			s.limiter.fail(ri.ClientIP, now)
-		} else if d.Principal.AppPassword && !appPasswordMay(surface, c, &d) {
+		case d.Principal.AppPassword && !appPasswordMay(surface, c, &d):
 			// A valid token used where it may not be: no failed
 			// authentication to limit, and no use of it.
 			d = authz.Decision{Reason: reasonAppPassword}
-		} else {
+		default:
 			d.Principal.TokenID = d.TokenID()
 			if action := refusalAction(d.Reason); action != "" {
 				s.failures.refuse(refusal{action: action, owner: d.Principal.Ref(), name: d.Principal.Name, token: d.Principal.TokenID},

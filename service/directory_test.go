@@ -223,6 +223,7 @@ func newDirWorld(t *testing.T, e *env) *dirWorld {
 	w.odd = team(oddName, accountRef(w.nasAcct.ID))
 	w.dupA, w.dupB = team("dup"), team("DUP", userRef(w.person.ID))
 	w.empty = team("Empty")
+	team("#lead")
 	for _, c := range []struct {
 		ctx  *context.Context
 		name string
@@ -289,7 +290,7 @@ func TestDirectorySearch(t *testing.T) {
 		got := dns(all)
 		for _, d := range []string{base, "ou=users," + base, "ou=people," + base, "ou=groups," + base, nasDN, "cn=reader,ou=users," + base,
 			"cn=person@example.com,ou=people," + base, storageDN, oddDN, "entryUUID=" + w.dupA.ID + ",ou=groups," + base,
-			"entryUUID=" + w.dupB.ID + ",ou=groups," + base, "cn=Empty,ou=groups," + base} {
+			"entryUUID=" + w.dupB.ID + ",ou=groups," + base, "cn=Empty,ou=groups," + base, `cn=\#lead,ou=groups,` + base} {
 			if !slices.Contains(got, d) {
 				t.Errorf("the reader does not see %s", d)
 			}
@@ -355,7 +356,7 @@ func TestDirectorySearch(t *testing.T) {
 		one("substrings any only", &keyhold.Filter{Op: keyhold.FilterSubstrings, Attr: "uid", Any: []string{"ead"}}, reader)
 		one("ge on numbers", &keyhold.Filter{Op: keyhold.FilterAnd, Children: []*keyhold.Filter{
 			{Op: keyhold.FilterGreater, Attr: "gidNumber", Value: fmt.Sprint(w.empty.GIDNumber)}, eq("objectClass", "posixGroup")}},
-			"cn=Empty,ou=groups,"+base)
+			"cn=Empty,ou=groups,"+base, `cn=\#lead,ou=groups,`+base) // the two newest teams
 		one("le on numbers (numerically: 999 < 2000)", &keyhold.Filter{Op: keyhold.FilterLess, Attr: "uidNumber", Value: "999"})
 		one("or", &keyhold.Filter{Op: keyhold.FilterOr, Children: []*keyhold.Filter{eq("uid", "nas"), eq("mail", "person@example.com")}}, nasDN, person)
 		one("not", &keyhold.Filter{Op: keyhold.FilterAnd, Children: []*keyhold.Filter{

@@ -226,7 +226,7 @@ func (s *core) authorize(ctx context.Context, op string, self bool) error {
 	switch {
 	case p == nil:
 		return errNoToken
-	case p.AppPassword && !(op == "RotateToken" && self) && op != "Search":
+	case p.AppPassword && (op != "RotateToken" || !self) && op != "Search":
 		// An app password binds to the directory and searches it; on the
 		// API it may only rotate itself (self: RotateToken's is the
 		// caller's own token).

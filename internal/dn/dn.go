@@ -97,17 +97,17 @@ func parseAVA(s string, i int) (AVA, int, byte, error) {
 			if i+1 >= len(s) {
 				return AVA{}, 0, 0, syntax("a value ends with a lone \"\\\"")
 			}
-			n := s[i+1]
-			if isHex(n) {
+			switch n := s[i+1]; {
+			case isHex(n):
 				if i+2 >= len(s) || !isHex(s[i+2]) {
 					return AVA{}, 0, 0, syntax("\\%c is not a pair of hex digits", n)
 				}
 				b.WriteByte(unhex(n)<<4 | unhex(s[i+2]))
 				i += 3
-			} else if strings.IndexByte(` "#+,;<=>\`, n) >= 0 {
+			case strings.IndexByte(` "#+,;<=>\`, n) >= 0:
 				b.WriteByte(n)
 				i += 2
-			} else {
+			default:
 				return AVA{}, 0, 0, syntax("\\%c is not an escape", n)
 			}
 			lastKept = b.Len()
@@ -151,7 +151,8 @@ func validType(t string) bool {
 	}
 	for i := 0; i < len(t); i++ {
 		c := t[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '-')) {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || (c < '0' || c > '9') && c != '-') {
 			return false
 		}
 	}
