@@ -89,8 +89,9 @@ func accountCases(v string) []apiCase {
 		row("POST", T+"/rotate", "no roles", idWrite, tokenOn(plain, byAdmin, "/rotate")),
 		row("POST", T+"/rotate", "in Organization Admin", orgAdmins, tokenOn(inOrgAdmin, byAdmin, "/rotate")),
 		row("POST", T+"/rotate", managedT, managers, tokenOn(managed, byOwner, "/rotate")),
-		// A token rotates itself with no role at all.
-		row("POST", T+"/rotate", "self", saValid, func(k *apiCell) apiReq {
+		// A token rotates itself with no role at all; so does an app
+		// password, which may do nothing else.
+		row("POST", T+"/rotate", "self", concat(saValid, []string{appPassword}), func(k *apiCell) apiReq {
 			id, value := k.c.tokenID, k.c.token
 			if k.c.fresh != nil {
 				id, value = k.c.fresh()

@@ -20,7 +20,7 @@ var (
 	valid = concat(saValid, usersValid)
 	// everyone includes no credentials and unusable ones: the public
 	// routes ignore credentials.
-	everyone = concat(valid, []string{anon, netBound, disabled, expired, rotatedOut, deactivatedUser})
+	everyone = concat(valid, []string{anon, netBound, disabled, expired, rotatedOut, deactivatedUser, appPassword})
 	// idRead may read identities: Organization Admin, its read-only twin,
 	// Identity Admin; never a scoped token, which holds only its scope.
 	idRead = []string{orgAdmin, orgAdminRO, identityAdmin, adminUser, identityUser}
@@ -39,7 +39,7 @@ var (
 
 	// saSelf run the rows where a system account's token acts on its own
 	// account; userSelf where a user acts on their own tokens.
-	saSelf   = concat(saValid, []string{netBound, disabled, expired, rotatedOut})
+	saSelf   = concat(saValid, []string{netBound, disabled, expired, rotatedOut, appPassword})
 	userSelf = concat(usersValid, []string{deactivatedUser})
 )
 

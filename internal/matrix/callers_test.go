@@ -18,6 +18,7 @@ const (
 	identityAdmin   = "Identity Admin"
 	auditAdmin      = "Audit Logs Admin"
 	introspector    = "Token Introspector"
+	appPassword     = "app password"
 	scoped          = "scoped token"
 	netBound        = "network-bound token"
 	disabled        = "disabled account"
@@ -98,6 +99,10 @@ func callers(x *world) ([]*apiCaller, []*consoleCaller) {
 		c.fresh = nil
 		api = append(api, c)
 	}
+	// An app password of an Organization Admin account: it binds to the
+	// LDAP directory and is refused (401) everywhere else on the API,
+	// but for rotating itself.
+	api = append(api, sa(appPassword, x.accountIn("Organization Admin"), map[string]any{"intent": "app_password"}, http.StatusUnauthorized))
 
 	// Users, each with the matrix password.
 	type person struct{ id, email string }
