@@ -68,6 +68,7 @@ func (r *run) step() {
 // catalogue instead.
 var roles = [][2]string{
 	{keyhold.IdentityEntityType, "Admin"}, {keyhold.IdentityEntityType, keyhold.TokenIntrospectorRole},
+	{keyhold.IdentityEntityType, keyhold.DirectoryReaderRole},
 	{"Control Planes", "Admin"}, {"Control Planes", "Viewer"}, {"Audit Logs", "Admin"}, {"APIs", "Admin"},
 	{"Portals", "Admin"}, {"Dashboards", "Viewer"}, {"Dashboards", "Admin"},
 }
