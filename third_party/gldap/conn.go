@@ -6,12 +6,14 @@ package gldap
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -32,6 +34,12 @@ type conn struct {
 	reader   *bufio.Reader
 	writer   *bufio.Writer
 	writerMu sync.Mutex // shared lock across all ResponseWriter's to prevent write data races
+
+	// keyhold patch: the client's address, whether the connection is
+	// encrypted, and the idle timeout applied before each read.
+	remoteAddr  net.Addr
+	isTLS       atomic.Bool
+	idleTimeout time.Duration
 }
 
 // newConn will create a new Conn from an accepted net.Conn which will be used
@@ -59,6 +67,10 @@ func newConn(shutdownCtx context.Context, connID int, netConn net.Conn, logger h
 		shutdownCtx: shutdownCtx,
 		logger:      logger,
 		router:      router,
+		remoteAddr:  netConn.RemoteAddr(),
+	}
+	if _, ok := netConn.(*tls.Conn); ok {
+		c.isTLS.Store(true)
 	}
 	if err := c.initConn(netConn); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -102,6 +114,11 @@ func (c *conn) serveRequests() error {
 			return nil
 		default:
 			// need a default to fall through to rest of loop...
+		}
+		if c.idleTimeout > 0 {
+			if err := c.netConn.SetReadDeadline(time.Now().Add(c.idleTimeout)); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
 		}
 		r, err := c.readRequest(w.requestID)
 		if err != nil {

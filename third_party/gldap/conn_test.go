@@ -106,6 +106,7 @@ func Test_newConn(t *testing.T) {
 			assert.NotEmpty(got.writer)
 			tc.want.reader = got.reader
 			tc.want.writer = got.writer
+			tc.want.remoteAddr = tc.netConn.RemoteAddr() // keyhold patch
 			assert.Equal(tc.want, got)
 		})
 	}

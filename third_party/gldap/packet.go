@@ -134,6 +134,11 @@ func (p *packet) requestType() (requestType, error) {
 		return deleteRequestType, nil
 	case ApplicationUnbindRequest:
 		return unbindRequestType, nil
+	case ApplicationModifyDNRequest, ApplicationCompareRequest, ApplicationAbandonRequest:
+		// keyhold patch: operations gldap does not parse reach the default
+		// route (Request.ApplicationTag tells which) instead of closing the
+		// connection.
+		return unknownRequestType, nil
 	default:
 		return unknownRequestType, fmt.Errorf("%s: unhandled request type %d: %w", op, requestPacket.Tag, ErrInternal)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 )
@@ -36,7 +37,21 @@ type Request struct {
 	message      Message
 	routeOp      routeOperation
 	extendedName ExtendedOperationName
+	// tag is the request's LDAP application tag (keyhold patch).
+	tag int
 }
+
+// ApplicationTag is the LDAP application tag of the request (for example
+// ApplicationCompareRequest), which tells a default route what it was sent
+// (keyhold patch).
+func (r *Request) ApplicationTag() int { return r.tag }
+
+// RemoteAddr is the address of the connection's client (keyhold patch).
+func (r *Request) RemoteAddr() net.Addr { return r.conn.remoteAddr }
+
+// IsTLS reports whether the connection is encrypted: accepted by a TLS
+// listener, or after a StartTLS that completed (keyhold patch).
+func (r *Request) IsTLS() bool { return r.conn.isTLS.Load() }
 
 func newRequest(id int, c *conn, p *packet) (*Request, error) {
 	const op = "gldap.newRequest"
@@ -82,6 +97,9 @@ func newRequest(id int, c *conn, p *packet) (*Request, error) {
 		routeOp:      routeOp,
 		extendedName: extendedName,
 	}
+	if rp, err := p.requestPacket(); err == nil {
+		r.tag = int(rp.Tag)
+	}
 	return r, nil
 }
 
@@ -120,6 +138,7 @@ func (r *Request) StartTLS(tlsconfig *tls.Config) error {
 	if err := r.conn.initConn(tlsConn); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	r.conn.isTLS.Store(true)
 	return nil
 }
 

@@ -116,6 +116,14 @@ func (l *baseResponse) SetMatchedDN(dn string) {
 type ExtendedResponse struct {
 	*baseResponse
 	name ExtendedOperationName
+	// value is the optional responseValue (keyhold patch).
+	value *string
+}
+
+// SetResponseValue sets the optional responseValue of the extended
+// response, which WhoAmI (RFC 4532) answers with (keyhold patch).
+func (r *ExtendedResponse) SetResponseValue(v string) {
+	r.value = &v
 }
 
 // SetResponseName will set the response name for the extended operation response.
@@ -133,6 +141,14 @@ func (r *ExtendedResponse) packet() *packet {
 
 	// Add optional diagnostic message and matched DN
 	addOptionalResponseChildren(resultPacket, WithDiagnosticMessage(r.diagMessage), WithMatchedDN(r.matchedDN))
+
+	// keyhold patch: the name and value were set but never sent.
+	if r.name != "" {
+		resultPacket.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 10, string(r.name), "responseName"))
+	}
+	if r.value != nil {
+		resultPacket.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 11, *r.value, "responseValue"))
+	}
 
 	replyPacket.AppendChild(resultPacket)
 	return &packet{Packet: replyPacket}

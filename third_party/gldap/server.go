@@ -145,20 +145,33 @@ func validateAddrPort(addrPort string) (string, error) {
 // Options supported: WithTLSConfig
 func (s *Server) Run(addr string, opt ...Option) error {
 	const op = "gldap.(Server).Run"
-	opts := getConfigOpts(opt...)
 
 	var err error
 	addr, err = validateAddrPort(addr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	s.mu.Lock()
-	s.listener, err = net.Listen("tcp", addr)
-	s.listenerReady = true
-	s.mu.Unlock()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		s.mu.Lock()
+		s.listenerReady = true
+		s.mu.Unlock()
 		return fmt.Errorf("%s: unable to listen to addr %s: %w", op, addr, err)
 	}
+	return s.Serve(ln, opt...)
+}
+
+// Serve accepts connections on ln, which the caller made, and serves them
+// until Stop (keyhold patch: Run without its own listener).
+//
+// Options supported: WithTLSConfig (ln then serves implicit TLS)
+func (s *Server) Serve(ln net.Listener, opt ...Option) error {
+	const op = "gldap.(Server).Serve"
+	opts := getConfigOpts(opt...)
+	s.mu.Lock()
+	s.listener = ln
+	s.listenerReady = true
+	s.mu.Unlock()
 	if opts.withTLSConfig != nil {
 		s.logger.Debug("setting up TLS listener", "op", op)
 		s.tlsConfig = opts.withTLSConfig
@@ -190,6 +203,7 @@ func (s *Server) Run(addr string, opt ...Option) error {
 		if err != nil {
 			return fmt.Errorf("%s: unable to create in-memory conn: %w", op, err)
 		}
+		conn.idleTimeout = s.readTimeout
 		localConnID := connID
 		s.connWg.Add(1)
 		go func() {
@@ -215,12 +229,6 @@ func (s *Server) Run(addr string, opt ...Option) error {
 						s.logger.Error("Caught panic while serving request", "op", op, "conn", localConnID, "conn/req", fmt.Sprintf("%+v: %+v", c, r))
 					}
 				}()
-			}
-			if s.readTimeout != 0 {
-				if err := c.SetReadDeadline(time.Now().Add(s.readTimeout)); err != nil {
-					s.logger.Error("unable to set read deadline", "op", op, "err", err.Error())
-					return
-				}
 			}
 			if s.writeTimeout != 0 {
 				if err := c.SetWriteDeadline(time.Now().Add(s.writeTimeout)); err != nil {

@@ -50,7 +50,9 @@ func WithTLSConfig(tc *tls.Config) Option {
 	}
 }
 
-// WithReadTimeout will set a read time out per connection
+// WithReadTimeout will set a read time out per connection: how long a
+// connection may stay idle, waiting for its next request (keyhold patch: it
+// was a deadline for the connection's whole life).
 func WithReadTimeout(d time.Duration) Option {
 	return func(o interface{}) {
 		if o, ok := o.(*configOptions); ok {
