@@ -25,6 +25,9 @@ type stdio struct {
 // hooks let in-process tests learn what a real run would print or bind.
 type hooks struct {
 	onListen func(addr net.Addr)
+	// onLDAPListen is told the address of each LDAP listener ("ldap",
+	// "ldaps") before onListen.
+	onLDAPListen func(scheme string, addr net.Addr)
 	// now is the clock of the remote commands' relative times.
 	now func() time.Time
 	// afterPoll is called after each poll of "keyhold audit tail".

@@ -38,6 +38,8 @@ type serveFlags struct {
 	authFailureLimit                                                                                     int
 	shutdownTimeout, readyInterval, jobTick, jobPeriod, lastUseResolution                                time.Duration
 	posix                                                                                                posixStarts
+	ldapListen, ldapsListen, ldapBase                                                                    string
+	ldapPlaintextLoopback                                                                                bool
 }
 
 func serveCommand(io stdio, h *hooks) *cobra.Command {
@@ -78,6 +80,10 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.DurationVar(&f.lastUseResolution, "last-use-resolution", service.DefaultLastUseResolution, "how often, at most, one token's last_used_at is written (it may be twice this plus 30 s stale)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on SIGTERM")
 	posixFlags(fl, &f.posix)
+	fl.StringVar(&f.ldapListen, "ldap-listen", "", "address of the read-only LDAP directory, ldap:// with StartTLS (docs/ldap.md); off when empty; needs --tls-cert")
+	fl.StringVar(&f.ldapsListen, "ldaps-listen", "", "address of the LDAP directory over implicit TLS, ldaps://; off when empty; needs --tls-cert")
+	fl.StringVar(&f.ldapBase, "ldap-base", keyhold.DefaultDirectoryBase, "base DN of the LDAP directory")
+	fl.BoolVar(&f.ldapPlaintextLoopback, "ldap-allow-plaintext-loopback", false, "let LDAP clients on a loopback address bind without TLS (tests only)")
 	return cmd
 }
 
@@ -104,6 +110,9 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
+	}
+	if err := checkLDAPFlags(f); err != nil {
+		return err
 	}
 	var certs *tlsfiles.Reloader
 	if f.tlsCert != "" {
@@ -139,6 +148,8 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 		obs.TLS(func() (time.Time, int64, int64) { return certs.Certificate().NotAfter, certs.Loads(), certs.Failures() })
 	}
 	m := server.New(server.Config{TLS: tlsConfig,
+		LDAP: server.LDAPConfig{Listen: f.ldapListen, ListenTLS: f.ldapsListen, Base: f.ldapBase, TLS: tlsConfig,
+			AllowPlaintextLoopback: f.ldapPlaintextLoopback},
 		DB: db, Logger: log, Metrics: obs, TrustedProxies: proxies, Listen: f.listen, ShutdownTimeout: f.shutdownTimeout,
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 		Service: service.Config{Catalogue: cat, LastUseResolution: f.lastUseResolution,
@@ -166,6 +177,13 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 		defer stopReload()
 	}
 	log.Info("listening", "addr", m.Addr().String(), "db", db.Dialect(), "tls", certs != nil)
+	if h.onLDAPListen != nil {
+		for _, scheme := range []string{"ldap", "ldaps"} {
+			if a := m.LDAPAddr(scheme); a != nil {
+				h.onLDAPListen(scheme, a)
+			}
+		}
+	}
 	if h.onListen != nil {
 		h.onListen(m.Addr())
 	}
@@ -329,4 +347,26 @@ func printConfig(io stdio, cmd *cobra.Command) error {
 		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, v, s.Source)
 	}
 	return w.Flush()
+}
+
+// checkLDAPFlags refuses LDAP settings that cannot serve: the directory
+// binds with secrets, so it needs TLS, except plaintext on loopback when
+// explicitly allowed (for tests).
+func checkLDAPFlags(f serveFlags) error {
+	if f.ldapListen == "" && f.ldapsListen == "" {
+		return nil
+	}
+	if strings.TrimSpace(f.ldapBase) == "" {
+		return errors.New("--ldap-base: give the directory's base DN, e.g. " + keyhold.DefaultDirectoryBase)
+	}
+	if f.tlsCert != "" {
+		return nil
+	}
+	if f.ldapsListen != "" {
+		return errors.New("--ldaps-listen needs --tls-cert and --tls-key")
+	}
+	if !f.ldapPlaintextLoopback {
+		return errors.New("--ldap-listen needs --tls-cert and --tls-key (StartTLS); only tests may use --ldap-allow-plaintext-loopback instead")
+	}
+	return nil
 }

@@ -522,16 +522,16 @@ func TestFilters(t *testing.T) {
 		return &keyhold.Filter{Op: keyhold.FilterEqual, Attr: attr, Value: v}
 	}
 	cases := map[string]*keyhold.Filter{
-		"(uid=robot)":          eq("uid", "robot"),
-		"(cn=a\\2ab\\29)":      eq("cn", "a*b)"),
-		"(mail=*)":             {Op: keyhold.FilterPresent, Attr: "mail"},
-		"(cn=ro*b*o*t)":        {Op: keyhold.FilterSubstrings, Attr: "cn", Initial: "ro", Any: []string{"b", "o"}, Final: "t"},
-		"(cn=*bot)":            {Op: keyhold.FilterSubstrings, Attr: "cn", Final: "bot"},
-		"(cn=rob*)":            {Op: keyhold.FilterSubstrings, Attr: "cn", Initial: "rob"},
-		"(uidNumber>=2000)":    {Op: keyhold.FilterGreater, Attr: "uidNumber", Value: "2000"},
-		"(uidNumber<=2999)":    {Op: keyhold.FilterLess, Attr: "uidNumber", Value: "2999"},
-		"(cn~=robot)":          {Op: keyhold.FilterApprox, Attr: "cn", Value: "robot"},
-		"(!(cn=x))":            {Op: keyhold.FilterNot, Children: []*keyhold.Filter{eq("cn", "x")}},
+		"(uid=robot)":       eq("uid", "robot"),
+		"(cn=a\\2ab\\29)":   eq("cn", "a*b)"),
+		"(mail=*)":          {Op: keyhold.FilterPresent, Attr: "mail"},
+		"(cn=ro*b*o*t)":     {Op: keyhold.FilterSubstrings, Attr: "cn", Initial: "ro", Any: []string{"b", "o"}, Final: "t"},
+		"(cn=*bot)":         {Op: keyhold.FilterSubstrings, Attr: "cn", Final: "bot"},
+		"(cn=rob*)":         {Op: keyhold.FilterSubstrings, Attr: "cn", Initial: "rob"},
+		"(uidNumber>=2000)": {Op: keyhold.FilterGreater, Attr: "uidNumber", Value: "2000"},
+		"(uidNumber<=2999)": {Op: keyhold.FilterLess, Attr: "uidNumber", Value: "2999"},
+		"(cn~=robot)":       {Op: keyhold.FilterApprox, Attr: "cn", Value: "robot"},
+		"(!(cn=x))":         {Op: keyhold.FilterNot, Children: []*keyhold.Filter{eq("cn", "x")}},
 		"(&(objectClass=posixGroup)(|(memberUid=robot)(member=cn=robot,ou=users," + base + ")))": {Op: keyhold.FilterAnd, Children: []*keyhold.Filter{
 			eq("objectClass", "posixGroup"),
 			{Op: keyhold.FilterOr, Children: []*keyhold.Filter{eq("memberUid", "robot"), eq("member", "cn=robot,ou=users,"+base)}},

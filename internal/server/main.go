@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,7 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/httpapi"
+	"github.com/keyhold/keyhold/internal/ldapserver"
 	"github.com/keyhold/keyhold/metrics"
 	"github.com/keyhold/keyhold/service"
 	"github.com/keyhold/keyhold/store"
@@ -55,6 +58,26 @@ type Config struct {
 	// ShutdownTimeout bounds how long Close lets requests finish; default
 	// 30s.
 	ShutdownTimeout time.Duration
+	// LDAP serves the read-only directory (docs/ldap.md) when its Listen
+	// or ListenTLS is set; off by default, and nothing of it runs then.
+	LDAP LDAPConfig
+}
+
+// LDAPConfig configures the LDAP listeners.
+type LDAPConfig struct {
+	// Listen serves ldap:// (with StartTLS when TLS is set); ListenTLS
+	// serves ldaps://, which needs TLS.
+	Listen, ListenTLS string
+	// Base is the directory's base DN; default keyhold.DefaultDirectoryBase.
+	Base string
+	// TLS is the listeners' configuration, normally from the same
+	// tlsfiles.Reloader as HTTPS.
+	TLS                    *tls.Config
+	AllowPlaintextLoopback bool
+	// Directory decides binds and searches. Until the service's directory
+	// (service.Directory, issue 14) is wired here from Main.Service, it
+	// must be given; Run refuses to start the listeners without it.
+	Directory keyhold.DirectoryService
 }
 
 // Main is one running keyhold server.
@@ -65,12 +88,15 @@ type Main struct {
 	// Handler serves the API and, beside it under /ui/, the console.
 	Handler http.Handler
 
-	cfg    Config
-	srv    *http.Server
-	ln     net.Listener
-	served chan error
-	stop   context.CancelFunc
-	bg     sync.WaitGroup
+	cfg  Config
+	srv  *http.Server
+	ln   net.Listener
+	ldap *ldapserver.Server
+	// ldapAddrs are the LDAP listeners' addresses, "ldap" and "ldaps".
+	ldapAddrs map[string]net.Addr
+	served    chan error
+	stop      context.CancelFunc
+	bg        sync.WaitGroup
 }
 
 // MaxHeaderBytes is net/http's limit on a request's header, over
@@ -145,6 +171,10 @@ func (m *Main) Run(ctx context.Context) error {
 	bgCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	m.bg.Go(func() { m.Service.Run(bgCtx) })
+	if err := m.runLDAP(); err != nil {
+		m.stopBackground()
+		return err
+	}
 	if m.cfg.Listen == "" {
 		return nil
 	}
@@ -187,16 +217,19 @@ func (m *Main) Served() <-chan error { return m.served }
 // way out. It does not close the database.
 func (m *Main) Close() error {
 	var err error
+	if m.ldap != nil {
+		err = m.ldap.Close()
+	}
 	if m.srv != nil {
 		timeout := m.cfg.ShutdownTimeout
 		if timeout <= 0 {
 			timeout = 30 * time.Second
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err = m.srv.Shutdown(ctx)
+		herr := m.srv.Shutdown(ctx)
 		cancel()
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
+		if !errors.Is(herr, http.ErrServerClosed) {
+			err = errors.Join(err, herr)
 		}
 	}
 	m.stopBackground()
@@ -227,3 +260,46 @@ func consoleBeside(api, console http.Handler) http.Handler {
 		}
 	})
 }
+
+// runLDAP starts the LDAP listeners the configuration asks for.
+func (m *Main) runLDAP() error {
+	c := m.cfg.LDAP
+	if c.Listen == "" && c.ListenTLS == "" {
+		return nil
+	}
+	if c.Directory == nil {
+		return errors.New("ldap: no directory service to serve")
+	}
+	if c.ListenTLS != "" && c.TLS == nil {
+		return errors.New("ldap: ldaps needs a TLS certificate and key")
+	}
+	m.ldap = ldapserver.New(ldapserver.Config{Service: c.Directory, Base: c.Base, TLS: c.TLS,
+		AllowPlaintextLoopback: c.AllowPlaintextLoopback, Logger: m.cfg.Logger})
+	m.ldapAddrs = map[string]net.Addr{}
+	for _, l := range []struct {
+		scheme, addr string
+		serve        func(net.Listener) error
+	}{{"ldap", c.Listen, m.ldap.Serve}, {"ldaps", c.ListenTLS, m.ldap.ServeTLS}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			_ = m.ldap.Close()
+			return fmt.Errorf("%s: %w", l.scheme, err)
+		}
+		m.ldapAddrs[l.scheme] = ln.Addr()
+		serve := l.serve
+		go func() {
+			if err := serve(ln); err != nil && !errors.Is(err, ldapserver.ErrServerClosed) {
+				m.cfg.Logger.Error("ldap: listener stopped", "addr", ln.Addr().String(), "err", err.Error())
+			}
+		}()
+		m.cfg.Logger.Info("ldap: listening", "scheme", l.scheme, "addr", ln.Addr().String())
+	}
+	return nil
+}
+
+// LDAPAddr is the address of the LDAP listener of scheme "ldap" or
+// "ldaps", nil when it does not run.
+func (m *Main) LDAPAddr(scheme string) net.Addr { return m.ldapAddrs[scheme] }
