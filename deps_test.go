@@ -34,6 +34,10 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: module + "/storage", forbidden: []string{module + "/service", module + "/store", module + "/authz", module + "/httpapi", module + "/web", module + "/cli", module + "/client"}},
 		{pkg: module + "/cli", forbidden: []string{module + "/store", module + "/service"}},
 		{pkg: module + "/client", forbidden: []string{module + "/store", module + "/service"}},
+		// The LDAP protocol layer decides nothing: the service's
+		// DirectoryService does, through the root package's contract.
+		{pkg: module + "/internal/ldapserver", forbidden: []string{module + "/store", module + "/storage", module + "/service",
+			module + "/authz", module + "/httpapi", module + "/web", module + "/cli"}},
 		// The API's shapes: the domain and the standard library only.
 		{pkg: module + "/wire", forbidden: []string{module + "/store", module + "/service", module + "/authz", module + "/httpapi",
 			module + "/client", module + "/cli", module + "/web", module + "/internal"}},
