@@ -309,7 +309,8 @@ func (s *Server) bind(c connection, ss *session, dn, password string) result {
 		ss.set(nil)
 		return result{code: ResultSuccess}
 	}
-	if !c.IsTLS() && !(s.cfg.AllowPlaintextLoopback && isLoopback(c.RemoteAddr())) {
+	plaintextAllowed := s.cfg.AllowPlaintextLoopback && isLoopback(c.RemoteAddr())
+	if !c.IsTLS() && !plaintextAllowed {
 		ss.set(nil)
 		return result{code: ResultConfidentialityRequired, msg: "bind needs TLS: use StartTLS or ldaps://"}
 	}

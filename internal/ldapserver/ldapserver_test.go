@@ -302,7 +302,7 @@ func TestStartTLSWithoutTLSConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	c.SetTimeout(60 * time.Second)
 	wantCode(t, c.Bind("cn=robot,ou=users,"+base, "good"), ldap.LDAPResultConfidentialityRequired)
 }
