@@ -153,10 +153,11 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 		DB: db, Logger: log, Metrics: obs, TrustedProxies: proxies, Listen: f.listen, ShutdownTimeout: f.shutdownTimeout,
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 		Service: service.Config{Catalogue: cat, LastUseResolution: f.lastUseResolution,
-			Decider:  service.DeciderConfig{AuthFailureLimit: f.authFailureLimit},
-			Jobs:     service.JobConfig{Tick: f.jobTick, Period: f.jobPeriod},
-			Webhooks: service.WebhookConfig{SecretKey: key, Networks: hookNets},
-			Sessions: service.SessionConfig{TTL: f.sessionTTL}},
+			Decider:   service.DeciderConfig{AuthFailureLimit: f.authFailureLimit},
+			Directory: service.DirectoryConfig{Base: f.ldapBase},
+			Jobs:      service.JobConfig{Tick: f.jobTick, Period: f.jobPeriod},
+			Webhooks:  service.WebhookConfig{SecretKey: key, Networks: hookNets},
+			Sessions:  service.SessionConfig{TTL: f.sessionTTL}},
 		PublicURL: publicURL,
 	})
 	if err := bootstrap(ctx, m.Service, f, io, publicURL); err != nil {

@@ -74,9 +74,8 @@ type LDAPConfig struct {
 	// tlsfiles.Reloader as HTTPS.
 	TLS                    *tls.Config
 	AllowPlaintextLoopback bool
-	// Directory decides binds and searches. Until the service's directory
-	// (service.Directory, issue 14) is wired here from Main.Service, it
-	// must be given; Run refuses to start the listeners without it.
+	// Directory decides binds and searches; default Main.Service.Directory
+	// (tests may put another in front of it).
 	Directory keyhold.DirectoryService
 }
 
@@ -268,7 +267,7 @@ func (m *Main) runLDAP() error {
 		return nil
 	}
 	if c.Directory == nil {
-		return errors.New("ldap: no directory service to serve")
+		c.Directory = m.Service.Directory
 	}
 	if c.ListenTLS != "" && c.TLS == nil {
 		return errors.New("ldap: ldaps needs a TLS certificate and key")
