@@ -100,7 +100,13 @@ func appPassword(t *testing.T, p *process, ca *tlstest.CA, admin, name string) s
 // over StartTLS and LDAPS, WhoAmI answers its DN, and a plaintext bind is
 // refused.
 func TestServeLDAP(t *testing.T) {
-	p, plain, secure, _, ca := ldapServe(t, storetest.NewURL(t, storetest.SQLite))
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) { testServeLDAP(t, backend) })
+	}
+}
+
+func testServeLDAP(t *testing.T, backend string) {
+	p, plain, secure, _, ca := ldapServe(t, storetest.NewURL(t, backend))
 	admin := kpatPattern.FindString(p.out.String())
 	token := appPassword(t, p, ca, admin, "nas")
 	dn := "cn=nas,ou=users," + keyhold.DefaultDirectoryBase
