@@ -108,7 +108,8 @@ type DirectoryResult struct {
 //	EUNAUTHENTICATED -> invalidCredentials (49), no hint of the reason
 //	EFORBIDDEN       -> insufficientAccessRights (50)
 //	ENOTFOUND        -> noSuchObject (32)
-//	EINVALID         -> protocolError (2) or, for a bad DN, invalidDNSyntax (34)
+//	EINVALID         -> protocolError (2), or invalidDNSyntax (34) when its
+//	                    field is the DN or the search base
 //	ERATELIMITED     -> busy (51)
 //	EUNAVAILABLE     -> unavailable (52)
 //	EUNWILLING (below) -> unwillingToPerform (53)
@@ -128,7 +129,9 @@ type DirectoryService interface {
 	Bind(ctx context.Context, dn, password string) (*Principal, error)
 	// BoundDN is the DN of a principal Bind returned, for WhoAmI.
 	BoundDN(p *Principal) string
-	// Search answers a search by the principal in ctx (nil: anonymous,
-	// which may read only the RootDSE and the schema entry).
+	// Search answers a search by the principal in ctx. Anonymous (no
+	// principal) is refused with EUNAUTHENTICATED: it may read only the
+	// RootDSE and the schema entry, which the protocol layer serves, and
+	// the layer answers its other searches insufficientAccessRights (50).
 	Search(ctx context.Context, s DirectorySearch) (*DirectoryResult, error)
 }

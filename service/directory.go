@@ -368,7 +368,8 @@ func (s *Directory) Search(ctx context.Context, q keyhold.DirectorySearch) (*key
 	}
 	baseDN, err := dn.Parse(q.BaseDN)
 	if err != nil {
-		return nil, keyhold.Errorf(keyhold.EINVALID, "The search base is not a DN: %s", err.Error())
+		return nil, &keyhold.Error{Code: keyhold.EINVALID, Message: "The search base is not a DN: " + err.Error(),
+			Fields: []keyhold.FieldError{{Field: "base", Reason: "is not a DN (RFC 4514)", Rule: "invalid"}}}
 	}
 	switch q.Scope {
 	case keyhold.ScopeBase, keyhold.ScopeOne, keyhold.ScopeSub:

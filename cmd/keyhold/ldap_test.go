@@ -130,6 +130,28 @@ func testServeLDAP(t *testing.T, backend string) {
 	if r, err := c.WhoAmI(nil); err != nil || r.AuthzID != "dn:"+dn {
 		t.Errorf("WhoAmI = %+v, %v", r, err)
 	}
+	// A search with a base that is no DN is invalidDNSyntax (34).
+	_, err = c.Search(ldap.NewSearchRequest("not a dn", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", nil, nil))
+	if !ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidDNSyntax) {
+		t.Errorf("search under a base that is no DN: %v, want invalidDNSyntax", err)
+	}
+	// Anonymous may read the RootDSE, and nothing of the tree:
+	// insufficientAccessRights, not a failed bind.
+	anon, err := ldap.DialURL(secure, ldap.DialWithTLSConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = anon.Close() }()
+	if r, err := anon.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"namingContexts"}, nil)); err != nil || r.Entries[0].GetAttributeValue("namingContexts") != keyhold.DefaultDirectoryBase {
+		t.Errorf("anonymous RootDSE: %v, %v", r, err)
+	}
+	_, err = anon.Search(ldap.NewSearchRequest(keyhold.DefaultDirectoryBase, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", nil, nil))
+	if !ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights) {
+		t.Errorf("anonymous search of the tree: %v, want insufficientAccessRights", err)
+	}
 	s, err := ldap.DialURL(secure, ldap.DialWithTLSConfig(cfg))
 	if err != nil {
 		t.Fatal(err)

@@ -361,6 +361,12 @@ func (s *Server) search(c connection, ss *session, req searchRequest, send func(
 	if req.Filter == nil {
 		return result{code: ResultProtocolError, msg: "missing filter"}, nil
 	}
+	// Anonymous may read the two entries above and nothing else; the
+	// service refuses it too (EUNAUTHENTICATED), which for a search is a
+	// matter of rights, not of a failed bind.
+	if ss.get() == nil {
+		return result{code: ResultInsufficientAccess, msg: "bind first: anonymous may read only the RootDSE and cn=Subschema"}, nil
+	}
 	res, err := s.cfg.Service.Search(s.context(c, ss.get()), req.DirectorySearch)
 	if err != nil {
 		return s.resultOf(err, "search"), nil
