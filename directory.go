@@ -13,6 +13,20 @@ import "context"
 // DefaultDirectoryBase is the directory's base DN unless configured.
 const DefaultDirectoryBase = "dc=keyhold,dc=local"
 
+// PeopleRDNs are the attributes a person's entry may be named by, under
+// ou=people: each holds the person's email. cn is the default.
+var PeopleRDNs = []string{"cn", "uid", "mail"}
+
+// ValidPeopleRDN reports whether attr may name people's entries.
+func ValidPeopleRDN(attr string) bool {
+	for _, a := range PeopleRDNs {
+		if a == attr {
+			return true
+		}
+	}
+	return false
+}
+
 // Default first POSIX numbers: uidNumber of accounts and users (and the
 // gidNumber of each one's private group), and gidNumber of teams.
 const (

@@ -27,6 +27,8 @@ type Directory struct {
 	base, baseNorm string
 	// baseEntry is the base entry's first AVA, for its attributes.
 	baseAVA dn.AVA
+	// peopleRDN names people's entries (DirectoryConfig.PeopleRDN).
+	peopleRDN string
 }
 
 var _ keyhold.DirectoryService = (*Directory)(nil)
@@ -49,7 +51,11 @@ func newDirectory(k *core, d *Decider, c DirectoryConfig) *Directory {
 	if err != nil || len(base) == 0 {
 		panic("service: the directory base is not a DN: " + cmp.Or(c.Base, keyhold.DefaultDirectoryBase))
 	}
-	return &Directory{core: k, decider: d, base: base.String(), baseNorm: base.Normal(), baseAVA: base[0][0]}
+	rdn := cmp.Or(c.PeopleRDN, "cn")
+	if !keyhold.ValidPeopleRDN(rdn) {
+		panic("service: people's entries cannot be named by " + rdn)
+	}
+	return &Directory{core: k, decider: d, base: base.String(), baseNorm: base.Normal(), baseAVA: base[0][0], peopleRDN: rdn}
 }
 
 // Bind implements keyhold.DirectoryService.
@@ -265,7 +271,7 @@ func (s *Directory) build(ctx context.Context, me keyhold.Ref) (*tree, error) {
 	}
 	for _, u := range users {
 		principals[keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}] = named{
-			"cn=" + dn.EscapeValue(u.Email) + ",ou=people," + s.base, "cn=" + dn.EscapeValue(strings.ToLower(u.Email)) + "," + peopleOU, u.Email}
+			s.peopleRDN + "=" + dn.EscapeValue(u.Email) + ",ou=people," + s.base, s.peopleRDN + "=" + dn.EscapeValue(strings.ToLower(u.Email)) + "," + peopleOU, u.Email}
 	}
 	// A team's name is its cn where no other team has it, ignoring case.
 	seen := map[string]int{}

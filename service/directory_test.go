@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/store/storetest"
 )
 
 const base = "dc=keyhold,dc=local"
@@ -470,4 +472,31 @@ func TestDirectoryPaging(t *testing.T) {
 			t.Fatalf("paged: %d entries in %d pages", len(seen), pages)
 		}
 	})
+}
+
+// DirectoryConfig.PeopleRDN names people's entries by uid or mail instead
+// of cn; each holds the email, and nothing else changes.
+func TestDirectoryPeopleRDN(t *testing.T) {
+	t.Parallel()
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			svc := service.New(service.Config{Store: storetest.Open(t, backend), Directory: service.DirectoryConfig{PeopleRDN: "uid"}})
+			ctx := service.AsSystem(context.Background())
+			if _, err := svc.Orgs.Bootstrap(ctx, service.BootstrapInput{OrgName: "Acme", AdminEmail: "admin@example.com"}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.Directory.Search(ctx, keyhold.DirectorySearch{BaseDN: "ou=people," + base, Scope: keyhold.ScopeOne,
+				Filter: &keyhold.Filter{Op: keyhold.FilterPresent, Attr: "objectClass"}, Attributes: []string{"uid"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Entries) != 1 || res.Entries[0].DN != "uid=admin@example.com,ou=people,"+base {
+				t.Fatalf("people: %+v", res.Entries)
+			}
+			if _, err := svc.Directory.Search(ctx, keyhold.DirectorySearch{BaseDN: "uid=ADMIN@example.com,ou=people," + base, Scope: keyhold.ScopeBase,
+				Filter: &keyhold.Filter{Op: keyhold.FilterPresent, Attr: "objectClass"}}); err != nil {
+				t.Errorf("the person's entry as a base: %v", err)
+			}
+		})
+	}
 }

@@ -48,6 +48,9 @@ type Config struct {
 type DirectoryConfig struct {
 	// Base is the directory's base DN; default keyhold.DefaultDirectoryBase.
 	Base string
+	// PeopleRDN names people's entries, <attr>=<email>,ou=people,<base>:
+	// one of keyhold.PeopleRDNs, default "cn".
+	PeopleRDN string
 }
 
 // DeciderConfig configures the hot path.

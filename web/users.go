@@ -138,7 +138,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, c *call, f *
 	}
 	ref := keyhold.Ref{Type: keyhold.PrincipalUser, ID: u.ID}
 	d := userPage{User: u, CanEdit: s.may(r, "UpdateUser"), Self: c.Principal.ID == u.ID,
-		DN: "cn=" + dn.EscapeValue(u.Email) + ",ou=people," + s.dirBase}
+		DN: s.dirPeopleRDN + "=" + dn.EscapeValue(u.Email) + ",ou=people," + s.dirBase}
 	if d.Roles, err = s.svc.Roles.ListAssignedRoles(ctx, ref, keyhold.AssignedRoleFilter{}); err != nil {
 		return err
 	}

@@ -58,19 +58,22 @@ type Config struct {
 	// DirectoryBase is the LDAP directory's base DN, for the DNs the
 	// console shows; default keyhold.DefaultDirectoryBase.
 	DirectoryBase string
+	// DirectoryPeopleRDN names people's entries in the DNs the console
+	// shows; default "cn".
+	DirectoryPeopleRDN string
 }
 
 // Server serves the console under /ui/.
 type Server struct {
-	svc     Services
-	log     *slog.Logger
-	secure  bool
-	origin  string // scheme://host of PublicURL, or ""
-	clients *clientip.Resolver
-	now     func() time.Time
-	dirBase string
-	pages   *pages
-	mux     *http.ServeMux
+	svc                   Services
+	log                   *slog.Logger
+	secure                bool
+	origin                string // scheme://host of PublicURL, or ""
+	clients               *clientip.Resolver
+	now                   func() time.Time
+	dirBase, dirPeopleRDN string
+	pages                 *pages
+	mux                   *http.ServeMux
 }
 
 // New returns the console's handler; mount it at /ui/.
@@ -86,6 +89,7 @@ func New(c Config) *Server {
 		s.now = time.Now
 	}
 	s.dirBase = cmp.Or(c.DirectoryBase, keyhold.DefaultDirectoryBase)
+	s.dirPeopleRDN = cmp.Or(c.DirectoryPeopleRDN, "cn")
 	s.pages = parsePages()
 	s.mux = http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")

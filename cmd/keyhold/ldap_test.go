@@ -31,6 +31,7 @@ func TestLDAPFlags(t *testing.T) {
 		{[]string{"--ldaps-listen", "127.0.0.1:0"}, "--ldaps-listen needs --tls-cert"},
 		{[]string{"--ldaps-listen", "127.0.0.1:0", "--ldap-allow-plaintext-loopback"}, "--ldaps-listen needs --tls-cert"},
 		{[]string{"--ldap-listen", "127.0.0.1:0", "--ldap-base", " "}, "--ldap-base"},
+		{[]string{"--ldap-listen", "127.0.0.1:0", "--ldap-allow-plaintext-loopback", "--ldap-people-rdn", "sn"}, "--ldap-people-rdn: want one of cn, uid, mail"},
 	} {
 		var out, errb apitest.Buffer
 		code := run(t.Context(), append([]string{"serve", "--listen", "127.0.0.1:0", "--db", db}, c.args...),

@@ -38,7 +38,7 @@ type serveFlags struct {
 	authFailureLimit                                                                                     int
 	shutdownTimeout, readyInterval, jobTick, jobPeriod, lastUseResolution                                time.Duration
 	posix                                                                                                posixStarts
-	ldapListen, ldapsListen, ldapBase                                                                    string
+	ldapListen, ldapsListen, ldapBase, ldapPeopleRDN                                                     string
 	ldapPlaintextLoopback                                                                                bool
 }
 
@@ -83,6 +83,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.StringVar(&f.ldapListen, "ldap-listen", "", "address of the read-only LDAP directory, ldap:// with StartTLS (docs/ldap.md); off when empty; needs --tls-cert")
 	fl.StringVar(&f.ldapsListen, "ldaps-listen", "", "address of the LDAP directory over implicit TLS, ldaps://; off when empty; needs --tls-cert")
 	fl.StringVar(&f.ldapBase, "ldap-base", keyhold.DefaultDirectoryBase, "base DN of the LDAP directory")
+	fl.StringVar(&f.ldapPeopleRDN, "ldap-people-rdn", "cn", "attribute that names people's directory entries, <attr>=<email>,ou=people,<base>: cn, uid or mail")
 	fl.BoolVar(&f.ldapPlaintextLoopback, "ldap-allow-plaintext-loopback", false, "let LDAP clients on a loopback address bind without TLS (tests only)")
 	return cmd
 }
@@ -154,7 +155,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 		Ready: (&readiness{db: db, log: log, interval: f.readyInterval}).Ready,
 		Service: service.Config{Catalogue: cat, LastUseResolution: f.lastUseResolution,
 			Decider:   service.DeciderConfig{AuthFailureLimit: f.authFailureLimit},
-			Directory: service.DirectoryConfig{Base: f.ldapBase},
+			Directory: service.DirectoryConfig{Base: f.ldapBase, PeopleRDN: f.ldapPeopleRDN},
 			Jobs:      service.JobConfig{Tick: f.jobTick, Period: f.jobPeriod},
 			Webhooks:  service.WebhookConfig{SecretKey: key, Networks: hookNets},
 			Sessions:  service.SessionConfig{TTL: f.sessionTTL}},
@@ -356,6 +357,9 @@ func printConfig(io stdio, cmd *cobra.Command) error {
 func checkLDAPFlags(f serveFlags) error {
 	if f.ldapListen == "" && f.ldapsListen == "" {
 		return nil
+	}
+	if !keyhold.ValidPeopleRDN(f.ldapPeopleRDN) {
+		return fmt.Errorf("--ldap-people-rdn: want one of %s, got %q", strings.Join(keyhold.PeopleRDNs, ", "), f.ldapPeopleRDN)
 	}
 	if strings.TrimSpace(f.ldapBase) == "" {
 		return errors.New("--ldap-base: give the directory's base DN, e.g. " + keyhold.DefaultDirectoryBase)

@@ -130,7 +130,7 @@ func New(c Config) *Main {
 			Services: ConsoleServices(svc),
 			Logger:   c.Logger, TrustedProxies: c.TrustedProxies, Now: c.Now,
 			SecureCookies: strings.HasPrefix(c.PublicURL, "https://"), PublicURL: c.PublicURL,
-			DirectoryBase: c.Service.Directory.Base,
+			DirectoryBase: c.Service.Directory.Base, DirectoryPeopleRDN: c.Service.Directory.PeopleRDN,
 		})
 		m.Handler = consoleBeside(m.API, m.Console)
 	}
