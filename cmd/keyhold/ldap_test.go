@@ -45,7 +45,7 @@ func TestLDAPFlags(t *testing.T) {
 // ldapServe starts serve with TLS and both LDAP listeners and returns the
 // process, the ldap:// and ldaps:// URLs, the CA's PEM file and a client
 // TLS configuration.
-func ldapServe(t *testing.T, db string, extra ...string) (p *process, plain, secure, caFile string, ca *tlstest.CA) {
+func ldapServe(t *testing.T, db string) (p *process, plain, secure, caFile string, ca *tlstest.CA) {
 	t.Helper()
 	ca = tlstest.NewCA(t)
 	dir := t.TempDir()
@@ -57,8 +57,8 @@ func ldapServe(t *testing.T, db string, extra ...string) (p *process, plain, sec
 	}
 	addrs := map[string]string{}
 	h := &hooks{onLDAPListen: func(scheme string, a net.Addr) { addrs[scheme] = a.String() }}
-	args := append([]string{"--db", db, "--tls-cert", certFile, "--tls-key", keyFile,
-		"--ldap-listen", "127.0.0.1:0", "--ldaps-listen", "127.0.0.1:0"}, extra...)
+	args := []string{"--db", db, "--tls-cert", certFile, "--tls-key", keyFile,
+		"--ldap-listen", "127.0.0.1:0", "--ldaps-listen", "127.0.0.1:0"}
 	p = startServeHooks(t, h, args...)
 	p.url = "https://" + strings.TrimPrefix(p.url, "http://")
 	return p, "ldap://" + addrs["ldap"], "ldaps://" + addrs["ldaps"], caFile, ca
