@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/internal/ldapfilter"
 )
 
 // The RootDSE and the schema entry are the protocol's, not the
@@ -86,75 +87,9 @@ func subschema() keyhold.DirectoryEntry {
 	}}
 }
 
-// matches evaluates a filter against one of the two entries above. The
-// directory's entries are the service's to match; these two describe the
-// server, so a simple case-insensitive match is all they need. Ordering
-// and extensible matches never match them.
-func matches(f *keyhold.Filter, e *keyhold.DirectoryEntry) bool {
-	if f == nil {
-		return true
-	}
-	values := func() []string {
-		for _, a := range e.Attributes {
-			if strings.EqualFold(a.Name, f.Attr) {
-				return a.Values
-			}
-		}
-		return nil
-	}
-	switch f.Op {
-	case keyhold.FilterAnd:
-		for _, c := range f.Children {
-			if !matches(c, e) {
-				return false
-			}
-		}
-		return true
-	case keyhold.FilterOr:
-		for _, c := range f.Children {
-			if matches(c, e) {
-				return true
-			}
-		}
-		return false
-	case keyhold.FilterNot:
-		return len(f.Children) == 1 && !matches(f.Children[0], e)
-	case keyhold.FilterPresent:
-		// objectClass is present on every entry, the RootDSE included.
-		return strings.EqualFold(f.Attr, "objectClass") || len(values()) > 0
-	case keyhold.FilterEqual, keyhold.FilterApprox:
-		for _, v := range values() {
-			if strings.EqualFold(v, f.Value) {
-				return true
-			}
-		}
-		return false
-	case keyhold.FilterSubstrings:
-		for _, v := range values() {
-			if substringsMatch(strings.ToLower(v), f) {
-				return true
-			}
-		}
-		return false
-	}
-	return false
-}
-
-func substringsMatch(v string, f *keyhold.Filter) bool {
-	initial := strings.ToLower(f.Initial)
-	if !strings.HasPrefix(v, initial) {
-		return false
-	}
-	v = v[len(initial):]
-	for _, a := range f.Any {
-		i := strings.Index(v, strings.ToLower(a))
-		if i < 0 {
-			return false
-		}
-		v = v[i+len(a):]
-	}
-	return strings.HasSuffix(v, strings.ToLower(f.Final))
-}
+// matches evaluates a filter against one of the two entries above, by
+// the directory's own rules (internal/ldapfilter).
+func matches(f *keyhold.Filter, e *keyhold.DirectoryEntry) bool { return ldapfilter.Entry(f, *e) }
 
 // selectAttributes keeps the attributes asked for: every one for none,
 // "*" or "+" (these entries' attributes are all returned as if user
