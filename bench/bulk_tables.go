@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,7 +73,7 @@ func bulkTokens(ks []keyhold.Token) bulkTable {
 	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(ks[a].ID, ks[b].ID) })
 	return bulkTable{name: "tokens", rows: len(ks),
 		cols: []string{"id", "kind", "account_id", "user_id", "name", "name_fold", "digest",
-			"created_at", "updated_at", "expires_at", "last_used_at", "revoked_at", "revoked_by"},
+			"created_at", "updated_at", "expires_at", "last_used_at", "revoked_at", "revoked_by", "intent"},
 		row: func(i int, args []any) ([]any, error) {
 			k := &ks[order[i]]
 			if !canBeMember(k.Owner.Type) {
@@ -81,7 +82,7 @@ func bulkTokens(ks []keyhold.Token) bulkTable {
 			account, _, user := principalArgs(k.Owner)
 			return append(args, k.ID, string(k.Kind), account, user, k.Name, strings.ToLower(k.Name),
 				k.Digest, ts(k.CreatedAt), ts(k.UpdatedAt), nullTS(k.ExpiresAt),
-				nullTS(k.LastUsedAt), nullTS(k.RevokedAt), k.RevokedBy), nil
+				nullTS(k.LastUsedAt), nullTS(k.RevokedAt), k.RevokedBy, cmp.Or(k.Intent, keyhold.IntentAPI)), nil
 		}}
 }
 

@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -284,5 +285,5 @@ func scanAll(t *testing.T, db *store.DB, now int) *scanned {
 // index needs only.
 func indexed(k keyhold.Token) keyhold.Token {
 	return keyhold.Token{ID: k.ID, Kind: k.Kind, Owner: k.Owner, Digest: k.Digest,
-		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt}
+		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, Intent: cmp.Or(k.Intent, keyhold.IntentAPI)}
 }
