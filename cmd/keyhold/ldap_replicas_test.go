@@ -83,9 +83,17 @@ func TestLDAPReplicas(t *testing.T) {
 	value, tokID := tok["token"].(string), tok["id"].(string)
 	dn := "cn=nas,ou=users," + keyhold.DefaultDirectoryBase
 
-	c, err := ldapBind(t, plainB, caB, dn, value)
-	if err != nil {
-		t.Fatalf("bind on the other replica: %v", err)
+	// The other replica learns of the new token through the change feed:
+	// within its bound, not before.
+	var c *ldap.Conn
+	var err error
+	for minted := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		if c, err = ldapBind(t, plainB, caB, dn, value); err == nil {
+			break
+		}
+		if time.Since(minted) > 2*time.Second {
+			t.Fatalf("bind on the other replica %v after the token was minted: %v", time.Since(minted), err)
+		}
 	}
 	uid := uidNumber(t, c, dn)
 	_ = c.Close()
@@ -116,8 +124,7 @@ func TestLDAPReplicas(t *testing.T) {
 	value = tok["token"].(string)
 	b.shutdown(t)
 	_, plainB, _, _, caB = ldapServe(t, db)
-	c, err = ldapBind(t, plainB, caB, dn, value)
-	if err != nil {
+	if c, err = ldapBind(t, plainB, caB, dn, value); err != nil {
 		t.Fatalf("bind after a restart: %v", err)
 	}
 	if again := uidNumber(t, c, dn); again != uid {
