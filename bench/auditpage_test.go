@@ -31,7 +31,7 @@ func BenchmarkAuditPage(b *testing.B) {
 					for i := batch; i < batch+5000; i++ {
 						e := &keyhold.AuditEvent{ID: uuid.NewString(), Time: t0.Add(time.Duration(i) * time.Second),
 							ActorType: keyhold.PrincipalUser, ActorID: "u", ActorName: "admin@example.com",
-							Action: "token.create", TargetType: "token", TargetID: fmt.Sprint(i), TargetName: "ci",
+							Action: "token.created", TargetType: "token", TargetID: fmt.Sprint(i), TargetName: "ci",
 							Outcome: keyhold.OutcomeSuccess, Count: 1}
 						if err := tx.Audit().AppendAuditEvent(ctx, e); err != nil {
 							return err

@@ -14,7 +14,7 @@ func (a *app) auditCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Read the audit trail",
-		Example: `  keyhold audit list --action token.create --since 24h
+		Example: `  keyhold audit list --action token.created --since 24h
   keyhold audit tail --outcome denied`,
 	}
 	cmd.AddCommand(a.auditList(), a.auditTail())
@@ -27,7 +27,7 @@ type auditFilters struct {
 }
 
 func (f *auditFilters) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.action, "action", "", "only this action, e.g. token.create, auth.failed")
+	cmd.Flags().StringVar(&f.action, "action", "", "only this action, e.g. token.created, auth.failed")
 	cmd.Flags().StringVar(&f.actor, "actor", "", "only events by this actor name")
 	cmd.Flags().StringVar(&f.actorID, "actor-id", "", "only events by this actor id")
 	cmd.Flags().StringVar(&f.targetType, "target-type", "", "only events on this target type, e.g. system_account")
@@ -95,7 +95,7 @@ func (a *app) auditList() *cobra.Command {
 		Short: "List audit events, newest first",
 		Example: `  keyhold audit list --limit 20
   keyhold audit list --actor ci-bot --outcome denied --since 7d
-  keyhold audit list --action system_account.delete -o json`,
+  keyhold audit list --action system_account.deleted -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := a.auditOptions(&f, limit)

@@ -40,94 +40,94 @@ func TestAuditTrail(t *testing.T) {
 				r := bot("POST", "/v3/system-accounts", map[string]any{"name": "audited", "description": ""}).Want(t, 201)
 				acct = id(r)
 				return r, acct
-			}, "system_account.create", "system_account", spat},
+			}, "system_account.created", "system_account", spat},
 			{"UpdateAccount", func() (*apitest.Response, string) {
 				return bot("PATCH", "/v3/system-accounts/"+acct, map[string]any{"description": "d"}).Want(t, 200), acct
-			}, "system_account.update", "system_account", spat},
+			}, "system_account.updated", "system_account", spat},
 			{"CreateToken", func() (*apitest.Response, string) {
 				r := bot("POST", "/v3/system-accounts/"+acct+"/access-tokens", map[string]any{"name": "t", "expires_at": future}).Want(t, 201)
 				tok = id(r)
 				return r, tok
-			}, "token.create", "token", spat},
+			}, "token.created", "token", spat},
 			{"RenameToken", func() (*apitest.Response, string) {
 				return bot("PATCH", "/v3/system-accounts/"+acct+"/access-tokens/"+tok, map[string]any{"name": "t2"}).Want(t, 200), tok
-			}, "token.update", "token", spat},
+			}, "token.updated", "token", spat},
 			{"DeleteToken", func() (*apitest.Response, string) {
 				return bot("DELETE", "/v3/system-accounts/"+acct+"/access-tokens/"+tok, nil).Want(t, 204), tok
-			}, "token.delete", "token", spat},
+			}, "token.deleted", "token", spat},
 			{"AssignRole", func() (*apitest.Response, string) {
 				r := bot("POST", "/v3/system-accounts/"+acct+"/assigned-roles", map[string]any{"role_name": "Viewer", "entity_type_name": "Portals", "entity_id": "*", "entity_region": "*"}).Want(t, 201)
 				role = id(r)
 				return r, acct
-			}, "role.assign", "system_account", spat},
+			}, "role.assigned", "system_account", spat},
 			{"UnassignRole", func() (*apitest.Response, string) {
 				return bot("DELETE", "/v3/system-accounts/"+acct+"/assigned-roles/"+role, nil).Want(t, 204), acct
-			}, "role.unassign", "system_account", spat},
+			}, "role.unassigned", "system_account", spat},
 			{"CreateTeam", func() (*apitest.Response, string) {
 				r := bot("POST", "/v3/teams", map[string]any{"name": "Audited team"}).Want(t, 201)
 				team = id(r)
 				return r, team
-			}, "team.create", "team", spat},
+			}, "team.created", "team", spat},
 			{"UpdateTeam", func() (*apitest.Response, string) {
 				return bot("PATCH", "/v3/teams/"+team, map[string]any{"description": "x"}).Want(t, 200), team
-			}, "team.update", "team", spat},
+			}, "team.updated", "team", spat},
 			{"AddAccount", func() (*apitest.Response, string) {
 				return bot("POST", "/v3/teams/"+team+"/system-accounts", map[string]any{"id": acct}).Want(t, 201), team
-			}, "team.member.add", "team", spat},
+			}, "team.member_added", "team", spat},
 			{"RemoveAccount", func() (*apitest.Response, string) {
 				return bot("DELETE", "/v3/teams/"+team+"/system-accounts/"+acct, nil).Want(t, 204), team
-			}, "team.member.remove", "team", spat},
+			}, "team.member_removed", "team", spat},
 			{"AssignTeamRole", func() (*apitest.Response, string) {
 				return bot("POST", "/v3/teams/"+team+"/assigned-roles", map[string]any{"role_name": "Viewer", "entity_type_name": "Portals", "entity_id": "*", "entity_region": "*"}).Want(t, 201), team
-			}, "role.assign", "team", spat},
+			}, "role.assigned", "team", spat},
 			{"CreateUser", func() (*apitest.Response, string) {
 				r := bot("POST", "/v3/users", map[string]any{"email": "audited@example.com"}).Want(t, 201)
 				user = id(r)
 				return r, user
-			}, "user.create", "user", spat},
+			}, "user.created", "user", spat},
 			{"FirstPAT", func() (*apitest.Response, string) {
 				userPAT = firstPAT(t, e, user)
 				var l patList
 				e.Do("GET", "/v3/users/"+user+"/access-tokens", e.Admin, nil).Want(t, 200).JSON(t, &l)
 				return nil, l.Data[0]["id"].(string)
-			}, "token.create", "token", "user"},
+			}, "token.created", "token", "user"},
 			{"UpdateUser", func() (*apitest.Response, string) {
 				return bot("PATCH", "/v3/users/"+user, map[string]any{"full_name": "Audited"}).Want(t, 200), user
-			}, "user.update", "user", spat},
+			}, "user.updated", "user", spat},
 			{"AddUser", func() (*apitest.Response, string) {
 				return bot("POST", "/v3/teams/"+team+"/users", map[string]any{"id": user}).Want(t, 201), team
-			}, "team.member.add", "team", spat},
+			}, "team.member_added", "team", spat},
 			{"AssignUserRole", func() (*apitest.Response, string) {
 				return bot("POST", "/v3/users/"+user+"/assigned-roles", map[string]any{"role_name": "Viewer", "entity_type_name": "Portals", "entity_id": "*", "entity_region": "*"}).Want(t, 201), user
-			}, "role.assign", "user", spat},
+			}, "role.assigned", "user", spat},
 			{"CreatePAT", func() (*apitest.Response, string) {
 				r := do(t, e, "POST", "/v3/users/"+user+"/access-tokens", userPAT, map[string]any{"name": "mine", "ttl_seconds": 86400}, ua).Want(t, 201)
 				m := r.Map(t)
 				patID, pat = m["id"].(string), m["konnect_token"].(string)
 				return r, patID
-			}, "token.create", "token", "user"},
+			}, "token.created", "token", "user"},
 			{"RenamePAT", func() (*apitest.Response, string) {
 				return do(t, e, "PATCH", "/v3/users/"+user+"/access-tokens/"+patID, userPAT, map[string]any{"name": "mine2"}, ua).Want(t, 200), patID
-			}, "token.update", "token", "user"},
+			}, "token.updated", "token", "user"},
 			{"RevokePAT", func() (*apitest.Response, string) {
 				return bot("PATCH", "/v3/users/"+user+"/access-tokens/"+patID+"/revoke", nil).Want(t, 200), patID
-			}, "token.revoke", "token", spat},
+			}, "token.revoked", "token", spat},
 			{"DeletePAT", func() (*apitest.Response, string) {
 				return do(t, e, "DELETE", "/v3/users/"+user+"/access-tokens/"+patID, userPAT, nil, ua).Want(t, 204), patID
-			}, "token.delete", "token", "user"},
+			}, "token.deleted", "token", "user"},
 			{"Invite", func() (*apitest.Response, string) {
 				r := bot("POST", "/v3/invites", map[string]any{"email": "invited@example.com"}).Want(t, 201)
 				return r, list(t, e, "/v3/users?filter[email]=invited@example.com", e.Admin).names("id")[0]
-			}, "user.invite", "user", spat},
+			}, "user.invited", "user", spat},
 			{"DeleteTeam", func() (*apitest.Response, string) {
 				return bot("DELETE", "/v3/teams/"+team, nil).Want(t, 204), team
-			}, "team.delete", "team", spat},
+			}, "team.deleted", "team", spat},
 			{"DeleteUser", func() (*apitest.Response, string) {
 				return bot("DELETE", "/v3/users/"+user, nil).Want(t, 204), user
-			}, "user.delete", "user", spat},
+			}, "user.deleted", "user", spat},
 			{"DeleteAccount", func() (*apitest.Response, string) {
 				return bot("DELETE", "/v3/system-accounts/"+acct, nil).Want(t, 204), acct
-			}, "system_account.delete", "system_account", spat},
+			}, "system_account.deleted", "system_account", spat},
 		}
 
 		start := audit(t, e, "?page[size]=1").Meta.Page.Total
@@ -186,7 +186,7 @@ func TestAuditTrail(t *testing.T) {
 					t.Errorf("event %d (%s) is newer than event %d (%s)", i, all.Data[i].OccurredAt, i-1, all.Data[i-1].OccurredAt)
 				}
 			}
-			if all.Data[0].Action != "system_account.delete" {
+			if all.Data[0].Action != "system_account.deleted" {
 				t.Errorf("newest = %s", all.Data[0].Action)
 			}
 		})
@@ -225,8 +225,12 @@ func TestAuditTrail(t *testing.T) {
 			{"ActorName", "filter[actor_name]=auditor-bot", func(ev wire.AuditEvent) bool { return ev.ActorName == "auditor-bot" }},
 			{"ActorNameEq", "filter[actor_name][eq]=admin@example.com", func(ev wire.AuditEvent) bool { return ev.ActorName == "admin@example.com" }},
 			{"ActorID", "filter[actor_id]=" + user, func(ev wire.AuditEvent) bool { return ev.ActorID == user }},
-			{"Action", "filter[action]=role.assign", func(ev wire.AuditEvent) bool { return ev.Action == "role.assign" }},
-			{"ActionEq", "filter[action][eq]=team.member.add", func(ev wire.AuditEvent) bool { return ev.Action == "team.member.add" }},
+			{"Action", "filter[action]=role.assigned", func(ev wire.AuditEvent) bool { return ev.Action == "role.assigned" }},
+			{"ActionEq", "filter[action][eq]=team.member_added", func(ev wire.AuditEvent) bool { return ev.Action == "team.member_added" }},
+			// Names of earlier releases (keyhold.RenamedAuditActions) find the
+			// events that migration 0018 renamed.
+			{"ActionOldName", "filter[action]=role.assign", func(ev wire.AuditEvent) bool { return ev.Action == "role.assigned" }},
+			{"ActionEqOldName", "filter[action][eq]=team.member.add", func(ev wire.AuditEvent) bool { return ev.Action == "team.member_added" }},
 			{"TargetID", "filter[target_id]=" + acct, func(ev wire.AuditEvent) bool { return ev.TargetID == acct }},
 			{"SubjectAccountID", "filter[subject_account_id]=" + acct, func(ev wire.AuditEvent) bool { return ev.SubjectAccountID == acct }},
 			{"PrincipalID", "filter[principal_id][eq]=" + strings.ToUpper(acct), func(ev wire.AuditEvent) bool { return ev.ActorID == acct || ev.SubjectAccountID == acct }},
@@ -244,7 +248,7 @@ func TestAuditTrail(t *testing.T) {
 			{"ActionContainsUnderscore", "filter[action][contains]=_", func(ev wire.AuditEvent) bool { return strings.Contains(ev.Action, "_") }},
 			{"TargetTypeContains", "filter[target_type][contains]=account", func(ev wire.AuditEvent) bool { return strings.Contains(ev.TargetType, "account") }},
 			{"None", "filter[action]=nothing.happened", func(wire.AuditEvent) bool { return false }},
-			{"NoneEqIsExact", "filter[action][eq]=ROLE.ASSIGN", func(wire.AuditEvent) bool { return false }},
+			{"NoneEqIsExact", "filter[action][eq]=ROLE.ASSIGNED", func(wire.AuditEvent) bool { return false }},
 			{"NonePercent", "filter[action][contains]=%25", func(wire.AuditEvent) bool { return false }},
 		} {
 			t.Run("Filter/"+c.name, func(t *testing.T) {

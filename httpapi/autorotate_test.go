@@ -121,10 +121,10 @@ func TestAutoRotation(t *testing.T) {
 				t.Errorf("auto-rotation delivery %+v", d)
 			}
 		}
-		if n := audit(t, e, "?filter[action][eq]=token.auto_rotate&filter[outcome][eq]=failure").Meta.Page.Total; n != 1 {
+		if n := audit(t, e, "?filter[action][eq]=token.auto_rotated&filter[outcome][eq]=failure").Meta.Page.Total; n != 1 {
 			t.Errorf("%d failed auto-rotation events, want 1", n)
 		}
-		if n := audit(t, e, "?filter[action][eq]=token.auto_rotate&filter[outcome][eq]=success").Meta.Page.Total; n != 1 {
+		if n := audit(t, e, "?filter[action][eq]=token.auto_rotated&filter[outcome][eq]=success").Meta.Page.Total; n != 1 {
 			t.Errorf("%d successful auto-rotation events, want 1", n)
 		}
 		e.Service.Jobs.RunJobs(t.Context())

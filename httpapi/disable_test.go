@@ -30,7 +30,7 @@ func TestDisableSystemAccount(t *testing.T) {
 		if names := list(t, e, "/v3/system-accounts?filter[disabled]=false", e.Admin).names("name"); contains(names, "nightly") || !contains(names, "other") {
 			t.Errorf("enabled accounts = %v", names)
 		}
-		if n := audit(t, e, "?filter[action][eq]=system_account.disable&filter[target_id][eq]="+acct).Meta.Page.Total; n != 2 {
+		if n := audit(t, e, "?filter[action][eq]=system_account.disabled&filter[target_id][eq]="+acct).Meta.Page.Total; n != 2 {
 			t.Errorf("%d disable events, want 2", n)
 		}
 

@@ -47,7 +47,7 @@ func TestSetupLinkForAStrongerUserIsRefused(t *testing.T) {
 		// Nor can it take the console's way round, or add itself.
 		orgAdmin := systemTeam(t, e, "Organization Admin")
 		wantProblem(t, e.Do("POST", "/v3/teams/"+orgAdmin+"/system-accounts", iaTok, map[string]any{"id": ia}), 403)
-		wantDenied(t, deniedEvents(t, e, ia), "user.setup_link", "Organization Admin")
+		wantDenied(t, deniedEvents(t, e, ia), "user.setup_link_issued", "Organization Admin")
 
 		// A user who holds nothing the caller lacks gets a link.
 		plain := createUser(t, e, "plain@example.com", "Plain")
@@ -91,7 +91,7 @@ func TestMintingForAStrongerAccountIsRefused(t *testing.T) {
 		// What it could not do, it also cannot reach by the team.
 		wantProblem(t, e.Do("POST", "/v3/teams/"+orgAdmin+"/system-accounts", iaTok, map[string]any{"id": ia}), 403)
 		events := deniedEvents(t, e, ia)
-		for _, action := range []string{"token.create", "token.rotate", "webhook.create", "system_account.enable", "team.member.add"} {
+		for _, action := range []string{"token.created", "token.rotated", "webhook.created", "system_account.enabled", "team.member_added"} {
 			wantDenied(t, events, action, "Organization Admin")
 		}
 
@@ -135,7 +135,7 @@ func TestRefusalsAreAggregated(t *testing.T) {
 		wantProblem(t, e.Do("POST", "/v3/teams", tok, map[string]any{"name": "x"}), 403)
 		events := deniedEvents(t, e, acct)
 		if len(events) != 2 || events[0].Count+events[1].Count != 51 || events[0].Reason != "You do not have permission to perform this action (requires identity:write)" ||
-			events[0].Action != "team.create" || events[0].ActorName != "nobody" || events[0].ActorType != "system_account" {
+			events[0].Action != "team.created" || events[0].ActorName != "nobody" || events[0].ActorType != "system_account" {
 			t.Fatalf("events = %+v", events)
 		}
 		// Reads that are refused change nothing and are not audited.

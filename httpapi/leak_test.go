@@ -30,7 +30,7 @@ func TestLeakReport(t *testing.T) {
 		if tok["state"] != "REVOKED" {
 			t.Errorf("leaked token state = %v", tok["state"])
 		}
-		events := audit(t, e, "?filter[action][eq]=token.leak")
+		events := audit(t, e, "?filter[action][eq]=token.leaked")
 		if events.Meta.Page.Total != 2 {
 			t.Errorf("%d leak events, want 2", events.Meta.Page.Total)
 		}

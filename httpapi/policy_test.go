@@ -58,7 +58,7 @@ func TestTokenPolicy(t *testing.T) {
 		wantInvalid(t, e.Do("POST", path, e.Admin, map[string]any{"name": "eight", "expires_at": now.Add(8 * 24 * time.Hour).Format(time.RFC3339)}), "expires_at", "max")
 		me := e.AdminID
 		wantInvalid(t, e.Do("POST", "/v3/users/"+me+"/access-tokens", e.Admin, map[string]any{"name": "pat", "ttl_seconds": 8 * 86400}), "ttl_seconds", "max")
-		if n := audit(t, e, "?filter[action][eq]=token_policy.update").Meta.Page.Total; n != 1 {
+		if n := audit(t, e, "?filter[action][eq]=token_policy.updated").Meta.Page.Total; n != 1 {
 			t.Errorf("%d policy events, want 1", n)
 		}
 

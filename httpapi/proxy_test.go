@@ -30,7 +30,7 @@ func TestAuditRecordsForwardedClient(t *testing.T) {
 		}
 		res.Body.Close()
 		var events wire.List[wire.AuditEvent]
-		e.Do("GET", "/v3/audit-events?filter[action][eq]=team.create", e.Admin, nil).Want(t, 200).JSON(t, &events)
+		e.Do("GET", "/v3/audit-events?filter[action][eq]=team.created", e.Admin, nil).Want(t, 200).JSON(t, &events)
 		if len(events.Data) != 1 || events.Data[0].ClientIP != want {
 			t.Errorf("trusted=%v: events %+v, want client_ip %s", trusted, events.Data, want)
 		}

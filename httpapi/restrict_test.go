@@ -179,7 +179,7 @@ func TestScopedTokens(t *testing.T) {
 					actions[ev.Action] = true
 				}
 			}
-			if !actions["token.scope.narrow"] || !actions["token.revoke"] {
+			if !actions["token.scope_narrowed"] || !actions["token.revoked"] {
 				t.Errorf("audit of the token = %v", actions)
 			}
 			// Receivers learn why each token stopped working: this one, its
@@ -246,7 +246,7 @@ func TestNetworkBoundTokens(t *testing.T) {
 		// address and minute.
 		var refused []wire.AuditEvent
 		for _, ev := range audit(t, e, "?page[size]=100").Data {
-			if ev.Action == "token.use.refused_network" {
+			if ev.Action == "token.use_refused_network" {
 				refused = append(refused, ev)
 			}
 		}

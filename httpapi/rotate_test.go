@@ -41,10 +41,10 @@ func TestRotationWithOverlap(t *testing.T) {
 		if got := e.Do("GET", base+oldID, e.Admin, nil).Want(t, 200).Map(t); got["state"] != "REVOKED" {
 			t.Errorf("after the overlap: %v", got["state"])
 		}
-		if n := audit(t, e, "?filter[action][eq]=token.revoke&filter[target_id][eq]="+oldID).Meta.Page.Total; n != 1 {
+		if n := audit(t, e, "?filter[action][eq]=token.revoked&filter[target_id][eq]="+oldID).Meta.Page.Total; n != 1 {
 			t.Errorf("%d revoke events for the predecessor, want 1", n)
 		}
-		if n := audit(t, e, "?filter[action][eq]=token.rotate&filter[target_id][eq]="+oldID).Meta.Page.Total; n != 1 {
+		if n := audit(t, e, "?filter[action][eq]=token.rotated&filter[target_id][eq]="+oldID).Meta.Page.Total; n != 1 {
 			t.Errorf("%d rotate events, want 1", n)
 		}
 	})

@@ -74,7 +74,7 @@ func TestInviteAcceptedThroughSetupLink(t *testing.T) {
 				actions[ev.Action]++
 			}
 		}
-		for _, a := range []string{"user.invite", "user.setup_link", "user.set_password", "user.accept_invite"} {
+		for _, a := range []string{"user.invited", "user.setup_link_issued", "user.password_set", "user.invite_accepted"} {
 			if actions[a] != 1 {
 				t.Errorf("%d %s events for the user, want 1 (%v)", actions[a], a, actions)
 			}

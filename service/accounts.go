@@ -51,7 +51,7 @@ func (s *Accounts) ListAccountSummaries(ctx context.Context, f keyhold.SystemAcc
 // CreateSystemAccount implements keyhold.SystemAccountService. A managed
 // account records its creator, the only principal that may change it.
 func (s *Accounts) CreateSystemAccount(ctx context.Context, in keyhold.SystemAccountCreate) (_ *keyhold.SystemAccount, err error) {
-	defer s.denied(ctx, "system_account.create", &err)
+	defer s.denied(ctx, "system_account.created", &err)
 	if err = s.authorize(ctx, "CreateSystemAccount", false); err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Accounts) CreateSystemAccount(ctx context.Context, in keyhold.SystemAcc
 	if p := keyhold.PrincipalFromContext(ctx); in.KonnectManaged && p != nil {
 		a.ManagedBy = p.Ref()
 	}
-	ev := s.audit(ctx, "system_account.create", targetSystemAccount, a.ID, a.Name)
+	ev := s.audit(ctx, "system_account.created", targetSystemAccount, a.ID, a.Name)
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := tx.Accounts().CreateSystemAccount(ctx, a); err != nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Accounts) GetSystemAccount(ctx context.Context, id string) (*keyhold.Sy
 
 // UpdateSystemAccount implements keyhold.SystemAccountService.
 func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhold.SystemAccountUpdate) (_ *keyhold.SystemAccount, err error) {
-	defer s.denied(ctx, "system_account.update", &err)
+	defer s.denied(ctx, "system_account.updated", &err)
 	if err = s.authorize(ctx, "UpdateSystemAccount", false); err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhol
 		return nil, err
 	}
 	var a *keyhold.SystemAccount
-	ev := s.audit(ctx, "system_account.update", targetSystemAccount, id, "")
+	ev := s.audit(ctx, "system_account.updated", targetSystemAccount, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
 			return err
@@ -153,14 +153,14 @@ func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhol
 // DeleteSystemAccount implements keyhold.SystemAccountService. Its tokens
 // stop working at once, since authentication reads the store.
 func (s *Accounts) DeleteSystemAccount(ctx context.Context, id string) (err error) {
-	defer s.denied(ctx, "system_account.delete", &err)
+	defer s.denied(ctx, "system_account.deleted", &err)
 	if err = s.authorize(ctx, "DeleteSystemAccount", false); err != nil {
 		return err
 	}
 	if err := validID("accountId", id); err != nil {
 		return err
 	}
-	ev := s.audit(ctx, "system_account.delete", targetSystemAccount, id, "")
+	ev := s.audit(ctx, "system_account.deleted", targetSystemAccount, id, "")
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		a, err := s.manageableAccount(ctx, tx, id)
 		if err != nil {
@@ -190,10 +190,10 @@ func (s *core) createAccountTeam(ctx context.Context, tx storage.Tx, a *keyhold.
 		func() error { return tx.Teams().CreateTeam(ctx, t) },
 		func() error { return tx.Teams().AddTeamMember(ctx, t.ID, member, a.CreatedAt) },
 		func() error {
-			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.create", targetTeam, t.ID, t.Name, a.ID))
+			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.created", targetTeam, t.ID, t.Name, a.ID))
 		},
 		func() error {
-			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.member.add", targetTeam, t.ID, t.Name, a.ID))
+			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.member_added", targetTeam, t.ID, t.Name, a.ID))
 		},
 		func() error { return s.changed(ctx, tx, keyhold.ChangeTeam, t.ID, nil) },
 	} {
@@ -213,9 +213,9 @@ func (s *Accounts) SetSystemAccountDisabled(ctx context.Context, id string, disa
 	if err := validID("accountId", id); err != nil {
 		return nil, err
 	}
-	action := "system_account.enable"
+	action := "system_account.enabled"
 	if disabled {
-		action = "system_account.disable"
+		action = "system_account.disabled"
 	}
 	var a *keyhold.SystemAccount
 	ev := s.audit(ctx, action, targetSystemAccount, id, "")

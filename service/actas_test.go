@@ -109,7 +109,7 @@ func TestActingAsAStrongerPrincipal(t *testing.T) {
 				denied[ev.Action]++
 			}
 		}
-		if want := map[string]int{"token.create": 4, "token.rotate": 1, "system_account.enable": 1, "user.setup_link": 1, "user.activate": 1}; !maps.Equal(denied, want) {
+		if want := map[string]int{"token.created": 4, "token.rotated": 1, "system_account.enabled": 1, "user.setup_link_issued": 1, "user.activated": 1}; !maps.Equal(denied, want) {
 			t.Errorf("denied events by action = %v, want %v", denied, want)
 		}
 

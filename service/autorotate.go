@@ -126,7 +126,7 @@ func (s *core) prepareAutoRotation(ctx context.Context, d *keyhold.WebhookDelive
 // the same transaction as the delivery's outcome and the audit event; if
 // that fails, the attempt counts as failed and the value never works.
 func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDelivery, owner string, r *autoRotation, reason string, final bool) {
-	ev := s.auditToken(ctx, "token.auto_rotate", keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: d.AccountID}, d.TokenID, "")
+	ev := s.auditToken(ctx, "token.auto_rotated", keyhold.Ref{Type: keyhold.PrincipalSystemAccount, ID: d.AccountID}, d.TokenID, "")
 	ev.ActorName = "keyhold"
 	err := s.store.Write(ctx, func(tx storage.Tx) error {
 		if reason == "" {

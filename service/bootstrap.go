@@ -84,7 +84,7 @@ func (s *Orgs) Bootstrap(ctx context.Context, in BootstrapInput) (*keyhold.Minte
 			func() error { return s.createSystemTeams(ctx, tx, admin, now) },
 			func() error { return tx.Tokens().CreateToken(ctx, &tok) },
 			func() error {
-				return tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, "organization.bootstrap", "organization", org.ID, org.Name))
+				return tx.Audit().AppendAuditEvent(ctx, s.audit(ctx, "organization.bootstrapped", "organization", org.ID, org.Name))
 			},
 		} {
 			if err := step(); err != nil {

@@ -141,9 +141,9 @@ func TestRefusalsAreAuditedAsDenied(t *testing.T) {
 			action, actor, reason string
 			count                 int
 		}{
-			{"system_account.create", weak.ID, "requires identity:write", 2},
-			{"system_account.delete", weak.ID, "requires identity:write", 1},
-			{"token.create", ia.ID, "would give you the privileges of the system account \"strong\"", 1},
+			{"system_account.created", weak.ID, "requires identity:write", 2},
+			{"system_account.deleted", weak.ID, "requires identity:write", 1},
+			{"token.created", ia.ID, "would give you the privileges of the system account \"strong\"", 1},
 		} {
 			ev := byAction[want.action]
 			switch {
@@ -156,7 +156,7 @@ func TestRefusalsAreAuditedAsDenied(t *testing.T) {
 			}
 		}
 		// The refused changes left no trace but the refusal.
-		if ev := e.events(keyhold.OutcomeSuccess, "system_account.create"); slices.ContainsFunc(ev, func(ev *keyhold.AuditEvent) bool { return ev.TargetName == "refused" }) {
+		if ev := e.events(keyhold.OutcomeSuccess, "system_account.created"); slices.ContainsFunc(ev, func(ev *keyhold.AuditEvent) bool { return ev.TargetName == "refused" }) {
 			t.Error("a refused create was audited as a success")
 		}
 		if _, err := e.accounts.GetSystemAccount(e.admin, strong.ID); err != nil {

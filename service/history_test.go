@@ -60,12 +60,12 @@ func TestAccountHistory(t *testing.T) {
 		}
 		slices.Sort(got)
 		want := []string{
-			"role.assign",                                    // identityAdmin, by e.caller
-			"system_account.create", "system_account.create", // its own, and the one it made
-			"system_account.update",
-			"team.member.add", "team.member.add", "team.member.remove", // one refused
-			"token.create", "token.create", "token.create", // e.caller's, ci, short
-			"token.delete", "token.expire", "token.revoke", "token.rotate",
+			"role.assigned",                                    // identityAdmin, by e.caller
+			"system_account.created", "system_account.created", // its own, and the one it made
+			"system_account.updated",
+			"team.member_added", "team.member_added", "team.member_removed", // one refused
+			"token.created", "token.created", "token.created", // e.caller's, ci, short
+			"token.deleted", "token.expired", "token.revoked", "token.rotated",
 		}
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
@@ -75,7 +75,7 @@ func TestAccountHistory(t *testing.T) {
 		// that account's.
 		l, err = e.audit.ListAuditEvents(e.sys, keyhold.AuditFilter{SubjectID: &made.ID, Page: keyhold.Page{Number: 1, Size: 100}})
 		ok(t, "the made account's events", err)
-		if len(l.Items) != 1 || l.Items[0].Action != "system_account.create" || l.Items[0].ActorID != a.ID {
+		if len(l.Items) != 1 || l.Items[0].Action != "system_account.created" || l.Items[0].ActorID != a.ID {
 			t.Errorf("the made account's events: %+v", l.Items)
 		}
 	})

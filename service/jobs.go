@@ -88,7 +88,7 @@ func (s *core) expireTokens(ctx context.Context) error {
 			}
 			n = len(expired)
 			for _, t := range expired {
-				ev := s.auditToken(ctx, "token.expire", t.Owner, t.ID, t.Name)
+				ev := s.auditToken(ctx, "token.expired", t.Owner, t.ID, t.Name)
 				if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 					return err
 				}

@@ -44,7 +44,7 @@ func (s *core) revokeLeaked(ctx context.Context, value, source string) (bool, er
 	digest := keyhold.TokenDigest(value)
 	now := s.clock()
 	revoked := false
-	ev := s.audit(ctx, "token.leak", targetToken, "", "")
+	ev := s.audit(ctx, "token.leaked", targetToken, "", "")
 	err := s.store.Write(ctx, func(tx storage.Tx) error {
 		t, err := tx.Tokens().GetTokenByDigest(ctx, digest)
 		if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {

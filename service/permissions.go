@@ -77,7 +77,7 @@ var rules = map[string]Rule{
 	"DecideRequest":     {Access: AccessPublic},
 	"CheckSubject":      {Access: AccessPermission, Perm: keyhold.PermIntrospect},
 	"IntrospectSubject": {Access: AccessPermission, Perm: keyhold.PermIntrospect},
-	"ReportLeak":        {Access: AccessPublic, Action: "token.leak", Guards: "revokes only tokens whose values it is given"},
+	"ReportLeak":        {Access: AccessPublic, Action: "token.leaked", Guards: "revokes only tokens whose values it is given"},
 
 	// The LDAP directory (docs/ldap.md): a bind's credentials are its
 	// input, like Authenticate's; a search needs a bound principal.
@@ -90,29 +90,29 @@ var rules = map[string]Rule{
 	"ListSystemAccounts":       read(),
 	"ListAccountSummaries":     read(),
 	"GetSystemAccount":         read(),
-	"CreateSystemAccount":      write("system_account.create", ""),
-	"UpdateSystemAccount":      write("system_account.update", guardManaged),
-	"DeleteSystemAccount":      write("system_account.delete", guardManaged),
-	"SetSystemAccountDisabled": write("system_account.disable, system_account.enable", guardManaged+"; enabling: "+guardActAs),
+	"CreateSystemAccount":      write("system_account.created", ""),
+	"UpdateSystemAccount":      write("system_account.updated", guardManaged),
+	"DeleteSystemAccount":      write("system_account.deleted", guardManaged),
+	"SetSystemAccountDisabled": write("system_account.disabled, system_account.enabled", guardManaged+"; enabling: "+guardActAs),
 
 	"ListTokens": {Access: AccessSelfOr, Perm: keyhold.PermIdentityRead, Self: selfPAT},
 	"GetToken":   {Access: AccessSelfOr, Perm: keyhold.PermIdentityRead, Self: selfPAT},
-	"CreateToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.create",
+	"CreateToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.created",
 		Guards: "personal tokens only by their user; an account never mints for itself; " + guardManaged + "; " + guardActAs},
-	"RenameToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.update",
+	"RenameToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.updated",
 		Guards: "personal tokens only by their user; " + guardManaged},
-	"RevokeToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.revoke", Guards: guardManaged},
-	"DeleteToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.delete",
+	"RevokeToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.revoked", Guards: guardManaged},
+	"DeleteToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: selfPAT, Action: "token.deleted",
 		Guards: "personal tokens only by their user; " + guardManaged},
-	"RotateToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: "the token rotating itself", Action: "token.rotate",
+	"RotateToken": {Access: AccessSelfOr, Perm: keyhold.PermIdentityWrite, Self: "the token rotating itself", Action: "token.rotated",
 		Guards: guardManaged + "; an account never rotates its other tokens; another's token: " + guardActAs},
 	"ListExpiringTokens": read(),
 
 	"Catalogue":         {Access: AccessPublic},
 	"ListAssignedRoles": read(),
 	"GetAssignedRole":   read(),
-	"AssignRole":        write("role.assign", guardGrant+"; system teams' roles are fixed; "+guardManaged),
-	"UnassignRole":      write("role.unassign", "system teams' roles are fixed; "+guardManaged),
+	"AssignRole":        write("role.assigned", guardGrant+"; system teams' roles are fixed; "+guardManaged),
+	"UnassignRole":      write("role.unassigned", "system teams' roles are fixed; "+guardManaged),
 	// Whoever may assign roles may see which entity ids assignments already
 	// name, to pick one: the ids of every principal's assignments, which a
 	// reader of one principal at a time also sees, gathered for a form.
@@ -123,38 +123,38 @@ var rules = map[string]Rule{
 	"ListTeamSystemAccounts": read(),
 	"ListTeamUsers":          read(),
 	"ListMemberTeams":        read(),
-	"CreateTeam":             write("team.create", ""),
-	"UpdateTeam":             write("team.update", "system teams are fixed"),
-	"DeleteTeam":             write("team.delete", "system teams are fixed"),
-	"AddTeamMember":          write("team.member.add", "the caller must hold every role of the team; Organization Admin (Read Only) only by Organization Admin"),
-	"RemoveTeamMember":       write("team.member.remove", "never the last active user of Organization Admin"),
+	"CreateTeam":             write("team.created", ""),
+	"UpdateTeam":             write("team.updated", "system teams are fixed"),
+	"DeleteTeam":             write("team.deleted", "system teams are fixed"),
+	"AddTeamMember":          write("team.member_added", "the caller must hold every role of the team; Organization Admin (Read Only) only by Organization Admin"),
+	"RemoveTeamMember":       write("team.member_removed", "never the last active user of Organization Admin"),
 
 	"ListUsers":      read(),
 	"GetUser":        read(),
-	"CreateUser":     write("user.create", ""),
-	"InviteUser":     write("user.invite", ""),
-	"UpdateUser":     write("user.update", ""),
-	"DeleteUser":     write("user.delete", "never the last active user of Organization Admin"),
-	"IssueSetupLink": write("user.setup_link", guardActAs),
+	"CreateUser":     write("user.created", ""),
+	"InviteUser":     write("user.invited", ""),
+	"UpdateUser":     write("user.updated", ""),
+	"DeleteUser":     write("user.deleted", "never the last active user of Organization Admin"),
+	"IssueSetupLink": write("user.setup_link_issued", guardActAs),
 	"Me":             {Access: AccessAuthenticated, Guards: "users only"},
-	"SetUserActive":  write("user.deactivate, user.activate", "never the last active user of Organization Admin; activating: "+guardActAs),
+	"SetUserActive":  write("user.deactivated, user.activated", "never the last active user of Organization Admin; activating: "+guardActAs),
 
 	"Organization":    {Access: AccessAuthenticated},
 	"ListAuditEvents": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
 	// Every principal that mints a token is bound by the policy, so every
 	// one may read it: the token forms offer only what it allows.
 	"TokenPolicy":    {Access: AccessAuthenticated},
-	"SetTokenPolicy": write("token_policy.update", ""),
+	"SetTokenPolicy": write("token_policy.updated", ""),
 
 	"ListWebhooks":          read(),
 	"GetWebhook":            read(),
 	"ListWebhookDeliveries": read(),
-	"CreateWebhook":         write("webhook.create", "receiving token.auto_rotated: "+guardSuccessors),
-	"UpdateWebhook":         write("webhook.update", "receiving token.auto_rotated: "+guardSuccessors),
-	"DeleteWebhook":         write("webhook.delete", ""),
-	"RotateWebhookSecret":   write("webhook.rotate_secret", ""),
-	"TestWebhook":           write("webhook.test", ""),
-	"RedeliverWebhook":      write("webhook.redeliver", "a token.auto_rotated delivery: "+guardActAs),
+	"CreateWebhook":         write("webhook.created", "receiving token.auto_rotated: "+guardSuccessors),
+	"UpdateWebhook":         write("webhook.updated", "receiving token.auto_rotated: "+guardSuccessors),
+	"DeleteWebhook":         write("webhook.deleted", ""),
+	"RotateWebhookSecret":   write("webhook.secret_rotated", ""),
+	"TestWebhook":           write("webhook.tested", ""),
+	"RedeliverWebhook":      write("webhook.redelivered", "a token.auto_rotated delivery: "+guardActAs),
 
 	// The console's sign-in: the password or the one-time secret is the
 	// credential.
@@ -162,16 +162,16 @@ var rules = map[string]Rule{
 	"Session":              {Access: AccessPublic},
 	"SignOut":              {Access: AccessPublic},
 	"SetupUser":            {Access: AccessPublic},
-	"SetPasswordWithSetup": {Access: AccessPublic, Action: "user.set_password"},
+	"SetPasswordWithSetup": {Access: AccessPublic, Action: "user.password_set"},
 	// A console form's one-time nonce, used by the form that mints.
 	"UseFormNonce": {Access: AccessAuthenticated},
 
 	// Operator commands on the database: keyhold init, keyhold users
 	// set-password, the first start of keyhold serve.
-	"Bootstrap":       {Access: AccessSystem, Action: "organization.bootstrap"},
-	"CreateSetupLink": {Access: AccessSystem, Action: "user.setup_link"},
-	"SetPassword":     {Access: AccessSystem, Action: "user.set_password"},
-	"RevokeTokensSince": {Access: AccessSystem, Action: "token.revoke",
+	"Bootstrap":       {Access: AccessSystem, Action: "organization.bootstrapped"},
+	"CreateSetupLink": {Access: AccessSystem, Action: "user.setup_link_issued"},
+	"SetPassword":     {Access: AccessSystem, Action: "user.password_set"},
+	"RevokeTokensSince": {Access: AccessSystem, Action: "token.revoked",
 		Guards: "the operator's command on the database; it can stop every pipeline at once"},
 
 	"LoadIndex":       {Access: AccessInternal},
@@ -284,14 +284,14 @@ func isToken(ctx context.Context, owner keyhold.Ref, id string) bool {
 
 func disabledAction(disabled bool) string {
 	if disabled {
-		return "system_account.disable"
+		return "system_account.disabled"
 	}
-	return "system_account.enable"
+	return "system_account.enabled"
 }
 
 func activeAction(active bool) string {
 	if active {
-		return "user.activate"
+		return "user.activated"
 	}
-	return "user.deactivate"
+	return "user.deactivated"
 }

@@ -27,7 +27,7 @@ func (s *Policy) TokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error) 
 // SetTokenPolicy implements keyhold.PolicyService. Existing tokens keep
 // their expiry; the policy applies to tokens created afterwards.
 func (s *Policy) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (_ *keyhold.TokenPolicy, err error) {
-	defer s.denied(ctx, "token_policy.update", &err)
+	defer s.denied(ctx, "token_policy.updated", &err)
 	if err = s.authorize(ctx, "SetTokenPolicy", false); err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Policy) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (_ *
 		return nil, err
 	}
 	p.MaxLifetime, p.DefaultLifetime = p.MaxLifetime.Truncate(time.Second), p.DefaultLifetime.Truncate(time.Second)
-	ev := s.audit(ctx, "token_policy.update", "organization", "", "token policy")
+	ev := s.audit(ctx, "token_policy.updated", "organization", "", "token policy")
 	if err := s.write(ctx, ev, func(tx storage.Tx) error { return tx.Org().SetTokenPolicy(ctx, &p) }); err != nil {
 		return nil, err
 	}

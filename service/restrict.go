@@ -147,9 +147,9 @@ func (s *core) narrowScopes(ctx context.Context, tx storage.Tx, tokens []*keyhol
 			continue
 		}
 		now := s.clock()
-		action := "token.scope.narrow"
+		action := "token.scope_narrowed"
 		if len(kept) == 0 {
-			action = "token.revoke"
+			action = "token.revoked"
 			t.RevokedAt = &now
 			if p := keyhold.PrincipalFromContext(ctx); p != nil {
 				t.RevokedBy = &p.ID

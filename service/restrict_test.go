@@ -118,13 +118,13 @@ func TestScopeAfterTheAccountLosesARole(t *testing.T) {
 		ok(t, "the unscoped token", e.authenticate(full.Value))
 		wantDecision(t, "the unscoped token on the lost role", e.decide(full.Value, cpViewerEU), authz.Forbidden, authz.ReasonNoRole)
 
-		narrowed := e.events(keyhold.OutcomeSuccess, "token.scope.narrow")
+		narrowed := e.events(keyhold.OutcomeSuccess, "token.scope_narrowed")
 		if len(narrowed) != 1 || narrowed[0].TargetID != both.ID {
-			t.Errorf("token.scope.narrow events = %+v, want one for %s", narrowed, both.ID)
+			t.Errorf("token.scope_narrowed events = %+v, want one for %s", narrowed, both.ID)
 		}
-		revoked := e.events(keyhold.OutcomeSuccess, "token.revoke")
+		revoked := e.events(keyhold.OutcomeSuccess, "token.revoked")
 		if len(revoked) != 1 || revoked[0].TargetID != cpOnly.ID {
-			t.Errorf("token.revoke events = %+v, want one for %s", revoked, cpOnly.ID)
+			t.Errorf("token.revoked events = %+v, want one for %s", revoked, cpOnly.ID)
 		}
 
 		ok(t, "leave the team", e.teams.RemoveTeamMember(e.admin, viewers, accountRef(a.ID)))

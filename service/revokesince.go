@@ -16,7 +16,7 @@ const revokeSinceBatch = 200
 // RevokeTokensSince revokes every token, of system accounts and users,
 // created at or after since or rotated to a successor created then: the
 // tokens a restore to a backup taken before since, or a compromise that
-// began at since, calls into doubt. Each is audited as token.revoke and
+// began at since, calls into doubt. Each is audited as token.revoked and
 // announced as token.revoked with reason "revoke_since", like any other
 // revocation. With dryRun it only counts them. Only the operator runs it,
 // on the database (keyhold tokens revoke-since), never a request: it can
@@ -77,7 +77,7 @@ func (s *core) revokeBatch(ctx context.Context, batch []*keyhold.Token, since ti
 			if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 				return err
 			}
-			ev := s.auditToken(ctx, "token.revoke", t.Owner, t.ID, t.Name+" (revoked since "+since.Format(time.RFC3339)+")")
+			ev := s.auditToken(ctx, "token.revoked", t.Owner, t.ID, t.Name+" (revoked since "+since.Format(time.RFC3339)+")")
 			if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 				return err
 			}

@@ -57,7 +57,7 @@ func TestRevokeTokensSince(t *testing.T) {
 			t.Errorf("the older token: %v", err)
 		}
 		revokes := 0
-		for _, ev := range e.events("", "token.revoke") {
+		for _, ev := range e.events("", "token.revoked") {
 			if ev.ActorName == "keyhold" {
 				revokes++
 				if ev.SubjectID != a.ID && ev.SubjectID != u.ID {

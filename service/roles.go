@@ -99,7 +99,7 @@ func checkRole(cat *keyhold.Catalogue, c *checker, prefix string, q keyhold.Role
 
 // AssignRole implements keyhold.RoleService.
 func (s *Roles) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.AssignRole) (_ *keyhold.AssignedRole, err error) {
-	defer s.denied(ctx, "role.assign", &err)
+	defer s.denied(ctx, "role.assigned", &err)
 	if err = s.authorize(ctx, "AssignRole", false); err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (s *Roles) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.Assign
 	}
 	r := &keyhold.AssignedRole{ID: newID(), Principal: p, RoleName: in.RoleName, EntityTypeName: in.EntityTypeName,
 		EntityID: in.EntityID, EntityRegion: in.EntityRegion, CreatedAt: s.clock()}
-	ev := s.audit(ctx, "role.assign", string(p.Type), p.ID, in.EntityTypeName+"/"+in.RoleName)
+	ev := s.audit(ctx, "role.assigned", string(p.Type), p.ID, in.EntityTypeName+"/"+in.RoleName)
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.roleHolder(ctx, tx, p); err != nil {
 			return err
@@ -162,14 +162,14 @@ func (s *Roles) GetAssignedRole(ctx context.Context, p keyhold.Ref, id string) (
 
 // UnassignRole implements keyhold.RoleService.
 func (s *Roles) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err error) {
-	defer s.denied(ctx, "role.unassign", &err)
+	defer s.denied(ctx, "role.unassigned", &err)
 	if err = s.authorize(ctx, "UnassignRole", false); err != nil {
 		return err
 	}
 	if err := validIDs(principalField(p), p.ID, "roleId", id); err != nil {
 		return err
 	}
-	ev := s.audit(ctx, "role.unassign", string(p.Type), p.ID, "")
+	ev := s.audit(ctx, "role.unassigned", string(p.Type), p.ID, "")
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.roleHolder(ctx, tx, p); err != nil {
 			return err

@@ -13,7 +13,7 @@ const defaultOverlap = 24 * time.Hour
 
 // RotateToken implements keyhold.TokenService.
 func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, in keyhold.TokenRotate) (_ *keyhold.MintedToken, err error) {
-	defer s.denied(ctx, "token.rotate", &err)
+	defer s.denied(ctx, "token.rotated", &err)
 	if err = s.authorize(ctx, "RotateToken", isToken(ctx, owner, id)); err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 	now := s.clock()
 	succ := keyhold.Token{ID: newID(), Kind: keyhold.TokenKindSystemAccount, Owner: owner, Digest: keyhold.TokenDigest(value),
 		CreatedAt: now, UpdatedAt: now, PredecessorID: &id}
-	ev := s.auditToken(ctx, "token.rotate", owner, id, "")
+	ev := s.auditToken(ctx, "token.rotated", owner, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
@@ -177,7 +177,7 @@ func (s *core) retire(ctx context.Context, tx storage.Tx, now time.Time, rotatin
 		if err := tx.Tokens().UpdateToken(ctx, &t); err != nil {
 			return err
 		}
-		ev := s.auditToken(ctx, "token.revoke", t.Owner, t.ID, t.Name+" ("+reason+")")
+		ev := s.auditToken(ctx, "token.revoked", t.Owner, t.ID, t.Name+" ("+reason+")")
 		if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 			return err
 		}

@@ -159,7 +159,7 @@ func dummyHash() string {
 }
 
 func (s *Sessions) signInFailed(ctx context.Context, u *keyhold.User, email string) {
-	ev := s.audit(ctx, "console.sign_in", targetUser, "", email)
+	ev := s.audit(ctx, "console.signed_in", targetUser, "", email)
 	ev.Outcome = keyhold.OutcomeFailure
 	if u != nil {
 		ev.TargetID, ev.TargetName = u.ID, u.Email
@@ -181,7 +181,7 @@ func (s *Sessions) openSession(ctx context.Context, u *keyhold.User) (*keyhold.S
 	sess := &keyhold.Session{ID: newID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl),
 		ClientIP: ri.ClientIP, UserAgent: truncate(ri.UserAgent, 512)}
 	actx := keyhold.NewContextWithPrincipal(ctx, userPrincipal(u))
-	ev := s.audit(actx, "console.sign_in", targetUser, u.ID, u.Email)
+	ev := s.audit(actx, "console.signed_in", targetUser, u.ID, u.Email)
 	err = s.store.Write(ctx, func(tx storage.Tx) error {
 		if err := tx.Sessions().DeleteExpiredSessions(ctx, now); err != nil {
 			return err
@@ -291,7 +291,7 @@ func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password st
 		return nil, err
 	}
 	var u *keyhold.User
-	ev := s.audit(ctx, "user.set_password", targetUser, "", "")
+	ev := s.audit(ctx, "user.password_set", targetUser, "", "")
 	err = s.store.Write(ctx, func(tx storage.Tx) error {
 		id, err := tx.Sessions().ConsumeSetupToken(ctx, secretDigest(secret), s.clock())
 		if err != nil {
@@ -314,7 +314,7 @@ func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password st
 			return err
 		}
 		accept := *ev
-		accept.ID, accept.Action = newID(), "user.accept_invite"
+		accept.ID, accept.Action = newID(), "user.invite_accepted"
 		if err := tx.Audit().AppendAuditEvent(ctx, &accept); err != nil {
 			return err
 		}
@@ -390,7 +390,7 @@ func (s *Sessions) SetPassword(ctx context.Context, email, password string) (*ke
 		return nil, err
 	}
 	var u *keyhold.User
-	ev := s.audit(ctx, "user.set_password", targetUser, "", email)
+	ev := s.audit(ctx, "user.password_set", targetUser, "", email)
 	err = s.store.Write(ctx, func(tx storage.Tx) error {
 		found, err := tx.Users().GetUserByEmail(ctx, email)
 		if err != nil {
@@ -414,9 +414,9 @@ func (s *Sessions) SetUserActive(ctx context.Context, id string, active bool) (_
 	if err := validID("userId", id); err != nil {
 		return nil, err
 	}
-	action := "user.deactivate"
+	action := "user.deactivated"
 	if active {
-		action = "user.activate"
+		action = "user.activated"
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, action, targetUser, id, "")

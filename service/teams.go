@@ -45,7 +45,7 @@ func (s *Teams) ListTeams(ctx context.Context, f keyhold.TeamFilter) (*keyhold.L
 
 // CreateTeam implements keyhold.TeamService. Team names may repeat.
 func (s *Teams) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *keyhold.Team, err error) {
-	defer s.denied(ctx, "team.create", &err)
+	defer s.denied(ctx, "team.created", &err)
 	if err = s.authorize(ctx, "CreateTeam", false); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *Teams) CreateTeam(ctx context.Context, in keyhold.TeamCreate) (_ *keyho
 	if t.Labels == nil {
 		t.Labels = map[string]string{}
 	}
-	ev := s.audit(ctx, "team.create", targetTeam, t.ID, t.Name)
+	ev := s.audit(ctx, "team.created", targetTeam, t.ID, t.Name)
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := tx.Teams().CreateTeam(ctx, t); err != nil {
 			return err
@@ -95,7 +95,7 @@ func (s *Teams) GetTeam(ctx context.Context, id string) (*keyhold.Team, error) {
 
 // UpdateTeam implements keyhold.TeamService. System teams are immutable.
 func (s *Teams) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate) (_ *keyhold.Team, err error) {
-	defer s.denied(ctx, "team.update", &err)
+	defer s.denied(ctx, "team.updated", &err)
 	if err = s.authorize(ctx, "UpdateTeam", false); err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (s *Teams) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate
 		return nil, err
 	}
 	var t *keyhold.Team
-	ev := s.audit(ctx, "team.update", targetTeam, id, "")
+	ev := s.audit(ctx, "team.updated", targetTeam, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if t, err = mutableTeam(ctx, tx, id); err != nil {
 			return err
@@ -166,14 +166,14 @@ func stringPtrs(m map[string]string) map[string]*string {
 
 // DeleteTeam implements keyhold.TeamService.
 func (s *Teams) DeleteTeam(ctx context.Context, id string) (err error) {
-	defer s.denied(ctx, "team.delete", &err)
+	defer s.denied(ctx, "team.deleted", &err)
 	if err = s.authorize(ctx, "DeleteTeam", false); err != nil {
 		return err
 	}
 	if err := validID("teamId", id); err != nil {
 		return err
 	}
-	ev := s.audit(ctx, "team.delete", targetTeam, id, "")
+	ev := s.audit(ctx, "team.deleted", targetTeam, id, "")
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		t, err := mutableTeam(ctx, tx, id)
 		if err != nil {
@@ -218,11 +218,11 @@ func memberField(m keyhold.Ref) string {
 // AddTeamMember implements keyhold.TeamService. Membership of system teams
 // may change; their fields and roles may not.
 func (s *Teams) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
-	defer s.denied(ctx, "team.member.add", &err)
+	defer s.denied(ctx, "team.member_added", &err)
 	if err = s.authorize(ctx, "AddTeamMember", false); err != nil {
 		return err
 	}
-	return s.changeMembership(ctx, teamID, m, "team.member.add", func(tx storage.Tx) error {
+	return s.changeMembership(ctx, teamID, m, "team.member_added", func(tx storage.Tx) error {
 		t, err := tx.Teams().GetTeam(ctx, teamID)
 		if err != nil {
 			return err
@@ -237,11 +237,11 @@ func (s *Teams) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref)
 // RemoveTeamMember implements keyhold.TeamService. The last active user of
 // Organization Admin stays.
 func (s *Teams) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.Ref) (err error) {
-	defer s.denied(ctx, "team.member.remove", &err)
+	defer s.denied(ctx, "team.member_removed", &err)
 	if err = s.authorize(ctx, "RemoveTeamMember", false); err != nil {
 		return err
 	}
-	return s.changeMembership(ctx, teamID, m, "team.member.remove", func(tx storage.Tx) error {
+	return s.changeMembership(ctx, teamID, m, "team.member_removed", func(tx storage.Tx) error {
 		if m.Type == keyhold.PrincipalUser {
 			if err := keepAnAdmin(ctx, tx, teamID, m.ID); err != nil {
 				return err

@@ -77,7 +77,7 @@ func (s *Tokens) ListTokens(ctx context.Context, owner keyhold.Ref, f keyhold.To
 
 // CreateToken implements keyhold.TokenService.
 func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.TokenCreate) (_ *keyhold.MintedToken, err error) {
-	defer s.denied(ctx, "token.create", &err)
+	defer s.denied(ctx, "token.created", &err)
 	if err = s.authorize(ctx, "CreateToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Tokens) CreateToken(ctx context.Context, owner keyhold.Ref, in keyhold.
 	t := keyhold.Token{ID: newID(), Kind: kind, Owner: owner, Name: in.Name, Digest: keyhold.TokenDigest(value),
 		CreatedAt: now, UpdatedAt: now, Scope: in.Scope, AllowedCIDRs: in.AllowedCIDRs,
 		AutoRotate: in.AutoRotate, Intent: cmp.Or(in.Intent, keyhold.IntentAPI)}
-	ev := s.auditToken(ctx, "token.create", owner, t.ID, t.Name)
+	ev := s.auditToken(ctx, "token.created", owner, t.ID, t.Name)
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err
@@ -229,7 +229,7 @@ func (s *Tokens) GetToken(ctx context.Context, owner keyhold.Ref, id string) (*k
 
 // RenameToken implements keyhold.TokenService.
 func (s *Tokens) RenameToken(ctx context.Context, owner keyhold.Ref, id, name string) (_ *keyhold.Token, err error) {
-	defer s.denied(ctx, "token.update", &err)
+	defer s.denied(ctx, "token.updated", &err)
 	if err = s.authorize(ctx, "RenameToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
 	}
@@ -245,12 +245,12 @@ func (s *Tokens) RenameToken(ctx context.Context, owner keyhold.Ref, id, name st
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	return s.changeToken(ctx, owner, id, true, "token.update", func(t *keyhold.Token) { t.Name = name }, nil)
+	return s.changeToken(ctx, owner, id, true, "token.updated", func(t *keyhold.Token) { t.Name = name }, nil)
 }
 
 // RevokeToken implements keyhold.TokenService.
 func (s *Tokens) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) (_ *keyhold.Token, err error) {
-	defer s.denied(ctx, "token.revoke", &err)
+	defer s.denied(ctx, "token.revoked", &err)
 	if err = s.authorize(ctx, "RevokeToken", isOwner(ctx, owner)); err != nil {
 		return nil, err
 	}
@@ -258,7 +258,7 @@ func (s *Tokens) RevokeToken(ctx context.Context, owner keyhold.Ref, id string) 
 		return nil, err
 	}
 	revoked := false
-	return s.changeToken(ctx, owner, id, false, "token.revoke", func(t *keyhold.Token) {
+	return s.changeToken(ctx, owner, id, false, "token.revoked", func(t *keyhold.Token) {
 		if t.RevokedAt != nil {
 			return
 		}
@@ -314,7 +314,7 @@ func (s *core) changeToken(ctx context.Context, owner keyhold.Ref, id string, ow
 
 // DeleteToken implements keyhold.TokenService.
 func (s *Tokens) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) (err error) {
-	defer s.denied(ctx, "token.delete", &err)
+	defer s.denied(ctx, "token.deleted", &err)
 	if err = s.authorize(ctx, "DeleteToken", isOwner(ctx, owner)); err != nil {
 		return err
 	}
@@ -324,7 +324,7 @@ func (s *Tokens) DeleteToken(ctx context.Context, owner keyhold.Ref, id string) 
 	if err := ownPersonalTokens(ctx, owner); err != nil {
 		return err
 	}
-	ev := s.auditToken(ctx, "token.delete", owner, id, "")
+	ev := s.auditToken(ctx, "token.deleted", owner, id, "")
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		if err := s.changeableOwner(ctx, tx, owner); err != nil {
 			return err

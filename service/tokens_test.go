@@ -51,8 +51,8 @@ func TestRotationWithOverlap(t *testing.T) {
 		if st := p.State(e.clock.Now()); st != keyhold.TokenRotating {
 			t.Errorf("predecessor state %s, want %s", st, keyhold.TokenRotating)
 		}
-		if events := e.events(keyhold.OutcomeSuccess, "token.rotate"); len(events) != 1 || events[0].TargetID != pred.ID || events[0].ActorID != e.adminID {
-			t.Errorf("token.rotate events = %+v", events)
+		if events := e.events(keyhold.OutcomeSuccess, "token.rotated"); len(events) != 1 || events[0].TargetID != pred.ID || events[0].ActorID != e.adminID {
+			t.Errorf("token.rotated events = %+v", events)
 		}
 
 		e.clock.Advance(2*time.Hour - time.Microsecond)
@@ -72,8 +72,8 @@ func TestRotationWithOverlap(t *testing.T) {
 		if p := e.getToken(a.ID, pred.ID); p.RevokedAt == nil || !p.RevokedAt.Equal(deadline) {
 			t.Errorf("predecessor revoked at %v, want its deadline %v", p.RevokedAt, deadline)
 		}
-		if got := e.events(keyhold.OutcomeSuccess, "token.revoke"); len(got) != 1 || got[0].TargetID != pred.ID || !strings.Contains(got[0].TargetName, "the rotation overlap ended") {
-			t.Errorf("token.revoke events = %+v, want the end of the overlap of %s", got, pred.ID)
+		if got := e.events(keyhold.OutcomeSuccess, "token.revoked"); len(got) != 1 || got[0].TargetID != pred.ID || !strings.Contains(got[0].TargetName, "the rotation overlap ended") {
+			t.Errorf("token.revoked events = %+v, want the end of the overlap of %s", got, pred.ID)
 		}
 	})
 }

@@ -233,8 +233,8 @@ type refusal struct {
 
 // Audit actions of refused uses of restricted tokens.
 const (
-	auditRefusedNetwork = "token.use.refused_network"
-	auditRefusedScope   = "token.use.refused_scope"
+	auditRefusedNetwork = "token.use_refused_network"
+	auditRefusedScope   = "token.use_refused_scope"
 )
 
 type failureCount struct {

@@ -38,26 +38,26 @@ func (s *Users) GetUser(ctx context.Context, id string) (*keyhold.User, error) {
 
 // CreateUser implements keyhold.UserService.
 func (s *Users) CreateUser(ctx context.Context, in keyhold.UserCreate) (_ *keyhold.User, err error) {
-	defer s.denied(ctx, "user.create", &err)
+	defer s.denied(ctx, "user.created", &err)
 	if err = s.authorize(ctx, "CreateUser", false); err != nil {
 		return nil, err
 	}
-	return s.addUser(ctx, in, true, "user.create")
+	return s.addUser(ctx, in, true, "user.created")
 }
 
 // InviteUser implements keyhold.UserService. The user stays inactive, and
 // cannot hold working tokens, until the invitation is accepted.
 func (s *Users) InviteUser(ctx context.Context, in keyhold.UserInvite) (_ *keyhold.User, err error) {
-	defer s.denied(ctx, "user.invite", &err)
+	defer s.denied(ctx, "user.invited", &err)
 	if err = s.authorize(ctx, "InviteUser", false); err != nil {
 		return nil, err
 	}
-	return s.addUser(ctx, keyhold.UserCreate{Email: in.Email, FullName: in.FullName, PreferredName: in.PreferredName}, false, "user.invite")
+	return s.addUser(ctx, keyhold.UserCreate{Email: in.Email, FullName: in.FullName, PreferredName: in.PreferredName}, false, "user.invited")
 }
 
 // IssueSetupLink implements keyhold.UserService.
 func (s *Users) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.SetupLink, err error) {
-	defer s.denied(ctx, "user.setup_link", &err)
+	defer s.denied(ctx, "user.setup_link_issued", &err)
 	if err = s.authorize(ctx, "IssueSetupLink", false); err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Users) IssueSetupLink(ctx context.Context, id string) (_ *keyhold.Setup
 	}
 	now := s.clock()
 	link := &keyhold.SetupLink{Secret: secret, ExpiresAt: now.Add(defaultSetupTTL)}
-	ev := s.audit(ctx, "user.setup_link", targetUser, id, "")
+	ev := s.audit(ctx, "user.setup_link_issued", targetUser, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		u, err := tx.Users().GetUser(ctx, id)
 		if err != nil {
@@ -106,7 +106,7 @@ func (s *core) addUser(ctx context.Context, in keyhold.UserCreate, active bool, 
 	}
 	now := s.clock()
 	u := &keyhold.User{ID: newID(), Email: in.Email, FullName: in.FullName, PreferredName: in.PreferredName,
-		Active: active, Invited: action == "user.invite", InferredRegion: "us", CreatedAt: now, UpdatedAt: now}
+		Active: active, Invited: action == "user.invited", InferredRegion: "us", CreatedAt: now, UpdatedAt: now}
 	if in.Password != "" {
 		h, err := HashPassword(in.Password)
 		if err != nil {
@@ -129,7 +129,7 @@ func (s *core) addUser(ctx context.Context, in keyhold.UserCreate, active bool, 
 
 // UpdateUser implements keyhold.UserService.
 func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate) (_ *keyhold.User, err error) {
-	defer s.denied(ctx, "user.update", &err)
+	defer s.denied(ctx, "user.updated", &err)
 	if err = s.authorize(ctx, "UpdateUser", false); err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate
 		return nil, err
 	}
 	var u *keyhold.User
-	ev := s.audit(ctx, "user.update", targetUser, id, "")
+	ev := s.audit(ctx, "user.updated", targetUser, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if u, err = tx.Users().GetUser(ctx, id); err != nil {
 			return err
@@ -171,14 +171,14 @@ func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate
 // DeleteUser implements keyhold.UserService. The user's personal tokens go
 // with them; system accounts they created keep working.
 func (s *Users) DeleteUser(ctx context.Context, id string) (err error) {
-	defer s.denied(ctx, "user.delete", &err)
+	defer s.denied(ctx, "user.deleted", &err)
 	if err = s.authorize(ctx, "DeleteUser", false); err != nil {
 		return err
 	}
 	if err := validID("userId", id); err != nil {
 		return err
 	}
-	ev := s.audit(ctx, "user.delete", targetUser, id, "")
+	ev := s.audit(ctx, "user.deleted", targetUser, id, "")
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		u, err := tx.Users().GetUser(ctx, id)
 		if err != nil {
@@ -251,6 +251,7 @@ func (s *Audit) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*ke
 	if f.EmptyWindow() {
 		return nil, keyhold.Invalid(keyhold.FieldError{Field: "until", Reason: "must be after since", Rule: "invalid"})
 	}
+	f.Action = renamedAction(f.Action)
 	var items []*keyhold.AuditEvent
 	var total int
 	err := s.read(ctx, func(tx storage.Tx) (err error) { items, total, err = tx.Audit().ListAuditEvents(ctx, f); return err })
@@ -258,4 +259,18 @@ func (s *Audit) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) (*ke
 		return nil, err
 	}
 	return listOf(items, total, f.Page), nil
+}
+
+// renamedAction turns an action filter whose value is exactly a name that
+// an earlier release wrote (keyhold.RenamedAuditActions) into one for the
+// name that replaced it, so that saved queries and scripts of that release
+// still find the events migration 0018 renamed.
+func renamedAction(f *keyhold.StringFilter) *keyhold.StringFilter {
+	if f == nil {
+		return nil
+	}
+	if n, ok := keyhold.RenamedAuditActions[f.Value]; ok {
+		return &keyhold.StringFilter{Op: f.Op, Value: n}
+	}
+	return f
 }

@@ -37,7 +37,7 @@ func (s *Webhooks) ListWebhooks(ctx context.Context, p keyhold.Page) (*keyhold.L
 
 // CreateWebhook implements keyhold.WebhookService.
 func (s *Webhooks) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) (_ *keyhold.WebhookDestinationWithSecret, err error) {
-	defer s.denied(ctx, "webhook.create", &err)
+	defer s.denied(ctx, "webhook.created", &err)
 	if err = s.authorize(ctx, "CreateWebhook", false); err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (s *Webhooks) CreateWebhook(ctx context.Context, in keyhold.WebhookCreate) 
 	if err != nil {
 		return nil, err
 	}
-	ev := s.audit(ctx, "webhook.create", targetWebhook, d.ID, d.Name)
+	ev := s.audit(ctx, "webhook.created", targetWebhook, d.ID, d.Name)
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		if d.SystemAccountID != "" {
 			if err := accountExists(ctx, tx, d.SystemAccountID); err != nil {
@@ -143,7 +143,7 @@ func (s *Webhooks) GetWebhook(ctx context.Context, id string) (*keyhold.WebhookD
 
 // UpdateWebhook implements keyhold.WebhookService.
 func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.WebhookUpdate) (_ *keyhold.WebhookDestination, err error) {
-	defer s.denied(ctx, "webhook.update", &err)
+	defer s.denied(ctx, "webhook.updated", &err)
 	if err = s.authorize(ctx, "UpdateWebhook", false); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.Webh
 		return nil, err
 	}
 	var d *keyhold.WebhookDestination
-	ev := s.audit(ctx, "webhook.update", targetWebhook, id, "")
+	ev := s.audit(ctx, "webhook.updated", targetWebhook, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if d, _, err = tx.Webhooks().GetWebhook(ctx, id); err != nil {
 			return err
@@ -208,14 +208,14 @@ func set[T any](dst *T, v *T) {
 
 // DeleteWebhook implements keyhold.WebhookService.
 func (s *Webhooks) DeleteWebhook(ctx context.Context, id string) (err error) {
-	defer s.denied(ctx, "webhook.delete", &err)
+	defer s.denied(ctx, "webhook.deleted", &err)
 	if err = s.authorize(ctx, "DeleteWebhook", false); err != nil {
 		return err
 	}
 	if err := validID("webhookId", id); err != nil {
 		return err
 	}
-	ev := s.audit(ctx, "webhook.delete", targetWebhook, id, "")
+	ev := s.audit(ctx, "webhook.deleted", targetWebhook, id, "")
 	return s.write(ctx, ev, func(tx storage.Tx) error {
 		d, _, err := tx.Webhooks().GetWebhook(ctx, id)
 		if err != nil {
@@ -230,7 +230,7 @@ func (s *Webhooks) DeleteWebhook(ctx context.Context, id string) (err error) {
 // stops signing at once; Standard Webhooks receivers may accept both while
 // they switch.
 func (s *Webhooks) RotateWebhookSecret(ctx context.Context, id string) (_ *keyhold.WebhookDestinationWithSecret, err error) {
-	defer s.denied(ctx, "webhook.rotate_secret", &err)
+	defer s.denied(ctx, "webhook.secret_rotated", &err)
 	if err = s.authorize(ctx, "RotateWebhookSecret", false); err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (s *Webhooks) RotateWebhookSecret(ctx context.Context, id string) (_ *keyho
 		return nil, err
 	}
 	var d *keyhold.WebhookDestination
-	ev := s.audit(ctx, "webhook.rotate_secret", targetWebhook, id, "")
+	ev := s.audit(ctx, "webhook.secret_rotated", targetWebhook, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		if d, _, err = tx.Webhooks().GetWebhook(ctx, id); err != nil {
 			return err
@@ -266,7 +266,7 @@ func (s *Webhooks) RotateWebhookSecret(ctx context.Context, id string) (_ *keyho
 // TestWebhook implements keyhold.WebhookService: a webhook.test event to
 // this destination alone, whatever it subscribes to.
 func (s *Webhooks) TestWebhook(ctx context.Context, id string) (_ *keyhold.WebhookDelivery, err error) {
-	defer s.denied(ctx, "webhook.test", &err)
+	defer s.denied(ctx, "webhook.tested", &err)
 	if err = s.authorize(ctx, "TestWebhook", false); err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func (s *Webhooks) TestWebhook(ctx context.Context, id string) (_ *keyhold.Webho
 		return nil, err
 	}
 	var del *keyhold.WebhookDelivery
-	ev := s.audit(ctx, "webhook.test", targetWebhook, id, "")
+	ev := s.audit(ctx, "webhook.tested", targetWebhook, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) error {
 		d, _, err := tx.Webhooks().GetWebhook(ctx, id)
 		if err != nil {
@@ -321,7 +321,7 @@ func (s *Webhooks) ListWebhookDeliveries(ctx context.Context, id string, p keyho
 // delivery redelivered mints a fresh successor again, if its token is
 // still active.
 func (s *Webhooks) RedeliverWebhook(ctx context.Context, id, deliveryID string) (_ *keyhold.WebhookDelivery, err error) {
-	defer s.denied(ctx, "webhook.redeliver", &err)
+	defer s.denied(ctx, "webhook.redelivered", &err)
 	if err = s.authorize(ctx, "RedeliverWebhook", false); err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (s *Webhooks) RedeliverWebhook(ctx context.Context, id, deliveryID string) 
 		return nil, err
 	}
 	var d *keyhold.WebhookDelivery
-	ev := s.audit(ctx, "webhook.redeliver", targetWebhook, id, "")
+	ev := s.audit(ctx, "webhook.redelivered", targetWebhook, id, "")
 	err = s.write(ctx, ev, func(tx storage.Tx) (err error) {
 		w, _, err := tx.Webhooks().GetWebhook(ctx, id)
 		if err != nil {

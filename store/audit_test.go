@@ -19,16 +19,16 @@ func TestAuditEvents(t *testing.T) {
 				TargetType: "system_account", TargetID: "acct-" + action, TargetName: "bot",
 				Outcome: outcome, RequestID: "req-" + newID(), ClientIP: "192.0.2.1", UserAgent: "test/1", Count: 1}
 		}
-		e1 := ev(1, "alice", "system_account.create", keyhold.OutcomeSuccess)
+		e1 := ev(1, "alice", "system_account.created", keyhold.OutcomeSuccess)
 		// e2 and e3 share an instant: insertion order breaks the tie.
-		e2 := ev(2, "bob", "system_account.delete", keyhold.OutcomeDenied)
+		e2 := ev(2, "bob", "system_account.deleted", keyhold.OutcomeDenied)
 		e2.SubjectID = "alice" // bob acted on alice
-		e3 := ev(2, "alice", "system_account.delete", keyhold.OutcomeSuccess)
+		e3 := ev(2, "alice", "system_account.deleted", keyhold.OutcomeSuccess)
 		e4 := ev(3, "", "auth.failed", keyhold.OutcomeFailure)
 		e4.ActorType, e4.ActorName, e4.Count = keyhold.PrincipalAnonymous, "", 7
 		// e5, the oldest, has LIKE's own characters and a non-ASCII letter
 		// in its actor's name.
-		e5 := ev(0, "emile", "token.create", keyhold.OutcomeSuccess)
+		e5 := ev(0, "emile", "token.created", keyhold.OutcomeSuccess)
 		e5.ActorName = `Émile_100%\x@example.com`
 		for _, e := range []*keyhold.AuditEvent{e1, e2, e3, e4, e5} {
 			write(t, db, func(tx storage.Tx) error { return tx.Audit().AppendAuditEvent(ctx, e) })
@@ -57,10 +57,10 @@ func TestAuditEvents(t *testing.T) {
 			{"ContainsPercentIsLiteral", keyhold.AuditFilter{ActorName: contains("%")}, []*keyhold.AuditEvent{e5}, 1},
 			{"ContainsPercentIsNotAnyRun", keyhold.AuditFilter{ActorName: contains("a%e")}, []*keyhold.AuditEvent{}, 0},
 			{"ContainsBackslashIsLiteral", keyhold.AuditFilter{ActorName: contains(`%\x`)}, []*keyhold.AuditEvent{e5}, 1},
-			{"Action", keyhold.AuditFilter{Action: eq("system_account.delete")}, []*keyhold.AuditEvent{e3, e2}, 2},
+			{"Action", keyhold.AuditFilter{Action: eq("system_account.deleted")}, []*keyhold.AuditEvent{e3, e2}, 2},
 			{"ActionContains", keyhold.AuditFilter{Action: contains("DELETE")}, []*keyhold.AuditEvent{e3, e2}, 2},
 			{"ActionContainsDot", keyhold.AuditFilter{Action: contains("t.c")}, []*keyhold.AuditEvent{e1}, 1},
-			{"Target", keyhold.AuditFilter{TargetID: ptr("acct-system_account.create"), TargetType: eq("system_account")}, []*keyhold.AuditEvent{e1}, 1},
+			{"Target", keyhold.AuditFilter{TargetID: ptr("acct-system_account.created"), TargetType: eq("system_account")}, []*keyhold.AuditEvent{e1}, 1},
 			{"TargetTypeContains", keyhold.AuditFilter{TargetType: contains("account"), Action: contains("create")}, []*keyhold.AuditEvent{e1, e5}, 2},
 			{"Outcome", keyhold.AuditFilter{Outcome: ptr(keyhold.OutcomeFailure)}, []*keyhold.AuditEvent{e4}, 1},
 			{"SinceInclusive", keyhold.AuditFilter{Since: ptr(at(2))}, []*keyhold.AuditEvent{e4, e3, e2}, 3},

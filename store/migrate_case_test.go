@@ -81,12 +81,12 @@ func TestMigrateMergesEntityIDCase(t *testing.T) {
 
 			var events []*keyhold.AuditEvent
 			read(t, db, func(tx storage.Tx) (err error) {
-				events, _, err = tx.Audit().ListAuditEvents(ctx, keyhold.AuditFilter{Action: eq("role.unassign"), Page: page(1, 100)})
+				events, _, err = tx.Audit().ListAuditEvents(ctx, keyhold.AuditFilter{Action: eq("role.unassigned"), Page: page(1, 100)})
 				return err
 			})
 			removed := map[string]string{a2.ID: a1.ID, a3.ID: a1.ID, t2.ID: t1.ID}
 			if len(events) != len(removed) {
-				t.Fatalf("%d role.unassign events, want %d: %+v", len(events), len(removed), events)
+				t.Fatalf("%d role.unassigned events, want %d: %+v", len(events), len(removed), events)
 			}
 			for _, e := range events {
 				if u, err := uuid.Parse(e.ID); err != nil || len(e.ID) != 36 || e.ID != strings.ToLower(e.ID) || u.Version() != 4 {

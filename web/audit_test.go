@@ -24,24 +24,24 @@ func TestAuditFilters(t *testing.T) {
 			}
 		}
 
-		all := admin.get("/ui/audit").want(t, http.StatusOK, "<code>system_account.create</code>", "<code>console.sign_in</code>")
+		all := admin.get("/ui/audit").want(t, http.StatusOK, "<code>system_account.created</code>", "<code>console.signed_in</code>")
 		lacks(all, "Clear filters")
 		for _, a := range keyhold.AuditActions() {
 			all.want(t, http.StatusOK, `<option value="`+a+`">`)
 		}
 
 		// A part of the action, in any ASCII case.
-		p := admin.get("/ui/audit?action=ACCOUNT.CR").want(t, http.StatusOK, "<code>system_account.create</code>",
+		p := admin.get("/ui/audit?action=ACCOUNT.CR").want(t, http.StatusOK, "<code>system_account.created</code>",
 			`<a href="/ui/audit" class="clear-filters">Clear filters</a>`)
-		lacks(p, "<code>console.sign_in</code>")
+		lacks(p, "<code>console.signed_in</code>")
 		// A part of the actor's name.
-		p = admin.get("/ui/audit?actor=MIN%40EXAMPLE&action=sign").want(t, http.StatusOK, "<code>console.sign_in</code>")
-		lacks(p, "<code>system_account.create</code>")
+		p = admin.get("/ui/audit?actor=MIN%40EXAMPLE&action=sign").want(t, http.StatusOK, "<code>console.signed_in</code>")
+		lacks(p, "<code>system_account.created</code>")
 		// LIKE's characters are themselves.
 		p = admin.get("/ui/audit?action="+url.QueryEscape("%")).want(t, http.StatusOK, "No events match")
 		lacks(p, "<code>")
-		p = admin.get("/ui/audit?action="+url.QueryEscape("m_a")).want(t, http.StatusOK, "<code>system_account.create</code>")
-		lacks(p, "<code>console.sign_in</code>")
+		p = admin.get("/ui/audit?action="+url.QueryEscape("m_a")).want(t, http.StatusOK, "<code>system_account.created</code>")
+		lacks(p, "<code>console.signed_in</code>")
 		admin.get("/ui/audit?action=n_s").want(t, http.StatusOK, "No events match")
 
 		// From after To is refused under To, and nothing is listed.
@@ -92,10 +92,10 @@ func TestAccountHistory(t *testing.T) {
 
 		admin := e.browser()
 		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
-		mine := []string{"<code>token.create</code>", "<code>token.rotate</code>", "<code>token.delete</code>", "<code>team.member.add</code>", "<code>system_account.create</code>"}
+		mine := []string{"<code>token.created</code>", "<code>token.rotated</code>", "<code>token.deleted</code>", "<code>team.member_added</code>", "<code>system_account.created</code>"}
 		admin.get("/ui/accounts/"+a.ID).want(t, http.StatusOK, append(mine, `href="/ui/audit?involving=`+a.ID+`"`)...)
 		p := admin.get("/ui/audit?involving="+strings.ToUpper(a.ID)).want(t, http.StatusOK, append(mine, "Clear filters")...)
-		for _, s := range []string{"theirs", "other-bot", "<code>console.sign_in</code>"} {
+		for _, s := range []string{"theirs", "other-bot", "<code>console.signed_in</code>"} {
 			if strings.Contains(p.body, s) {
 				t.Errorf("the account's history shows %q", s)
 			}

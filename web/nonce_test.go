@@ -125,7 +125,7 @@ func TestMintingFormsMintOnce(t *testing.T) {
 		}
 		w := "/ui/webhooks/" + hooks.Items[0].ID
 		sendTwice(t, b, w, w+"/rotate-secret", url.Values{}, http.StatusOK, "New signing secret")
-		if n := e.audited(t, "webhook.rotate_secret"); n != 1 {
+		if n := e.audited(t, "webhook.secret_rotated"); n != 1 {
 			t.Fatalf("%d secret rotations by one form sent twice, want 1", n)
 		}
 		if !strings.Contains(b.last, `href="`+w+`"`) {
@@ -137,7 +137,7 @@ func TestMintingFormsMintOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		sendTwice(t, b, "/ui/users/"+u.ID, "/ui/users/"+u.ID+"/setup-link", url.Values{}, http.StatusCreated, "shown only this once")
-		if n := e.audited(t, "user.setup_link"); n != 1 {
+		if n := e.audited(t, "user.setup_link_issued"); n != 1 {
 			t.Fatalf("%d setup links by one form sent twice, want 1", n)
 		}
 	})

@@ -279,7 +279,7 @@ func TestPagesAndForbidden(t *testing.T) {
 	admin := e.browser()
 	admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
 	for _, path := range []string{"/ui/accounts", "/ui/accounts?q=x&managed=managed", "/ui/teams", "/ui/users", "/ui/audit",
-		"/ui/audit?since=2020-01-01&action=console.sign_in", "/ui/me", "/ui/teams/new", "/ui/users/new", "/ui/accounts/new"} {
+		"/ui/audit?since=2020-01-01&action=console.signed_in", "/ui/me", "/ui/teams/new", "/ui/users/new", "/ui/accounts/new"} {
 		admin.get(path).want(t, http.StatusOK)
 	}
 	admin.get("/ui/audit?since=yesterday").want(t, http.StatusBadRequest, `id="since-error"`)

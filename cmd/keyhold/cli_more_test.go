@@ -139,8 +139,8 @@ func TestCLIAuditPolicyAndLeaks(t *testing.T) {
 		k.tick()
 		k.run("sa", "create", "web-bot")
 		k.tick()
-		k.golden("audit-list", k.run("audit", "list", "--action", "system_account.create"))
-		if out := k.run("audit", "list", "--actor", "admin@example.com", "--since", "1h", "--outcome", "success", "-o", "json"); !strings.Contains(out, "system_account.create") {
+		k.golden("audit-list", k.run("audit", "list", "--action", "system_account.created"))
+		if out := k.run("audit", "list", "--actor", "admin@example.com", "--since", "1h", "--outcome", "success", "-o", "json"); !strings.Contains(out, "system_account.created") {
 			t.Errorf("audit list filters: %s", out)
 		}
 		k.fail(2, "audit", "list", "--since", "yesterday")
@@ -158,7 +158,7 @@ func TestCLIAuditPolicyAndLeaks(t *testing.T) {
 				case <-ctx.Done():
 				}
 			}}
-			tailOut, _, tailCode = k.exec(ctx, "", h, "audit", "tail", "--action", "system_account.create", "--interval", "1ms")
+			tailOut, _, tailCode = k.exec(ctx, "", h, "audit", "tail", "--action", "system_account.created", "--interval", "1ms")
 		})
 		<-polls // the past is printed
 		k.run("sa", "create", "late-bot")

@@ -31,7 +31,7 @@ import (
 //  1. every acknowledged write (2xx received) is present, with its audit
 //     event and its change row;
 //  2. no write is half-present: every token has the event that created it,
-//     every account its system_account.create, every assignment and
+//     every account its system_account.created, every assignment and
 //     membership its event, and every successful audit event that by design
 //     has a change row has it (crashNoChange lists the actions that have
 //     none); a write answered with an error is absent, and a write whose
@@ -54,16 +54,16 @@ func TestCrashConsistency(t *testing.T) {
 }
 
 // crashNoChange are the audit actions that by design have no change row:
-// they change nothing the decision index holds. organization.bootstrap
+// they change nothing the decision index holds. organization.bootstrapped
 // writes before any index is loaded; the others are sign-ins, passwords,
 // setup links, the token policy, webhooks, and the aggregated refusals of
 // the decision path. Events with an outcome other than success (denied,
 // failure) have no change row either.
 var crashNoChange = map[string]bool{
-	"organization.bootstrap": true, "user.setup_link": true, "user.set_password": true, "console.sign_in": true,
-	"auth.failed": true, "token.use.refused_network": true, "token.use.refused_scope": true,
-	"token_policy.update": true, "webhook.create": true, "webhook.update": true, "webhook.delete": true,
-	"webhook.rotate_secret": true, "webhook.test": true, "webhook.redeliver": true,
+	"organization.bootstrapped": true, "user.setup_link_issued": true, "user.password_set": true, "console.signed_in": true,
+	"auth.failed": true, "token.use_refused_network": true, "token.use_refused_scope": true,
+	"token_policy.updated": true, "webhook.created": true, "webhook.updated": true, "webhook.deleted": true,
+	"webhook.secret_rotated": true, "webhook.tested": true, "webhook.redelivered": true,
 }
 
 // crashChangeOf maps each other action to the kind of change its target
@@ -71,17 +71,17 @@ var crashNoChange = map[string]bool{
 // change the member (the subject), and a rotation also changes the
 // successor.
 var crashChangeOf = map[string]keyhold.ChangeKind{
-	"system_account.create": keyhold.ChangeSystemAccount, "system_account.update": keyhold.ChangeSystemAccount,
-	"system_account.delete": keyhold.ChangeSystemAccount, "system_account.enable": keyhold.ChangeSystemAccount,
-	"system_account.disable": keyhold.ChangeSystemAccount,
-	"token.create":           keyhold.ChangeToken, "token.update": keyhold.ChangeToken, "token.revoke": keyhold.ChangeToken,
-	"token.delete": keyhold.ChangeToken, "token.expire": keyhold.ChangeToken, "token.leak": keyhold.ChangeToken,
-	"token.scope.narrow": keyhold.ChangeToken, "token.rotate": keyhold.ChangeToken, "token.auto_rotate": keyhold.ChangeToken,
-	"team.create": keyhold.ChangeTeam, "team.update": keyhold.ChangeTeam, "team.delete": keyhold.ChangeTeam,
-	"team.member.add": "", "team.member.remove": "", "role.assign": "", "role.unassign": "",
-	"user.create": keyhold.ChangeUser, "user.invite": keyhold.ChangeUser, "user.update": keyhold.ChangeUser,
-	"user.delete": keyhold.ChangeUser, "user.activate": keyhold.ChangeUser, "user.deactivate": keyhold.ChangeUser,
-	"user.accept_invite": keyhold.ChangeUser,
+	"system_account.created": keyhold.ChangeSystemAccount, "system_account.updated": keyhold.ChangeSystemAccount,
+	"system_account.deleted": keyhold.ChangeSystemAccount, "system_account.enabled": keyhold.ChangeSystemAccount,
+	"system_account.disabled": keyhold.ChangeSystemAccount,
+	"token.created":           keyhold.ChangeToken, "token.updated": keyhold.ChangeToken, "token.revoked": keyhold.ChangeToken,
+	"token.deleted": keyhold.ChangeToken, "token.expired": keyhold.ChangeToken, "token.leaked": keyhold.ChangeToken,
+	"token.scope_narrowed": keyhold.ChangeToken, "token.rotated": keyhold.ChangeToken, "token.auto_rotated": keyhold.ChangeToken,
+	"team.created": keyhold.ChangeTeam, "team.updated": keyhold.ChangeTeam, "team.deleted": keyhold.ChangeTeam,
+	"team.member_added": "", "team.member_removed": "", "role.assigned": "", "role.unassigned": "",
+	"user.created": keyhold.ChangeUser, "user.invited": keyhold.ChangeUser, "user.updated": keyhold.ChangeUser,
+	"user.deleted": keyhold.ChangeUser, "user.activated": keyhold.ChangeUser, "user.deactivated": keyhold.ChangeUser,
+	"user.invite_accepted": keyhold.ChangeUser,
 }
 
 // Outcomes of a write, as the client saw it.
@@ -400,7 +400,7 @@ func (inv *crashInventory) find(st *crashState, o *crashOp) (string, bool) {
 		return id, ok
 	case "token":
 		if st.deleted[o.result] {
-			return o.result, inv.event("token.create", o.result, o.account)
+			return o.result, inv.event("token.created", o.result, o.account)
 		}
 		if o.result != "" {
 			_, ok := inv.tokens[o.result]
@@ -435,30 +435,30 @@ func (inv *crashInventory) whole(st *crashState, o *crashOp, id string) []string
 	}
 	switch o.kind {
 	case "account":
-		need(inv.event("system_account.create", id, id), "its system_account.create event")
+		need(inv.event("system_account.created", id, id), "its system_account.created event")
 		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
 	case "token":
 		if !st.deleted[id] {
 			need(inv.tokens[id].account == o.account, "its owner")
 		}
-		need(inv.event("token.create", id, o.account), "its token.create event")
+		need(inv.event("token.created", id, o.account), "its token.created event")
 		need(inv.change(keyhold.ChangeToken, id), "its change row")
 	case "rotate":
 		if s := inv.tokens[id]; !st.deleted[id] {
 			need(s != nil && s.pred == o.token && s.account == o.account, "the successor, linked to its predecessor")
 		}
-		need(inv.event("token.rotate", o.token, o.account), "its token.rotate event")
+		need(inv.event("token.rotated", o.token, o.account), "its token.rotated event")
 		need(inv.change(keyhold.ChangeToken, o.token), "the predecessor's change row")
 		need(inv.change(keyhold.ChangeToken, id), "the successor's change row")
 	case "delete":
-		need(inv.event("token.delete", id, o.account), "its token.delete event")
+		need(inv.event("token.deleted", id, o.account), "its token.deleted event")
 		// One change row for its creation, one for its deletion.
 		need(inv.changes[[2]string{string(keyhold.ChangeToken), id}] >= 2, "its change row")
 	case "role":
-		need(inv.event("role.assign", id, id), "its role.assign event")
+		need(inv.event("role.assigned", id, id), "its role.assigned event")
 		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
 	case "member":
-		need(inv.event("team.member.add", st.team, id), "its team.member.add event")
+		need(inv.event("team.member_added", st.team, id), "its team.member_added event")
 		need(inv.change(keyhold.ChangeSystemAccount, id), "its change row")
 	}
 	return missing
@@ -508,36 +508,36 @@ func crashCheck(ctx context.Context, t *testing.T, raw *sql.DB, st *crashState, 
 	// 2. Nothing is half-present.
 	bootstrapped := false
 	for _, e := range inv.eventRows {
-		bootstrapped = bootstrapped || e.action == "organization.bootstrap"
+		bootstrapped = bootstrapped || e.action == "organization.bootstrapped"
 	}
 	for _, k := range inv.tokens {
 		switch {
 		case k.pred != "":
 			p := inv.tokens[k.pred]
-			if p == nil || p.succ != k.id || !inv.event("token.rotate", k.pred, k.account) {
-				t.Errorf("round %d: successor %s without its predecessor's link or token.rotate event", round, k.id)
+			if p == nil || p.succ != k.id || !inv.event("token.rotated", k.pred, k.account) {
+				t.Errorf("round %d: successor %s without its predecessor's link or token.rotated event", round, k.id)
 			}
 		case k.user != "" && k.name == "bootstrap":
 			if !bootstrapped {
-				t.Errorf("round %d: the bootstrap token without organization.bootstrap", round)
+				t.Errorf("round %d: the bootstrap token without organization.bootstrapped", round)
 			}
-		case !inv.event("token.create", k.id, k.account):
-			t.Errorf("round %d: token %s without its token.create event", round, k.id)
+		case !inv.event("token.created", k.id, k.account):
+			t.Errorf("round %d: token %s without its token.created event", round, k.id)
 		}
 	}
 	for id := range inv.accounts {
-		if !inv.event("system_account.create", id, id) {
-			t.Errorf("round %d: account %s without its system_account.create event", round, id)
+		if !inv.event("system_account.created", id, id) {
+			t.Errorf("round %d: account %s without its system_account.created event", round, id)
 		}
 	}
 	for id, count := range inv.roles {
-		if inv.events["role.assign|"+id+"|"+id] < count {
-			t.Errorf("round %d: account %s has %d roles and fewer role.assign events", round, id, count)
+		if inv.events["role.assigned|"+id+"|"+id] < count {
+			t.Errorf("round %d: account %s has %d roles and fewer role.assigned events", round, id, count)
 		}
 	}
 	for m := range inv.members {
-		if !inv.event("team.member.add", m[0], m[1]) {
-			t.Errorf("round %d: membership %v without its team.member.add event", round, m)
+		if !inv.event("team.member_added", m[0], m[1]) {
+			t.Errorf("round %d: membership %v without its team.member_added event", round, m)
 		}
 	}
 	want := map[[2]string]int{}
@@ -552,14 +552,14 @@ func crashCheck(ctx context.Context, t *testing.T, raw *sql.DB, st *crashState, 
 		}
 		id := e.target
 		switch e.action {
-		case "role.assign", "role.unassign":
+		case "role.assigned", "role.unassigned":
 			kind = keyhold.ChangeKind(e.targetType)
-		case "team.member.add", "team.member.remove":
+		case "team.member_added", "team.member_removed":
 			kind, id = keyhold.ChangeUser, e.subject
 			if _, ok := inv.accounts[id]; ok {
 				kind = keyhold.ChangeSystemAccount
 			}
-		case "token.rotate", "token.auto_rotate":
+		case "token.rotated", "token.auto_rotated":
 			if p := inv.tokens[e.target]; p != nil && p.succ != "" {
 				want[[2]string{string(keyhold.ChangeToken), p.succ}]++
 			} else {

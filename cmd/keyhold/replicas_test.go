@@ -76,7 +76,7 @@ func TestReplicas(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	var events int
 	for time.Now().Before(deadline) {
-		_, page := c.call(t, "GET", "/v3/audit-events?filter[action][eq]=token.expire&filter[target_id][eq]="+shortID, admin, "")
+		_, page := c.call(t, "GET", "/v3/audit-events?filter[action][eq]=token.expired&filter[target_id][eq]="+shortID, admin, "")
 		events = int(page["meta"].(map[string]any)["page"].(map[string]any)["total"].(float64))
 		if events > 0 {
 			break
@@ -84,7 +84,7 @@ func TestReplicas(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second) // let every replica's sweep have its chance to report it again
-	_, page := c.call(t, "GET", "/v3/audit-events?filter[action][eq]=token.expire&filter[target_id][eq]="+shortID, admin, "")
+	_, page := c.call(t, "GET", "/v3/audit-events?filter[action][eq]=token.expired&filter[target_id][eq]="+shortID, admin, "")
 	if n := int(page["meta"].(map[string]any)["page"].(map[string]any)["total"].(float64)); n != 1 {
 		t.Errorf("expiry reported %d times, want once", n)
 	}

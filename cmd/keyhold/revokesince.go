@@ -25,7 +25,7 @@ func revokeSinceCommand(io stdio) *cobra.Command {
 		Short: "Revoke every token created or rotated at or after TIME, in the database",
 		Long: `Revoke-since revokes every unrevoked token, of system accounts and of users,
 created at or after --since, or rotated to a successor created then. Each is
-audited (token.revoke) and announced to webhooks (token.revoked, reason
+audited (token.revoked) and announced to webhooks (token.revoked, reason
 revoke_since); every replica drops it through the change feed. It needs no
 server or login, only --db (or KEYHOLD_DB). Run it after a restore, before
 serving, with the time the backup was taken, or after a compromise with the

@@ -380,19 +380,19 @@ try {
 
   step("the account's history holds its tokens' and memberships' events, and links to all of them");
   const history = page.locator("section", { has: page.getByRole("heading", { name: "Recent audit events" }) });
-  for (const action of ["token.create", "token.rotate", "team.member.add", "system_account.disable", "system_account.enable"]) {
+  for (const action of ["token.created", "token.rotated", "team.member_added", "system_account.disabled", "system_account.enabled"]) {
     await history.locator("code", { hasText: new RegExp(`^${action.replace(".", "\\.")}$`) }).first().waitFor();
   }
   await history.getByRole("link", { name: "All events of this account" }).click();
   await page.waitForURL(new RegExp(`/ui/audit\\?involving=${accountID}$`));
   assert.equal(await page.getByLabel("Account or user id").inputValue(), accountID);
-  for (const action of ["token.create", "token.rotate", "team.member.add", "role.assign", "system_account.create"]) {
+  for (const action of ["token.created", "token.rotated", "team.member_added", "role.assigned", "system_account.created"]) {
     await page.locator("main code", { hasText: new RegExp(`^${action.replace(".", "\\.")}$`) }).first().waitFor();
   }
   assert.equal(await page.locator("main code", { hasText: /^console\.sign_in$/ }).count(), 0, "the admin's sign-in is not the account's");
   r = await api("GET", `/v3/audit-events?filter[principal_id]=${accountID}&page[size]=100`);
   const apiActions = new Set(r.json.data.map((e) => e.action));
-  for (const action of ["token.create", "token.rotate", "team.member.add"]) assert.ok(apiActions.has(action), `the API's history lacks ${action}`);
+  for (const action of ["token.created", "token.rotated", "team.member_added"]) assert.ok(apiActions.has(action), `the API's history lacks ${action}`);
 
   step("the accounts list counts working tokens, shows the last use, and filters by state");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "System accounts" }).click();
@@ -515,7 +515,7 @@ try {
   await page.getByRole("heading", { name: "Audit log", exact: true }).waitFor();
   assert.equal(await page.getByRole("link", { name: "Clear filters" }).count(), 0);
   const offered = await page.locator("#audit-actions option").evaluateAll((os) => os.map((o) => o.value));
-  for (const a of ["console.sign_in", "system_account.create", "token.create", "user.invite"]) {
+  for (const a of ["console.signed_in", "system_account.created", "token.created", "user.invited"]) {
     assert.ok(offered.includes(a), `the action filter offers ${a}: ${offered}`);
   }
   assert.equal(await page.getByLabel("Action", { exact: true }).getAttribute("list"), "audit-actions");
@@ -524,11 +524,11 @@ try {
   await page.waitForURL(/action=ACCOUNT.CRE/);
   const actions = await page.locator("table tbody td:nth-child(3) code").allTextContents();
   assert.ok(actions.length > 0, "the partial action matches the account created");
-  assert.deepEqual([...new Set(actions)], ["system_account.create"]);
+  assert.deepEqual([...new Set(actions)], ["system_account.created"]);
   await page.getByRole("link", { name: "Clear filters" }).click();
   await page.waitForURL(/\/ui\/audit$/);
   assert.equal(await page.getByLabel("Action", { exact: true }).inputValue(), "");
-  assert.ok((await page.locator("table tbody td:nth-child(3) code").allTextContents()).includes("console.sign_in"));
+  assert.ok((await page.locator("table tbody td:nth-child(3) code").allTextContents()).includes("console.signed_in"));
   await page.getByLabel("From", { exact: true }).fill("2026-03-02");
   await page.getByLabel("To", { exact: true }).fill("2026-03-01");
   expectRefusal = true; // reversed dates are answered 400, with the form
