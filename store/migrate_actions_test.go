@@ -2,11 +2,9 @@ package store_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
-	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
 
@@ -18,26 +16,9 @@ func TestMigrateRenamesAuditActions(t *testing.T) {
 	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b, func(t *testing.T) {
-			db, err := store.Open(ctx, storetest.NewURL(t, b), store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			if err := db.MigrateToForTest(ctx, 17); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedFrom(t, b, 17)
 			want := map[string]string{} // event id → action after the migration
-			seed := func(action, after string) {
-				id := newID()
-				err := db.ExecForTest(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
-					actor_name, action, target_type, target_id, target_name, outcome, request_id,
-					client_ip, user_agent, count, reason) VALUES ($1, $2, 'user', 'admin', 'admin', $3, '', '', '', 'success', '', '', '', 1, '')`,
-					id, at(len(want)).Format(time.RFC3339Nano), action)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want[id] = after
-			}
+			seed := func(action, after string) { want[seedEventRaw(t, db, action, "", "", len(want))] = after }
 			for old, renamed := range keyhold.RenamedAuditActions {
 				seed(old, renamed)
 			}

@@ -122,3 +122,18 @@ func TestMigrateTokenIntent(t *testing.T) {
 		})
 	}
 }
+
+// seedEventRaw inserts an audit event of an admin at minute n, by the
+// first schema's columns, and returns its id.
+func seedEventRaw(t *testing.T, db *store.DB, action, targetType, targetID string, n int) string {
+	t.Helper()
+	id := newID()
+	err := db.ExecForTest(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
+		actor_name, action, target_type, target_id, target_name, outcome, request_id,
+		client_ip, user_agent, count) VALUES ($1, $2, 'user', 'admin', 'admin', $3, $4, $5, '', 'success', '', '', '', 1)`,
+		id, at(n).Format(time.RFC3339Nano), action, targetType, targetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -2,11 +2,9 @@ package store_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
-	"github.com/keyhold/keyhold/store"
 	"github.com/keyhold/keyhold/store/storetest"
 )
 
@@ -18,29 +16,14 @@ func TestMigrateBackfillsAuditSubject(t *testing.T) {
 	t.Parallel()
 	for _, b := range storetest.Backends(t) {
 		t.Run(b, func(t *testing.T) {
-			db, err := store.Open(ctx, storetest.NewURL(t, b), store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			if err := db.MigrateToForTest(ctx, 14); err != nil {
-				t.Fatal(err)
-			}
+			db := migratedFrom(t, b, 14)
 			acct, user, team := seedAccountRaw(t, db, "bot", 0), seedUserRaw(t, db, "u@example.com", 0), seedTeamRaw(t, db, "Ops", 0)
 			userTok := seedTokenRaw(t, db, userRef(user), "laptop", 1)
 			acctTok := seedTokenRaw(t, db, accountRef(acct), "ci", 1)
 			gone := newID() // a token deleted before the migration
 			want := map[string]string{}
 			seed := func(action, targetType, targetID, subject string) {
-				id := newID()
-				err := db.ExecForTest(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
-					actor_name, action, target_type, target_id, target_name, outcome, request_id,
-					client_ip, user_agent, count, reason) VALUES ($1, $2, 'user', 'admin', 'admin', $3, $4, $5, '', 'success', '', '', '', 1, '')`,
-					id, at(len(want)).Format(time.RFC3339Nano), action, targetType, targetID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want[id] = subject
+				want[seedEventRaw(t, db, action, targetType, targetID, len(want))] = subject
 			}
 			seed("system_account.create", "system_account", acct.ID, acct.ID)
 			seed("user.update", "user", user.ID, user.ID)
