@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -147,14 +146,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // the client gets 503 problem+json, and nothing of the write is in the
 // database (no account, no audit event, no change).
 func TestPostgresCutMidTransaction(t *testing.T) {
-	if !hasPostgres(t) {
-		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
-	}
-	direct := storetest.NewURL(t, storetest.Postgres)
-	u, _ := url.Parse(direct)
-	proxy := newProxy(t, u.Host)
-	viaProxy := *u
-	viaProxy.Host = proxy.addr
+	direct, viaProxy, proxy := proxiedPostgres(t)
 	a := startServe(t, "--db", viaProxy.String())
 	admin := kpatPattern.FindString(a.out.String())
 	raw := storetest.Raw(t, direct)
@@ -224,14 +216,7 @@ func TestPostgresCutMidTransaction(t *testing.T) {
 // meanwhile through another replica is enforced within the feed's
 // documented bound, and after a cut the replica listens again.
 func TestPostgresListenConnectionLost(t *testing.T) {
-	if !hasPostgres(t) {
-		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
-	}
-	direct := storetest.NewURL(t, storetest.Postgres)
-	u, _ := url.Parse(direct)
-	proxy := newProxy(t, u.Host)
-	viaProxy := *u
-	viaProxy.Host = proxy.addr
+	direct, viaProxy, proxy := proxiedPostgres(t)
 	a := startServe(t, "--db", viaProxy.String())
 	b := startServe(t, "--db", direct)
 	admin := kpatPattern.FindString(a.out.String()) // a started first, so a bootstrapped

@@ -136,18 +136,27 @@ func (p *tcpProxy) cut() {
 // restore listens again on the same address.
 func (p *tcpProxy) restore() { p.listen(p.addr) }
 
+// proxiedPostgres gives a fresh PostgreSQL schema, its URL through a
+// loopback proxy the test can cut, and the proxy; it skips the test
+// without KEYHOLD_TEST_POSTGRES.
+func proxiedPostgres(t *testing.T) (direct string, viaProxy url.URL, proxy *tcpProxy) {
+	t.Helper()
+	if !hasPostgres(t) {
+		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
+	}
+	direct = storetest.NewURL(t, storetest.Postgres)
+	u, _ := url.Parse(direct)
+	proxy = newProxy(t, u.Host)
+	viaProxy = *u
+	viaProxy.Host = proxy.addr
+	return direct, viaProxy, proxy
+}
+
 // When PostgreSQL goes away, decisions keep coming from the index, writes
 // fail with 503 problem+json, and the replica catches up by itself when
 // the database returns.
 func TestDatabaseOutage(t *testing.T) {
-	if !hasPostgres(t) {
-		t.Skip("KEYHOLD_TEST_POSTGRES is not set")
-	}
-	direct := storetest.NewURL(t, storetest.Postgres)
-	u, _ := url.Parse(direct)
-	proxy := newProxy(t, u.Host)
-	viaProxy := *u
-	viaProxy.Host = proxy.addr
+	direct, viaProxy, proxy := proxiedPostgres(t)
 
 	a := startServe(t, "--db", viaProxy.String())
 	b := startServe(t, "--db", direct)
