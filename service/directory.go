@@ -70,7 +70,9 @@ func (s *Directory) Bind(ctx context.Context, bindDN, password string) (*keyhold
 		return nil, &keyhold.Error{Code: keyhold.ERATELIMITED, Message: "Too many failed authentications from this address; try again later", RetryAfter: wait}
 	}
 	name, ok := s.accountName(bindDN)
-	attempt := bindAttempt{outcome: keyhold.OutcomeFailure, name: name}
+	// What the client sent reaches the audit bounded, whether it named an
+	// account or not.
+	attempt := bindAttempt{outcome: keyhold.OutcomeFailure, name: truncate(name, 256)}
 	refuse := func(reason string, counted bool) (*keyhold.Principal, error) {
 		attempt.reason = reason
 		s.failures.bind(attempt, ri.ClientIP, ri.UserAgent, now)
@@ -101,7 +103,7 @@ func (s *Directory) Bind(ctx context.Context, bindDN, password string) (*keyhold
 	switch {
 	case p.Type != keyhold.PrincipalSystemAccount || !strings.EqualFold(p.Name, name):
 		attempt.account, attempt.token = keyhold.Ref{}, ""
-		return refuse("The token belongs to another principal than "+name, false)
+		return refuse("The token belongs to another principal than "+attempt.name, false)
 	case d.Reason == authz.ReasonNetwork:
 		return refuse(authz.ReasonNetwork, false)
 	case !p.AppPassword:

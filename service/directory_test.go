@@ -104,6 +104,8 @@ func TestDirectoryBind(t *testing.T) {
 			{"garbage", "cn=nas,ou=users," + base, "not a token", "The password is not a token"},
 			{"unknown token", "cn=nas,ou=users," + base, strings.Repeat("x", 0) + e.unknownToken(), "Unknown token"},
 			{"empty password", "cn=nas,ou=users," + base, "", "No password: an unauthenticated bind"},
+			{"a name of 10,000 characters", "cn=" + strings.Repeat("n", 10000) + ",ou=users," + base, app.Value,
+				"The token belongs to another principal than " + strings.Repeat("n", 256)},
 		}
 		for _, r := range refusals {
 			_, err := e.bind(ctx, r.dn, r.password)
@@ -116,6 +118,10 @@ func TestDirectoryBind(t *testing.T) {
 			reasons[ev.Reason] = true
 			if ev.UserAgent != "ldap" || ev.ClientIP == "" {
 				t.Errorf("event %+v", ev)
+			}
+			// What the client named reaches the audit bounded.
+			if len(ev.ActorName) > 256 || len(ev.TargetName) > 256 {
+				t.Errorf("an ldap.bind event names %d and %d bytes", len(ev.ActorName), len(ev.TargetName))
 			}
 		}
 		for _, r := range refusals {
