@@ -369,6 +369,18 @@ type AuditEvent struct {
 	// Reason says why an operation was refused (outcome denied): the
 	// permission the caller lacks, or the guard that refused it.
 	Reason string
+	// Credential is the credential that acted: empty for keyhold itself.
+	Credential AuditCredential
+	// Changes are an update's changes by field; empty for other events.
+	Changes map[string]AuditChange
+	// Seq is the event's leaf index in the audit log: gap-free and
+	// strictly increasing in the order events were appended, which is not
+	// time order (aggregated events are appended when written, stamped
+	// with the start of their minute). Set by the store on append.
+	Seq int64
+	// Hash is the leaf hash the log stores for the event (LeafHash of the
+	// event as it was appended). Set by the store.
+	Hash [32]byte
 }
 
 // Audit outcomes.

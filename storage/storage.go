@@ -13,6 +13,8 @@ import (
 	"context"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/keyhold/keyhold"
 )
 
@@ -251,11 +253,53 @@ type Snapshot interface {
 	ScanMemberships(ctx context.Context, fn func(teamID string, member keyhold.Ref) error) error
 }
 
-// Audit is the audit trail.
+// Audit is the audit trail and its Merkle log.
 type Audit interface {
+	// AppendAuditEvent stores e and appends it to the log in this
+	// transaction, setting e.Seq and e.Hash. It takes the log's lock,
+	// held to the end of the transaction: append last.
 	AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error
 	// ListAuditEvents orders newest first.
 	ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*keyhold.AuditEvent, int, error)
+
+	// AuditLog reads the log's state; LockAuditLog also takes the lock
+	// appends take, so that the tree does not grow until the transaction
+	// ends (to sign a checkpoint of it, say).
+	AuditLog(ctx context.Context) (AuditLogState, error)
+	LockAuditLog(ctx context.Context) (AuditLogState, error)
+	// SetAuditLogOrigin names the log unless it already has a name.
+	SetAuditLogOrigin(ctx context.Context, origin string) error
+	// ReadAuditHashes returns the tree's stored hashes at tlog stored-hash
+	// indexes, in the order asked: a tlog.HashReader's ReadHashes.
+	ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
+	// ListAuditLeaves returns up to limit leaves from index from.
+	ListAuditLeaves(ctx context.Context, from int64, limit int) ([]keyhold.AuditLeafRecord, error)
+	// PruneAuditEvents drops the bodies of the oldest events, the longest
+	// prefix of leaves that all occurred before cutoff, keeping their
+	// hashes; it returns how many it dropped.
+	PruneAuditEvents(ctx context.Context, cutoff time.Time) (int64, error)
+
+	AppendAuditCheckpoint(ctx context.Context, cp *keyhold.AuditCheckpoint) error
+	// LatestAuditCheckpoint: ENOTFOUND before the first.
+	LatestAuditCheckpoint(ctx context.Context) (*keyhold.AuditCheckpoint, error)
+	// ListAuditCheckpoints returns up to limit checkpoints stored after
+	// the one whose Seq is after, oldest first.
+	ListAuditCheckpoints(ctx context.Context, after int64, limit int) ([]*keyhold.AuditCheckpoint, error)
+
+	// CreateAuditKey stores a signing key; ECONFLICT if it is current and
+	// another of its purpose is too.
+	CreateAuditKey(ctx context.Context, k *keyhold.AuditKey) error
+	// RetireAuditKeys retires the current key of purpose, if any.
+	RetireAuditKeys(ctx context.Context, purpose string, at time.Time) error
+	// ListAuditKeys returns every key, retired or not, oldest first.
+	ListAuditKeys(ctx context.Context) ([]*keyhold.AuditKey, error)
+}
+
+// AuditLogState is the audit log's size (its next leaf index), the prefix
+// of leaves whose events retention pruned, and its origin.
+type AuditLogState struct {
+	Size, PrunedBelow int64
+	Origin            string
 }
 
 // Webhooks are webhook destinations, with their signing secrets sealed.

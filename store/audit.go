@@ -2,6 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/keyhold/keyhold"
 )
@@ -10,31 +14,52 @@ var auditMsgs = msgs{conflict: "An audit event with this id already exists"}
 
 const auditCols = `e.id, e.occurred_at, e.actor_type, e.actor_id, e.actor_name, e.action,
 	e.target_type, e.target_id, e.target_name, e.outcome, e.request_id, e.client_ip,
-	e.user_agent, e.count, e.reason, e.subject_account_id`
+	e.user_agent, e.count, e.reason, e.subject_account_id, e.credential_id,
+	e.credential_fingerprint, e.auth_method, e.changes, e.leaf_index`
 
 func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
 	var e keyhold.AuditEvent
-	var actorType string
+	var actorType, changes string
+	var leaf sql.NullInt64
 	err := s.Scan(append([]any{&e.ID, scanTime{&e.Time}, &actorType, &e.ActorID, &e.ActorName,
 		&e.Action, &e.TargetType, &e.TargetID, &e.TargetName, &e.Outcome, &e.RequestID,
-		&e.ClientIP, &e.UserAgent, &e.Count, &e.Reason, &e.SubjectID}, extra...)...)
+		&e.ClientIP, &e.UserAgent, &e.Count, &e.Reason, &e.SubjectID, &e.Credential.ID,
+		&e.Credential.Fingerprint, &e.Credential.Method, &changes, &leaf}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
 	e.ActorType = keyhold.PrincipalType(actorType)
+	e.Seq = -1
+	if leaf.Valid {
+		e.Seq = leaf.Int64
+	}
+	if e.Changes, err = decodeChanges(changes); err != nil {
+		return nil, err
+	}
 	return &e, nil
 }
 
-// AppendAuditEvent stores e. The database numbers events in insertion
-// order, which breaks ties between events of the same instant.
+// AppendAuditEvent stores e and appends it to the audit log, setting its
+// Seq and Hash. Its time is stored to the microsecond, and e keeps what
+// was stored, so that its leaf is the one a reader rebuilds.
 func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error {
-	_, err := t.exec(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
+	e.Time = ts(e.Time)
+	changes, err := encodeChanges(e)
+	if err != nil {
+		return fmt.Errorf("append audit event: %w", err)
+	}
+	if err := t.appendLeaf(ctx, e, nil); err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
 		actor_name, action, target_type, target_id, target_name, outcome, request_id,
-		client_ip, user_agent, count, reason, subject_account_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		e.ID, ts(e.Time), string(e.ActorType), e.ActorID, e.ActorName, e.Action,
+		client_ip, user_agent, count, reason, subject_account_id, credential_id,
+		credential_fingerprint, auth_method, changes, leaf_index)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		e.ID, e.Time, string(e.ActorType), e.ActorID, e.ActorName, e.Action,
 		e.TargetType, e.TargetID, e.TargetName, e.Outcome, e.RequestID,
-		e.ClientIP, e.UserAgent, e.Count, e.Reason, e.SubjectID)
+		e.ClientIP, e.UserAgent, e.Count, e.Reason, e.SubjectID, e.Credential.ID,
+		e.Credential.Fingerprint, e.Credential.Method, changes, e.Seq)
 	return t.translate("append audit event", err, auditMsgs)
 }
 
@@ -73,6 +98,33 @@ func (t *tx) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*key
 	if f.Until != nil {
 		w.add("e.occurred_at < %s", ts(*f.Until))
 	}
-	return list(ctx, t, listQuery{op: "list audit events", cols: auditCols, from: "audit_events e",
+	items, total, err := list(ctx, t, listQuery{op: "list audit events", cols: auditCols, from: "audit_events e",
 		w: w, order: "e.occurred_at DESC, e.seq DESC", page: f.Page}, scanAuditEvent)
+	if err != nil {
+		return nil, 0, err
+	}
+	return items, total, t.fillLeafHashes(ctx, items)
+}
+
+// fillLeafHashes sets each event's Hash to the leaf hash the log stores
+// for its index.
+func (t *tx) fillLeafHashes(ctx context.Context, events []*keyhold.AuditEvent) error {
+	idx := make([]int64, 0, len(events))
+	for _, e := range events {
+		if e.Seq >= 0 {
+			idx = append(idx, tlog.StoredHashIndex(0, e.Seq))
+		}
+	}
+	hs, err := t.ReadAuditHashes(ctx, idx)
+	if err != nil {
+		return err
+	}
+	k := 0
+	for _, e := range events {
+		if e.Seq >= 0 {
+			e.Hash = hs[k]
+			k++
+		}
+	}
+	return nil
 }

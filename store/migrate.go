@@ -96,8 +96,18 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}
 	}
+	if upTo == 0 || upTo >= auditLogVersion {
+		if err := db.logUnlogged(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
 	return nil
 }
+
+// auditLogVersion is the migration that made the audit trail a Merkle log;
+// from it on, events of earlier releases are appended to the log after
+// the migrations.
+const auditLogVersion = 19
 
 // migrateStep runs fn in a write transaction holding the migration lock.
 // The lock comes first, so what fn then reads was committed by whoever held
