@@ -8,6 +8,7 @@ import "slices"
 // writes is here and that each one here is written, so a rename changes
 // both, and needs a row in RenamedAuditActions and a migration.
 var auditActions = []string{
+	"audit.signing_key_rotated",
 	"auth.failed",
 	"console.signed_in",
 	"ldap.bind",

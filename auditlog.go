@@ -160,6 +160,21 @@ func marshalCanonical(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
+// CanonicalJSON re-encodes a JSON value as the audit log encodes change
+// values: objects' keys sorted, no insignificant whitespace, no HTML
+// escaping, numbers as written. A value that went through another JSON
+// encoder (one that escapes "<" as \u003c, say) comes back as it was
+// appended.
+func CanonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return marshalCanonical(v)
+}
+
 // CanonicalChanges encodes changes as the audit log stores them, or ""
 // when there are none.
 func CanonicalChanges(c map[string]AuditChange) (string, error) {

@@ -15,13 +15,16 @@ const (
 	EventTokenAutoRotated = "token.auto_rotated"
 	EventAccountDisabled  = "account.disabled"
 	EventAccountDeleted   = "account.deleted"
+	// EventAuditCheckpoint carries each new signed checkpoint of the audit
+	// log, so that it can be kept outside keyhold (a witness).
+	EventAuditCheckpoint = "audit.checkpoint"
 	// EventWebhookTest is sent by the test call only; nobody subscribes.
 	EventWebhookTest = "webhook.test"
 )
 
 // EventTypes lists the event types a destination may subscribe to.
 var EventTypes = []string{EventTokenExpiring, EventTokenExpired, EventTokenRotated, EventTokenRevoked,
-	EventTokenLeaked, EventTokenAutoRotated, EventAccountDisabled, EventAccountDeleted}
+	EventTokenLeaked, EventTokenAutoRotated, EventAccountDisabled, EventAccountDeleted, EventAuditCheckpoint}
 
 // WebhookDestination is a URL that receives signed events. Its signing
 // secret is never part of it: the server keeps it encrypted, and shows it

@@ -98,11 +98,7 @@ func organizationOut(o *keyhold.Organization) wire.Organization {
 		UpdatedAt: o.UpdatedAt, State: o.State, RetentionPeriodDays: o.RetentionPeriodDays}
 }
 
-func auditEventOut(e *keyhold.AuditEvent) wire.AuditEvent {
-	return wire.AuditEvent{ID: e.ID, OccurredAt: e.Time, ActorType: string(e.ActorType), ActorID: e.ActorID, ActorName: e.ActorName,
-		Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, TargetName: e.TargetName, SubjectAccountID: e.SubjectID, Outcome: e.Outcome,
-		RequestID: e.RequestID, ClientIP: e.ClientIP, UserAgent: e.UserAgent, Count: e.Count, Reason: e.Reason}
-}
+func auditEventOut(e *keyhold.AuditEvent) wire.AuditEvent { return wire.AuditEventOf(e) }
 
 func tokenPolicyOut(p *keyhold.TokenPolicy) wire.TokenPolicy {
 	return wire.TokenPolicy{MaxLifetimeSeconds: int64(p.MaxLifetime / time.Second),

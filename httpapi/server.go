@@ -29,6 +29,7 @@ type Services struct {
 	Policy   keyhold.PolicyService
 	Leaks    LeakReporter
 	Webhooks keyhold.WebhookService
+	AuditLog AuditLog
 }
 
 // Config configures a Server.

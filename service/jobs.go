@@ -30,6 +30,7 @@ var jobs = []job{
 	{"warn-expiring", 1, (*core).warnExpiring},
 	{"auto-rotate", 1, (*core).autoRotateTokens},
 	{"prune-changes", 10, (*core).pruneChanges},
+	{"audit-checkpoint", 1, (*core).auditCheckpoint},
 }
 
 // Jobs runs the periodic tasks that run once across every replica.

@@ -141,6 +141,17 @@ var rules = map[string]Rule{
 
 	"Organization":    {Access: AccessAuthenticated},
 	"ListAuditEvents": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+
+	// The audit log's integrity: checkpoints, proofs and leaves need the
+	// audit trail's own permission; the verifier keys are public, since
+	// they prove nothing without what they verify.
+	"LatestCheckpoint": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"Checkpoints":      {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"Leaves":           {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"InclusionProof":   {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"ConsistencyProof": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"Keys":             {Access: AccessPublic},
+	"RotateAuditKey":   write("audit.signing_key_rotated", "Organization Admin only; the retired key stays published"),
 	// Every principal that mints a token is bound by the policy, so every
 	// one may read it: the token forms offer only what it allows.
 	"TokenPolicy":    {Access: AccessAuthenticated},
@@ -174,13 +185,19 @@ var rules = map[string]Rule{
 	"RevokeTokensSince": {Access: AccessSystem, Action: "token.revoked",
 		Guards: "the operator's command on the database; it can stop every pipeline at once"},
 
-	"LoadIndex":       {Access: AccessInternal},
-	"CatchUp":         {Access: AccessInternal},
-	"Loaded":          {Access: AccessInternal},
-	"Index":           {Access: AccessInternal},
-	"IndexStats":      {Access: AccessInternal},
-	"Resolve":         {Access: AccessPublic},
-	"Run":             {Access: AccessInternal},
+	"LoadIndex":  {Access: AccessInternal},
+	"CatchUp":    {Access: AccessInternal},
+	"Loaded":     {Access: AccessInternal},
+	"Index":      {Access: AccessInternal},
+	"IndexStats": {Access: AccessInternal},
+	"Resolve":    {Access: AccessPublic},
+	"Run":        {Access: AccessInternal},
+	// The audit log's machinery: naming the log and making its keys on the
+	// first start, signing checkpoints, and the entry key that signs
+	// exports. EntrySigner yields a private key: no transport reaches it.
+	"Setup":           {Access: AccessInternal},
+	"Checkpoint":      {Access: AccessInternal},
+	"EntrySigner":     {Access: AccessInternal},
 	"RunJobs":         {Access: AccessInternal},
 	"Flush":           {Access: AccessInternal},
 	"MergeFailures":   {Access: AccessInternal},

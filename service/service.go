@@ -42,6 +42,8 @@ type Config struct {
 	Sessions SessionConfig
 	// Directory configures the LDAP directory's view (Directory).
 	Directory DirectoryConfig
+	// AuditLog configures the audit log's checkpoints.
+	AuditLog AuditLogConfig
 }
 
 // DirectoryConfig configures the LDAP directory.
@@ -137,6 +139,8 @@ type core struct {
 	// sealer is nil without a secret key; egress is where webhooks may go.
 	sealer *sealer
 	egress egressPolicy
+	// auditLog signs checkpoints, for the job that does.
+	auditLog *AuditLog
 }
 
 // The pieces, one per job. Each embeds the shared core and holds only its
@@ -180,6 +184,7 @@ type Service struct {
 	Jobs       *Jobs
 	Deliveries *Deliveries
 	Directory  *Directory
+	AuditLog   *AuditLog
 }
 
 // Compile-time checks that the pieces implement the service interfaces.
@@ -230,6 +235,7 @@ func New(c Config) *Service {
 	k.index.ReportUseEvery(k.resolution)
 	k.feed = newFeed(k, c.Store, c.Feed)
 	decider := newDecider(k, c.Store, c.Decider)
+	k.auditLog = newAuditLog(k, c.AuditLog)
 	return &Service{
 		Accounts: &Accounts{k}, Tokens: &Tokens{k}, Roles: &Roles{k}, Teams: &Teams{k}, Users: &Users{k},
 		Audit: &Audit{k}, Policy: &Policy{k}, Orgs: &Orgs{k}, Webhooks: &Webhooks{k},
@@ -239,6 +245,7 @@ func New(c Config) *Service {
 		Jobs:       newJobs(k, c.Store, c.Jobs),
 		Deliveries: newDeliveries(k, c.Webhooks),
 		Directory:  newDirectory(k, decider, c.Directory),
+		AuditLog:   k.auditLog,
 	}
 }
 

@@ -1,6 +1,9 @@
 package wire
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // SystemAccount is a machine identity.
 type SystemAccount struct {
@@ -158,6 +161,91 @@ type AuditEvent struct {
 	UserAgent        string `json:"user_agent"`
 	Count            int    `json:"count"`
 	Reason           string `json:"reason"`
+	// Credential is the credential that acted; absent for keyhold itself.
+	Credential *AuditCredential `json:"credential,omitempty"`
+	// Changes are an update's {field: {before, after}}.
+	Changes map[string]AuditChange `json:"changes,omitempty"`
+	// Seq is the event's leaf index in the audit log, LeafHash the leaf
+	// hash the log stores for it (base64).
+	Seq      int64  `json:"seq"`
+	LeafHash string `json:"leaf_hash"`
+}
+
+// AuditCredential identifies the credential that acted, never its value.
+type AuditCredential struct {
+	ID          string `json:"id,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Method      string `json:"method,omitempty"`
+}
+
+// AuditChange is one field's change; a secret field only says Changed.
+type AuditChange struct {
+	Before  json.RawMessage `json:"before,omitempty"`
+	After   json.RawMessage `json:"after,omitempty"`
+	Changed bool            `json:"changed,omitempty"`
+}
+
+// AuditCheckpoint is a signed checkpoint of the audit log. Checkpoint is
+// the C2SP signed note itself; the other fields repeat what it says.
+type AuditCheckpoint struct {
+	Seq        int64     `json:"seq"`
+	Size       int64     `json:"size"`
+	Root       string    `json:"root"`
+	SignedAt   time.Time `json:"signed_at"`
+	Checkpoint string    `json:"checkpoint"`
+}
+
+// AuditCheckpoints is a page of checkpoints, oldest first.
+type AuditCheckpoints struct {
+	Data []AuditCheckpoint `json:"data"`
+}
+
+// AuditLeaf is one leaf of the audit log: its index, the hash the log
+// stores for it, and its event; a pruned leaf has no event.
+type AuditLeaf struct {
+	Seq      int64       `json:"seq"`
+	LeafHash string      `json:"leaf_hash"`
+	Event    *AuditEvent `json:"event"`
+	Pruned   bool        `json:"pruned,omitempty"`
+}
+
+// AuditLeaves is a run of leaves and the log's size when it was read.
+type AuditLeaves struct {
+	Data []AuditLeaf `json:"data"`
+	Size int64       `json:"size"`
+}
+
+// InclusionProof proves leaf Seq is in the tree of Size leaves.
+type InclusionProof struct {
+	Seq      int64    `json:"seq"`
+	Size     int64    `json:"size"`
+	LeafHash string   `json:"leaf_hash"`
+	Proof    []string `json:"proof"`
+}
+
+// ConsistencyProof proves the tree of From leaves is a prefix of the tree
+// of To leaves.
+type ConsistencyProof struct {
+	From  int64    `json:"from"`
+	To    int64    `json:"to"`
+	Proof []string `json:"proof"`
+}
+
+// AuditKey is a public signing key of the audit log. VerifierKey is the
+// note verifier key of a checkpoint key.
+type AuditKey struct {
+	ID          string     `json:"id"`
+	Purpose     string     `json:"purpose"`
+	Name        string     `json:"name"`
+	PublicKey   string     `json:"public_key"`
+	VerifierKey string     `json:"verifier_key,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	RetiredAt   *time.Time `json:"retired_at,omitempty"`
+}
+
+// AuditKeys is every signing key of the audit log, oldest first.
+type AuditKeys struct {
+	Data []AuditKey `json:"data"`
 }
 
 // WhoAmI is the principal behind a token.

@@ -151,6 +151,9 @@ func New(t testing.TB, backend string, o Options) *Env {
 	if err := e.Service.Feed.LoadIndex(context.Background()); err != nil {
 		t.Fatalf("load index: %v", err)
 	}
+	if err := e.Service.AuditLog.Setup(context.Background()); err != nil {
+		t.Fatalf("audit log setup: %v", err)
+	}
 	e.API, e.Console = e.Main.API, e.Main.Console
 	h := e.Main.Handler
 	e.Server = httptest.NewServer(h)

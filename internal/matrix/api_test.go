@@ -106,6 +106,19 @@ func apiCases() []apiCase {
 		row("GET", "/v3/organizations/me", "", valid, get("/v3/organizations/me")),
 		row("GET", "/v1/whoami", "", valid, get("/v1/whoami")),
 		row("GET", "/v3/audit-events", "", auditors, get("/v3/audit-events")),
+		// The audit log's integrity: what proves the trail is read like
+		// the trail; the keys that verify it are public; only
+		// Organization Admin rotates them.
+		row("GET", "/v1/audit/checkpoint", "", auditors, get("/v1/audit/checkpoint")),
+		row("GET", "/v1/audit/checkpoints", "", auditors, get("/v1/audit/checkpoints?limit=5")),
+		row("GET", "/v1/audit/leaves", "", auditors, get("/v1/audit/leaves?from=0&limit=5")),
+		row("GET", "/v1/audit/proof/inclusion", "", auditors, get("/v1/audit/proof/inclusion?seq=0&size=1")),
+		row("GET", "/v1/audit/proof/consistency", "", auditors, get("/v1/audit/proof/consistency?from=1&to=1")),
+		row("GET", "/v1/audit/keys", "", everyone, get("/v1/audit/keys")),
+		row("GET", "/v2/audit-log-webhook/jwks.json", "", everyone, get("/v2/audit-log-webhook/jwks.json")),
+		row("POST", "/v1/audit/keys/rotate", "", orgAdmins, func(*apiCell) apiReq {
+			return apiReq{path: "/v1/audit/keys/rotate", body: map[string]any{"purpose": "entry"}}
+		}),
 		row("GET", "/v1/tokens/expiring", "", idRead, get("/v1/tokens/expiring?within_days=5")),
 		row("GET", "/v1/token-policy", "", valid, get("/v1/token-policy")),
 		row("PUT", "/v1/token-policy", "", idWrite, func(k *apiCell) apiReq {

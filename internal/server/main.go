@@ -141,7 +141,7 @@ func New(c Config) *Main {
 func APIServices(svc *service.Service) httpapi.Services {
 	return httpapi.Services{Auth: svc.Decider, Accounts: svc.Accounts, Tokens: svc.Tokens, Roles: svc.Roles,
 		Teams: svc.Teams, Users: svc.Users, Orgs: svc.Orgs, Audit: svc.Audit, Decider: svc.Decider,
-		Policy: svc.Policy, Leaks: svc.Tokens, Webhooks: svc.Webhooks}
+		Policy: svc.Policy, Leaks: svc.Tokens, Webhooks: svc.Webhooks, AuditLog: svc.AuditLog}
 }
 
 // ConsoleServices are the pieces of svc the console calls.
@@ -157,6 +157,11 @@ func ConsoleServices(svc *service.Service) web.Services {
 func (m *Main) Run(ctx context.Context) error {
 	if err := m.Service.Feed.LoadIndex(ctx); err != nil {
 		return err
+	}
+	// The audit log's keys, and its first checkpoint, before any request:
+	// a replica that cannot open the keys (another secret key) stops here.
+	if err := m.Service.AuditLog.Setup(ctx); err != nil {
+		return fmt.Errorf("audit log: %w", err)
 	}
 	if m.cfg.Metrics != nil {
 		m.cfg.Metrics.Index(func() (int, int, int, int) {

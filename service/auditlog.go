@@ -1,0 +1,598 @@
+package service
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/storage"
+)
+
+// AuditLogConfig configures the audit log's checkpoints.
+type AuditLogConfig struct {
+	// Origin names the log in its checkpoints and its checkpoint keys, the
+	// first time keyhold starts on a database (it is kept there after):
+	// no spaces and no "+". Default "keyhold/<organization id>".
+	Origin string
+	// Interval is how often, at least, a growing log gets a new checkpoint;
+	// default a minute. Quiet is how often an unchanged one does, so that
+	// a quiet period is provably quiet; default an hour.
+	Interval, Quiet time.Duration
+}
+
+// AuditLog signs the audit log's checkpoints, serves its proofs and keys,
+// and rotates its signing keys. Its keys are Ed25519: the checkpoint key
+// signs checkpoints as C2SP signed notes, the entry key signs exported
+// entries by Konnect's rule; both are sealed under the secret key.
+type AuditLog struct {
+	*core
+	interval, quiet time.Duration
+	origin          string
+}
+
+func newAuditLog(k *core, c AuditLogConfig) *AuditLog {
+	l := &AuditLog{core: k, interval: c.Interval, quiet: c.Quiet, origin: c.Origin}
+	if l.interval <= 0 {
+		l.interval = time.Minute
+	}
+	if l.quiet <= 0 {
+		l.quiet = time.Hour
+	}
+	return l
+}
+
+// errNoAuditKeys answers what needs a signing key on a server started
+// without a secret key (cmd/keyhold always has one).
+var errNoAuditKeys = keyhold.Errorf(keyhold.ECONFLICT,
+	"The audit log's signing keys need a secret key: start keyhold with --secret-key-file")
+
+// ValidOrigin reports whether origin can name a log: printable ASCII
+// without spaces or "+", as note key names and checkpoint origins need.
+func ValidOrigin(origin string) bool {
+	if origin == "" || len(origin) > 255 {
+		return false
+	}
+	for _, r := range origin {
+		if r <= ' ' || r > '~' || r == '+' {
+			return false
+		}
+	}
+	return true
+}
+
+// Setup names the log and creates its missing signing keys, then signs
+// the first checkpoint if there is none: what the first start after
+// migration 0019 does. Without a secret key it does nothing.
+func (l *AuditLog) Setup(ctx context.Context) error {
+	if l.sealer == nil {
+		return nil
+	}
+	err := l.store.Write(ctx, func(tx storage.Tx) error {
+		st, err := tx.Audit().AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Origin == "" {
+			origin := l.origin
+			if origin == "" {
+				org, err := tx.Org().GetOrganization(ctx)
+				if err != nil {
+					return err
+				}
+				origin = "keyhold/" + org.ID
+			}
+			if !ValidOrigin(origin) {
+				return fmt.Errorf("audit log origin %q: printable ASCII without spaces or +", origin)
+			}
+			if err := tx.Audit().SetAuditLogOrigin(ctx, origin); err != nil {
+				return err
+			}
+			st.Origin = origin
+		}
+		keys, err := tx.Audit().ListAuditKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, purpose := range []string{keyhold.AuditKeyCheckpoint, keyhold.AuditKeyEntry} {
+			if current(keys, purpose) == nil {
+				if _, err := l.createKey(ctx, tx, purpose, st.Origin); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	// Another replica's first start may have made the keys at the same
+	// moment; theirs serve.
+	if err != nil && keyhold.ErrorCode(err) != keyhold.ECONFLICT {
+		return err
+	}
+	_, err = l.Checkpoint(ctx, false)
+	return err
+}
+
+func current(keys []*keyhold.AuditKey, purpose string) *keyhold.AuditKey {
+	for _, k := range keys {
+		if k.Purpose == purpose && k.RetiredAt == nil {
+			return k
+		}
+	}
+	return nil
+}
+
+// createKey makes and stores a new current key of purpose, whose note
+// name (for checkpoint keys) is origin.
+func (l *AuditLog) createKey(ctx context.Context, tx storage.Tx, purpose, origin string) (*keyhold.AuditKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	k := &keyhold.AuditKey{ID: newID(), Purpose: purpose, PublicKey: pub, CreatedAt: l.clock()}
+	switch purpose {
+	case keyhold.AuditKeyCheckpoint:
+		k.Name = origin
+	default:
+		k.Name = EntryKeyID(pub)
+	}
+	if k.Sealed, err = l.sealer.seal(priv.Seed(), k.ID); err != nil {
+		return nil, err
+	}
+	return k, tx.Audit().CreateAuditKey(ctx, k)
+}
+
+// EntryKeyID is the JWK kid of an entry key: the first 20 bytes of the
+// SHA-256 of the public key, in hex (40 characters, as Konnect's are).
+func EntryKeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:20])
+}
+
+// privateKey opens a key's sealed seed.
+func (l *AuditLog) privateKey(k *keyhold.AuditKey) (ed25519.PrivateKey, error) {
+	seed, err := l.sealer.open(k.Sealed, k.ID)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("audit %s key %s: cannot decrypt it with this secret key: every replica needs the same --secret-key-file", k.Purpose, k.ID)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// CheckpointVerifierKey is the note verifier key of a checkpoint key:
+// <name>+<key id>+<base64(0x01 || public key)>.
+func CheckpointVerifierKey(k *keyhold.AuditKey) (string, error) {
+	return note.NewEd25519VerifierKey(k.Name, ed25519.PublicKey(k.PublicKey))
+}
+
+// noteSigner signs notes with an Ed25519 key, as note.NewSigner would
+// with the key's "PRIVATE+KEY+..." form.
+type noteSigner struct {
+	name string
+	hash uint32
+	key  ed25519.PrivateKey
+}
+
+func newNoteSigner(name string, key ed25519.PrivateKey) *noteSigner {
+	return &noteSigner{name: name, hash: noteKeyHash(name, 0x01, key.Public().(ed25519.PublicKey)), key: key}
+}
+
+func (s *noteSigner) Name() string                    { return s.name }
+func (s *noteSigner) KeyHash() uint32                 { return s.hash }
+func (s *noteSigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
+
+// noteKeyHash is a signed note's key id: the first four bytes of
+// SHA-256(name || "\n" || type || public key), big-endian.
+func noteKeyHash(name string, typ byte, pub ed25519.PublicKey) uint32 {
+	h := sha256.New()
+	h.Write([]byte(name + "\n"))
+	h.Write([]byte{typ})
+	h.Write(pub)
+	return binary.BigEndian.Uint32(h.Sum(nil))
+}
+
+// CheckpointText is the body of a C2SP tlog-checkpoint: origin, size and
+// the base64 root hash, each on its own line.
+func CheckpointText(origin string, size int64, root tlog.Hash) string {
+	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, root)
+}
+
+// cosignature is a C2SP tlog-cosignature/v1 line by key over the
+// checkpoint text, made at time t: it signs
+// "cosignature/v1\ntime <t>\n" followed by the text, and its signature is
+// the key id (type 0x04), t as 8 big-endian bytes, and the Ed25519
+// signature.
+func cosignature(name string, key ed25519.PrivateKey, t time.Time, text string) string {
+	pub := key.Public().(ed25519.PublicKey)
+	ts := uint64(t.Unix())
+	msg := "cosignature/v1\ntime " + strconv.FormatUint(ts, 10) + "\n" + text
+	sig := make([]byte, 0, 4+8+ed25519.SignatureSize)
+	sig = binary.BigEndian.AppendUint32(sig, noteKeyHash(name, 0x04, pub))
+	sig = binary.BigEndian.AppendUint64(sig, ts)
+	sig = append(sig, ed25519.Sign(key, []byte(msg))...)
+	return "\u2014 " + name + " " + base64.StdEncoding.EncodeToString(sig) + "\n"
+}
+
+// VerifyCosignature checks the tlog-cosignature/v1 lines of a signed
+// checkpoint by the checkpoint key (name, pub) and returns the newest time
+// one of them signed, or an error when none verifies.
+func VerifyCosignature(signed []byte, name string, pub ed25519.PublicKey) (time.Time, error) {
+	text, sigs, ok := strings.Cut(string(signed), "\n\n")
+	if !ok {
+		return time.Time{}, errors.New("not a signed note")
+	}
+	text += "\n"
+	want := noteKeyHash(name, 0x04, pub)
+	var newest time.Time
+	found := false
+	for _, line := range strings.Split(strings.TrimSuffix(sigs, "\n"), "\n") {
+		rest, ok := strings.CutPrefix(line, "\u2014 "+name+" ")
+		if !ok {
+			continue
+		}
+		sig, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil || len(sig) != 4+8+ed25519.SignatureSize || binary.BigEndian.Uint32(sig) != want {
+			continue
+		}
+		ts := binary.BigEndian.Uint64(sig[4:])
+		msg := "cosignature/v1\ntime " + strconv.FormatUint(ts, 10) + "\n" + text
+		if !ed25519.Verify(pub, []byte(msg), sig[12:]) {
+			return time.Time{}, fmt.Errorf("the cosignature of time %d does not verify", ts)
+		}
+		if t := time.Unix(int64(ts), 0).UTC(); !found || t.After(newest) {
+			newest = t
+		}
+		found = true
+	}
+	if !found {
+		return time.Time{}, errors.New("no timestamp cosignature by the checkpoint key")
+	}
+	return newest, nil
+}
+
+// hashReader reads the log's stored hashes in tx.
+func hashReader(ctx context.Context, tx storage.Tx) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		return tx.Audit().ReadAuditHashes(ctx, idx)
+	})
+}
+
+// Checkpoint signs a checkpoint of the log as it is, when it is due: the
+// log has none yet, it grew and the last is at least half an interval
+// old, or the last is a quiet period old; force signs one regardless. It
+// holds the log's lock meanwhile, so the tree cannot grow under it, and
+// refuses to sign a tree inconsistent with the last checkpoint, which
+// only a rewrite of the database makes. The checkpoint goes to the
+// webhook destinations subscribed to audit.checkpoint in the same
+// transaction. It returns the checkpoint it signed, or nil.
+func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*keyhold.AuditCheckpoint, error) {
+	if l.sealer == nil {
+		return nil, nil
+	}
+	var signed *keyhold.AuditCheckpoint
+	err := l.store.Write(ctx, func(tx storage.Tx) error {
+		st, err := tx.Audit().LockAuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		last, err := tx.Audit().LatestAuditCheckpoint(ctx)
+		if err != nil && keyhold.ErrorCode(err) != keyhold.ENOTFOUND {
+			return err
+		}
+		now := l.clock()
+		if last != nil {
+			age := now.Sub(last.SignedAt)
+			if !force && !(st.Size > last.Size && age >= l.interval/2) && age < l.quiet {
+				return nil
+			}
+			if err := l.consistentWith(ctx, tx, st, last); err != nil {
+				return err
+			}
+		}
+		keys, err := tx.Audit().ListAuditKeys(ctx)
+		if err != nil {
+			return err
+		}
+		k := current(keys, keyhold.AuditKeyCheckpoint)
+		if k == nil {
+			return errNoAuditKeys
+		}
+		priv, err := l.privateKey(k)
+		if err != nil {
+			return err
+		}
+		root, err := tlog.TreeHash(st.Size, hashReader(ctx, tx))
+		if err != nil {
+			return err
+		}
+		text := CheckpointText(st.Origin, st.Size, root)
+		msg, err := note.Sign(&note.Note{Text: text}, newNoteSigner(k.Name, priv))
+		if err != nil {
+			return err
+		}
+		msg = append(msg, cosignature(k.Name, priv, now, text)...)
+		cp := &keyhold.AuditCheckpoint{Size: st.Size, Root: root, SignedAt: now, Note: msg}
+		if err := tx.Audit().AppendAuditCheckpoint(ctx, cp); err != nil {
+			return err
+		}
+		signed = cp
+		return l.emit(ctx, tx, keyhold.EventAuditCheckpoint, "", func() (map[string]any, error) {
+			return map[string]any{"origin": st.Origin, "size": cp.Size, "root": root.String(),
+				"signed_at": now.Format(time.RFC3339), "checkpoint": string(msg)}, nil
+		})
+	})
+	return signed, err
+}
+
+// consistentWith checks that the log still holds the tree the last
+// checkpoint signed: as many leaves at least, and the same root at its
+// size.
+func (l *AuditLog) consistentWith(ctx context.Context, tx storage.Tx, st storage.AuditLogState, last *keyhold.AuditCheckpoint) error {
+	if st.Size < last.Size {
+		return fmt.Errorf("audit log: %d leaves, but the last checkpoint signed %d: the log was cut; not signing", st.Size, last.Size)
+	}
+	_, size, root, err := ParseCheckpoint(last.Note)
+	if err != nil {
+		return fmt.Errorf("audit log: the last checkpoint: %w", err)
+	}
+	have, err := tlog.TreeHash(size, hashReader(ctx, tx))
+	if err != nil {
+		return err
+	}
+	if have != root {
+		return fmt.Errorf("audit log: the tree of size %d no longer has the root the last checkpoint signed: the log was rewritten; not signing", size)
+	}
+	return nil
+}
+
+// ParseCheckpoint reads the origin, size and root of a signed checkpoint,
+// without verifying any signature.
+func ParseCheckpoint(msg []byte) (origin string, size int64, root tlog.Hash, err error) {
+	text, _, ok := strings.Cut(string(msg), "\n\n")
+	if !ok {
+		return "", 0, root, errors.New("not a signed note")
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) < 3 {
+		return "", 0, root, errors.New("a checkpoint has an origin, a size and a root")
+	}
+	size, err = strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 {
+		return "", 0, root, fmt.Errorf("checkpoint size %q", lines[1])
+	}
+	if root, err = tlog.ParseHash(lines[2]); err != nil {
+		return "", 0, root, fmt.Errorf("checkpoint root %q", lines[2])
+	}
+	return lines[0], size, root, nil
+}
+
+// auditCheckpoint signs a checkpoint when one is due; run as a job.
+func (s *core) auditCheckpoint(ctx context.Context) error {
+	_, err := s.auditLog.Checkpoint(ctx, false)
+	return err
+}
+
+// LatestCheckpoint returns the newest signed checkpoint.
+func (l *AuditLog) LatestCheckpoint(ctx context.Context) (*keyhold.AuditCheckpoint, error) {
+	if err := l.authorize(ctx, "LatestCheckpoint", false); err != nil {
+		return nil, err
+	}
+	var cp *keyhold.AuditCheckpoint
+	err := l.read(ctx, func(tx storage.Tx) (err error) { cp, err = tx.Audit().LatestAuditCheckpoint(ctx); return err })
+	if err != nil {
+		return nil, err
+	}
+	_, _, cp.Root, err = ParseCheckpoint(cp.Note)
+	return cp, err
+}
+
+// MaxAuditPage bounds the leaves and checkpoints one call returns.
+const MaxAuditPage = 1000
+
+// Checkpoints returns up to limit checkpoints stored after the one
+// numbered after, oldest first.
+func (l *AuditLog) Checkpoints(ctx context.Context, after int64, limit int) ([]*keyhold.AuditCheckpoint, error) {
+	if err := l.authorize(ctx, "Checkpoints", false); err != nil {
+		return nil, err
+	}
+	limit = pageLimit(limit)
+	var cps []*keyhold.AuditCheckpoint
+	err := l.read(ctx, func(tx storage.Tx) (err error) {
+		cps, err = tx.Audit().ListAuditCheckpoints(ctx, after, limit)
+		return err
+	})
+	for _, cp := range cps {
+		if err == nil {
+			_, _, cp.Root, err = ParseCheckpoint(cp.Note)
+		}
+	}
+	return cps, err
+}
+
+func pageLimit(limit int) int {
+	if limit <= 0 || limit > MaxAuditPage {
+		return MaxAuditPage
+	}
+	return limit
+}
+
+// Leaves returns up to limit leaves of the log from index from, each with
+// its stored hash and its event (nil when pruned or missing).
+func (l *AuditLog) Leaves(ctx context.Context, from int64, limit int) ([]keyhold.AuditLeafRecord, int64, error) {
+	if err := l.authorize(ctx, "Leaves", false); err != nil {
+		return nil, 0, err
+	}
+	if from < 0 {
+		return nil, 0, keyhold.Invalid(keyhold.FieldError{Field: "from", Reason: "must be 0 or more", Rule: "min"})
+	}
+	var leaves []keyhold.AuditLeafRecord
+	var size int64
+	err := l.read(ctx, func(tx storage.Tx) error {
+		st, err := tx.Audit().AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		size = st.Size
+		leaves, err = tx.Audit().ListAuditLeaves(ctx, from, pageLimit(limit))
+		return err
+	})
+	return leaves, size, err
+}
+
+// InclusionProof proves that leaf seq is in the tree of size size: the
+// hashes of tlog.ProveRecord, which tlog.CheckRecord (or RFC 6962/9162
+// verification) checks against that tree's root.
+func (l *AuditLog) InclusionProof(ctx context.Context, seq, size int64) (tlog.RecordProof, tlog.Hash, error) {
+	if err := l.authorize(ctx, "InclusionProof", false); err != nil {
+		return nil, tlog.Hash{}, err
+	}
+	var proof tlog.RecordProof
+	var leaf tlog.Hash
+	err := l.read(ctx, func(tx storage.Tx) error {
+		st, err := tx.Audit().AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		if size <= 0 || size > st.Size {
+			return keyhold.Invalid(keyhold.FieldError{Field: "size", Reason: fmt.Sprintf("must be from 1 to the log's size, %d", st.Size), Rule: "range"})
+		}
+		if seq < 0 || seq >= size {
+			return keyhold.Invalid(keyhold.FieldError{Field: "seq", Reason: "must be from 0 to size-1", Rule: "range"})
+		}
+		r := hashReader(ctx, tx)
+		if proof, err = tlog.ProveRecord(size, seq, r); err != nil {
+			return err
+		}
+		hs, err := r.ReadHashes([]int64{tlog.StoredHashIndex(0, seq)})
+		if err != nil {
+			return err
+		}
+		leaf = hs[0]
+		return nil
+	})
+	return proof, leaf, err
+}
+
+// ConsistencyProof proves that the tree of size from is a prefix of the
+// tree of size to: the hashes of tlog.ProveTree, which tlog.CheckTree
+// checks against both roots.
+func (l *AuditLog) ConsistencyProof(ctx context.Context, from, to int64) (tlog.TreeProof, error) {
+	if err := l.authorize(ctx, "ConsistencyProof", false); err != nil {
+		return nil, err
+	}
+	var proof tlog.TreeProof
+	err := l.read(ctx, func(tx storage.Tx) error {
+		st, err := tx.Audit().AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		if to <= 0 || to > st.Size {
+			return keyhold.Invalid(keyhold.FieldError{Field: "to", Reason: fmt.Sprintf("must be from 1 to the log's size, %d", st.Size), Rule: "range"})
+		}
+		if from <= 0 || from > to {
+			return keyhold.Invalid(keyhold.FieldError{Field: "from", Reason: "must be from 1 to to", Rule: "range"})
+		}
+		proof, err = tlog.ProveTree(to, from, hashReader(ctx, tx))
+		return err
+	})
+	return proof, err
+}
+
+// Keys returns every signing key, retired or not, oldest first, without
+// their private halves: they are public.
+func (l *AuditLog) Keys(ctx context.Context) ([]*keyhold.AuditKey, error) {
+	if err := l.authorize(ctx, "Keys", false); err != nil {
+		return nil, err
+	}
+	var keys []*keyhold.AuditKey
+	err := l.read(ctx, func(tx storage.Tx) (err error) { keys, err = tx.Audit().ListAuditKeys(ctx); return err })
+	for _, k := range keys {
+		k.Sealed = nil
+	}
+	return keys, err
+}
+
+// RotateAuditKey retires the current key of purpose and makes a new one. The
+// retired key stays published, so what it signed keeps verifying; a
+// rotated checkpoint key signs a checkpoint at once.
+func (l *AuditLog) RotateAuditKey(ctx context.Context, purpose string) (k *keyhold.AuditKey, err error) {
+	defer l.denied(ctx, "audit.signing_key_rotated", &err)
+	if err := l.authorize(ctx, "RotateAuditKey", false); err != nil {
+		return nil, err
+	}
+	if !l.isOrgAdmin(ctx) {
+		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "Only Organization Admin may rotate the audit log's signing keys")
+	}
+	if purpose != keyhold.AuditKeyCheckpoint && purpose != keyhold.AuditKeyEntry {
+		return nil, keyhold.Invalid(keyhold.FieldError{Field: "purpose", Reason: "must be checkpoint or entry", Rule: "enum"})
+	}
+	if l.sealer == nil {
+		return nil, errNoAuditKeys
+	}
+	ev := l.audit(ctx, "audit.signing_key_rotated", "audit_key", "", purpose)
+	err = l.write(ctx, ev, func(tx storage.Tx) error {
+		st, err := tx.Audit().AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		keys, err := tx.Audit().ListAuditKeys(ctx)
+		if err != nil {
+			return err
+		}
+		var before any
+		if old := current(keys, purpose); old != nil {
+			before = old.ID
+		}
+		if err := tx.Audit().RetireAuditKeys(ctx, purpose, l.clock()); err != nil {
+			return err
+		}
+		if k, err = l.createKey(ctx, tx, purpose, st.Origin); err != nil {
+			return err
+		}
+		ev.TargetID = k.ID
+		ev.Changes = keyhold.Changes{}.Add("key_id", before, k.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if purpose == keyhold.AuditKeyCheckpoint {
+		if _, err := l.Checkpoint(ctx, true); err != nil {
+			l.log.Error("audit checkpoint after key rotation", "err", err)
+		}
+	}
+	k.Sealed = nil
+	return k, nil
+}
+
+// EntrySigner returns the current entry key and its kid, for signing
+// exported entries.
+func (l *AuditLog) EntrySigner(ctx context.Context) (ed25519.PrivateKey, string, error) {
+	if l.sealer == nil {
+		return nil, "", errNoAuditKeys
+	}
+	var k *keyhold.AuditKey
+	err := l.read(ctx, func(tx storage.Tx) error {
+		keys, err := tx.Audit().ListAuditKeys(ctx)
+		k = current(keys, keyhold.AuditKeyEntry)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if k == nil {
+		return nil, "", errNoAuditKeys
+	}
+	priv, err := l.privateKey(k)
+	return priv, k.Name, err
+}
