@@ -15,9 +15,10 @@ func (a *app) auditCommand() *cobra.Command {
 		Use:   "audit",
 		Short: "Read the audit trail",
 		Example: `  keyhold audit list --action token.created --since 24h
-  keyhold audit tail --outcome denied`,
+  keyhold audit tail --outcome denied
+  keyhold audit verify --trusted trusted.txt --key keys.txt`,
 	}
-	cmd.AddCommand(a.auditList(), a.auditTail())
+	cmd.AddCommand(a.auditList(), a.auditTail(), a.auditVerify(), a.auditExport(), a.auditCheckpoint(), a.auditKeys())
 	return cmd
 }
 
