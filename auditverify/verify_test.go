@@ -237,7 +237,12 @@ func (l *logged) resign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := b.Keys[0].Name
+	var origin string
+	for _, k := range b.Keys {
+		if k.Purpose == "checkpoint" {
+			origin = k.Name
+		}
+	}
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
 		t.Fatal(err)
@@ -269,8 +274,8 @@ func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 // <name>+<hash>+base64(0x01 || key).
 func vkeyPublic(t *testing.T, vkey string) []byte {
 	t.Helper()
-	i := strings.LastIndex(vkey, "+")
-	raw, err := base64.StdEncoding.DecodeString(vkey[i+1:])
+	parts := strings.SplitN(vkey, "+", 3)
+	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
 	if err != nil || len(raw) != 33 || raw[0] != 1 {
 		t.Fatalf("verifier key %q", vkey)
 	}

@@ -122,30 +122,55 @@ func readKeys(s string) ([]string, error) {
 }
 
 func (a *app) auditExport() *cobra.Command {
-	return &cobra.Command{
+	var f auditFilters
+	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "Write the whole audit log as a bundle: keys, checkpoints, every leaf and its event",
+		Short: "Write the audit log as a bundle that keyhold audit verify checks offline",
 		Long: `Write the audit log as one JSON bundle that "keyhold audit verify --bundle"
 checks offline: the public keys, every signed checkpoint, and every leaf with
-its stored hash and its event (or "pruned" where retention dropped it).`,
-		Example: `  keyhold audit export > audit-2026-12.json`,
-		Args:    cobra.NoArgs,
-		RunE: a.run(func(x *call) error {
-			b, err := auditverify.Fetch(x.ctx, x.c, a.Now())
+its stored hash and its event (or "pruned" where retention dropped it).
+
+With filters, the bundle holds only the events they select, each page with
+the latest checkpoint and the inclusion proof of each event in its tree:
+the verifier then proves each event is in the log (not that none was left
+out, which only the whole log shows).`,
+		Example: `  keyhold audit export > audit-2026-12.json
+  keyhold audit export --actor ci-bot --since 30d > ci-bot.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := a.auditOptions(&f, 0)
 			if err != nil {
 				return err
 			}
-			enc := json.NewEncoder(a.Out)
-			return enc.Encode(b)
-		}),
+			return a.remote(cmd, args, func(x *call) error {
+				var b *auditverify.Bundle
+				if len(o.Query) == 0 {
+					if b, err = auditverify.Fetch(x.ctx, x.c, a.Now()); err != nil {
+						return err
+					}
+				} else {
+					b = &auditverify.Bundle{Version: auditverify.BundleVersion, Server: x.c.BaseURL, ExportedAt: a.Now().UTC(), Filter: o.Query.Encode()}
+					if b.Keys, err = x.c.AuditKeys(x.ctx); err != nil {
+						return err
+					}
+					if b.Pages, err = x.c.AuditEventPages(x.ctx, o); err != nil {
+						return err
+					}
+				}
+				return json.NewEncoder(a.Out).Encode(b)
+			})
+		},
 	}
+	f.flags(cmd)
+	return cmd
 }
 
 func (a *app) auditCheckpoint() *cobra.Command {
 	return &cobra.Command{
-		Use:   "checkpoint",
-		Short: "Print the latest signed checkpoint, to keep outside keyhold",
-		Args:  cobra.NoArgs,
+		Use:     "checkpoint",
+		Short:   "Print the latest signed checkpoint, to keep outside keyhold",
+		Example: `  keyhold audit checkpoint > /mnt/worm/keyhold-$(date +%F).txt`,
+		Args:    cobra.NoArgs,
 		RunE: a.run(func(x *call) error {
 			cp, err := x.c.LatestAuditCheckpoint(x.ctx)
 			if err != nil {
@@ -158,13 +183,16 @@ func (a *app) auditCheckpoint() *cobra.Command {
 }
 
 func (a *app) auditKeys() *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "The audit log's signing keys"}
+	cmd := &cobra.Command{Use: "keys", Short: "The audit log's signing keys",
+		Example: `  keyhold audit keys rotate checkpoint`}
 	rotate := &cobra.Command{
 		Use:   "rotate checkpoint|entry",
 		Short: "Retire the checkpoint key or the entry key and make a new one (Organization Admin)",
 		Long: `Retire the current checkpoint key (which signs checkpoints) or entry key
 (which signs exported entries) and make a new one. The retired key stays
 published, so what it signed keeps verifying; pin the new one too.`,
+		Example: `  keyhold audit keys rotate checkpoint
+  keyhold audit keys rotate entry -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.run(func(x *call) error {
 			k, err := x.c.RotateAuditKey(x.ctx, x.args[0])

@@ -84,3 +84,32 @@ func (c *Client) RotateAuditKey(ctx context.Context, purpose string) (*AuditKey,
 	}
 	return &out, nil
 }
+
+// AuditEventPages returns the audit events o selects, page by page, each
+// page with the proof that its events are in the log (proofs=true).
+func (c *Client) AuditEventPages(ctx context.Context, o ListOptions) ([]wire.AuditEventPage, error) {
+	size := o.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	var pages []wire.AuditEventPage
+	seen := 0
+	for number := 1; ; number++ {
+		q := url.Values{}
+		for k, v := range o.Query {
+			q[k] = v
+		}
+		q.Set("page[size]", strconv.Itoa(size))
+		q.Set("page[number]", strconv.Itoa(number))
+		q.Set("proofs", "true")
+		var p wire.AuditEventPage
+		if err := c.do(ctx, "GET", "/v3/audit-events", q, nil, &p); err != nil {
+			return nil, err
+		}
+		pages = append(pages, p)
+		seen += len(p.Data)
+		if len(p.Data) < size || seen >= p.Meta.Page.Total || (o.Limit > 0 && seen >= o.Limit) {
+			return pages, nil
+		}
+	}
+}

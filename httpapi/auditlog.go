@@ -25,6 +25,7 @@ type AuditLog interface {
 	Leaves(ctx context.Context, from int64, limit int) ([]keyhold.AuditLeafRecord, int64, error)
 	InclusionProof(ctx context.Context, seq, size int64) (tlog.RecordProof, tlog.Hash, error)
 	ConsistencyProof(ctx context.Context, from, to int64) (tlog.TreeProof, error)
+	ProveEvents(ctx context.Context, seqs []int64) (*keyhold.AuditCheckpoint, map[int64]tlog.RecordProof, error)
 	Keys(ctx context.Context) ([]*keyhold.AuditKey, error)
 	RotateAuditKey(ctx context.Context, purpose string) (*keyhold.AuditKey, error)
 }
@@ -123,6 +124,25 @@ func (s *Server) listAuditLeaves(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, r, http.StatusOK, out)
 	return nil
+}
+
+// proveEvents is the proof that each of events is in the log.
+func (s *Server) proveEvents(ctx context.Context, events []*keyhold.AuditEvent) (*wire.AuditLogProof, error) {
+	seqs := make([]int64, 0, len(events))
+	for _, e := range events {
+		seqs = append(seqs, e.Seq)
+	}
+	cp, proofs, err := s.svc.AuditLog.ProveEvents(ctx, seqs)
+	if err != nil {
+		return nil, err
+	}
+	out := &wire.AuditLogProof{Checkpoint: string(cp.Note), Size: cp.Size, Root: tlog.Hash(cp.Root).String(), Inclusion: []wire.InclusionProof{}}
+	for _, e := range events {
+		if p, ok := proofs[e.Seq]; ok {
+			out.Inclusion = append(out.Inclusion, wire.InclusionProof{Seq: e.Seq, Size: cp.Size, LeafHash: hashString(e.Hash), Proof: hashesOut(p)})
+		}
+	}
+	return out, nil
 }
 
 func hashesOut(hs []tlog.Hash) []string {

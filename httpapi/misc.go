@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/wire"
 )
 
 // OpenAPIDocument is the hand-written description of every route.
@@ -68,11 +69,28 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 		return keyhold.Invalid(keyhold.FieldError{Field: "filter[occurred_at][lt]", Source: "query",
 			Reason: "must be after filter[occurred_at][gte]", Rule: "invalid"})
 	}
+	var proofs bool
+	switch v := r.URL.Query()["proofs"]; {
+	case len(v) == 0 || (len(v) == 1 && v[0] == "false"):
+	case len(v) == 1 && v[0] == "true":
+		proofs = true
+	default:
+		return keyhold.Invalid(keyhold.FieldError{Field: "proofs", Source: "query", Reason: "must be true or false, once", Rule: "invalid"})
+	}
 	l, err := s.svc.Audit.ListAuditEvents(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, r, http.StatusOK, pageOf(l, auditEventOut))
+	page := pageOf(l, auditEventOut)
+	if !proofs {
+		writeJSON(w, r, http.StatusOK, page)
+		return nil
+	}
+	out := wire.AuditEventPage{Meta: page.Meta, Data: page.Data}
+	if out.AuditLog, err = s.proveEvents(r.Context(), l.Items); err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 

@@ -483,6 +483,44 @@ func (l *AuditLog) InclusionProof(ctx context.Context, seq, size int64) (tlog.Re
 	return proof, leaf, err
 }
 
+// ProveEvents proves that each leaf of seqs is in the tree of the latest
+// checkpoint, for a filtered page of events: so that a consumer can check
+// that each event it got is in the log. Leaves the checkpoint does not
+// cover yet get no proof.
+func (l *AuditLog) ProveEvents(ctx context.Context, seqs []int64) (*keyhold.AuditCheckpoint, map[int64]tlog.RecordProof, error) {
+	if err := l.authorize(ctx, "ProveEvents", false); err != nil {
+		return nil, nil, err
+	}
+	if len(seqs) > MaxAuditPage {
+		return nil, nil, keyhold.Invalid(keyhold.FieldError{Field: "seqs", Reason: fmt.Sprintf("at most %d", MaxAuditPage), Rule: "max_items"})
+	}
+	var cp *keyhold.AuditCheckpoint
+	proofs := map[int64]tlog.RecordProof{}
+	err := l.read(ctx, func(tx storage.Tx) error {
+		var err error
+		if cp, err = tx.Audit().LatestAuditCheckpoint(ctx); err != nil {
+			return err
+		}
+		if _, _, cp.Root, err = ParseCheckpoint(cp.Note); err != nil {
+			return err
+		}
+		r := hashReader(ctx, tx)
+		for _, seq := range seqs {
+			if seq < 0 || seq >= cp.Size {
+				continue
+			}
+			if proofs[seq], err = tlog.ProveRecord(cp.Size, seq, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cp, proofs, nil
+}
+
 // ConsistencyProof proves that the tree of size from is a prefix of the
 // tree of size to: the hashes of tlog.ProveTree, which tlog.CheckTree
 // checks against both roots.

@@ -200,6 +200,24 @@ type AuditCheckpoints struct {
 	Data []AuditCheckpoint `json:"data"`
 }
 
+// AuditEventPage is a page of audit events; with proofs=true it carries
+// the latest checkpoint and each event's inclusion proof in its tree.
+type AuditEventPage struct {
+	Meta     ListMeta       `json:"meta"`
+	Data     []AuditEvent   `json:"data"`
+	AuditLog *AuditLogProof `json:"audit_log,omitempty"`
+}
+
+// AuditLogProof proves events are leaves of the log: the checkpoint (a
+// signed note) and, for each event it covers, an inclusion proof in its
+// tree. Events newer than the checkpoint have no proof yet.
+type AuditLogProof struct {
+	Checkpoint string           `json:"checkpoint"`
+	Size       int64            `json:"size"`
+	Root       string           `json:"root"`
+	Inclusion  []InclusionProof `json:"inclusion"`
+}
+
 // AuditLeaf is one leaf of the audit log: its index, the hash the log
 // stores for it, and its event; a pruned leaf has no event.
 type AuditLeaf struct {

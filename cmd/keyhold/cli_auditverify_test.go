@@ -46,6 +46,22 @@ func TestCLIAuditVerify(t *testing.T) {
 			t.Fatalf("verify of the bundle:\n%s", out)
 		}
 
+		// A filtered export proves each of its events is in the log.
+		filtered := filepath.Join(dir, "tokens.json")
+		if err := os.WriteFile(filtered, []byte(k.run("audit", "export", "--action", "token.created")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out := k.run("audit", "verify", "--bundle", filtered, "--key", keys); !strings.Contains(out, "1/1 events valid") || !strings.Contains(out, "The audit log verifies.") {
+			t.Fatalf("verify of a filtered bundle:\n%s", out)
+		}
+		forged := strings.Replace(string(mustRead(t, filtered)), `"target_name":"deploy"`, `"target_name":"forged"`, 1)
+		if err := os.WriteFile(filtered, []byte(forged), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, _, code := k.exec(t.Context(), "", nil, "audit", "verify", "--bundle", filtered, "--key", keys); code != 6 || !strings.Contains(out, "INVALID: extra") {
+			t.Fatalf("verify of a forged filtered bundle: exit %d\n%s", code, out)
+		}
+
 		if _, err := storetest.Raw(t, e.DBURL).Exec(`UPDATE audit_events SET actor_name = 'someone else' WHERE leaf_index = 1`); err != nil {
 			t.Fatal(err)
 		}
@@ -59,4 +75,13 @@ func TestCLIAuditVerify(t *testing.T) {
 		k.fail(2, "audit", "verify", "--bundle", filepath.Join(dir, "nope.json"))
 		k.fail(2, "audit", "verify", "--key", filepath.Join(dir, "nope.txt"))
 	})
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
