@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -158,7 +159,8 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 			Directory: service.DirectoryConfig{Base: f.ldapBase, PeopleRDN: f.ldapPeopleRDN},
 			Jobs:      service.JobConfig{Tick: f.jobTick, Period: f.jobPeriod},
 			Webhooks:  service.WebhookConfig{SecretKey: key, Networks: hookNets},
-			Sessions:  service.SessionConfig{TTL: f.sessionTTL}},
+			Sessions:  service.SessionConfig{TTL: f.sessionTTL},
+			AuditLog:  service.AuditLogConfig{Origin: auditOrigin(f.publicURL)}},
 		PublicURL: publicURL,
 	})
 	if err := bootstrap(ctx, m.Service, f, io, publicURL); err != nil {
@@ -374,4 +376,18 @@ func checkLDAPFlags(f serveFlags) error {
 		return errors.New("--ldap-listen needs --tls-cert and --tls-key (StartTLS); only tests may use --ldap-allow-plaintext-loopback instead")
 	}
 	return nil
+}
+
+// auditOrigin names the audit log after the host of an explicit
+// --public-url, <host>/audit; "" (keyhold/<organization id>) without one.
+// It is fixed at the first start: a later --public-url does not rename it.
+func auditOrigin(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if publicURL == "" || err != nil || u.Host == "" {
+		return ""
+	}
+	if o := u.Host + "/audit"; service.ValidOrigin(o) {
+		return o
+	}
+	return ""
 }
