@@ -226,3 +226,19 @@ type AuditLeafRecord struct {
 	Event  *AuditEvent
 	Pruned bool
 }
+
+// AuditLogStatus is what the console's Verify panel shows: the latest
+// checkpoint, whether its signature verifies with the log's published
+// checkpoint keys, the time its cosignature states, and whether the tree
+// the database holds still has the root it signed.
+type AuditLogStatus struct {
+	Checkpoint *AuditCheckpoint // nil before the first
+	Size       int64            // the log's size now
+	Origin     string
+	KeyName    string // the key whose signature verified
+	SignedAt   time.Time
+	// Verified is set when the signature and the cosignature verify and
+	// the stored tree has the signed root; Problem says otherwise why not.
+	Verified bool
+	Problem  string
+}

@@ -396,6 +396,79 @@ func (l *AuditLog) LatestCheckpoint(ctx context.Context) (*keyhold.AuditCheckpoi
 	return cp, err
 }
 
+// Status checks the latest checkpoint against the published keys and the
+// stored tree. It is the server checking itself, which an attacker who
+// holds the database and the secret key can fool; `keyhold audit verify`
+// with a trusted checkpoint cannot be.
+func (l *AuditLog) Status(ctx context.Context) (*keyhold.AuditLogStatus, error) {
+	if err := l.authorize(ctx, "Status", false); err != nil {
+		return nil, err
+	}
+	st := &keyhold.AuditLogStatus{}
+	err := l.read(ctx, func(tx storage.Tx) error {
+		s, err := tx.Audit().AuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		st.Size, st.Origin = s.Size, s.Origin
+		cp, err := tx.Audit().LatestAuditCheckpoint(ctx)
+		if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
+			st.Problem = "The log has no checkpoint yet."
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		st.Checkpoint = cp
+		keys, err := tx.Audit().ListAuditKeys(ctx)
+		if err != nil {
+			return err
+		}
+		var vs []note.Verifier
+		byName := map[uint32]*keyhold.AuditKey{}
+		for _, k := range keys {
+			if k.Purpose != keyhold.AuditKeyCheckpoint {
+				continue
+			}
+			vk, err := CheckpointVerifierKey(k)
+			if err != nil {
+				continue
+			}
+			v, err := note.NewVerifier(vk)
+			if err != nil {
+				continue
+			}
+			vs = append(vs, v)
+			byName[v.KeyHash()] = k
+		}
+		n, err := note.Open(cp.Note, note.VerifierList(vs...))
+		if err != nil {
+			st.Problem = "The signature does not verify with the published keys: " + err.Error()
+			return nil
+		}
+		k := byName[n.Sigs[0].Hash]
+		st.KeyName = k.Name
+		if st.SignedAt, err = VerifyCosignature(cp.Note, k.Name, ed25519.PublicKey(k.PublicKey)); err != nil {
+			st.Problem = "The time cosignature does not verify: " + err.Error()
+			return nil
+		}
+		if _, _, cp.Root, err = ParseCheckpoint(cp.Note); err != nil {
+			st.Problem = err.Error()
+			return nil
+		}
+		if err := l.consistentWith(ctx, tx, s, cp); err != nil {
+			st.Problem = err.Error()
+			return nil
+		}
+		st.Verified = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // MaxAuditPage bounds the leaves and checkpoints one call returns.
 const MaxAuditPage = 1000
 

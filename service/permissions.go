@@ -151,6 +151,7 @@ var rules = map[string]Rule{
 	"InclusionProof":   {Access: AccessPermission, Perm: keyhold.PermAuditRead},
 	"ConsistencyProof": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
 	"ProveEvents":      {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"Status":           {Access: AccessPermission, Perm: keyhold.PermAuditRead},
 	"Keys":             {Access: AccessPublic},
 	"RotateAuditKey":   write("audit.signing_key_rotated", "Organization Admin only; the retired key stays published"),
 	// Every principal that mints a token is bound by the policy, so every

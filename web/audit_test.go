@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/store/storetest"
 )
 
 // TestAuditFilters filters the audit page by parts of names, offers the
@@ -100,5 +101,22 @@ func TestAccountHistory(t *testing.T) {
 				t.Errorf("the account's history shows %q", s)
 			}
 		}
+	})
+}
+
+// TestAuditVerifyPanel shows the latest checkpoint on the audit page,
+// verified, with the log's size; once the stored tree no longer has the
+// root it signed, the panel says NOT VERIFIED and why.
+func TestAuditVerifyPanel(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		admin := e.browser()
+		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		admin.get("/ui/audit").want(t, http.StatusOK, `<h2 id="verify-h">Verify</h2>`, "VERIFIED</span> by keyhold/",
+			"Latest checkpoint</dt><dd>2 events, signed", "Tree size</dt><dd>3 events (1 since the checkpoint", "keyhold audit verify --trusted")
+		if _, err := storetest.Raw(t, e.dbURL).Exec(`UPDATE audit_hashes SET hash = $1`, make([]byte, 32)); err != nil {
+			t.Fatal(err)
+		}
+		admin.get("/ui/audit").want(t, http.StatusOK, "NOT VERIFIED</span>", "the log was rewritten")
 	})
 }

@@ -34,6 +34,7 @@ var funcs = template.FuncMap{
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
+	"sub":  func(a, b int64) int64 { return a - b },
 	// plural counts: plural 2 "user" "users" is "2 users".
 	"plural": plural,
 	"dict": func(kv ...any) map[string]any {

@@ -304,6 +304,8 @@ type auditPage struct {
 	Actions []string
 	// Filtered is whether any filter is set, to offer to clear them.
 	Filtered bool
+	// Log is the Verify panel: the latest checkpoint and its check.
+	Log *keyhold.AuditLogStatus
 }
 
 func (auditPage) title() (string, string) { return "Audit log", "audit" }
@@ -364,6 +366,13 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) erro
 		}
 	}
 	d.Pager = pg
+	if s.svc.AuditLog != nil {
+		st, err := s.svc.AuditLog.Status(r.Context())
+		if err != nil {
+			return err
+		}
+		d.Log = st
+	}
 	status := http.StatusOK
 	if len(f.Errors) > 0 || f.Message != "" {
 		status = http.StatusBadRequest

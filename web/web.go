@@ -7,6 +7,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -37,6 +38,14 @@ type Services struct {
 	Audit    keyhold.AuditService
 	Policy   keyhold.PolicyService
 	Webhooks keyhold.WebhookService
+	// AuditLog checks the audit log's latest checkpoint, for the audit
+	// page's Verify panel.
+	AuditLog AuditLog
+}
+
+// AuditLog is the audit log's own check of its latest checkpoint.
+type AuditLog interface {
+	Status(ctx context.Context) (*keyhold.AuditLogStatus, error)
 }
 
 // Config configures the console.

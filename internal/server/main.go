@@ -147,7 +147,8 @@ func APIServices(svc *service.Service) httpapi.Services {
 // ConsoleServices are the pieces of svc the console calls.
 func ConsoleServices(svc *service.Service) web.Services {
 	return web.Services{Auth: svc.Decider, Sessions: svc.Sessions, Accounts: svc.Accounts, Tokens: svc.Tokens,
-		Roles: svc.Roles, Teams: svc.Teams, Users: svc.Users, Audit: svc.Audit, Policy: svc.Policy, Webhooks: svc.Webhooks}
+		Roles: svc.Roles, Teams: svc.Teams, Users: svc.Users, Audit: svc.Audit, Policy: svc.Policy, Webhooks: svc.Webhooks,
+		AuditLog: svc.AuditLog}
 }
 
 // Run loads the decision index, starts the background work (change feed,
