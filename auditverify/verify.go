@@ -12,6 +12,7 @@ package auditverify
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/keyhold/keyhold/checkpoint"
 	"github.com/keyhold/keyhold/client"
 	"github.com/keyhold/keyhold/wire"
 )
@@ -46,6 +48,10 @@ type Bundle struct {
 	Filter string                `json:"filter,omitempty"`
 	Pages  []wire.AuditEventPage `json:"pages,omitempty"`
 }
+
+// QuietInterval is how often keyhold signs a checkpoint of an unchanged
+// log (service.AuditLogConfig's default).
+const QuietInterval = time.Hour
 
 // page is how many leaves or checkpoints one request asks for.
 const page = 1000
@@ -139,6 +145,40 @@ type Report struct {
 	Problems              []Problem `json:"problems"`
 	Warnings              []string  `json:"warnings"`
 	FirstTime, LatestTime time.Time `json:"-"`
+	// FirstSigned and LastSigned are the times the valid checkpoints'
+	// cosignatures state; LongestGap the longest time between two of them
+	// (one is signed at least hourly, so a gap over an hour is a period
+	// nobody can show was quiet).
+	FirstSigned time.Time     `json:"first_checkpoint_at"`
+	LastSigned  time.Time     `json:"last_checkpoint_at"`
+	LongestGap  time.Duration `json:"longest_gap_ns"`
+
+	keys map[uint32]ed25519.PublicKey
+}
+
+// signedAt checks the time cosignature of a checkpoint that n's
+// signature verified, and records its time.
+func (r *Report) signedAt(n *note.Note, msg []byte, size int64) bool {
+	pub, ok := r.keys[n.Sigs[0].Hash]
+	if !ok {
+		r.problem(Checkpoint, size, "no key for the checkpoint's signature")
+		return false
+	}
+	t, err := checkpoint.CosignedAt(msg, n.Sigs[0].Name, pub)
+	if err != nil {
+		r.problem(Checkpoint, size, "the checkpoint's time: %v", err)
+		return false
+	}
+	if !r.LastSigned.IsZero() && t.Sub(r.LastSigned) > r.LongestGap {
+		r.LongestGap = t.Sub(r.LastSigned)
+	}
+	if r.FirstSigned.IsZero() || t.Before(r.FirstSigned) {
+		r.FirstSigned = t
+	}
+	if t.After(r.LastSigned) {
+		r.LastSigned = t
+	}
+	return true
 }
 
 // OK reports whether everything verified.
@@ -277,7 +317,7 @@ func Verify(b *Bundle, o Options) *Report {
 			r.problem(Checkpoint, cp.Size, "the checkpoint signed %s does not verify: %v", cp.SignedAt.Format(time.RFC3339), err)
 			continue
 		}
-		origin, size, croot, err := parseCheckpoint(n.Text)
+		origin, size, croot, err := checkpoint.Parse([]byte(n.Text))
 		if err != nil {
 			r.problem(Checkpoint, cp.Size, "checkpoint: %v", err)
 			continue
@@ -301,11 +341,17 @@ func Verify(b *Bundle, o Options) *Report {
 			r.problem(Checkpoint, size, "the log's first %d leaves do not make the tree the checkpoint signed %s signed: the log was rewritten", size, cp.SignedAt.Format(time.RFC3339))
 			continue
 		}
+		if !r.signedAt(n, []byte(cp.Checkpoint), size) {
+			continue
+		}
 		r.ValidCheckpoints++
 		r.Covered = max(r.Covered, size)
 	}
 	if r.Checkpoints == 0 {
 		r.problem(Checkpoint, 0, "the log has no checkpoint")
+	}
+	if r.LongestGap > QuietInterval+5*time.Minute {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s passed between two checkpoints: keyhold signs one at least hourly, so that period is not shown to have been quiet (was keyhold stopped?)", r.LongestGap))
 	}
 	if r.Covered < b.Size {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("leaves %d to %d are not yet under a checkpoint (one is signed each minute while events arrive)", r.Covered, b.Size-1))
@@ -321,7 +367,7 @@ func Verify(b *Bundle, o Options) *Report {
 		r.problem(Checkpoint, 0, "the trusted checkpoint does not verify with the keys: %v", err)
 		return r
 	}
-	origin, size, troot, err := parseCheckpoint(n.Text)
+	origin, size, troot, err := checkpoint.Parse([]byte(n.Text))
 	if err != nil {
 		r.problem(Checkpoint, 0, "the trusted checkpoint: %v", err)
 		return r
@@ -344,6 +390,7 @@ func Verify(b *Bundle, o Options) *Report {
 
 // verifiers are the pinned keys, or the bundle's own with a warning.
 func verifiers(b *Bundle, o Options, r *Report) note.Verifiers {
+	r.keys = map[uint32]ed25519.PublicKey{}
 	var vs []note.Verifier
 	keys := o.Keys
 	if len(keys) == 0 {
@@ -361,6 +408,9 @@ func verifiers(b *Bundle, o Options, r *Report) note.Verifiers {
 			continue
 		}
 		vs = append(vs, v)
+		if _, pub, err := checkpoint.PublicKey(strings.TrimSpace(k)); err == nil {
+			r.keys[v.KeyHash()] = pub
+		}
 	}
 	return note.VerifierList(vs...)
 }
@@ -383,13 +433,16 @@ func verifyFiltered(b *Bundle, o Options, r *Report) {
 			r.problem(Checkpoint, p.AuditLog.Size, "the page's checkpoint does not verify: %v", err)
 			continue
 		}
-		origin, size, root, err := parseCheckpoint(n.Text)
+		origin, size, root, err := checkpoint.Parse([]byte(n.Text))
 		if err != nil {
 			r.problem(Checkpoint, p.AuditLog.Size, "checkpoint: %v", err)
 			continue
 		}
 		if r.Origin == "" {
 			r.Origin = origin
+		}
+		if !r.signedAt(n, []byte(p.AuditLog.Checkpoint), size) {
+			continue
 		}
 		r.ValidCheckpoints++
 		r.Size, r.Covered = max(r.Size, size), max(r.Covered, size)
@@ -430,20 +483,6 @@ func verifyFiltered(b *Bundle, o Options, r *Report) {
 	}
 }
 
-func parseCheckpoint(text string) (origin string, size int64, root tlog.Hash, err error) {
-	lines := strings.Split(text, "\n")
-	if len(lines) < 4 || lines[len(lines)-1] != "" {
-		return "", 0, root, errors.New("a checkpoint is an origin, a size and a root, each on a line")
-	}
-	if _, err := fmt.Sscan(lines[1], &size); err != nil || size < 0 || fmt.Sprint(size) != lines[1] {
-		return "", 0, root, fmt.Errorf("size %q", lines[1])
-	}
-	if root, err = tlog.ParseHash(lines[2]); err != nil {
-		return "", 0, root, fmt.Errorf("root %q", lines[2])
-	}
-	return lines[0], size, root, nil
-}
-
 // Write prints r as `aws cloudtrail validate-logs` would: each problem
 // with its leaf, then the counts and the warnings.
 func (r *Report) Write(w io.Writer) error {
@@ -459,6 +498,10 @@ func (r *Report) Write(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "%d/%d checkpoints valid, covering %d of %d leaves\n", r.ValidCheckpoints, r.Checkpoints, r.Covered, r.Size)
+	if !r.FirstSigned.IsZero() {
+		fmt.Fprintf(&b, "checkpoints signed from %s to %s; the longest time between two: %s\n",
+			r.FirstSigned.Format(time.RFC3339), r.LastSigned.Format(time.RFC3339), r.LongestGap)
+	}
 	switch {
 	case r.TrustedSize > 0 && r.TrustedConsistent:
 		fmt.Fprintf(&b, "consistent with the trusted checkpoint of %d leaves\n", r.TrustedSize)

@@ -3,18 +3,18 @@ package auditverify_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/keyhold/keyhold/auditverify"
+	"github.com/keyhold/keyhold/checkpoint"
 	"github.com/keyhold/keyhold/client"
 	"github.com/keyhold/keyhold/internal/apitest"
 	"github.com/keyhold/keyhold/service"
@@ -243,18 +243,17 @@ func (l *logged) resign(t *testing.T) {
 			origin = k.Name
 		}
 	}
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	// The attacker signs as keyhold does, time cosignature and all.
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := note.NewSigner(skey)
-	msg, err := note.Sign(&note.Note{Text: service.CheckpointText(origin, l.size, root)}, signer)
+	msg, err := checkpoint.Sign(origin, priv, origin, l.size, root, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.exec(t, `DELETE FROM audit_checkpoints`)
 	l.exec(t, `INSERT INTO audit_checkpoints (size, signed_at, note) VALUES ($1, $2, $3)`, l.size, time.Now().UTC(), string(msg))
-	pub := vkeyPublic(t, vkey)
 	l.exec(t, `UPDATE audit_keys SET retired_at = $1 WHERE purpose = 'checkpoint'`, time.Now().UTC())
 	l.exec(t, `INSERT INTO audit_keys (id, purpose, name, public_key, sealed, created_at) VALUES ('attacker', 'checkpoint', $1, $2, $3, $4)`,
 		origin, pub, []byte("x"), time.Now().UTC())
@@ -268,16 +267,4 @@ func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 		out[i] = m[x]
 	}
 	return out, nil
-}
-
-// vkeyPublic is the Ed25519 public key of a note verifier key,
-// <name>+<hash>+base64(0x01 || key).
-func vkeyPublic(t *testing.T, vkey string) []byte {
-	t.Helper()
-	parts := strings.SplitN(vkey, "+", 3)
-	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
-	if err != nil || len(raw) != 33 || raw[0] != 1 {
-		t.Fatalf("verifier key %q", vkey)
-	}
-	return raw[1:]
 }

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/keyhold/keyhold"
-	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/checkpoint"
 	"github.com/keyhold/keyhold/wire"
 )
 
@@ -30,7 +30,9 @@ type AuditLog interface {
 	RotateAuditKey(ctx context.Context, purpose string) (*keyhold.AuditKey, error)
 }
 
-var _ AuditLog = (*service.AuditLog)(nil)
+// maxAuditPage bounds the leaves and checkpoints one request returns, as
+// the service does.
+const maxAuditPage = 1000
 
 // intParams reads the query parameters named, each an integer of at least
 // 0, and refuses any other parameter: a misspelt one would otherwise be
@@ -91,7 +93,7 @@ func (s *Server) listAuditCheckpoints(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	cps, err := s.svc.AuditLog.Checkpoints(r.Context(), q["after"], int(min(q["limit"], service.MaxAuditPage)))
+	cps, err := s.svc.AuditLog.Checkpoints(r.Context(), q["after"], int(min(q["limit"], maxAuditPage)))
 	if err != nil {
 		return err
 	}
@@ -110,7 +112,7 @@ func (s *Server) listAuditLeaves(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	leaves, size, err := s.svc.AuditLog.Leaves(r.Context(), q["from"], int(min(q["limit"], service.MaxAuditPage)))
+	leaves, size, err := s.svc.AuditLog.Leaves(r.Context(), q["from"], int(min(q["limit"], maxAuditPage)))
 	if err != nil {
 		return err
 	}
@@ -183,7 +185,7 @@ func auditKeyOut(k *keyhold.AuditKey) wire.AuditKey {
 	out := wire.AuditKey{ID: k.ID, Purpose: k.Purpose, Name: k.Name, PublicKey: base64.StdEncoding.EncodeToString(k.PublicKey),
 		CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt}
 	if k.Purpose == keyhold.AuditKeyCheckpoint {
-		out.VerifierKey, _ = service.CheckpointVerifierKey(k)
+		out.VerifierKey, _ = checkpoint.VerifierKey(k.Name, k.PublicKey)
 	}
 	return out
 }
@@ -209,7 +211,7 @@ func (s *Server) getAuditKeys(w http.ResponseWriter, r *http.Request) error {
 	var b strings.Builder
 	for _, k := range keys {
 		if k.Purpose == keyhold.AuditKeyCheckpoint {
-			if vk, err := service.CheckpointVerifierKey(k); err == nil {
+			if vk, err := checkpoint.VerifierKey(k.Name, k.PublicKey); err == nil {
 				b.WriteString(vk + "\n")
 			}
 		}

@@ -5,19 +5,15 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/checkpoint"
 	"github.com/keyhold/keyhold/storage"
 )
 
@@ -59,20 +55,6 @@ func newAuditLog(k *core, c AuditLogConfig) *AuditLog {
 var errNoAuditKeys = keyhold.Errorf(keyhold.ECONFLICT,
 	"The audit log's signing keys need a secret key: start keyhold with --secret-key-file")
 
-// ValidOrigin reports whether origin can name a log: printable ASCII
-// without spaces or "+", as note key names and checkpoint origins need.
-func ValidOrigin(origin string) bool {
-	if origin == "" || len(origin) > 255 {
-		return false
-	}
-	for _, r := range origin {
-		if r <= ' ' || r > '~' || r == '+' {
-			return false
-		}
-	}
-	return true
-}
-
 // Setup names the log and creates its missing signing keys, then signs
 // the first checkpoint if there is none: what the first start after
 // migration 0019 does. Without a secret key it does nothing.
@@ -94,7 +76,7 @@ func (l *AuditLog) Setup(ctx context.Context) error {
 				}
 				origin = "keyhold/" + org.ID
 			}
-			if !ValidOrigin(origin) {
+			if !checkpoint.ValidOrigin(origin) {
 				return fmt.Errorf("audit log origin %q: printable ASCII without spaces or +", origin)
 			}
 			if err := tx.Audit().SetAuditLogOrigin(ctx, origin); err != nil {
@@ -153,6 +135,11 @@ func (l *AuditLog) createKey(ctx context.Context, tx storage.Tx, purpose, origin
 	return k, tx.Audit().CreateAuditKey(ctx, k)
 }
 
+// CheckpointVerifierKey is the note verifier key of a checkpoint key.
+func CheckpointVerifierKey(k *keyhold.AuditKey) (string, error) {
+	return checkpoint.VerifierKey(k.Name, k.PublicKey)
+}
+
 // EntryKeyID is the JWK kid of an entry key: the first 20 bytes of the
 // SHA-256 of the public key, in hex (40 characters, as Konnect's are).
 func EntryKeyID(pub ed25519.PublicKey) string {
@@ -167,97 +154,6 @@ func (l *AuditLog) privateKey(k *keyhold.AuditKey) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("audit %s key %s: cannot decrypt it with this secret key: every replica needs the same --secret-key-file", k.Purpose, k.ID)
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
-}
-
-// CheckpointVerifierKey is the note verifier key of a checkpoint key:
-// <name>+<key id>+<base64(0x01 || public key)>.
-func CheckpointVerifierKey(k *keyhold.AuditKey) (string, error) {
-	return note.NewEd25519VerifierKey(k.Name, ed25519.PublicKey(k.PublicKey))
-}
-
-// noteSigner signs notes with an Ed25519 key, as note.NewSigner would
-// with the key's "PRIVATE+KEY+..." form.
-type noteSigner struct {
-	name string
-	hash uint32
-	key  ed25519.PrivateKey
-}
-
-func newNoteSigner(name string, key ed25519.PrivateKey) *noteSigner {
-	return &noteSigner{name: name, hash: noteKeyHash(name, 0x01, key.Public().(ed25519.PublicKey)), key: key}
-}
-
-func (s *noteSigner) Name() string                    { return s.name }
-func (s *noteSigner) KeyHash() uint32                 { return s.hash }
-func (s *noteSigner) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
-
-// noteKeyHash is a signed note's key id: the first four bytes of
-// SHA-256(name || "\n" || type || public key), big-endian.
-func noteKeyHash(name string, typ byte, pub ed25519.PublicKey) uint32 {
-	h := sha256.New()
-	h.Write([]byte(name + "\n"))
-	h.Write([]byte{typ})
-	h.Write(pub)
-	return binary.BigEndian.Uint32(h.Sum(nil))
-}
-
-// CheckpointText is the body of a C2SP tlog-checkpoint: origin, size and
-// the base64 root hash, each on its own line.
-func CheckpointText(origin string, size int64, root tlog.Hash) string {
-	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, root)
-}
-
-// cosignature is a C2SP tlog-cosignature/v1 line by key over the
-// checkpoint text, made at time t: it signs
-// "cosignature/v1\ntime <t>\n" followed by the text, and its signature is
-// the key id (type 0x04), t as 8 big-endian bytes, and the Ed25519
-// signature.
-func cosignature(name string, key ed25519.PrivateKey, t time.Time, text string) string {
-	pub := key.Public().(ed25519.PublicKey)
-	ts := uint64(t.Unix())
-	msg := "cosignature/v1\ntime " + strconv.FormatUint(ts, 10) + "\n" + text
-	sig := make([]byte, 0, 4+8+ed25519.SignatureSize)
-	sig = binary.BigEndian.AppendUint32(sig, noteKeyHash(name, 0x04, pub))
-	sig = binary.BigEndian.AppendUint64(sig, ts)
-	sig = append(sig, ed25519.Sign(key, []byte(msg))...)
-	return "\u2014 " + name + " " + base64.StdEncoding.EncodeToString(sig) + "\n"
-}
-
-// VerifyCosignature checks the tlog-cosignature/v1 lines of a signed
-// checkpoint by the checkpoint key (name, pub) and returns the newest time
-// one of them signed, or an error when none verifies.
-func VerifyCosignature(signed []byte, name string, pub ed25519.PublicKey) (time.Time, error) {
-	text, sigs, ok := strings.Cut(string(signed), "\n\n")
-	if !ok {
-		return time.Time{}, errors.New("not a signed note")
-	}
-	text += "\n"
-	want := noteKeyHash(name, 0x04, pub)
-	var newest time.Time
-	found := false
-	for _, line := range strings.Split(strings.TrimSuffix(sigs, "\n"), "\n") {
-		rest, ok := strings.CutPrefix(line, "\u2014 "+name+" ")
-		if !ok {
-			continue
-		}
-		sig, err := base64.StdEncoding.DecodeString(rest)
-		if err != nil || len(sig) != 4+8+ed25519.SignatureSize || binary.BigEndian.Uint32(sig) != want {
-			continue
-		}
-		ts := binary.BigEndian.Uint64(sig[4:])
-		msg := "cosignature/v1\ntime " + strconv.FormatUint(ts, 10) + "\n" + text
-		if !ed25519.Verify(pub, []byte(msg), sig[12:]) {
-			return time.Time{}, fmt.Errorf("the cosignature of time %d does not verify", ts)
-		}
-		if t := time.Unix(int64(ts), 0).UTC(); !found || t.After(newest) {
-			newest = t
-		}
-		found = true
-	}
-	if !found {
-		return time.Time{}, errors.New("no timestamp cosignature by the checkpoint key")
-	}
-	return newest, nil
 }
 
 // hashReader reads the log's stored hashes in tx.
@@ -315,12 +211,10 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*keyhold.AuditCh
 		if err != nil {
 			return err
 		}
-		text := CheckpointText(st.Origin, st.Size, root)
-		msg, err := note.Sign(&note.Note{Text: text}, newNoteSigner(k.Name, priv))
+		msg, err := checkpoint.Sign(k.Name, priv, st.Origin, st.Size, root, now)
 		if err != nil {
 			return err
 		}
-		msg = append(msg, cosignature(k.Name, priv, now, text)...)
 		cp := &keyhold.AuditCheckpoint{Size: st.Size, Root: root, SignedAt: now, Note: msg}
 		if err := tx.Audit().AppendAuditCheckpoint(ctx, cp); err != nil {
 			return err
@@ -341,7 +235,7 @@ func (l *AuditLog) consistentWith(ctx context.Context, tx storage.Tx, st storage
 	if st.Size < last.Size {
 		return fmt.Errorf("audit log: %d leaves, but the last checkpoint signed %d: the log was cut; not signing", st.Size, last.Size)
 	}
-	_, size, root, err := ParseCheckpoint(last.Note)
+	_, size, root, err := checkpoint.Parse(last.Note)
 	if err != nil {
 		return fmt.Errorf("audit log: the last checkpoint: %w", err)
 	}
@@ -353,27 +247,6 @@ func (l *AuditLog) consistentWith(ctx context.Context, tx storage.Tx, st storage
 		return fmt.Errorf("audit log: the tree of size %d no longer has the root the last checkpoint signed: the log was rewritten; not signing", size)
 	}
 	return nil
-}
-
-// ParseCheckpoint reads the origin, size and root of a signed checkpoint,
-// without verifying any signature.
-func ParseCheckpoint(msg []byte) (origin string, size int64, root tlog.Hash, err error) {
-	text, _, ok := strings.Cut(string(msg), "\n\n")
-	if !ok {
-		return "", 0, root, errors.New("not a signed note")
-	}
-	lines := strings.Split(text, "\n")
-	if len(lines) < 3 {
-		return "", 0, root, errors.New("a checkpoint has an origin, a size and a root")
-	}
-	size, err = strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 {
-		return "", 0, root, fmt.Errorf("checkpoint size %q", lines[1])
-	}
-	if root, err = tlog.ParseHash(lines[2]); err != nil {
-		return "", 0, root, fmt.Errorf("checkpoint root %q", lines[2])
-	}
-	return lines[0], size, root, nil
 }
 
 // auditCheckpoint signs a checkpoint when one is due; run as a job.
@@ -392,7 +265,7 @@ func (l *AuditLog) LatestCheckpoint(ctx context.Context) (*keyhold.AuditCheckpoi
 	if err != nil {
 		return nil, err
 	}
-	_, _, cp.Root, err = ParseCheckpoint(cp.Note)
+	_, _, cp.Root, err = checkpoint.Parse(cp.Note)
 	return cp, err
 }
 
@@ -430,7 +303,7 @@ func (l *AuditLog) Status(ctx context.Context) (*keyhold.AuditLogStatus, error) 
 			if k.Purpose != keyhold.AuditKeyCheckpoint {
 				continue
 			}
-			vk, err := CheckpointVerifierKey(k)
+			vk, err := checkpoint.VerifierKey(k.Name, k.PublicKey)
 			if err != nil {
 				continue
 			}
@@ -448,11 +321,11 @@ func (l *AuditLog) Status(ctx context.Context) (*keyhold.AuditLogStatus, error) 
 		}
 		k := byName[n.Sigs[0].Hash]
 		st.KeyName = k.Name
-		if st.SignedAt, err = VerifyCosignature(cp.Note, k.Name, ed25519.PublicKey(k.PublicKey)); err != nil {
+		if st.SignedAt, err = checkpoint.CosignedAt(cp.Note, k.Name, ed25519.PublicKey(k.PublicKey)); err != nil {
 			st.Problem = "The time cosignature does not verify: " + err.Error()
 			return nil
 		}
-		if _, _, cp.Root, err = ParseCheckpoint(cp.Note); err != nil {
+		if _, _, cp.Root, err = checkpoint.Parse(cp.Note); err != nil {
 			st.Problem = err.Error()
 			return nil
 		}
@@ -486,7 +359,7 @@ func (l *AuditLog) Checkpoints(ctx context.Context, after int64, limit int) ([]*
 	})
 	for _, cp := range cps {
 		if err == nil {
-			_, _, cp.Root, err = ParseCheckpoint(cp.Note)
+			_, _, cp.Root, err = checkpoint.Parse(cp.Note)
 		}
 	}
 	return cps, err
@@ -574,7 +447,7 @@ func (l *AuditLog) ProveEvents(ctx context.Context, seqs []int64) (*keyhold.Audi
 		if cp, err = tx.Audit().LatestAuditCheckpoint(ctx); err != nil {
 			return err
 		}
-		if _, _, cp.Root, err = ParseCheckpoint(cp.Note); err != nil {
+		if _, _, cp.Root, err = checkpoint.Parse(cp.Note); err != nil {
 			return err
 		}
 		r := hashReader(ctx, tx)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/checkpoint"
 	"github.com/keyhold/keyhold/service"
 )
 
@@ -84,11 +85,11 @@ func TestAuditLog(t *testing.T) {
 		if err != nil {
 			t.Fatalf("open checkpoint: %v\n%s", err, cp.Note)
 		}
-		origin, csize, root, err := service.ParseCheckpoint(cp.Note)
-		if err != nil || csize != size || root != cp.Root || n.Text != service.CheckpointText(origin, size, root) {
+		origin, csize, root, err := checkpoint.Parse(cp.Note)
+		if err != nil || csize != size || root != cp.Root || n.Text != checkpoint.Text(origin, size, root) {
 			t.Fatalf("checkpoint text %q: %v", n.Text, err)
 		}
-		at, err := service.VerifyCosignature(cp.Note, ck.Name, ed25519.PublicKey(ck.PublicKey))
+		at, err := checkpoint.CosignedAt(cp.Note, ck.Name, ed25519.PublicKey(ck.PublicKey))
 		if err != nil || !at.Equal(e.clock.Now().Truncate(time.Second)) {
 			t.Fatalf("cosignature time %v, %v; want %v", at, err, e.clock.Now())
 		}
@@ -113,7 +114,7 @@ func TestAuditLog(t *testing.T) {
 				t.Fatalf("merkle: inclusion of %d: %v", i, err)
 			}
 		}
-		_, fsize, froot, _ := service.ParseCheckpoint(first.Note)
+		_, fsize, froot, _ := checkpoint.Parse(first.Note)
 		cproof, err := log.ConsistencyProof(e.admin, fsize, size)
 		if err != nil {
 			t.Fatal(err)
@@ -135,7 +136,7 @@ func TestAuditLog(t *testing.T) {
 		if err != nil || quiet == nil || quiet.Size != size || quiet.Root != root {
 			t.Fatalf("quiet-hour checkpoint: %+v, %v", quiet, err)
 		}
-		if at2, _ := service.VerifyCosignature(quiet.Note, ck.Name, ed25519.PublicKey(ck.PublicKey)); !at2.After(at) {
+		if at2, _ := checkpoint.CosignedAt(quiet.Note, ck.Name, ed25519.PublicKey(ck.PublicKey)); !at2.After(at) {
 			t.Fatalf("the quiet checkpoint is stamped %v, not after %v", at2, at)
 		}
 

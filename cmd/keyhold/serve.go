@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/checkpoint"
 	"github.com/keyhold/keyhold/internal/cmdenv"
 	"github.com/keyhold/keyhold/internal/gctune"
 	"github.com/keyhold/keyhold/internal/server"
@@ -386,7 +387,7 @@ func auditOrigin(publicURL string) string {
 	if publicURL == "" || err != nil || u.Host == "" {
 		return ""
 	}
-	if o := u.Host + "/audit"; service.ValidOrigin(o) {
+	if o := u.Host + "/audit"; checkpoint.ValidOrigin(o) {
 		return o
 	}
 	return ""
