@@ -42,16 +42,33 @@ func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
 // AppendAuditEvent stores e and appends it to the audit log, setting its
 // Seq and Hash. Its time is stored to the microsecond, and e keeps what
 // was stored, so that its leaf is the one a reader rebuilds.
-func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error {
+func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) (err error) {
 	e.Time = ts(e.Time)
 	changes, err := encodeChanges(e)
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)
 	}
-	if err := t.appendLeaf(ctx, e, nil); err != nil {
+	// The leaf and its event stand or fall together. On PostgreSQL a
+	// failed statement aborts the whole transaction, so the insert runs
+	// without exec's savepoint: a change whose event cannot be stored
+	// cannot commit. SQLite undoes only the failed statement, so a
+	// savepoint undoes the leaf with it.
+	if !t.d.savepoints() {
+		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT keyhold_audit`); err != nil {
+			return fmt.Errorf("append audit event: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				_, _ = t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT keyhold_audit`)
+				e.Seq, e.Hash = -1, [32]byte{}
+			}
+			_, _ = t.tx.ExecContext(ctx, `RELEASE SAVEPOINT keyhold_audit`)
+		}()
+	}
+	if err = t.appendLeaf(ctx, e, nil); err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
 		actor_name, action, target_type, target_id, target_name, outcome, request_id,
 		client_ip, user_agent, count, reason, subject_account_id, credential_id,
 		credential_fingerprint, auth_method, changes, leaf_index)
@@ -60,7 +77,8 @@ func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error 
 		e.TargetType, e.TargetID, e.TargetName, e.Outcome, e.RequestID,
 		e.ClientIP, e.UserAgent, e.Count, e.Reason, e.SubjectID, e.Credential.ID,
 		e.Credential.Fingerprint, e.Credential.Method, changes, e.Seq)
-	return t.translate("append audit event", err, auditMsgs)
+	err = t.translate("append audit event", err, auditMsgs)
+	return err
 }
 
 // ListAuditEvents returns a page of events, newest first, and the total.
