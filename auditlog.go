@@ -223,6 +223,7 @@ const (
 type AuditLeafRecord struct {
 	Index  int64
 	Hash   [32]byte
+	NoHash bool // the log lost the leaf's hash
 	Event  *AuditEvent
 	Pruned bool
 }

@@ -223,6 +223,15 @@ func Verify(b *Bundle, o Options) *Report {
 	vl := verifiers(b, o, r)
 
 	// The leaves: every event must hash to the leaf stored at its index.
+	// A log claims its size; what is held for it bounds what is allocated.
+	if b.Size < 0 {
+		r.problem(Truncated, 0, "the log claims %d leaves", b.Size)
+		return r
+	}
+	if held := int64(len(b.Leaves)); b.Size > held {
+		r.problem(Missing, held, "the log claims %d leaves but holds %d: leaves %d to %d are missing", b.Size, held, held, b.Size-1)
+		b.Size = held
+	}
 	stored := make([]tlog.Hash, b.Size)
 	have := make([]bool, b.Size)
 	where := map[tlog.Hash]int64{}
@@ -233,8 +242,7 @@ func Verify(b *Bundle, o Options) *Report {
 		}
 		h, err := parseHash(l.LeafHash)
 		if err != nil {
-			r.problem(Modified, l.Seq, "the log's leaf hash does not parse: %v", err)
-			continue
+			continue // reported below, as a leaf the log lacks
 		}
 		stored[l.Seq], have[l.Seq] = h, true
 		where[h] = l.Seq
@@ -245,7 +253,7 @@ func Verify(b *Bundle, o Options) *Report {
 	for i := int64(0); i < b.Size; i++ {
 		if !have[i] {
 			complete = false
-			r.problem(Missing, i, "the log has no leaf %d", i)
+			r.problem(Missing, i, "the log has no leaf hash %d", i)
 			continue
 		}
 		if !complete {
@@ -261,7 +269,7 @@ func Verify(b *Bundle, o Options) *Report {
 		tree = append(tree, hs...)
 	}
 	for _, l := range b.Leaves {
-		if l.Seq < 0 || l.Seq >= b.Size {
+		if l.Seq < 0 || l.Seq >= b.Size || !have[l.Seq] {
 			continue
 		}
 		switch {

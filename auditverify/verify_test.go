@@ -131,6 +131,14 @@ func TestVerifyDetectsTampering(t *testing.T) {
 					t.Fatalf("a deleted event: %+v", r.Problems)
 				}
 			})
+			t.Run("delete a leaf hash", func(t *testing.T) {
+				l := newLogged(t, backend)
+				l.exec(t, `DELETE FROM audit_hashes WHERE idx = $1`, tlog.StoredHashIndex(0, 6))
+				r := l.verify(t, auditverify.Options{Trusted: l.trusted, Keys: l.keys})
+				if r.OK() || !has(r, auditverify.Missing, 6) {
+					t.Fatalf("a deleted leaf hash: %+v", r.Problems)
+				}
+			})
 			t.Run("swap two events", func(t *testing.T) {
 				l := newLogged(t, backend)
 				l.exec(t, `UPDATE audit_events SET leaf_index = -1 WHERE leaf_index = 2`)

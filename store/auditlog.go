@@ -103,6 +103,23 @@ func (c *hashCache) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // ReadAuditHashes returns the stored hashes at indexes, in that order.
 func (t *tx) ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	got, err := t.readHashes(ctx, indexes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		h, ok := got[idx]
+		if !ok {
+			return nil, fmt.Errorf("read audit hashes: hash %d is missing", idx)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// readHashes returns the stored hashes it finds at indexes.
+func (t *tx) readHashes(ctx context.Context, indexes []int64) (map[int64]tlog.Hash, error) {
 	got := make(map[int64]tlog.Hash, len(indexes))
 	const chunk = 500
 	for start := 0; start < len(indexes); start += chunk {
@@ -139,15 +156,7 @@ func (t *tx) ReadAuditHashes(ctx context.Context, indexes []int64) ([]tlog.Hash,
 			return nil, fmt.Errorf("read audit hashes: %w", err)
 		}
 	}
-	out := make([]tlog.Hash, len(indexes))
-	for i, idx := range indexes {
-		h, ok := got[idx]
-		if !ok {
-			return nil, fmt.Errorf("read audit hashes: hash %d is missing", idx)
-		}
-		out[i] = h
-	}
-	return out, nil
+	return got, nil
 }
 
 // AuditLog returns the log's size, pruned prefix and origin.
@@ -243,14 +252,17 @@ func (t *tx) ListAuditLeaves(ctx context.Context, from int64, limit int) ([]keyh
 	for i := from; i < to; i++ {
 		idx = append(idx, tlog.StoredHashIndex(0, i))
 	}
-	hs, err := t.ReadAuditHashes(ctx, idx)
+	// A hash the database lost is reported as lost, for the verifier to
+	// name, rather than failing the read.
+	hs, err := t.readHashes(ctx, idx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]keyhold.AuditLeafRecord, to-from)
 	for i := range out {
 		n := from + int64(i)
-		out[i] = keyhold.AuditLeafRecord{Index: n, Hash: hs[i], Pruned: n < st.PrunedBelow}
+		h, ok := hs[idx[i]]
+		out[i] = keyhold.AuditLeafRecord{Index: n, Hash: h, NoHash: !ok, Pruned: n < st.PrunedBelow}
 	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events e
 		WHERE e.leaf_index >= $1 AND e.leaf_index < $2 ORDER BY e.leaf_index`, from, to)
