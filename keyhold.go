@@ -337,10 +337,37 @@ type Principal struct {
 	// AppPassword is set when the token's intent is app_password: it binds
 	// to the directory, and on the HTTP API may only rotate itself.
 	AppPassword bool
+	// Auth is how the principal authenticated, which the audit trail
+	// records as the credential that acted. Authentication sets it (the
+	// HTTP API, a console session, an LDAP bind); decisions leave it nil,
+	// so that they carry and compute nothing more.
+	Auth *Authentication
 }
 
 // Ref returns the principal's reference.
 func (p *Principal) Ref() Ref { return Ref{Type: p.Type, ID: p.ID} }
+
+// Authentication is the credential a principal authenticated with: never
+// its value, only what identifies it.
+type Authentication struct {
+	// Method is AuthBearer, AuthBasic, AuthSession or AuthLDAP.
+	Method string
+	// ID is the token's id, or the console session's.
+	ID string
+	// Digest is the credential's stored digest: the token's, or the
+	// console session's. The audit trail keeps its TokenFingerprint.
+	Digest [32]byte
+}
+
+// Credential returns the audit trail's record of the credential p
+// authenticated with, computing its fingerprint; the zero credential when
+// p did not authenticate (keyhold itself, a decision's principal).
+func (p *Principal) Credential() AuditCredential {
+	if p == nil || p.Auth == nil {
+		return AuditCredential{}
+	}
+	return AuditCredential{ID: p.Auth.ID, Fingerprint: TokenFingerprint(p.Auth.Digest[:]), Method: p.Auth.Method}
+}
 
 // AuditEvent records one state change or one failed attempt.
 type AuditEvent struct {

@@ -131,6 +131,7 @@ func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhol
 		if a, err = s.manageableAccount(ctx, tx, id); err != nil {
 			return err
 		}
+		before := *a
 		if in.Name != nil {
 			a.Name = *in.Name
 		}
@@ -139,6 +140,7 @@ func (s *Accounts) UpdateSystemAccount(ctx context.Context, id string, in keyhol
 		}
 		a.UpdatedAt = s.clock()
 		ev.TargetName = a.Name
+		ev.Changes = keyhold.Changes{}.Add("name", before.Name, a.Name).Add("description", before.Description, a.Description)
 		if err := tx.Accounts().UpdateSystemAccount(ctx, a); err != nil {
 			return err
 		}
@@ -193,7 +195,9 @@ func (s *core) createAccountTeam(ctx context.Context, tx storage.Tx, a *keyhold.
 			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.created", targetTeam, t.ID, t.Name, a.ID))
 		},
 		func() error {
-			return tx.Audit().AppendAuditEvent(ctx, s.auditOf(ctx, "team.member_added", targetTeam, t.ID, t.Name, a.ID))
+			ev := s.auditOf(ctx, "team.member_added", targetTeam, t.ID, t.Name, a.ID)
+			ev.Changes = keyhold.Changes{}.Add("member", nil, a.ID)
+			return tx.Audit().AppendAuditEvent(ctx, ev)
 		},
 		func() error { return s.changed(ctx, tx, keyhold.ChangeTeam, t.ID, nil) },
 	} {
@@ -224,6 +228,8 @@ func (s *Accounts) SetSystemAccountDisabled(ctx context.Context, id string, disa
 			return err
 		}
 		ev.TargetName = a.Name
+		// An idempotent request changes nothing, and says so.
+		ev.Changes = keyhold.Changes{}.Add("disabled", a.Disabled, disabled)
 		if a.Disabled == disabled {
 			return nil // idempotent; the event still records the request
 		}

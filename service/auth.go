@@ -44,7 +44,18 @@ func (s *Decider) Authenticate(ctx context.Context, c keyhold.Credentials) (*key
 		return nil, keyhold.Errorf(keyhold.EUNAUTHENTICATED, "%s", d.Reason)
 	}
 	p := d.Principal
+	p.Auth = tokenAuth(c, p.TokenID)
 	return &p, nil
+}
+
+// tokenAuth is the authentication of a request by the token in c, whose
+// id is id: its digest is computed once more here, for the audit trail,
+// so that the decision itself carries nothing more.
+func tokenAuth(c keyhold.Credentials, id string) *keyhold.Authentication {
+	if c.Bearer != "" {
+		return &keyhold.Authentication{Method: keyhold.AuthBearer, ID: id, Digest: keyhold.TokenDigestArray(c.Bearer)}
+	}
+	return &keyhold.Authentication{Method: keyhold.AuthBasic, ID: id, Digest: keyhold.TokenDigestArray(c.BasicPass)}
 }
 
 // Decide authenticates credentials and, with q, checks one role, from the
@@ -109,8 +120,8 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 		default:
 			d.Principal.TokenID = d.TokenID()
 			if action := refusalAction(d.Reason); action != "" {
-				s.failures.refuse(refusal{action: action, owner: d.Principal.Ref(), name: d.Principal.Name, token: d.Principal.TokenID},
-					from, ri.UserAgent, now)
+				s.failures.refuse(refusal{action: action, owner: d.Principal.Ref(), name: d.Principal.Name, token: d.Principal.TokenID,
+					cred: refusedCredential(surface, basic, d.Principal.TokenID, value)}, from, ri.UserAgent, now)
 			}
 			// The index reports a token's use once per resolution, and
 			// never a use from outside the token's networks.
@@ -121,6 +132,20 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 	}
 	s.observer.Decision(surface, d.Outcome.String(), time.Since(start))
 	return d
+}
+
+// refusedCredential is the credential of a token refused for its
+// restrictions: its digest is computed once more, on the refusal's path
+// only.
+func refusedCredential(surface string, basic bool, id, value string) credential {
+	method := keyhold.AuthBearer
+	switch {
+	case surface == surfaceLDAP:
+		method = keyhold.AuthLDAP
+	case basic:
+		method = keyhold.AuthBasic
+	}
+	return credential{method: method, id: id, digest: keyhold.TokenDigestArray(value)}
 }
 
 // refusalAction names the audit action of a valid token refused for its

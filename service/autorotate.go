@@ -133,6 +133,7 @@ func (s *core) finishAutoRotation(ctx context.Context, d *keyhold.WebhookDeliver
 			err := s.activateSuccessor(ctx, tx, r)
 			if err == nil {
 				ev.TargetName = r.pred.Name + " (successor " + r.succ.ID + " delivered)"
+				ev.Changes = keyhold.Changes{}.Add("successor_id", nil, r.succ.ID)
 				if err := s.recordAttempt(ctx, tx, d, owner, "", false); err != nil {
 					return err
 				}

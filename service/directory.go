@@ -96,13 +96,17 @@ func (s *Directory) Bind(ctx context.Context, bindDN, password string) (*keyhold
 		// decide counted it; the store tells the real reason.
 		reason, owner := s.refusedReason(ctx, password, name, d.Reason)
 		attempt.account, attempt.token = owner.ref, owner.token
+		if owner.token != "" {
+			attempt.cred = credential{method: keyhold.AuthLDAP, id: owner.token, digest: keyhold.TokenDigestArray(password)}
+		}
 		return refuse(reason, true)
 	}
 	p := d.Principal
-	attempt.account, attempt.token = p.Ref(), p.TokenID
+	p.Auth = &keyhold.Authentication{Method: keyhold.AuthLDAP, ID: p.TokenID, Digest: keyhold.TokenDigestArray(password)}
+	attempt.account, attempt.token, attempt.cred = p.Ref(), p.TokenID, credentialOf(p.Auth)
 	switch {
 	case p.Type != keyhold.PrincipalSystemAccount || !strings.EqualFold(p.Name, name):
-		attempt.account, attempt.token = keyhold.Ref{}, ""
+		attempt.account, attempt.token, attempt.cred = keyhold.Ref{}, "", credential{}
 		return refuse("The token belongs to another principal than "+attempt.name, false)
 	case d.Reason == authz.ReasonNetwork:
 		return refuse(authz.ReasonNetwork, false)

@@ -284,7 +284,8 @@ func (s *core) denied(ctx context.Context, action string, err *error) {
 		return
 	}
 	ri := keyhold.RequestFromContext(ctx)
-	s.failures.deny(denial{action: action, actor: p.Ref(), name: p.Name, reason: keyhold.ErrorMessage(*err)}, ri.ClientIP, ri.UserAgent, s.clock())
+	s.failures.deny(denial{action: action, actor: p.Ref(), name: p.Name, reason: keyhold.ErrorMessage(*err), cred: credentialOf(p.Auth)},
+		ri.ClientIP, ri.UserAgent, s.clock())
 }
 
 // isOwner reports whether the caller is the user who owns owner's

@@ -46,7 +46,19 @@ func (s *Policy) SetTokenPolicy(ctx context.Context, p keyhold.TokenPolicy) (_ *
 	}
 	p.MaxLifetime, p.DefaultLifetime = p.MaxLifetime.Truncate(time.Second), p.DefaultLifetime.Truncate(time.Second)
 	ev := s.audit(ctx, "token_policy.updated", "organization", "", "token policy")
-	if err := s.write(ctx, ev, func(tx storage.Tx) error { return tx.Org().SetTokenPolicy(ctx, &p) }); err != nil {
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
+		old, err := tx.Org().GetTokenPolicy(ctx)
+		if err != nil {
+			return err
+		}
+		// The lifetimes in seconds, as the API reads and writes them.
+		ev.Changes = keyhold.Changes{}.
+			Add("max_lifetime_seconds", int64(old.MaxLifetime/time.Second), int64(p.MaxLifetime/time.Second)).
+			Add("default_lifetime_seconds", int64(old.DefaultLifetime/time.Second), int64(p.DefaultLifetime/time.Second)).
+			Add("allow_non_expiring", old.AllowNonExpiring, p.AllowNonExpiring)
+		return tx.Org().SetTokenPolicy(ctx, &p)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -148,20 +148,25 @@ func (s *core) narrowScopes(ctx context.Context, tx storage.Tx, tokens []*keyhol
 		}
 		now := s.clock()
 		action := "token.scope_narrowed"
+		changes := keyhold.Changes{}
 		if len(kept) == 0 {
 			action = "token.revoked"
 			t.RevokedAt = &now
 			if p := keyhold.PrincipalFromContext(ctx); p != nil {
 				t.RevokedBy = &p.ID
 			}
+			changes.Add("revoked", false, true)
 		} else {
+			changes.Add("scope", scopeChange(t.Scope), scopeChange(kept))
 			t.Scope = kept
 		}
 		t.UpdatedAt = now
 		if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 			return err
 		}
-		if err := tx.Audit().AppendAuditEvent(ctx, s.auditToken(ctx, action, t.Owner, t.ID, t.Name)); err != nil {
+		ev := s.auditToken(ctx, action, t.Owner, t.ID, t.Name)
+		ev.Changes = changes
+		if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 			return err
 		}
 		if err := s.changed(ctx, tx, keyhold.ChangeToken, t.ID, t.Digest); err != nil {
@@ -174,4 +179,22 @@ func (s *core) narrowScopes(ctx context.Context, tx storage.Tx, tokens []*keyhol
 		}
 	}
 	return nil
+}
+
+// auditScopeRole is an entry of a token's scope as a "scope" change
+// records it, with the API's field names.
+type auditScopeRole struct {
+	RoleName       string `json:"role_name"`
+	EntityTypeName string `json:"entity_type_name"`
+	EntityID       string `json:"entity_id"`
+	EntityRegion   string `json:"entity_region"`
+}
+
+// scopeChange is a token's scope as its "scope" change records it.
+func scopeChange(scope []keyhold.ScopeRole) []auditScopeRole {
+	out := make([]auditScopeRole, len(scope))
+	for i, r := range scope {
+		out[i] = auditScopeRole{RoleName: r.RoleName, EntityTypeName: r.EntityTypeName, EntityID: r.EntityID, EntityRegion: r.EntityRegion}
+	}
+	return out
 }

@@ -78,6 +78,7 @@ func (s *core) revokeBatch(ctx context.Context, batch []*keyhold.Token, since ti
 				return err
 			}
 			ev := s.auditToken(ctx, "token.revoked", t.Owner, t.ID, t.Name+" (revoked since "+since.Format(time.RFC3339)+")")
+			ev.Changes = keyhold.Changes{}.Add("revoked", false, true)
 			if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 				return err
 			}

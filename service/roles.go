@@ -122,6 +122,7 @@ func (s *Roles) AssignRole(ctx context.Context, p keyhold.Ref, in keyhold.Assign
 		if err := tx.Roles().CreateAssignedRole(ctx, r); err != nil {
 			return err
 		}
+		ev.Changes = keyhold.Changes{}.Add("role", nil, roleChange(r))
 		return s.changed(ctx, tx, principalChange(p), p.ID, nil)
 	})
 	if err != nil {
@@ -179,6 +180,7 @@ func (s *Roles) UnassignRole(ctx context.Context, p keyhold.Ref, id string) (err
 			return err
 		}
 		ev.TargetName = r.EntityTypeName + "/" + r.RoleName
+		ev.Changes = keyhold.Changes{}.Add("role", roleChange(r), nil)
 		scoped, err := scopedTokens(ctx, tx, p)
 		if err != nil {
 			return err
@@ -215,4 +217,18 @@ func (s *Roles) SuggestEntityIDs(ctx context.Context, entityType string) ([]stri
 		ids = []string{}
 	}
 	return ids, err
+}
+
+// auditRole is an assigned role as the "role" change of role.assigned and
+// role.unassigned records it: the API's fields of the assignment.
+type auditRole struct {
+	ID             string `json:"id"`
+	RoleName       string `json:"role_name"`
+	EntityTypeName string `json:"entity_type_name"`
+	EntityID       string `json:"entity_id"`
+	EntityRegion   string `json:"entity_region"`
+}
+
+func roleChange(r *keyhold.AssignedRole) auditRole {
+	return auditRole{ID: r.ID, RoleName: r.RoleName, EntityTypeName: r.EntityTypeName, EntityID: r.EntityID, EntityRegion: r.EntityRegion}
 }

@@ -81,6 +81,7 @@ func (s *Tokens) RotateToken(ctx context.Context, owner keyhold.Ref, id string, 
 			return err
 		}
 		ev.TargetName = pred.Name
+		ev.Changes = rotationChanges(pred, &succ)
 		return s.rotateIn(ctx, tx, pred, &succ, overlap, in.RevokeWhenIdle, now)
 	})
 	if err != nil {
@@ -114,6 +115,12 @@ func (s *core) rotateIn(ctx context.Context, tx storage.Tx, pred, succ *keyhold.
 		}
 	}
 	return nil
+}
+
+// rotationChanges is the change a rotation makes to pred: its successor,
+// none before.
+func rotationChanges(pred, succ *keyhold.Token) keyhold.Changes {
+	return keyhold.Changes{}.Add("successor_id", pred.SuccessorID, succ.ID)
 }
 
 // successorExpiry is the requested expiry, or the predecessor's lifetime
@@ -178,6 +185,7 @@ func (s *core) retire(ctx context.Context, tx storage.Tx, now time.Time, rotatin
 			return err
 		}
 		ev := s.auditToken(ctx, "token.revoked", t.Owner, t.ID, t.Name+" ("+reason+")")
+		ev.Changes = keyhold.Changes{}.Add("revoked", false, true)
 		if err := tx.Audit().AppendAuditEvent(ctx, ev); err != nil {
 			return err
 		}

@@ -306,6 +306,7 @@ func (s *core) audit(ctx context.Context, action, targetType, targetID, targetNa
 	}
 	if p := keyhold.PrincipalFromContext(ctx); p != nil {
 		e.ActorType, e.ActorID, e.ActorName = p.Type, p.ID, p.Name
+		e.Credential = p.Credential()
 	}
 	return e
 }

@@ -180,7 +180,7 @@ func (s *Sessions) openSession(ctx context.Context, u *keyhold.User) (*keyhold.S
 	now := s.clock()
 	sess := &keyhold.Session{ID: newID(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.ttl),
 		ClientIP: ri.ClientIP, UserAgent: truncate(ri.UserAgent, 512)}
-	actx := keyhold.NewContextWithPrincipal(ctx, userPrincipal(u))
+	actx := keyhold.NewContextWithPrincipal(ctx, sessionPrincipal(u, sess.ID, digest))
 	ev := s.audit(actx, "console.signed_in", targetUser, u.ID, u.Email)
 	err = s.store.Write(ctx, func(tx storage.Tx) error {
 		if err := tx.Sessions().DeleteExpiredSessions(ctx, now); err != nil {
@@ -201,6 +201,15 @@ func userPrincipal(u *keyhold.User) *keyhold.Principal {
 	return &keyhold.Principal{Type: keyhold.PrincipalUser, ID: u.ID, Name: u.Email, TokenKind: keyhold.TokenKindSession}
 }
 
+// sessionPrincipal is the user of a console session: its credential is
+// the session, by id and the digest of its secret as stored.
+func sessionPrincipal(u *keyhold.User, id string, digest []byte) *keyhold.Principal {
+	p := userPrincipal(u)
+	p.Auth = &keyhold.Authentication{Method: keyhold.AuthSession, ID: id}
+	copy(p.Auth.Digest[:], digest)
+	return p
+}
+
 // Session implements keyhold.SessionService. It reads the database, not
 // the index, so a session opened on one replica works on every other one
 // at once.
@@ -210,8 +219,9 @@ func (s *Sessions) Session(ctx context.Context, secret string) (*keyhold.Session
 	}
 	var sess *keyhold.Session
 	var u *keyhold.User
+	digest := secretDigest(secret)
 	err := s.read(ctx, func(tx storage.Tx) (err error) {
-		if sess, err = tx.Sessions().GetSessionByDigest(ctx, secretDigest(secret)); err != nil {
+		if sess, err = tx.Sessions().GetSessionByDigest(ctx, digest); err != nil {
 			return err
 		}
 		u, err = tx.Users().GetUser(ctx, sess.UserID)
@@ -225,7 +235,7 @@ func (s *Sessions) Session(ctx context.Context, secret string) (*keyhold.Session
 	case !s.now().Before(sess.ExpiresAt) || !u.Active:
 		return nil, nil, errNoSession
 	}
-	return sess, userPrincipal(u), nil
+	return sess, sessionPrincipal(u, sess.ID, digest), nil
 }
 
 // SignOut implements keyhold.SessionService.
@@ -292,6 +302,7 @@ func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password st
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, "user.password_set", targetUser, "", "")
+	ev.Changes = keyhold.Changes{"password": keyhold.SecretChanged()}
 	err = s.store.Write(ctx, func(tx storage.Tx) error {
 		id, err := tx.Sessions().ConsumeSetupToken(ctx, secretDigest(secret), s.clock())
 		if err != nil {
@@ -315,6 +326,7 @@ func (s *Sessions) SetPasswordWithSetup(ctx context.Context, secret, password st
 		}
 		accept := *ev
 		accept.ID, accept.Action = newID(), "user.invite_accepted"
+		accept.Changes = keyhold.Changes{}.Add("active", false, true).Add("invited", true, false)
 		if err := tx.Audit().AppendAuditEvent(ctx, &accept); err != nil {
 			return err
 		}
@@ -391,6 +403,7 @@ func (s *Sessions) SetPassword(ctx context.Context, email, password string) (*ke
 	}
 	var u *keyhold.User
 	ev := s.audit(ctx, "user.password_set", targetUser, "", email)
+	ev.Changes = keyhold.Changes{"password": keyhold.SecretChanged()}
 	err = s.store.Write(ctx, func(tx storage.Tx) error {
 		found, err := tx.Users().GetUserByEmail(ctx, email)
 		if err != nil {
@@ -439,6 +452,7 @@ func (s *Sessions) SetUserActive(ctx context.Context, id string, active bool) (_
 			}
 		}
 		// An admin's decision supersedes a pending invitation.
+		ev.Changes = keyhold.Changes{}.Add("active", u.Active, active).Add("invited", u.Invited, false)
 		u.Active, u.Invited, u.UpdatedAt, ev.TargetName = active, false, s.clock(), u.Email
 		if err := tx.Users().UpdateUser(ctx, u); err != nil {
 			return err

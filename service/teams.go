@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"maps"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
@@ -119,9 +120,13 @@ func (s *Teams) UpdateTeam(ctx context.Context, id string, in keyhold.TeamUpdate
 		if t, err = mutableTeam(ctx, tx, id); err != nil {
 			return err
 		}
+		before := *t
+		before.Labels = maps.Clone(t.Labels)
 		applyTeamUpdate(t, in)
 		t.UpdatedAt = s.clock()
 		ev.TargetName = t.Name
+		ev.Changes = keyhold.Changes{}.Add("name", before.Name, t.Name).
+			Add("description", before.Description, t.Description).Add("labels", before.Labels, t.Labels)
 		c.labels("labels", stringPtrs(t.Labels))
 		if err := c.err(); err != nil {
 			return err
@@ -222,7 +227,7 @@ func (s *Teams) AddTeamMember(ctx context.Context, teamID string, m keyhold.Ref)
 	if err = s.authorize(ctx, "AddTeamMember", false); err != nil {
 		return err
 	}
-	return s.changeMembership(ctx, teamID, m, "team.member_added", func(tx storage.Tx) error {
+	return s.changeMembership(ctx, teamID, m, "team.member_added", nil, m.ID, func(tx storage.Tx) error {
 		t, err := tx.Teams().GetTeam(ctx, teamID)
 		if err != nil {
 			return err
@@ -241,7 +246,7 @@ func (s *Teams) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.R
 	if err = s.authorize(ctx, "RemoveTeamMember", false); err != nil {
 		return err
 	}
-	return s.changeMembership(ctx, teamID, m, "team.member_removed", func(tx storage.Tx) error {
+	return s.changeMembership(ctx, teamID, m, "team.member_removed", m.ID, nil, func(tx storage.Tx) error {
 		if m.Type == keyhold.PrincipalUser {
 			if err := keepAnAdmin(ctx, tx, teamID, m.ID); err != nil {
 				return err
@@ -258,7 +263,10 @@ func (s *Teams) RemoveTeamMember(ctx context.Context, teamID string, m keyhold.R
 	})
 }
 
-func (s *core) changeMembership(ctx context.Context, teamID string, m keyhold.Ref, action string, change func(storage.Tx) error) error {
+// changeMembership changes m's membership of a team with change, and
+// records it as the change of the field "member" from before to after: the
+// member's id, or nil for no member.
+func (s *core) changeMembership(ctx context.Context, teamID string, m keyhold.Ref, action string, before, after any, change func(storage.Tx) error) error {
 	if err := validIDs("teamId", teamID, memberField(m), m.ID); err != nil {
 		return err
 	}
@@ -272,6 +280,7 @@ func (s *core) changeMembership(ctx context.Context, teamID string, m keyhold.Re
 			return err
 		}
 		ev.TargetName = t.Name
+		ev.Changes = keyhold.Changes{}.Add("member", before, after)
 		if err := change(tx); err != nil {
 			return err
 		}

@@ -293,9 +293,11 @@ func (s *core) changeToken(ctx context.Context, owner keyhold.Ref, id string, ow
 		if t, err = tx.Tokens().GetToken(ctx, owner, id); err != nil {
 			return err
 		}
+		name, revoked := t.Name, t.RevokedAt != nil
 		change(t)
 		t.UpdatedAt = s.clock()
 		ev.TargetName = t.Name
+		ev.Changes = keyhold.Changes{}.Add("name", name, t.Name).Add("revoked", revoked, t.RevokedAt != nil)
 		if err := tx.Tokens().UpdateToken(ctx, t); err != nil {
 			return err
 		}

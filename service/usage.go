@@ -204,6 +204,35 @@ type bindAttempt struct {
 	name    string // the account's name, or the name the bind DN gave
 	token   string // the token's id, when known
 	reason  string // why a bind was refused
+	// cred is the token's credential when the token is known (its id is
+	// token, so that it splits no aggregate); zero for an unknown one,
+	// whose fingerprint nothing computes.
+	cred credential
+}
+
+// credential is an aggregated event's credential, comparable so that it
+// can be part of the aggregate's key. Its fingerprint is computed when
+// the event is drained, not on the path that counts it.
+type credential struct {
+	method string
+	id     string
+	digest [32]byte
+}
+
+// credentialOf is the credential of an authentication; zero for nil.
+func credentialOf(a *keyhold.Authentication) credential {
+	if a == nil {
+		return credential{}
+	}
+	return credential{method: a.Method, id: a.ID, digest: a.Digest}
+}
+
+// audit returns the credential as an audit event records it.
+func (c credential) audit() keyhold.AuditCredential {
+	if c.method == "" {
+		return keyhold.AuditCredential{}
+	}
+	return keyhold.AuditCredential{ID: c.id, Fingerprint: keyhold.TokenFingerprint(c.digest[:]), Method: c.method}
 }
 
 // auditLDAPBind is the action of binds to the directory.
@@ -221,6 +250,7 @@ type denial struct {
 	actor  keyhold.Ref
 	name   string // the actor's name
 	reason string
+	cred   credential // how the actor authenticated
 }
 
 // refusal names a restricted token refused, and why.
@@ -229,6 +259,9 @@ type refusal struct {
 	owner  keyhold.Ref
 	name   string // the owner's name
 	token  string // the token's id
+	// cred is the token's credential: one per token id, so that it
+	// splits no aggregate.
+	cred credential
 }
 
 // Audit actions of refused uses of restricted tokens.
@@ -311,6 +344,7 @@ func (f *failureRecorder) drain(now time.Time, all bool) []*keyhold.AuditEvent {
 		if r := k.refusal; r.action != "" {
 			e.ActorType, e.ActorID, e.ActorName = r.owner.Type, r.owner.ID, r.name
 			e.Action, e.TargetID, e.SubjectID, e.Outcome = r.action, r.token, r.owner.ID, keyhold.OutcomeDenied
+			e.Credential = r.cred.audit()
 		}
 		if b := k.bind; b.outcome != "" {
 			e.ActorType, e.ActorID, e.ActorName = keyhold.PrincipalAnonymous, "", b.name
@@ -318,10 +352,12 @@ func (f *failureRecorder) drain(now time.Time, all bool) []*keyhold.AuditEvent {
 				e.ActorType, e.ActorID, e.SubjectID = b.account.Type, b.account.ID, b.account.ID
 			}
 			e.Action, e.TargetID, e.TargetName, e.Outcome, e.Reason = auditLDAPBind, b.token, b.name, b.outcome, b.reason
+			e.Credential = b.cred.audit()
 		}
 		if d := k.denial; d.action != "" {
 			e.ActorType, e.ActorID, e.ActorName = d.actor.Type, d.actor.ID, d.name
 			e.Action, e.TargetType, e.Outcome, e.Reason, e.ClientIP = d.action, "", keyhold.OutcomeDenied, d.reason, c.ip
+			e.Credential = d.cred.audit()
 		}
 		out = append(out, e)
 		delete(f.counts, k)

@@ -152,6 +152,7 @@ func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate
 		if u, err = tx.Users().GetUser(ctx, id); err != nil {
 			return err
 		}
+		before := *u
 		if in.FullName != nil {
 			u.FullName = *in.FullName
 		}
@@ -160,6 +161,8 @@ func (s *Users) UpdateUser(ctx context.Context, id string, in keyhold.UserUpdate
 		}
 		u.UpdatedAt = s.clock()
 		ev.TargetName = u.Email
+		ev.Changes = keyhold.Changes{}.Add("full_name", before.FullName, u.FullName).
+			Add("preferred_name", before.PreferredName, u.PreferredName)
 		return tx.Users().UpdateUser(ctx, u)
 	})
 	if err != nil {

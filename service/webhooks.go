@@ -156,6 +156,7 @@ func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.Webh
 		if d, _, err = tx.Webhooks().GetWebhook(ctx, id); err != nil {
 			return err
 		}
+		before := *d
 		set(&d.Name, in.Name)
 		set(&d.URL, in.URL)
 		set(&d.EventTypes, in.EventTypes)
@@ -177,6 +178,9 @@ func (s *Webhooks) UpdateWebhook(ctx context.Context, id string, in keyhold.Webh
 			}
 		}
 		d.UpdatedAt, ev.TargetName = s.clock(), d.Name
+		ev.Changes = keyhold.Changes{}.Add("name", before.Name, d.Name).Add("url", before.URL, d.URL).
+			Add("event_types", before.EventTypes, d.EventTypes).Add("system_account_id", before.SystemAccountID, d.SystemAccountID).
+			Add("enabled", before.Enabled, d.Enabled)
 		return tx.Webhooks().UpdateWebhook(ctx, d, nil)
 	})
 	if err != nil {
@@ -255,6 +259,7 @@ func (s *Webhooks) RotateWebhookSecret(ctx context.Context, id string) (_ *keyho
 			return err
 		}
 		d.UpdatedAt, ev.TargetName = s.clock(), d.Name
+		ev.Changes = keyhold.Changes{"signing_secret": keyhold.SecretChanged()}
 		return tx.Webhooks().UpdateWebhook(ctx, d, sealed)
 	})
 	if err != nil {
