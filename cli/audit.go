@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,12 +83,48 @@ func (a *app) auditRows(list []client.AuditEvent) [][]string {
 		if actor == "" {
 			actor = e.ActorType
 		}
-		rows = append(rows, []string{a.ago(&e.OccurredAt), actor, e.Action, orDash(target), e.Outcome, fmt.Sprint(e.Count), orDash(e.ClientIP)})
+		rows = append(rows, []string{a.ago(&e.OccurredAt), actor, e.Action, orDash(target), e.Outcome, fmt.Sprint(e.Count), orDash(e.ClientIP),
+			orDash(credentialText(e.Credential)), orDash(changesText(e.Changes))})
 	}
 	return rows
 }
 
-var auditHeader = []string{"WHEN", "ACTOR", "ACTION", "TARGET", "OUTCOME", "COUNT", "CLIENT"}
+var auditHeader = []string{"WHEN", "ACTOR", "ACTION", "TARGET", "OUTCOME", "COUNT", "CLIENT", "CREDENTIAL", "CHANGES"}
+
+// credentialText is the credential as a table shows it: the method and
+// the fingerprint's first 8 hex digits (-o json has it whole, and the id).
+func credentialText(c *client.AuditCredential) string {
+	if c == nil {
+		return ""
+	}
+	fp := c.Fingerprint
+	if len(fp) > 8 {
+		fp = fp[:8]
+	}
+	return strings.TrimSpace(c.Method + " " + fp)
+}
+
+// changesText is an event's changes as a table shows them, by field:
+// "name: "a" → "b"", a secret field as "changed".
+func changesText(changes map[string]client.AuditChange) string {
+	var parts []string
+	for _, field := range slices.Sorted(maps.Keys(changes)) {
+		c := changes[field]
+		if c.Changed && c.Before == nil && c.After == nil {
+			parts = append(parts, field+": changed")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s → %s", field, orNull(c.Before), orNull(c.After)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func orNull(v []byte) string {
+	if len(v) == 0 {
+		return "null"
+	}
+	return string(v)
+}
 
 func (a *app) auditList() *cobra.Command {
 	var f auditFilters

@@ -48,6 +48,11 @@ type (
 	PersonalAccessTokenCreated = wire.PersonalAccessTokenCreated
 	// AuditEvent is one entry of the audit trail.
 	AuditEvent = wire.AuditEvent
+	// AuditCredential is the credential an audit event names: its id,
+	// fingerprint and method, never its value.
+	AuditCredential = wire.AuditCredential
+	// AuditChange is one field's change in an audit event.
+	AuditChange = wire.AuditChange
 	// WhoAmI is the principal behind the client's token.
 	WhoAmI = wire.WhoAmI
 	// TokenPolicy bounds the lifetime of new system-account tokens.
