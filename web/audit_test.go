@@ -120,3 +120,40 @@ func TestAuditVerifyPanel(t *testing.T) {
 		admin.get("/ui/audit").want(t, http.StatusOK, "NOT VERIFIED</span>", "the log was rewritten")
 	})
 }
+
+// TestAuditShowsChangesAndCredential shows each event's changes, field by
+// field, and the credential that acted: a token by method, fingerprint
+// and a link to it, a console session by method and fingerprint.
+func TestAuditShowsChangesAndCredential(t *testing.T) {
+	eachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, "")
+		ctx := e.adminCtx()
+		a, err := e.svc.Accounts.CreateSystemAccount(ctx, keyhold.SystemAccountCreate{Name: "before-bot"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := "after-bot"
+		if _, err := e.svc.Accounts.UpdateSystemAccount(ctx, a.ID, keyhold.SystemAccountUpdate{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		p := keyhold.PrincipalFromContext(ctx)
+		fp := keyhold.TokenFingerprint(keyhold.TokenDigest(e.admin))
+
+		admin := e.browser()
+		admin.signIn(adminEmail, adminPassword).want(t, http.StatusOK)
+		admin.post("/ui/accounts/"+a.ID+"/edit", url.Values{"name": {"console-bot"}, "description": {""}}).want(t, http.StatusOK)
+
+		byToken := []string{
+			`<code>name</code>: <span class="change-before">&#34;before-bot&#34;</span> → <span class="change-after">&#34;after-bot&#34;</span>`,
+			`bearer <code title="fingerprint ` + fp + `">` + fp[:8] + `</code>`,
+			`<a href="/ui/users/` + p.ID + `#token-` + p.Auth.ID + `"><code>` + p.Auth.ID[:8] + `</code></a>`,
+		}
+		bySession := `<code>name</code>: <span class="change-before">&#34;after-bot&#34;</span> → <span class="change-after">&#34;console-bot&#34;</span>`
+		want := append(byToken, bySession, `<td class="credential">session <code title="fingerprint `)
+		admin.get("/ui/audit?action=system_account.updated").want(t, http.StatusOK, want...)
+		admin.get("/ui/accounts/"+a.ID).want(t, http.StatusOK, want...)
+		// An event without changes or credential shows neither.
+		admin.get("/ui/audit?action=organization.bootstrapped").want(t, http.StatusOK, `<span class="muted">none</span></td>
+    <td></td>`)
+	})
+}

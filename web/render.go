@@ -45,6 +45,9 @@ var funcs = template.FuncMap{
 		return m
 	},
 	"eq2": func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	// credential and changes show an audit event's (audit.go).
+	"credential": credentialOf,
+	"changes":    changesOf,
 }
 
 func parsePages() *pages {
