@@ -64,6 +64,12 @@ func changeValue(v any) json.RawMessage {
 		v = []string{}
 	}
 	b, err := marshalCanonical(v)
+	if err == nil {
+		// A struct's fields come in declaration order; the canonical form
+		// sorts every object's keys, as a verifier that decodes the event
+		// and encodes it again (CanonicalJSON) gets them.
+		b, err = CanonicalJSON(b)
+	}
 	if err != nil {
 		panic(fmt.Sprintf("audit change of %T: %v", v, err))
 	}

@@ -166,6 +166,11 @@ func TestAuditChangesAndCredential(t *testing.T) {
 				if leaf, err := base64.StdEncoding.DecodeString(ev.LeafHash); err != nil || len(leaf) != 32 || ev.Seq < 1 {
 					t.Errorf("seq %v, leaf_hash %q", ev.Seq, ev.LeafHash)
 				}
+				// A verifier rebuilds the leaf from the event as served,
+				// changes and credential included.
+				if d := ev.Domain(); d.LeafHash() != d.Hash {
+					t.Errorf("the event as served does not rebuild its leaf:\n%s", d.LeafData())
+				}
 			})
 		}
 
