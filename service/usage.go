@@ -259,8 +259,9 @@ type refusal struct {
 	owner  keyhold.Ref
 	name   string // the owner's name
 	token  string // the token's id
-	// cred is the token's credential: one per token id, so that it
-	// splits no aggregate.
+	// cred is the token's credential: its digest is one per token id, so
+	// only a token presented by two methods in one minute makes two
+	// aggregates.
 	cred credential
 }
 
