@@ -110,9 +110,14 @@ type AuditFilter struct {
 	TargetID   *string
 	TargetType *StringFilter
 	Outcome    *string
-	Since      *time.Time // inclusive
-	Until      *time.Time // exclusive
-	Page       Page
+	// CredentialID and CredentialFingerprint select the events of one
+	// credential: a token's id, or the fingerprint (TokenFingerprint) that
+	// whoever holds its value can compute.
+	CredentialID          *string
+	CredentialFingerprint *string
+	Since                 *time.Time // inclusive
+	Until                 *time.Time // exclusive
+	Page                  Page
 }
 
 // EmptyWindow reports whether the filter's time window ends before, or

@@ -26,7 +26,7 @@ func (a *app) auditCommand() *cobra.Command {
 
 // auditFilters are the filters audit list and tail share.
 type auditFilters struct {
-	action, actor, actorID, targetType, targetID, outcome, since, until string
+	action, actor, actorID, targetType, targetID, outcome, since, until, credential string
 }
 
 func (f *auditFilters) flags(cmd *cobra.Command) {
@@ -36,6 +36,7 @@ func (f *auditFilters) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.targetType, "target-type", "", "only events on this target type, e.g. system_account")
 	cmd.Flags().StringVar(&f.targetID, "target-id", "", "only events on this target id")
 	cmd.Flags().StringVar(&f.outcome, "outcome", "", "success, failure or denied")
+	cmd.Flags().StringVar(&f.credential, "credential", "", "only events of this credential: a token id, or a fingerprint (64 hex, sha256(sha256(token)))")
 	cmd.Flags().StringVar(&f.since, "since", "", "only events at or after this: a duration ago (24h, 7d) or RFC 3339")
 	cmd.Flags().StringVar(&f.until, "until", "", "only events before this: a duration ago or RFC 3339")
 }
@@ -66,6 +67,7 @@ func (a *app) auditOptions(f *auditFilters, limit int) (client.ListOptions, erro
 	return listOptions(limit, [3]string{"action", "eq", f.action}, [3]string{"actor_name", "eq", f.actor},
 		[3]string{"actor_id", "eq", f.actorID}, [3]string{"target_type", "eq", f.targetType},
 		[3]string{"target_id", "eq", f.targetID}, [3]string{"outcome", "eq", f.outcome},
+		[3]string{credentialField(f.credential), "eq", f.credential},
 		[3]string{"occurred_at", "gte", since}, [3]string{"occurred_at", "lt", until}), nil
 }
 
@@ -283,4 +285,13 @@ func (a *app) printEvents(list []client.AuditEvent, header *bool) error {
 func (a *app) eventLine(r []string) error {
 	_, err := fmt.Fprintf(a.Out, "%-12s  %-20s  %-28s  %-36s  %-8s  %5s  %s\n", cleanArgs([]any{r[0], r[1], r[2], r[3], r[4], r[5], r[6]})...)
 	return err
+}
+
+// credentialField is the filter a --credential value is for: a
+// fingerprint is 64 lowercase hex digits, anything else a token id.
+func credentialField(v string) string {
+	if len(v) == 64 && strings.Trim(v, "0123456789abcdef") == "" {
+		return "credential_fingerprint"
+	}
+	return "credential_id"
 }

@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,4 +110,30 @@ func hashes(t *testing.T, ss []string) []tlog.Hash {
 		out[i] = hash(t, s)
 	}
 	return out
+}
+
+// Whoever holds a token's value finds what it did by its fingerprint,
+// sha256(sha256(value)), or by its id; nobody else's events come along.
+func TestAuditEventsByCredential(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		acct := createAccount(t, e, e.Admin, "fleet")
+		id, tok := mintSPAT(t, e, acct, "deploy")
+		e.Do("POST", "/v3/system-accounts/"+acct+"/assigned-roles", e.Admin, map[string]any{"role_name": "Admin", "entity_type_name": "Identity", "entity_id": "*", "entity_region": "*"}).Want(t, 201)
+		createAccount(t, e, tok, "made-by-the-token")
+		digest := sha256.Sum256([]byte(tok))
+		fp := sha256.Sum256(digest[:])
+		for _, q := range []string{"filter[credential_fingerprint]=" + hex.EncodeToString(fp[:]), "filter[credential_id][eq]=" + id} {
+			var page struct{ Data []wire.AuditEvent }
+			e.Do("GET", "/v3/audit-events?"+q, e.Admin, nil).Want(t, 200).JSON(t, &page)
+			if len(page.Data) != 1 || page.Data[0].Action != "system_account.created" || page.Data[0].TargetName != "made-by-the-token" ||
+				page.Data[0].Credential == nil || page.Data[0].Credential.ID != id {
+				t.Fatalf("%s: %+v", q, page.Data)
+			}
+		}
+		var none struct{ Data []wire.AuditEvent }
+		e.Do("GET", "/v3/audit-events?filter[credential_fingerprint]="+strings.Repeat("0", 64), e.Admin, nil).Want(t, 200).JSON(t, &none)
+		if len(none.Data) != 0 {
+			t.Fatalf("a fingerprint no credential has: %+v", none.Data)
+		}
+	})
 }

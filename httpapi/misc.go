@@ -54,7 +54,8 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
 }
 
 var auditFilters = filterSpec{"actor_id": filterEq, "actor_name": filterString, "action": filterString, "target_id": filterEq,
-	"target_type": filterString, "subject_account_id": filterEq, "principal_id": filterEq, "outcome": filterEq, "occurred_at": filterTime}
+	"target_type": filterString, "subject_account_id": filterEq, "principal_id": filterEq, "outcome": filterEq, "occurred_at": filterTime,
+	"credential_id": filterEq, "credential_fingerprint": filterEq}
 
 func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseQuery(r.URL.Query(), auditFilters)
@@ -62,7 +63,8 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := keyhold.AuditFilter{ActorID: q.id("actor_id"), ActorName: q.str("actor_name"), Action: q.str("action"), TargetID: q.id("target_id"),
-		SubjectID: q.id("subject_account_id"), Involving: q.id("principal_id"), TargetType: q.str("target_type"), Outcome: q.eq("outcome"), Since: q.time("occurred_at", "gte"), Until: q.time("occurred_at", "lt"), Page: q.page}
+		SubjectID: q.id("subject_account_id"), Involving: q.id("principal_id"), TargetType: q.str("target_type"), Outcome: q.eq("outcome"),
+		CredentialID: q.eq("credential_id"), CredentialFingerprint: q.eq("credential_fingerprint"), Since: q.time("occurred_at", "gte"), Until: q.time("occurred_at", "lt"), Page: q.page}
 	// A window that ends before it starts matches nothing: say so rather
 	// than answer an empty page.
 	if f.EmptyWindow() {

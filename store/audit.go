@@ -92,6 +92,7 @@ func (t *tx) ListAuditEvents(ctx context.Context, f keyhold.AuditFilter) ([]*key
 		v   *string
 	}{
 		{"e.actor_id", f.ActorID}, {"e.subject_account_id", f.SubjectID}, {"e.target_id", f.TargetID}, {"e.outcome", f.Outcome},
+		{"e.credential_id", f.CredentialID}, {"e.credential_fingerprint", f.CredentialFingerprint},
 	} {
 		if c.v != nil {
 			w.add(c.col+" = %s", *c.v)

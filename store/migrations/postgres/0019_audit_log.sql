@@ -14,6 +14,9 @@ CREATE UNIQUE INDEX audit_events_leaf ON audit_events (leaf_index);
 ALTER TABLE audit_events ADD COLUMN credential_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN credential_fingerprint TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN auth_method TEXT NOT NULL DEFAULT '';
+-- Whoever holds a leaked token finds what it did by its fingerprint.
+CREATE INDEX audit_events_credential ON audit_events (credential_fingerprint, occurred_at DESC, seq DESC)
+	WHERE credential_fingerprint <> '';
 -- An update's {field: {before, after}} as canonical JSON; '' for none.
 ALTER TABLE audit_events ADD COLUMN changes TEXT NOT NULL DEFAULT '';
 
