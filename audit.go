@@ -36,6 +36,7 @@ var auditActions = []string{
 	"token.updated",
 	"token.use_refused_network",
 	"token.use_refused_scope",
+	"token.used",
 	"token_policy.updated",
 	"user.activated",
 	"user.created",

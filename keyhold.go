@@ -163,6 +163,9 @@ type TokenUse struct {
 	At        time.Time
 	IP        string
 	UserAgent string
+	// Method is how the token was presented: AuthBearer, AuthBasic or
+	// AuthLDAP. It reaches the audit of the use, not last_used_at.
+	Method string
 }
 
 // State reports ACTIVE, REVOKED or EXPIRED at time now.
@@ -390,11 +393,14 @@ type AuditEvent struct {
 	ClientIP  string
 	UserAgent string
 	// Count aggregates repeated failures (failed authentications per client
-	// address and minute, refusals per actor, action and minute); 1 for
-	// ordinary events.
+	// address and minute, refusals per actor, action and minute) and a
+	// token's recorded uses per hour (token.used roll-ups); 1 for ordinary
+	// events.
 	Count int
 	// Reason says why an operation was refused (outcome denied): the
-	// permission the caller lacks, or the guard that refused it.
+	// permission the caller lacks, or the guard that refused it. For
+	// token.used it says which use: "first_use <network>", "new_network
+	// <network>" or "rollup" (docs/audit.md#use).
 	Reason string
 	// Credential is the credential that acted: empty for keyhold itself.
 	Credential AuditCredential

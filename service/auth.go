@@ -126,7 +126,14 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 			// The index reports a token's use once per resolution, and
 			// never a use from outside the token's networks.
 			if d.Use {
-				s.usage.record(d.Token, keyhold.TokenUse{At: now, IP: ri.ClientIP, UserAgent: ri.UserAgent})
+				method := keyhold.AuthBearer
+				switch {
+				case surface == surfaceLDAP:
+					method = keyhold.AuthLDAP
+				case basic:
+					method = keyhold.AuthBasic
+				}
+				s.usage.record(d.Token, keyhold.TokenUse{At: now, IP: ri.ClientIP, UserAgent: ri.UserAgent, Method: method})
 			}
 		}
 	}

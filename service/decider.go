@@ -3,9 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
@@ -19,14 +18,17 @@ type Decider struct {
 	*core
 	usage   *usageRecorder
 	limiter *limiter
-	touch   storage.UsageWriter
 	counter storage.FailureCounter
 	// interval is how often recorded use is written.
 	interval time.Duration
+	// flushMu makes flushes take turns: rollups is read and cleared by one
+	// flush at a time.
+	flushMu sync.Mutex
+	rollups rollups
 }
 
 func newDecider(k *core, st storage.Store, c DeciderConfig) *Decider {
-	d := &Decider{core: k, interval: c.TouchInterval, usage: newUsageRecorder(k.resolution), touch: st, counter: st}
+	d := &Decider{core: k, interval: c.TouchInterval, usage: newUsageRecorder(k.resolution), counter: st}
 	if d.interval <= 0 {
 		d.interval = 30 * time.Second
 	}
@@ -86,24 +88,24 @@ func (s *Decider) Resolve(q keyhold.RoleQuery, prefix string) (*keyhold.Query, e
 	return nil, fmt.Errorf("resolve: %+v passed every check but was not resolved", q)
 }
 
-// Flush writes pending last-used times and failed-authentication counts.
-// With all false, failure counts of the current minute stay pending so that
-// each client address and minute becomes one event.
+// Flush writes pending last-used times with the audit of token use
+// (first uses, new networks, the roll-ups of finished hours; see
+// flushUses and flushRollups) and failed-authentication counts. With all
+// false, failure counts of the current minute and roll-ups of the current
+// hour stay pending, so that each client address and minute, and each
+// token and hour, becomes one event; with all, as on shutdown, everything
+// is written.
 func (s *Decider) Flush(ctx context.Context, all bool) {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	limit := maxTouchPerFlush
 	if all {
 		limit = -1
 	}
 	if used := s.usage.drain(s.now(), limit); len(used) > 0 {
-		byID := make(map[string]keyhold.TokenUse, len(used))
-		for id, use := range used {
-			byID[uuid.UUID(id).String()] = use
-		}
-		if err := s.touch.TouchTokens(ctx, byID); err != nil {
-			s.log.Error("record token use", "err", err)
-			s.usage.restore(used)
-		}
+		s.flushUses(ctx, used, !all)
 	}
+	s.flushRollups(ctx, all)
 	events := s.failures.drain(s.clock(), all)
 	if len(events) == 0 {
 		return

@@ -66,6 +66,7 @@ func TestAccountHistory(t *testing.T) {
 			"team.member_added", "team.member_added", "team.member_removed", // one refused
 			"token.created", "token.created", "token.created", // e.caller's, ci, short
 			"token.deleted", "token.expired", "token.revoked", "token.rotated",
+			"token.used", "token.used", // e.caller's token: its first use, and its hour's roll-up on the last flush
 		}
 		slices.Sort(want)
 		if !slices.Equal(got, want) {

@@ -54,13 +54,24 @@ type usageShard struct {
 	_        [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
-type usageClient struct{ ip, userAgent string }
+type usageClient struct{ ip, userAgent, method string }
 
 // pendingUse is the latest use of a token not yet written, and since when
 // the token has had one waiting (Unix microseconds).
 type pendingUse struct {
 	at, since int64
 	client    uint32 // index in usageShard.clients
+	// n is how many uses the index reported for the token since it was
+	// last drained: 1, unless a use waited past a resolution (a flush over
+	// its limit, or a failed write) and a newer one joined it.
+	n uint32
+}
+
+// recordedUse is a drained use and the number of reported uses it
+// stands for (pendingUse.n).
+type recordedUse struct {
+	keyhold.TokenUse
+	n uint32
 }
 
 // maxUserAgent bounds what is kept of a client's User-Agent.
@@ -79,29 +90,35 @@ func (u *usageRecorder) shard(id [16]byte) *usageShard { return &u.shards[id[15]
 
 // record keeps a use of a token to be written, unless a newer one is
 // already waiting.
-func (u *usageRecorder) record(id [16]byte, use keyhold.TokenUse) {
+func (u *usageRecorder) record(id [16]byte, use keyhold.TokenUse) { u.recordN(id, use, 1) }
+
+// recordN keeps a use standing for n reported uses: they are counted
+// whichever use is kept.
+func (u *usageRecorder) recordN(id [16]byte, use keyhold.TokenUse, n uint32) {
 	at := use.At.UnixMicro()
 	sh := u.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	p, ok := sh.pending[id]
+	p.n += n
 	if ok && at <= p.at {
+		sh.pending[id] = p
 		return
 	}
 	if !ok {
 		p.since = at
 	}
-	p.at, p.client = at, sh.intern(use.IP, use.UserAgent)
+	p.at, p.client = at, sh.intern(use.IP, use.UserAgent, use.Method)
 	sh.pending[id] = p
 }
 
 // intern returns the number of a client, adding it if new; the caller
 // holds the shard's lock.
-func (sh *usageShard) intern(ip, userAgent string) uint32 {
+func (sh *usageShard) intern(ip, userAgent, method string) uint32 {
 	if len(userAgent) > maxUserAgent {
 		userAgent = strings.ToValidUTF8(userAgent[:maxUserAgent], "")
 	}
-	c := usageClient{ip, userAgent}
+	c := usageClient{ip, userAgent, method}
 	// Most uses come from the client the shard saw last.
 	if n := len(sh.clients); n > 0 && sh.clients[n-1] == c {
 		return uint32(n - 1)
@@ -110,7 +127,7 @@ func (sh *usageShard) intern(ip, userAgent string) uint32 {
 		return i
 	}
 	// Copies, so that a request's buffers are not kept alive.
-	c = usageClient{strings.Clone(ip), strings.Clone(userAgent)}
+	c = usageClient{strings.Clone(ip), strings.Clone(userAgent), method}
 	sh.clients = append(sh.clients, c)
 	i := uint32(len(sh.clients) - 1)
 	sh.byClient[c] = i
@@ -142,8 +159,8 @@ func (sh *usageShard) compact() {
 
 // drain returns at most limit pending uses, and every use that has waited
 // a resolution; limit < 0 takes all.
-func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.TokenUse {
-	out := map[[16]byte]keyhold.TokenUse{}
+func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]recordedUse {
+	out := map[[16]byte]recordedUse{}
 	cutoff := now.UnixMicro() - u.resolution
 	// Start where the last drain stopped, so that no shard's uses wait
 	// behind the others'.
@@ -156,7 +173,7 @@ func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.Tok
 				continue
 			}
 			c := sh.clients[p.client]
-			out[id] = keyhold.TokenUse{At: time.UnixMicro(p.at).UTC(), IP: c.ip, UserAgent: c.userAgent}
+			out[id] = recordedUse{keyhold.TokenUse{At: time.UnixMicro(p.at).UTC(), IP: c.ip, UserAgent: c.userAgent, Method: c.method}, p.n}
 			delete(sh.pending, id)
 		}
 		if len(sh.pending) == 0 {
@@ -171,9 +188,9 @@ func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]keyhold.Tok
 }
 
 // restore puts back a batch whose write failed, keeping newer uses.
-func (u *usageRecorder) restore(batch map[[16]byte]keyhold.TokenUse) {
+func (u *usageRecorder) restore(batch map[[16]byte]recordedUse) {
 	for id, use := range batch {
-		u.record(id, use)
+		u.recordN(id, use.TokenUse, use.n)
 	}
 }
 

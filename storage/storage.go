@@ -88,6 +88,51 @@ type Tx interface {
 	Deliveries() Deliveries
 	Sessions() Sessions
 	POSIX() POSIX
+	Usage() Usage
+}
+
+// Usage writes recorded token use in the caller's transaction, with what
+// the audit of that use needs (action token.used): which uses are the
+// first of their token, and which come from a network new to it.
+type Usage interface {
+	// TouchFirstUse sets last_used_at, with the client address and user
+	// agent, of those given tokens that have never been used, and returns
+	// their ids. A token another transaction used first is not returned:
+	// on PostgreSQL the update waits for that transaction and then finds
+	// last_used_at set, so that of two replicas racing, one sees a first
+	// use.
+	TouchFirstUse(ctx context.Context, used map[string]keyhold.TokenUse) ([]string, error)
+	// TouchTokens raises last_used_at like UsageWriter.TouchTokens, in
+	// this transaction, for at most a few thousand tokens.
+	TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse) error
+	// AddTokenNetworks records the networks tokens were used from and
+	// returns those that were not recorded yet, each saying whether its
+	// token had another network recorded before. Tokens that no longer
+	// exist are skipped. Of two transactions adding the same pair, one
+	// returns it.
+	AddTokenNetworks(ctx context.Context, nets []TokenNetwork) ([]TokenNetwork, error)
+	// UsedTokens returns those of the given tokens that exist, with their
+	// owners' names, for the audit of their use.
+	UsedTokens(ctx context.Context, ids []string) ([]UsedToken, error)
+}
+
+// TokenNetwork is a network a token was used from: the /24 of an IPv4
+// client or the /64 of an IPv6 one, in CIDR notation.
+type TokenNetwork struct {
+	TokenID, Network string
+	FirstSeen        time.Time
+	// Known is set, on return from AddTokenNetworks, when the token had
+	// another network recorded before this one.
+	Known bool
+}
+
+// UsedToken is what the audit of a token's use names: the token, its
+// digest (for the credential's fingerprint) and its owner.
+type UsedToken struct {
+	ID, Name  string
+	Digest    []byte
+	Owner     keyhold.Ref
+	OwnerName string // a system account's name, a user's email
 }
 
 // POSIX holds the directory's POSIX number counters: uidNumbers shared by

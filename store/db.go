@@ -198,30 +198,25 @@ func (db *DB) TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse)
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	args := make([]any, 0, 4*min(len(ids), touchBatch))
+	batch := make(map[string]keyhold.TokenUse, min(len(ids), touchBatch))
 	for len(ids) > 0 {
 		n := min(len(ids), touchBatch)
-		args = args[:0]
+		clear(batch)
 		for _, id := range ids[:n] {
-			u := used[id]
-			args = append(args, id, ts(u.At), u.IP, u.UserAgent)
+			batch[id] = used[id]
 		}
-		err := db.write1(ctx, func(t *tx) error {
-			_, err := t.tx.ExecContext(ctx, touchSQL(db.d, n), args...)
+		if err := db.write1(ctx, func(t *tx) error { return t.TouchTokens(ctx, batch) }); err != nil {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("touch tokens: %w", err)
 		}
 		ids = ids[n:]
 	}
 	return nil
 }
 
-// touchSQL updates the tokens of n rows of (id, time, address, user agent).
-// VALUES names its columns column1… on both SQLite (3.33 and later, for
-// UPDATE … FROM) and PostgreSQL.
-func touchSQL(d dialect, n int) string {
+// touchSQL updates the tokens of n rows of (id, time, address, user agent)
+// that meet cond. VALUES names its columns column1… on both SQLite (3.33
+// and later, for UPDATE … FROM) and PostgreSQL.
+func touchSQL(d dialect, n int, cond string) string {
 	var b strings.Builder
 	b.Grow(300 + n*24)
 	b.WriteString(`UPDATE tokens SET last_used_at = v.column2, last_used_ip = v.column3,
@@ -242,8 +237,8 @@ func touchSQL(d dialect, n int) string {
 		b.WriteByte(')')
 		p += 4
 	}
-	b.WriteString(`) AS v WHERE tokens.id = v.column1
-		AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)`)
+	b.WriteString(`) AS v WHERE tokens.id = v.column1 AND `)
+	b.WriteString(cond)
 	return b.String()
 }
 

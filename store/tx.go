@@ -35,6 +35,7 @@ func (t *tx) Webhooks() storage.Webhooks     { return t }
 func (t *tx) Deliveries() storage.Deliveries { return t }
 func (t *tx) Sessions() storage.Sessions     { return t }
 func (t *tx) POSIX() storage.POSIX           { return t }
+func (t *tx) Usage() storage.Usage           { return t }
 
 // scanner is what *sql.Row and *sql.Rows share.
 type scanner interface{ Scan(dest ...any) error }
