@@ -25,10 +25,14 @@ type Decider struct {
 	// flush at a time.
 	flushMu sync.Mutex
 	rollups rollups
+	// useBatch and maxUseEvents are useBatch and maxUseEventsPerFlush,
+	// which tests lower.
+	useBatch, maxUseEvents int
 }
 
 func newDecider(k *core, st storage.Store, c DeciderConfig) *Decider {
-	d := &Decider{core: k, interval: c.TouchInterval, usage: newUsageRecorder(k.resolution), counter: st}
+	d := &Decider{core: k, interval: c.TouchInterval, usage: newUsageRecorder(k.resolution), counter: st,
+		useBatch: useBatch, maxUseEvents: maxUseEventsPerFlush}
 	if d.interval <= 0 {
 		d.interval = 30 * time.Second
 	}

@@ -156,9 +156,13 @@ func useEvent(t storage.UsedToken, at time.Time, use keyhold.TokenUse, reason st
 // token used before token_networks existed it is the baseline later uses
 // are compared with. A written use is counted for its hour's roll-up.
 //
-// A batch whose write fails goes back to the recorder with every batch
-// after it; so do the batches left when a periodic flush (limit true) has
-// written maxUseEventsPerFlush events.
+// Once a periodic flush (limit true) has written maxUseEventsPerFlush
+// events, its remaining batches only raise last_used_at of tokens used
+// before, so that their last use stays as fresh as ever; the uses of
+// tokens never used go back to the recorder, to be written with their
+// first_use event by a later flush, and those batches' networks are not
+// compared (the token's next reported use is). A batch whose write fails
+// goes back to the recorder with every batch after it.
 func (s *Decider) flushUses(ctx context.Context, used map[[16]byte]recordedUse, limit bool) {
 	ids := make([][16]byte, 0, len(used))
 	for id := range used {
@@ -166,26 +170,63 @@ func (s *Decider) flushUses(ctx context.Context, used map[[16]byte]recordedUse, 
 	}
 	slices.SortFunc(ids, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	events := 0
-	for i := 0; i < len(ids); i += useBatch {
-		batch := ids[i:min(i+useBatch, len(ids))]
-		if limit && events >= maxUseEventsPerFlush {
-			s.restoreUses(used, ids[i:])
-			return
+	for i := 0; i < len(ids); i += s.useBatch {
+		batch := ids[i:min(i+s.useBatch, len(ids))]
+		var back [][16]byte
+		var err error
+		if limit && events >= s.maxUseEvents {
+			back, err = s.touchUsed(ctx, used, batch)
+		} else {
+			var n int
+			n, err = s.writeUses(ctx, used, batch)
+			events += n
 		}
-		n, err := s.writeUses(ctx, used, batch)
 		if err != nil {
 			s.log.Error("record token use", "err", err)
 			s.restoreUses(used, ids[i:])
 			return
 		}
-		events += n
+		s.restoreUses(used, back)
+		waiting := make(map[[16]byte]bool, len(back))
+		for _, id := range back {
+			waiting[id] = true
+		}
 		for _, id := range batch {
-			s.rollups.add(id, used[id])
+			if !waiting[id] {
+				s.rollups.add(id, used[id])
+			}
 		}
 	}
 }
 
+// touchUsed raises last_used_at of the batch's tokens used before, and
+// returns those never used, whose first use waits for a later flush.
+func (s *Decider) touchUsed(ctx context.Context, used map[[16]byte]recordedUse, batch [][16]byte) ([][16]byte, error) {
+	byID := make(map[string]keyhold.TokenUse, len(batch))
+	for _, id := range batch {
+		byID[uuid.UUID(id).String()] = used[id].TokenUse
+	}
+	var never []string
+	err := s.store.Write(ctx, func(tx storage.Tx) (err error) {
+		never, err = tx.Usage().TouchUsedTokens(ctx, byID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	back := make([][16]byte, 0, len(never))
+	for _, id := range never {
+		if u, err := uuid.Parse(id); err == nil {
+			back = append(back, u)
+		}
+	}
+	return back, nil
+}
+
 func (s *Decider) restoreUses(used map[[16]byte]recordedUse, ids [][16]byte) {
+	if len(ids) == 0 {
+		return
+	}
 	back := make(map[[16]byte]recordedUse, len(ids))
 	for _, id := range ids {
 		back[id] = used[id]
@@ -287,7 +328,7 @@ func (s *Decider) flushRollups(ctx context.Context, all bool) {
 	}
 	due := s.rollups.due(s.clock(), limit)
 	for len(due) > 0 {
-		batch := due[:min(len(due), useBatch)]
+		batch := due[:min(len(due), s.useBatch)]
 		due = due[len(batch):]
 		ids := make([]string, len(batch))
 		for i, k := range batch {

@@ -231,3 +231,67 @@ func TestTokenFirstUseRace(t *testing.T) {
 		})
 	}
 }
+
+// A periodic flush writes a bounded number of use events: once it has
+// written its limit, the rest of its batches raise last_used_at of tokens
+// used before, and the first uses wait for the next flushes, each written
+// once and counted once in the roll-up.
+func TestTokenUseEventsPerFlushBounded(t *testing.T) {
+	t.Parallel()
+	eachEnv(t, func(t *testing.T, e *env) {
+		a := e.account("deployer")
+		d := e.svc.Decider
+		old := e.mint(a.ID, keyhold.TokenCreate{Name: "old"})
+		useFrom(t, d, old.Value, "192.0.2.10", "")
+		d.Flush(e.ctx, false) // old's first use, and the admin's
+		service.SetUseBatchForTest(d, 1, 1)
+		var fresh []*keyhold.MintedToken
+		for _, n := range []string{"a", "b", "c"} {
+			fresh = append(fresh, e.mint(a.ID, keyhold.TokenCreate{Name: n}))
+		}
+		e.clock.Advance(service.DefaultLastUseResolution)
+		useAt := e.clock.Now()
+		useFrom(t, d, old.Value, "192.0.2.10", "")
+		for _, tok := range fresh {
+			useFrom(t, d, tok.Value, "192.0.2.10", "")
+		}
+		firstUses := func() (n int) {
+			for _, tok := range fresh {
+				for _, ev := range usedEvents(t, e.audit, e.sys, tok.ID) {
+					if strings.HasPrefix(ev.Reason, "first_use") {
+						n++
+					}
+				}
+			}
+			return n
+		}
+		for flush := 1; flush <= 4; flush++ {
+			d.Flush(e.ctx, false)
+			if got := firstUses(); got != min(flush, 3) {
+				t.Fatalf("after flush %d: %d first uses written, want %d", flush, got, min(flush, 3))
+			}
+			// The token used before is touched at the first flush, over
+			// the limit or not.
+			if tk := e.getToken(a.ID, old.ID); tk.LastUsedAt == nil || !tk.LastUsedAt.Equal(useAt) {
+				t.Fatalf("after flush %d: the used token's last use is %v, want %v", flush, tk.LastUsedAt, useAt)
+			}
+		}
+		for _, tok := range fresh {
+			if tk := e.getToken(a.ID, tok.ID); tk.LastUsedAt == nil || !tk.LastUsedAt.Equal(useAt) {
+				t.Errorf("%s: last use %v, want %v", tok.Name, tk.LastUsedAt, useAt)
+			}
+		}
+		e.clock.Advance(time.Hour)
+		d.Flush(e.ctx, false)
+		for _, tok := range append(fresh, &keyhold.MintedToken{Token: keyhold.Token{ID: old.ID, Name: "old"}}) {
+			evs := usedEvents(t, e.audit, e.sys, tok.ID)
+			want := 1
+			if tok.ID == old.ID {
+				want = 2
+			}
+			if r := evs[len(evs)-1]; r.Reason != "rollup" || r.Count != want {
+				t.Errorf("%s: last event %q count %d, want a roll-up of %d", tok.Name, r.Reason, r.Count, want)
+			}
+		}
+	})
+}

@@ -105,6 +105,10 @@ type Usage interface {
 	// TouchTokens raises last_used_at like UsageWriter.TouchTokens, in
 	// this transaction, for at most a few thousand tokens.
 	TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse) error
+	// TouchUsedTokens is TouchTokens for the tokens used before: it leaves
+	// those never used alone and returns their ids, so that their first
+	// use can be written later with its event.
+	TouchUsedTokens(ctx context.Context, used map[string]keyhold.TokenUse) (neverUsed []string, err error)
 	// AddTokenNetworks records the networks tokens were used from and
 	// returns those that were not recorded yet, each saying whether its
 	// token had another network recorded before. Tokens that no longer

@@ -56,6 +56,36 @@ func (t *tx) TouchTokens(ctx context.Context, used map[string]keyhold.TokenUse) 
 	return nil
 }
 
+// TouchUsedTokens raises last_used_at of the given tokens that were used
+// before, and returns the ids of those never used, sorted.
+func (t *tx) TouchUsedTokens(ctx context.Context, used map[string]keyhold.TokenUse) ([]string, error) {
+	if len(used) == 0 {
+		return nil, nil
+	}
+	ids, args := touchArgs(used)
+	var b strings.Builder
+	b.WriteString(`SELECT id FROM tokens WHERE last_used_at IS NULL AND id IN (`)
+	for i := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t.d.bulkParam(i + 1))
+	}
+	b.WriteString(`) ORDER BY id`)
+	var never []string
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	if err := t.queryStrings(ctx, b.String(), idArgs, func(id string) { never = append(never, id) }); err != nil {
+		return nil, fmt.Errorf("touch used tokens: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, touchSQL(t.d, len(ids), `tokens.last_used_at IS NOT NULL AND tokens.last_used_at < v.column2`), args...); err != nil {
+		return nil, fmt.Errorf("touch used tokens: %w", err)
+	}
+	return never, nil
+}
+
 // touchArgs returns the ids of used, sorted, so that concurrent flushes of
 // several replicas lock rows in one order, and the arguments of touchSQL.
 func touchArgs(used map[string]keyhold.TokenUse) ([]string, []any) {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/storage"
@@ -44,6 +45,25 @@ func TestTouchFirstUse(t *testing.T) {
 		})
 		equal(t, "a used token is left to TouchTokens", *got.LastUsedAt, at(1))
 		equal(t, "again", touch(), []string(nil))
+
+		// TouchUsedTokens leaves a token never used alone and names it.
+		never := newToken(t, db, accountRef(acct), "never", 0)
+		var left []string
+		write(t, db, func(tx storage.Tx) (err error) {
+			left, err = tx.Usage().TouchUsedTokens(ctx, map[string]keyhold.TokenUse{never.ID: {At: at(9)}, used.ID: {At: at(9), IP: "192.0.2.9"}})
+			return err
+		})
+		equal(t, "never used", left, []string{never.ID})
+		for _, c := range []struct {
+			k    *keyhold.Token
+			want *time.Time
+		}{{never, nil}, {used, ptr(at(9))}} {
+			read(t, db, func(tx storage.Tx) (err error) {
+				got, err = tx.Tokens().GetTokenByID(ctx, c.k.ID)
+				return err
+			})
+			equal(t, c.k.Name+"'s last use after TouchUsedTokens", got.LastUsedAt, c.want)
+		}
 	})
 }
 
