@@ -36,11 +36,11 @@ const (
 const useBatch = 500
 
 // maxUseEventsPerFlush bounds the first-use and new-network events of a
-// periodic flush: once it is reached, the flush's remaining uses wait for
-// the next flush (a shutdown's flush writes everything). Right after an
-// upgrade every token is new to token_networks, but its first network is
-// recorded silently (see flushUses), so the bound is met only by a burst
-// of tokens used for the first time.
+// periodic flush, give or take a batch: past it, the flush only touches
+// tokens used before (see flushUses; a shutdown's flush writes
+// everything). Right after an upgrade every token is new to
+// token_networks, but its first network is recorded silently, so the bound
+// is met only by a burst of tokens used for the first time.
 const maxUseEventsPerFlush = 10_000
 
 // maxRollupsPerFlush bounds the roll-up events of a periodic flush; those
