@@ -33,7 +33,7 @@ const (
 
 // useBatch bounds the tokens of one transaction of a flush: their touch,
 // first uses, networks and the events of those, appended last.
-const useBatch = 500
+const useBatch = 1000
 
 // maxUseEventsPerFlush bounds the first-use and new-network events of a
 // periodic flush, give or take a batch: past it, the flush only touches

@@ -111,9 +111,9 @@ type Usage interface {
 	TouchUsedTokens(ctx context.Context, used map[string]keyhold.TokenUse) (neverUsed []string, err error)
 	// AddTokenNetworks records the networks tokens were used from and
 	// returns those that were not recorded yet, each saying whether its
-	// token had another network recorded before. Tokens that no longer
+	// token has another network recorded besides. Tokens that no longer
 	// exist are skipped. Of two transactions adding the same pair, one
-	// returns it.
+	// returns it. At most one network per token in one call.
 	AddTokenNetworks(ctx context.Context, nets []TokenNetwork) ([]TokenNetwork, error)
 	// UsedTokens returns those of the given tokens that exist, with their
 	// owners' names, for the audit of their use.
@@ -125,8 +125,8 @@ type Usage interface {
 type TokenNetwork struct {
 	TokenID, Network string
 	FirstSeen        time.Time
-	// Known is set, on return from AddTokenNetworks, when the token had
-	// another network recorded before this one.
+	// Known is set, on return from AddTokenNetworks, when the token has
+	// another network recorded besides this one.
 	Known bool
 }
 

@@ -103,31 +103,16 @@ func touchArgs(used map[string]keyhold.TokenUse) ([]string, []any) {
 }
 
 // AddTokenNetworks inserts the pairs that are new and returns them, each
-// with Known set when its token had another network before. Tokens that no
-// longer exist are left out by the join, so that a flush does not fail on
-// a token deleted since its use.
+// with Known set when its token has another network besides. Tokens that
+// no longer exist are left out by the join, so that a flush does not fail
+// on a token deleted since its use. In the steady state nothing is new,
+// and the insert, all conflicts, is the one statement.
 func (t *tx) AddTokenNetworks(ctx context.Context, nets []storage.TokenNetwork) ([]storage.TokenNetwork, error) {
 	if len(nets) == 0 {
 		return nil, nil
 	}
-	known := map[string]bool{}
 	var b strings.Builder
 	args := make([]any, 0, 3*len(nets))
-	b.WriteString(`SELECT DISTINCT token_id FROM token_networks WHERE token_id IN (`)
-	for i, n := range nets {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(t.d.bulkParam(i + 1))
-		args = append(args, n.TokenID)
-	}
-	b.WriteString(`)`)
-	if err := t.queryStrings(ctx, b.String(), args, func(id string) { known[id] = true }); err != nil {
-		return nil, fmt.Errorf("add token networks: %w", err)
-	}
-
-	b.Reset()
-	args = args[:0]
 	b.WriteString(`INSERT INTO token_networks (token_id, network, first_seen)
 		SELECT v.column1, v.column2, v.column3 FROM (VALUES `)
 	for i, n := range nets {
@@ -156,6 +141,32 @@ func (t *tx) AddTokenNetworks(ctx context.Context, nets []storage.TokenNetwork) 
 		added[p] = true
 	}
 	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("add token networks: %w", err)
+	}
+	rows.Close()
+	if len(added) == 0 {
+		return nil, nil
+	}
+
+	// Which of the tokens given new rows have another network too.
+	b.Reset()
+	args = args[:0]
+	b.WriteString(`SELECT token_id FROM token_networks WHERE token_id IN (`)
+	seen := map[string]bool{}
+	for p := range added {
+		if seen[p.id] {
+			continue
+		}
+		seen[p.id] = true
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, p.id)
+		b.WriteString(t.d.bulkParam(len(args)))
+	}
+	b.WriteString(`) GROUP BY token_id HAVING COUNT(*) > 1`)
+	known := map[string]bool{}
+	if err := t.queryStrings(ctx, b.String(), args, func(id string) { known[id] = true }); err != nil {
 		return nil, fmt.Errorf("add token networks: %w", err)
 	}
 	var out []storage.TokenNetwork
