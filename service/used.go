@@ -73,19 +73,29 @@ type rollupKey struct {
 	hour int64
 }
 
-// rollupCount is what a roll-up says: the uses counted and the last
+// rollupCount is what a roll-up says: the uses counted, and the last
 // client's address, user agent and method.
 type rollupCount struct {
 	n              int
 	ip, ua, method string
 }
 
+// rollupEntry is a rollupCount as the map keeps it: without a pointer,
+// its client interned in rollups.clients, so that a million tokens used in
+// an hour are neither a million objects for the garbage collector to mark
+// nor three string headers each.
+type rollupEntry struct {
+	n, client uint32
+}
+
 // rollups counts, per token and hour, the uses this replica has written.
 // An hour's counts become token.used events (reason rollup) at the first
 // flush after the hour ends, or at shutdown.
 type rollups struct {
-	mu     sync.Mutex
-	counts map[rollupKey]rollupCount
+	mu       sync.Mutex
+	counts   map[rollupKey]rollupEntry
+	clients  []usageClient
+	byClient map[usageClient]uint32
 }
 
 func (r *rollups) add(id [16]byte, use recordedUse) {
@@ -93,12 +103,19 @@ func (r *rollups) add(id [16]byte, use recordedUse) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.counts == nil {
-		r.counts = map[rollupKey]rollupCount{}
+		r.counts, r.byClient = map[rollupKey]rollupEntry{}, map[usageClient]uint32{}
 	}
-	c := r.counts[k]
-	c.n += int(max(use.n, 1))
-	c.ip, c.ua, c.method = use.IP, use.UserAgent, use.Method
-	r.counts[k] = c
+	c := usageClient{use.IP, use.UserAgent, use.Method}
+	i, ok := r.byClient[c]
+	if !ok {
+		r.clients = append(r.clients, c)
+		i = uint32(len(r.clients) - 1)
+		r.byClient[c] = i
+	}
+	e := r.counts[k]
+	e.n += max(use.n, 1)
+	e.client = i
+	r.counts[k] = e
 }
 
 // due returns up to limit roll-ups of hours before current (limit < 0: all
@@ -125,14 +142,39 @@ func (r *rollups) due(current time.Time, limit int) []rollupKey {
 func (r *rollups) get(k rollupKey) rollupCount {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.counts[k]
+	e, ok := r.counts[k]
+	if !ok {
+		return rollupCount{}
+	}
+	c := r.clients[e.client]
+	return rollupCount{n: int(e.n), ip: c.ip, ua: c.userAgent, method: c.method}
 }
 
+// remove drops written roll-ups, and rebuilds the clients once more than
+// half of them are no longer used, so that they stay bounded by the
+// roll-ups waiting.
 func (r *rollups) remove(keys []rollupKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range keys {
 		delete(r.counts, k)
+	}
+	if len(r.clients) <= 64 || len(r.clients) <= 2*len(r.counts) {
+		return
+	}
+	old := r.clients
+	r.clients, r.byClient = nil, make(map[usageClient]uint32, len(r.counts))
+	renumber := map[uint32]uint32{}
+	for k, e := range r.counts {
+		n, ok := renumber[e.client]
+		if !ok {
+			r.clients = append(r.clients, old[e.client])
+			n = uint32(len(r.clients) - 1)
+			r.byClient[old[e.client]] = n
+			renumber[e.client] = n
+		}
+		e.client = n
+		r.counts[k] = e
 	}
 }
 

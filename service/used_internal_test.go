@@ -1,6 +1,7 @@
 package service
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,5 +68,39 @@ func TestRollupsDue(t *testing.T) {
 	r.remove(due)
 	if all := r.due(t9.Add(time.Hour), -1); len(all) != 1 || all[0].hour != t9.Add(time.Hour).Unix() {
 		t.Errorf("on shutdown: %v, want the 10:00 roll-up", all)
+	}
+}
+
+// Roll-ups share their clients, and rebuild them once most are no longer
+// used, without mixing up whose roll-up came from where.
+func TestRollupsInternClients(t *testing.T) {
+	var r rollups
+	t9 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	id := func(i int) [16]byte { return [16]byte{14: byte(i >> 8), 15: byte(i)} }
+	ip := func(i int) string { return fmt.Sprintf("10.0.%d.%d", byte(i>>8), byte(i)) }
+	for i := range 1000 {
+		at := t9
+		if i%10 == 0 {
+			at = t9.Add(time.Hour) // one in ten in the next hour
+		}
+		r.add(id(i), recordedUse{keyhold.TokenUse{At: at, IP: ip(i), UserAgent: "ua", Method: keyhold.AuthBearer}, 1})
+	}
+	r.add(id(1), recordedUse{keyhold.TokenUse{At: t9, IP: "192.0.2.1", Method: keyhold.AuthBasic}, 2})
+	due := r.due(t9.Add(time.Hour), 2000)
+	if len(due) != 900 {
+		t.Fatalf("%d due, want 900", len(due))
+	}
+	if c := r.get(rollupKey{id(1), t9.Unix()}); c.n != 3 || c.ip != "192.0.2.1" || c.method != keyhold.AuthBasic {
+		t.Errorf("token 1: %+v", c)
+	}
+	r.remove(due)
+	if len(r.clients) > 2*len(r.counts) || len(r.byClient) != len(r.clients) {
+		t.Errorf("%d clients (%d indexed) kept for %d roll-ups", len(r.clients), len(r.byClient), len(r.counts))
+	}
+	for _, k := range r.due(t9, -1) {
+		i := int(k.id[14])<<8 | int(k.id[15])
+		if c := r.get(k); c.ip != ip(i) || c.ua != "ua" || c.n != 1 {
+			t.Fatalf("token %d after the rebuild: %+v, want from %s", i, c, ip(i))
+		}
 	}
 }
