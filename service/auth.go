@@ -126,6 +126,12 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 			// The index reports a token's use once per resolution, and
 			// never a use from outside the token's networks.
 			if d.Use {
+				// A subject token checked for a caller is used from the
+				// address the caller names (client_ip), when it names one.
+				ip := ri.ClientIP
+				if c.Subject && c.ClientIP != "" {
+					ip = c.ClientIP
+				}
 				method := keyhold.AuthBearer
 				switch {
 				case surface == surfaceLDAP:
@@ -133,7 +139,7 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 				case basic:
 					method = keyhold.AuthBasic
 				}
-				s.usage.record(d.Token, keyhold.TokenUse{At: now, IP: ri.ClientIP, UserAgent: ri.UserAgent, Method: method})
+				s.usage.record(d.Token, keyhold.TokenUse{At: now, IP: ip, UserAgent: ri.UserAgent, Method: method})
 			}
 		}
 	}

@@ -295,3 +295,33 @@ func TestTokenUseEventsPerFlushBounded(t *testing.T) {
 		}
 	})
 }
+
+// A subject token checked for a caller (/v1/check, /oauth2/introspect) is
+// used from the client_ip the caller passes: its network is the one
+// audited, and the address last_used_ip keeps; without one, the caller's.
+func TestTokenUseOfCheckedSubject(t *testing.T) {
+	t.Parallel()
+	eachEnv(t, func(t *testing.T, e *env) {
+		a := e.account("deployer")
+		tok := e.mint(a.ID, keyhold.TokenCreate{Name: "ci"})
+		check := func(c keyhold.Credentials, want ...string) {
+			t.Helper()
+			_, usable, _, err := e.svc.Decider.CheckSubject(e.admin, c, nil)
+			ok(t, "check", err)
+			if !usable {
+				t.Fatal("the subject token is not usable")
+			}
+			e.svc.Decider.Flush(e.ctx, false)
+			if got := reasons(usedEvents(t, e.audit, e.sys, tok.ID)); !slices.Equal(got, want) {
+				t.Fatalf("token.used reasons:\n got %q\nwant %q", got, want)
+			}
+			e.clock.Advance(service.DefaultLastUseResolution)
+		}
+		check(keyhold.Credentials{Bearer: tok.Value, ClientIP: "203.0.113.5"}, "first_use 203.0.113.0/24")
+		if tk := e.getToken(a.ID, tok.ID); tk.LastUsedIP != "203.0.113.5" {
+			t.Errorf("last_used_ip = %q, want the client_ip passed", tk.LastUsedIP)
+		}
+		// Without client_ip, the caller's own address.
+		check(keyhold.Credentials{Bearer: tok.Value}, "first_use 203.0.113.0/24", "new_network 192.0.2.0/24")
+	})
+}
