@@ -132,14 +132,7 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 				if c.Subject && c.ClientIP != "" {
 					ip = c.ClientIP
 				}
-				method := keyhold.AuthBearer
-				switch {
-				case surface == surfaceLDAP:
-					method = keyhold.AuthLDAP
-				case basic:
-					method = keyhold.AuthBasic
-				}
-				s.usage.record(d.Token, keyhold.TokenUse{At: now, IP: ip, UserAgent: ri.UserAgent, Method: method})
+				s.usage.record(d.Token, keyhold.TokenUse{At: now, IP: ip, UserAgent: ri.UserAgent, Method: tokenMethod(surface, basic)})
 			}
 		}
 	}
@@ -151,14 +144,19 @@ func (s *Decider) decide(ri keyhold.RequestInfo, surface string, c keyhold.Crede
 // restrictions: its digest is computed once more, on the refusal's path
 // only.
 func refusedCredential(surface string, basic bool, id, value string) credential {
-	method := keyhold.AuthBearer
+	return credential{method: tokenMethod(surface, basic), id: id, digest: keyhold.TokenDigestArray(value)}
+}
+
+// tokenMethod is how a decided token was presented: an LDAP bind, HTTP
+// Basic, or a bearer token.
+func tokenMethod(surface string, basic bool) string {
 	switch {
 	case surface == surfaceLDAP:
-		method = keyhold.AuthLDAP
+		return keyhold.AuthLDAP
 	case basic:
-		method = keyhold.AuthBasic
+		return keyhold.AuthBasic
 	}
-	return credential{method: method, id: id, digest: keyhold.TokenDigestArray(value)}
+	return keyhold.AuthBearer
 }
 
 // refusalAction names the audit action of a valid token refused for its
