@@ -8,7 +8,11 @@ import "slices"
 // writes is here and that each one here is written, so a rename changes
 // both, and needs a row in RenamedAuditActions and a migration.
 var auditActions = []string{
+	"audit.destination_created",
+	"audit.destination_deleted",
+	"audit.destination_updated",
 	"audit.signing_key_rotated",
+	"audit.webhook_updated",
 	"auth.failed",
 	"console.signed_in",
 	"ldap.bind",

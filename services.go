@@ -24,6 +24,9 @@ const (
 	PermIdentityWrite Permission = "identity:write"
 	// PermAuditRead reads the audit trail.
 	PermAuditRead Permission = "audit:read"
+	// PermAuditAdmin manages where the audit trail is exported: the
+	// audit-log destinations and webhook (Konnect's audit_logs Admin).
+	PermAuditAdmin Permission = "audit:admin"
 	// PermIntrospect asks about other principals' tokens: the batch check
 	// and token introspection. RFC 7662 §4 asks that such callers be
 	// authorized, so that the endpoints cannot be used to scan for tokens.

@@ -27,6 +27,9 @@ type AuditLogConfig struct {
 	// default a minute. Quiet is how often an unchanged one does, so that
 	// a quiet period is provably quiet; default an hour.
 	Interval, Quiet time.Duration
+	// ExportHost is the host name in the prefix of exported CEF entries;
+	// default "keyhold".
+	ExportHost string
 }
 
 // AuditLog signs the audit log's checkpoints, serves its proofs and keys,

@@ -204,6 +204,10 @@ var permissionGrants = map[keyhold.Permission][]grant{
 		{entityType: keyhold.IdentityEntityType, role: "Admin"},
 		{entityType: "Audit Logs", role: "Admin"},
 	},
+	keyhold.PermAuditAdmin: {
+		{systemTeam: teamOrgAdmin},
+		{entityType: "Audit Logs", role: "Admin"},
+	},
 }
 
 func (s *core) holds(p *keyhold.Principal, perm keyhold.Permission) bool {

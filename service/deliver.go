@@ -54,15 +54,20 @@ func newDeliveries(k *core, c WebhookConfig) *Deliveries {
 	return d
 }
 
-// Run sends due deliveries until ctx ends; without a secret key it has
+// Run sends due deliveries, and the audit log to its destinations, until
+// ctx ends; without a secret key it has
 // nothing to sign with, and returns at once.
 func (s *Deliveries) Run(ctx context.Context) {
 	if s.sealer == nil {
 		return
 	}
+	exports := &AuditExport{s.core}
 	every(ctx, s.tick, func() {
 		if _, err := s.DeliverWebhooks(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("deliver webhooks", "err", err)
+		}
+		if _, err := exports.DeliverAuditLogs(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("deliver audit logs", "err", err)
 		}
 	})
 }

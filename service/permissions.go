@@ -54,6 +54,10 @@ func write(action, g string) Rule {
 	return Rule{Access: AccessPermission, Perm: keyhold.PermIdentityWrite, Action: action, Guards: g}
 }
 
+func auditAdmin(action string) Rule {
+	return Rule{Access: AccessPermission, Perm: keyhold.PermAuditAdmin, Action: action}
+}
+
 const (
 	guardManaged = "a managed account only by its manager"
 	guardGrant   = "gives only roles the caller holds"
@@ -154,6 +158,15 @@ var rules = map[string]Rule{
 	"Status":           {Access: AccessPermission, Perm: keyhold.PermAuditRead},
 	"Keys":             {Access: AccessPublic},
 	"RotateAuditKey":   write("audit.signing_key_rotated", "Organization Admin only; the retired key stays published"),
+	// Export of the audit trail, in Konnect's shape: its audit_logs Admin
+	// role. The Authorization value of a destination is write-only.
+	"ListAuditDestinations":  auditAdmin(""),
+	"GetAuditDestination":    auditAdmin(""),
+	"CreateAuditDestination": auditAdmin("audit.destination_created"),
+	"UpdateAuditDestination": auditAdmin("audit.destination_updated"),
+	"DeleteAuditDestination": auditAdmin("audit.destination_deleted"),
+	"AuditLogWebhook":        auditAdmin(""),
+	"UpdateAuditLogWebhook":  auditAdmin("audit.webhook_updated"),
 	// Every principal that mints a token is bound by the policy, so every
 	// one may read it: the token forms offer only what it allows.
 	"TokenPolicy":    {Access: AccessAuthenticated},
@@ -197,13 +210,14 @@ var rules = map[string]Rule{
 	// The audit log's machinery: naming the log and making its keys on the
 	// first start, signing checkpoints, and the entry key that signs
 	// exports. EntrySigner yields a private key: no transport reaches it.
-	"Setup":           {Access: AccessInternal},
-	"Checkpoint":      {Access: AccessInternal},
-	"EntrySigner":     {Access: AccessInternal},
-	"RunJobs":         {Access: AccessInternal},
-	"Flush":           {Access: AccessInternal},
-	"MergeFailures":   {Access: AccessInternal},
-	"DeliverWebhooks": {Access: AccessInternal},
+	"Setup":            {Access: AccessInternal},
+	"Checkpoint":       {Access: AccessInternal},
+	"EntrySigner":      {Access: AccessInternal},
+	"RunJobs":          {Access: AccessInternal},
+	"Flush":            {Access: AccessInternal},
+	"MergeFailures":    {Access: AccessInternal},
+	"DeliverWebhooks":  {Access: AccessInternal},
+	"DeliverAuditLogs": {Access: AccessInternal},
 }
 
 // Rules returns a copy of the permission table, for documentation and

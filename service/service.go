@@ -141,6 +141,9 @@ type core struct {
 	egress egressPolicy
 	// auditLog signs checkpoints, for the job that does.
 	auditLog *AuditLog
+	// exportHost names keyhold in CEF entries; auditClients send them.
+	exportHost   string
+	auditClients auditClients
 }
 
 // The pieces, one per job. Each embeds the shared core and holds only its
@@ -169,22 +172,23 @@ type (
 // Service is the wiring of every piece over one store: cmd/keyhold, the
 // tests and the benchmarks build it with New. It has no rules of its own.
 type Service struct {
-	Accounts   *Accounts
-	Tokens     *Tokens
-	Roles      *Roles
-	Teams      *Teams
-	Users      *Users
-	Audit      *Audit
-	Policy     *Policy
-	Orgs       *Orgs
-	Webhooks   *Webhooks
-	Sessions   *Sessions
-	Decider    *Decider
-	Feed       *Feed
-	Jobs       *Jobs
-	Deliveries *Deliveries
-	Directory  *Directory
-	AuditLog   *AuditLog
+	Accounts    *Accounts
+	Tokens      *Tokens
+	Roles       *Roles
+	Teams       *Teams
+	Users       *Users
+	Audit       *Audit
+	Policy      *Policy
+	Orgs        *Orgs
+	Webhooks    *Webhooks
+	Sessions    *Sessions
+	Decider     *Decider
+	Feed        *Feed
+	Jobs        *Jobs
+	Deliveries  *Deliveries
+	Directory   *Directory
+	AuditLog    *AuditLog
+	AuditExport *AuditExport
 }
 
 // Compile-time checks that the pieces implement the service interfaces.
@@ -236,16 +240,19 @@ func New(c Config) *Service {
 	k.feed = newFeed(k, c.Store, c.Feed)
 	decider := newDecider(k, c.Store, c.Decider)
 	k.auditLog = newAuditLog(k, c.AuditLog)
+	k.exportHost = c.AuditLog.ExportHost
+	k.auditClients = newAuditClients(k.egress)
 	return &Service{
 		Accounts: &Accounts{k}, Tokens: &Tokens{k}, Roles: &Roles{k}, Teams: &Teams{k}, Users: &Users{k},
 		Audit: &Audit{k}, Policy: &Policy{k}, Orgs: &Orgs{k}, Webhooks: &Webhooks{k},
-		Sessions:   newSessions(k, c.Store, c.Sessions),
-		Decider:    decider,
-		Feed:       k.feed,
-		Jobs:       newJobs(k, c.Store, c.Jobs),
-		Deliveries: newDeliveries(k, c.Webhooks),
-		Directory:  newDirectory(k, decider, c.Directory),
-		AuditLog:   k.auditLog,
+		Sessions:    newSessions(k, c.Store, c.Sessions),
+		Decider:     decider,
+		Feed:        k.feed,
+		Jobs:        newJobs(k, c.Store, c.Jobs),
+		Deliveries:  newDeliveries(k, c.Webhooks),
+		Directory:   newDirectory(k, decider, c.Directory),
+		AuditLog:    k.auditLog,
+		AuditExport: &AuditExport{k},
 	}
 }
 

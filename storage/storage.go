@@ -86,6 +86,7 @@ type Tx interface {
 	Audit() Audit
 	Webhooks() Webhooks
 	Deliveries() Deliveries
+	AuditDestinations() AuditDestinations
 	Sessions() Sessions
 	POSIX() POSIX
 	Usage() Usage
@@ -349,6 +350,36 @@ type Audit interface {
 type AuditLogState struct {
 	Size, PrunedBelow int64
 	Origin            string
+}
+
+// AuditDestinations are where the audit trail is exported, each with its
+// cursor in the log (NextSeq) and the outcome of its last attempt.
+type AuditDestinations interface {
+	// CreateAuditDestination stores d with its sealed Authorization value;
+	// ECONFLICT for a second webhook.
+	CreateAuditDestination(ctx context.Context, d *keyhold.AuditDestination, sealed []byte) error
+	// GetAuditDestination returns a destination (not the webhook) and its
+	// sealed Authorization; ENOTFOUND.
+	GetAuditDestination(ctx context.Context, id string) (*keyhold.AuditDestination, []byte, error)
+	// AuditLogWebhook returns the webhook and its sealed Authorization;
+	// ENOTFOUND before it is configured.
+	AuditLogWebhook(ctx context.Context) (*keyhold.AuditDestination, []byte, error)
+	// ListAuditDestinations lists destinations, never the webhook, oldest
+	// first, with the total.
+	ListAuditDestinations(ctx context.Context, f keyhold.AuditDestinationFilter) ([]*keyhold.AuditDestination, int, error)
+	// UpdateAuditDestination writes d's settings and NextSeq, and the
+	// sealed Authorization when it is not nil; ENOTFOUND.
+	UpdateAuditDestination(ctx context.Context, d *keyhold.AuditDestination, sealed []byte) error
+	// DeleteAuditDestination: ENOTFOUND.
+	DeleteAuditDestination(ctx context.Context, id string) error
+	// ClaimAuditDestinations leases to owner until the enabled
+	// destinations (the webhook among them) that are behind size and due
+	// at now and not leased, up to limit, with their sealed Authorization.
+	ClaimAuditDestinations(ctx context.Context, size int64, now, until time.Time, owner string, limit int) ([]*keyhold.AuditDestination, [][]byte, error)
+	// FinishAuditDelivery records an attempt of owner's lease: NextSeq,
+	// Attempts, NextAttemptAt and the Last fields, and ends the lease. It
+	// reports false when the lease was lost or the destination is gone.
+	FinishAuditDelivery(ctx context.Context, d *keyhold.AuditDestination, owner string) (bool, error)
 }
 
 // Webhooks are webhook destinations, with their signing secrets sealed.

@@ -21,21 +21,22 @@ type tx struct {
 	d  dialect
 }
 
-func (t *tx) Org() storage.Organization      { return t }
-func (t *tx) Accounts() storage.Accounts     { return t }
-func (t *tx) Users() storage.Users           { return t }
-func (t *tx) Tokens() storage.Tokens         { return t }
-func (t *tx) Expiry() storage.Expiry         { return t }
-func (t *tx) Teams() storage.Teams           { return t }
-func (t *tx) Roles() storage.Roles           { return t }
-func (t *tx) Changes() storage.Changes       { return t }
-func (t *tx) Snapshot() storage.Snapshot     { return t }
-func (t *tx) Audit() storage.Audit           { return t }
-func (t *tx) Webhooks() storage.Webhooks     { return t }
-func (t *tx) Deliveries() storage.Deliveries { return t }
-func (t *tx) Sessions() storage.Sessions     { return t }
-func (t *tx) POSIX() storage.POSIX           { return t }
-func (t *tx) Usage() storage.Usage           { return t }
+func (t *tx) Org() storage.Organization                    { return t }
+func (t *tx) Accounts() storage.Accounts                   { return t }
+func (t *tx) Users() storage.Users                         { return t }
+func (t *tx) Tokens() storage.Tokens                       { return t }
+func (t *tx) Expiry() storage.Expiry                       { return t }
+func (t *tx) Teams() storage.Teams                         { return t }
+func (t *tx) Roles() storage.Roles                         { return t }
+func (t *tx) Changes() storage.Changes                     { return t }
+func (t *tx) Snapshot() storage.Snapshot                   { return t }
+func (t *tx) Audit() storage.Audit                         { return t }
+func (t *tx) Webhooks() storage.Webhooks                   { return t }
+func (t *tx) Deliveries() storage.Deliveries               { return t }
+func (t *tx) AuditDestinations() storage.AuditDestinations { return t }
+func (t *tx) Sessions() storage.Sessions                   { return t }
+func (t *tx) POSIX() storage.POSIX                         { return t }
+func (t *tx) Usage() storage.Usage                         { return t }
 
 // scanner is what *sql.Row and *sql.Rows share.
 type scanner interface{ Scan(dest ...any) error }
