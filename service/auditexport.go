@@ -49,7 +49,10 @@ func (s *AuditExport) GetAuditDestination(ctx context.Context, id string) (*keyh
 		return nil, err
 	}
 	var d *keyhold.AuditDestination
-	err := s.read(ctx, func(tx storage.Tx) (err error) { d, _, err = tx.AuditDestinations().GetAuditDestination(ctx, id); return err })
+	err := s.read(ctx, func(tx storage.Tx) (err error) {
+		d, _, err = tx.AuditDestinations().GetAuditDestination(ctx, id)
+		return err
+	})
 	return d, err
 }
 
