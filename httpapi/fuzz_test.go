@@ -50,7 +50,7 @@ type fuzzStack struct {
 // fuzzPlaceholders may appear in an input's path, query, headers and body,
 // in lower case or in capitals.
 var fuzzPlaceholders = []string{"{account}", "{token}", "{role}", "{team}", "{teamrole}", "{user}", "{userrole}",
-	"{pat}", "{webhook}", "{delivery}", "{tokenvalue}"}
+	"{pat}", "{webhook}", "{delivery}", "{tokenvalue}", "{auditdest}"}
 
 func newFuzzStack(f *testing.F) *fuzzStack {
 	e := apitest.New(f, "sqlite", apitest.Options{SecretKey: bytes.Repeat([]byte{7}, 32)})
@@ -145,6 +145,8 @@ func (s *fuzzStack) makeVictims() error {
 		{"{webhook}", "/v1/webhooks", map[string]any{"name": "victim", "url": "https://hooks.example.com/keyhold",
 			"event_types": []string{keyhold.EventTokenRevoked, keyhold.EventTokenAutoRotated}, "system_account_id": "{account}"}, "id"},
 		{"{delivery}", "/v1/webhooks/{webhook}/test", nil, "id"},
+		{"{auditdest}", "/v2/audit-log-destinations", map[string]any{"name": "victim", "endpoint": "https://siem.example.com/keyhold",
+			"authorization": "Bearer victim-secret", "log_format": "json"}, "id"},
 	}
 	for _, st := range steps {
 		body := st.body

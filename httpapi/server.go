@@ -17,19 +17,20 @@ import (
 
 // Services are the service interfaces the API calls.
 type Services struct {
-	Auth     keyhold.Authenticator
-	Accounts keyhold.SystemAccountService
-	Tokens   keyhold.TokenService
-	Roles    keyhold.RoleService
-	Teams    keyhold.TeamService
-	Users    keyhold.UserService
-	Orgs     keyhold.OrganizationService
-	Audit    keyhold.AuditService
-	Decider  Decider
-	Policy   keyhold.PolicyService
-	Leaks    LeakReporter
-	Webhooks keyhold.WebhookService
-	AuditLog AuditLog
+	Auth        keyhold.Authenticator
+	Accounts    keyhold.SystemAccountService
+	Tokens      keyhold.TokenService
+	Roles       keyhold.RoleService
+	Teams       keyhold.TeamService
+	Users       keyhold.UserService
+	Orgs        keyhold.OrganizationService
+	Audit       keyhold.AuditService
+	Decider     Decider
+	Policy      keyhold.PolicyService
+	Leaks       LeakReporter
+	Webhooks    keyhold.WebhookService
+	AuditLog    AuditLog
+	AuditExport keyhold.AuditExportService
 }
 
 // Config configures a Server.

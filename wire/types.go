@@ -340,3 +340,37 @@ type WebhookDelivery struct {
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 }
+
+// AuditLogDestination is where the audit trail is exported, in Konnect's
+// shape; its authorization value is write-only and never in it. Enabled
+// is keyhold's: a destination receives entries while it is true.
+type AuditLogDestination struct {
+	ID                  string    `json:"id"`
+	Name                string    `json:"name"`
+	Endpoint            string    `json:"endpoint"`
+	LogFormat           string    `json:"log_format"`
+	SkipSSLVerification bool      `json:"skip_ssl_verification"`
+	Enabled             bool      `json:"enabled"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+// AuditLogWebhook is the audit-log webhook (Konnect v2), without its
+// write-only authorization value. UpdatedAt is null before its first
+// configuration.
+type AuditLogWebhook struct {
+	Endpoint            string     `json:"endpoint"`
+	Enabled             bool       `json:"enabled"`
+	LogFormat           string     `json:"log_format"`
+	SkipSSLVerification bool       `json:"skip_ssl_verification"`
+	UpdatedAt           *time.Time `json:"updated_at"`
+}
+
+// AuditLogWebhookStatus is the outcome of the webhook's last delivery.
+type AuditLogWebhookStatus struct {
+	WebhookStatus       string     `json:"webhook_status"` // active or inactive
+	WebhookEnabled      bool       `json:"webhook_enabled"`
+	LastAttemptAt       *time.Time `json:"last_attempt_at"`
+	LastResponseCode    *int       `json:"last_response_code"`
+	LastResponseMessage string     `json:"last_response_message"`
+}

@@ -353,3 +353,31 @@ func decisionCases() []apiCase {
 		}),
 	)
 }
+
+// auditExportCases are the rows of the audit trail's export: Konnect's
+// audit_logs Admin, which keyhold grants Organization Admin and the Audit
+// Logs Admin role; never identity admins or the read-only twin.
+func auditExportCases() []apiCase {
+	const ad = "/v2/audit-log-destinations"
+	D := ad + "/{auditLogDestinationId}"
+	dest := func(id string) string { return ad + "/" + id }
+	shared := func(k *apiCell) string { return dest(k.sharedAuditDestination()) }
+	return []apiCase{
+		row("GET", ad, "", auditAdmins, get(ad+"?filter[name][contains]=siem")),
+		row("POST", ad, "", auditAdmins, func(k *apiCell) apiReq {
+			return apiReq{path: ad, body: map[string]any{"name": k.name("siem"), "endpoint": k.hook, "authorization": "Bearer matrix", "enabled": false}}
+		}),
+		row("GET", D, "", auditAdmins, func(k *apiCell) apiReq { return apiReq{path: shared(k)} }),
+		row("PATCH", D, "", auditAdmins, func(k *apiCell) apiReq {
+			return apiReq{path: shared(k), body: map[string]any{"name": k.name("siem"), "log_format": "json"}}
+		}),
+		row("DELETE", D, "", auditAdmins, func(k *apiCell) apiReq {
+			return apiReq{path: dest(k.fresh(func() string { return k.auditDestination() }))}
+		}),
+		row("GET", "/v2/audit-log-webhook", "", auditAdmins, get("/v2/audit-log-webhook")),
+		row("PATCH", "/v2/audit-log-webhook", "", auditAdmins, func(k *apiCell) apiReq {
+			return apiReq{path: "/v2/audit-log-webhook", body: map[string]any{"endpoint": k.hook, "enabled": false, "log_format": "json"}}
+		}),
+		row("GET", "/v2/audit-log-webhook/status", "", auditAdmins, get("/v2/audit-log-webhook/status")),
+	}
+}

@@ -33,6 +33,8 @@ var (
 	// made it, the Identity Admin account.
 	managers = []string{identityAdmin}
 	auditors = concat(idRead, []string{auditAdmin})
+	// auditAdmins manage the audit trail's export.
+	auditAdmins = []string{orgAdmin, adminUser, auditAdmin}
 	// introspectors may ask about other tokens.
 	introspectors = concat(idRead, []string{introspector})
 	nobody        = []string{}
@@ -100,6 +102,7 @@ func apiCases() []apiCase {
 	cs = append(cs, teamCases()...)
 	cs = append(cs, userCases()...)
 	cs = append(cs, webhookCases()...)
+	cs = append(cs, auditExportCases()...)
 	cs = append(cs, decisionCases()...)
 	return append(cs,
 		row("GET", "/v3/roles", "", valid, get("/v3/roles")),

@@ -196,3 +196,13 @@ func (x *world) deactivate(user string) {
 		x.t.Fatalf("deactivate %s: %d %s", user, r.status, r.body)
 	}
 }
+
+// auditDestination makes a disabled audit-log destination.
+func (x *world) auditDestination() string {
+	return x.id(x.must(201, "POST", "/v2/audit-log-destinations", x.admin,
+		map[string]any{"name": x.name("siem"), "endpoint": x.hook, "enabled": false}))
+}
+
+func (x *world) sharedAuditDestination() string {
+	return keep(x, "audit destination", x.auditDestination)
+}

@@ -141,7 +141,8 @@ func New(c Config) *Main {
 func APIServices(svc *service.Service) httpapi.Services {
 	return httpapi.Services{Auth: svc.Decider, Accounts: svc.Accounts, Tokens: svc.Tokens, Roles: svc.Roles,
 		Teams: svc.Teams, Users: svc.Users, Orgs: svc.Orgs, Audit: svc.Audit, Decider: svc.Decider,
-		Policy: svc.Policy, Leaks: svc.Tokens, Webhooks: svc.Webhooks, AuditLog: svc.AuditLog}
+		Policy: svc.Policy, Leaks: svc.Tokens, Webhooks: svc.Webhooks, AuditLog: svc.AuditLog,
+		AuditExport: svc.AuditExport}
 }
 
 // ConsoleServices are the pieces of svc the console calls.
