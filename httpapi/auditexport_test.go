@@ -1,0 +1,268 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/store/storetest"
+)
+
+// konnectReceiver is an audit-log endpoint written from Konnect's
+// documentation alone ("Verify audit log signatures", "Collect audit
+// logs"): it gunzips the body, splits it into lines, fetches the JWKS from
+// the server, and verifies each line's sig by Konnect's rule with every
+// key, over the raw bytes, never re-serialised. It imports nothing of
+// keyhold's.
+type konnectReceiver struct {
+	t             testing.TB
+	jwksURL       string
+	authorization string
+	srv           *httptest.Server
+	status        atomic.Int32
+	mu            sync.Mutex
+	lines         []string
+	posts         int
+}
+
+func newKonnectReceiver(t testing.TB, jwksURL, authorization string) *konnectReceiver {
+	r := &konnectReceiver{t: t, jwksURL: jwksURL, authorization: authorization}
+	r.status.Store(http.StatusOK)
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *konnectReceiver) serve(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.posts++
+	if req.Method != http.MethodPost || req.Header.Get("Authorization") != r.authorization ||
+		req.Header.Get("Content-Type") != "text/plain" || req.Header.Get("Content-Encoding") != "gzip" {
+		r.t.Errorf("audit log POST: method %s, headers %v", req.Method, req.Header)
+	}
+	if code := int(r.status.Load()); code != http.StatusOK {
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte("try later"))
+		return
+	}
+	zr, err := gzip.NewReader(req.Body)
+	if err != nil {
+		r.t.Errorf("audit log POST: not gzip: %v", err)
+		return
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		r.t.Errorf("audit log POST: %v", err)
+		return
+	}
+	keys := r.jwks()
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" {
+			continue
+		}
+		if !verifyKonnectLine(line, keys) {
+			r.t.Errorf("audit log entry does not verify: %s", line)
+		}
+		r.lines = append(r.lines, line)
+	}
+}
+
+// jwks fetches the public keys, as a receiver does.
+func (r *konnectReceiver) jwks() []ed25519.PublicKey {
+	res, err := http.Get(r.jwksURL)
+	if err != nil {
+		r.t.Errorf("JWKS: %v", err)
+		return nil
+	}
+	defer res.Body.Close()
+	var set struct {
+		Keys []struct{ Kty, Crv, Kid, X string } `json:"keys"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&set); err != nil {
+		r.t.Errorf("JWKS: %v", err)
+	}
+	var out []ed25519.PublicKey
+	for _, k := range set.Keys {
+		x, err := base64.RawURLEncoding.DecodeString(k.X)
+		if k.Kty != "OKP" || k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
+			r.t.Errorf("JWKS key %+v is not an Ed25519 OKP key", k)
+			continue
+		}
+		out = append(out, ed25519.PublicKey(x))
+	}
+	return out
+}
+
+// verifyKonnectLine is Konnect's rule: cut `,"sig":"…"` from a JSON entry
+// (whose sig is last), or ` sig=…` from a CEF line, and verify the rest,
+// byte for byte, against the 64-byte base64url signature with any key.
+func verifyKonnectLine(line string, keys []ed25519.PublicKey) bool {
+	var signed, sig string
+	if strings.HasPrefix(line, "{") {
+		i := strings.LastIndex(line, `,"sig":"`)
+		if i < 0 || !strings.HasSuffix(line, `"}`) {
+			return false
+		}
+		signed, sig = line[:i]+"}", line[i+len(`,"sig":"`):len(line)-2]
+	} else {
+		i := strings.LastIndex(line, " sig=")
+		if i < 0 {
+			return false
+		}
+		signed, sig = line[:i], line[i+len(" sig="):]
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || len(sig) != 86 {
+		return false
+	}
+	for _, k := range keys {
+		if ed25519.Verify(k, []byte(signed), raw) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *konnectReceiver) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...)
+}
+
+func (r *konnectReceiver) postCount() int { r.mu.Lock(); defer r.mu.Unlock(); return r.posts }
+
+func containing(lines []string, s string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// A Konnect receiver verifies keyhold's entries unchanged, in JSON from a
+// destination and in CEF from the webhook; the authorization values reach
+// the receivers and nothing else.
+func TestAuditExportToKonnectReceiver(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			e := apitest.New(t, backend, apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback})
+			jwks := e.Server.URL + "/v2/audit-log-webhook/jwks.json"
+			const jsonAuth, cefAuth = "Bearer konnect-json-7d1f0c", "Splunk konnect-cef-93ab2e"
+			rj := newKonnectReceiver(t, jwks, jsonAuth)
+			rc := newKonnectReceiver(t, jwks, cefAuth)
+
+			res := e.Do("POST", "/v2/audit-log-destinations", e.Admin, map[string]any{"name": "siem", "endpoint": rj.srv.URL,
+				"authorization": jsonAuth, "log_format": "json"})
+			if res.Status != http.StatusCreated || bytes.Contains(res.Body, []byte(jsonAuth)) {
+				t.Fatalf("create destination: %d %s", res.Status, res.Body)
+			}
+			var dest struct{ ID, LogFormat string }
+			res.JSON(t, &dest)
+			res = e.Do("PATCH", "/v2/audit-log-webhook", e.Admin, map[string]any{"endpoint": rc.srv.URL,
+				"authorization": cefAuth, "enabled": true, "log_format": "cef"})
+			if res.Status != http.StatusOK || bytes.Contains(res.Body, []byte(cefAuth)) {
+				t.Fatalf("configure webhook: %d %s", res.Status, res.Body)
+			}
+			if res := e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "ci|deploy=1", "description": "line\nbreak"}); res.Status != http.StatusCreated {
+				t.Fatalf("create account: %d %s", res.Status, res.Body)
+			}
+			rj.status.Store(http.StatusInternalServerError) // the first attempt fails; the batch waits
+			deliverAudit(t, e)
+			if rj.postCount() != 1 || len(rj.got()) != 0 {
+				t.Fatalf("after a 500: %d posts, %d lines", rj.postCount(), len(rj.got()))
+			}
+			deliverAudit(t, e) // not due yet: the retry waits a second
+			if rj.postCount() != 1 {
+				t.Fatalf("retried before its time: %d posts", rj.postCount())
+			}
+			rj.status.Store(http.StatusOK)
+			e.Clock.Advance(2 * time.Second)
+			deliverAudit(t, e)
+
+			jl, cl := rj.got(), rc.got()
+			for _, want := range []string{"audit.destination_created", "audit.webhook_updated", "system_account.created"} {
+				if len(containing(jl, `"name":"`+want+`"`)) != 1 {
+					t.Errorf("JSON receiver: want one %s entry in %q", want, jl)
+				}
+			}
+			// The webhook was configured after the destination: it gets the
+			// events from its own configuration on.
+			if len(containing(cl, "|audit.destination_created|")) != 0 || len(containing(cl, "|audit.webhook_updated|")) != 1 ||
+				len(containing(cl, "|system_account.created|")) != 1 {
+				t.Errorf("CEF receiver: %q", cl)
+			}
+			if acct := containing(cl, "|system_account.created|"); len(acct) == 1 &&
+				(!strings.Contains(acct[0], `target_name=ci|deploy\=1`) || !strings.HasPrefix(strings.SplitN(acct[0], " ", 2)[1], "keyhold CEF:0|keyhold|keyhold|1.0|system_account|")) {
+				t.Errorf("CEF entry: %s", acct[0])
+			}
+			for _, l := range jl {
+				var m map[string]any
+				dec := json.NewDecoder(strings.NewReader(l))
+				dec.UseNumber()
+				if err := dec.Decode(&m); err != nil || m["event_vendor"] != "keyhold" || m["sig_kid"] == nil || m["seq"] == nil {
+					t.Errorf("JSON entry %s: %v", l, err)
+				}
+			}
+
+			var status struct {
+				WebhookStatus    string `json:"webhook_status"`
+				WebhookEnabled   bool   `json:"webhook_enabled"`
+				LastResponseCode *int   `json:"last_response_code"`
+			}
+			e.Do("GET", "/v2/audit-log-webhook/status", e.Admin, nil).JSON(t, &status)
+			if status.WebhookStatus != "active" || !status.WebhookEnabled || status.LastResponseCode == nil || *status.LastResponseCode != 200 {
+				t.Errorf("webhook status %+v", status)
+			}
+
+			// The authorization values: in the requests to the receivers,
+			// nowhere else. First prove the search finds a planted value.
+			rj.mu.Lock()
+			rj.authorization = jsonAuth + "-rotated" // the receiver checks the new value arrives
+			rj.mu.Unlock()
+			posts := rj.postCount()
+			res = e.Do("PATCH", "/v2/audit-log-destinations/"+dest.ID, e.Admin, map[string]any{"authorization": jsonAuth + "-rotated"})
+			if res.Status != http.StatusOK {
+				t.Fatalf("rotate authorization: %d %s", res.Status, res.Body)
+			}
+			deliverAudit(t, e)
+			if rj.postCount() != posts+1 {
+				t.Fatalf("the authorization change was not delivered")
+			}
+			seen := e.Do("GET", "/v3/audit-events?page[size]=100", e.Admin, nil).Body
+			if !bytes.Contains(seen, []byte(`"audit.destination_updated"`)) || !bytes.Contains(seen, []byte(`"authorization":{"changed":true}`)) {
+				t.Fatalf("audit events lack the authorization change: %s", seen)
+			}
+			for _, b := range [][]byte{seen, e.Do("GET", "/v2/audit-log-destinations", e.Admin, nil).Body,
+				e.Do("GET", "/v2/audit-log-destinations/"+dest.ID, e.Admin, nil).Body,
+				e.Do("GET", "/v2/audit-log-webhook", e.Admin, nil).Body, []byte(e.Logs.String()),
+				[]byte(strings.Join(rj.got(), "\n")), []byte(strings.Join(rc.got(), "\n"))} {
+				for _, secret := range []string{"konnect-json-7d1f0c", "konnect-cef-93ab2e"} {
+					if bytes.Contains(b, []byte(secret)) {
+						t.Errorf("the authorization value %s leaked: %.300s", secret, b)
+					}
+				}
+			}
+		})
+	}
+}
+
+func deliverAudit(t *testing.T, e *apitest.Env) {
+	t.Helper()
+	if _, err := e.Service.AuditExport.DeliverAuditLogs(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
