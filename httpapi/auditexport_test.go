@@ -266,3 +266,119 @@ func deliverAudit(t *testing.T, e *apitest.Env) {
 		t.Fatal(err)
 	}
 }
+
+// Bad input is a 400 naming the field, and writes nothing.
+func TestAuditDestinationBadInput(t *testing.T) {
+	e := apitest.New(t, "sqlite", apitest.Options{SecretKey: secretKey(t)})
+	ok := map[string]any{"name": "siem", "endpoint": "https://siem.example.com/in"}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for a, b := range ok {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
+	cases := []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"ErrLogFormat", with("log_format", "ocsf-2"), "log_format"},
+		{"ErrLoopback", with("endpoint", "http://127.0.0.1:9/in"), "endpoint"},
+		{"ErrMetadata", with("endpoint", "http://169.254.169.254/latest"), "endpoint"},
+		{"ErrScheme", with("endpoint", "ftp://siem.example.com/in"), "endpoint"},
+		{"ErrHeaderInjection", with("authorization", "Bearer a\r\nX-Evil: 1"), "authorization"},
+		{"ErrAuthorizationTooLong", with("authorization", strings.Repeat("a", 4097)), "authorization"},
+		{"ErrBlankName", with("name", " "), "name"},
+		{"ErrUnknown", with("retention", 7), "retention"},
+		{"ErrType", with("skip_ssl_verification", "yes"), "skip_ssl_verification"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.Do("POST", "/v2/audit-log-destinations", e.Admin, tc.body)
+			if res.Status != http.StatusBadRequest || !bytes.Contains(res.Body, []byte(`"field":"`+tc.field+`"`)) {
+				t.Fatalf("got %d %s", res.Status, res.Body)
+			}
+			if bytes.Contains(res.Body, []byte("X-Evil")) {
+				t.Errorf("the authorization value is echoed: %s", res.Body)
+			}
+		})
+	}
+	var list struct{ Data []any }
+	e.Do("GET", "/v2/audit-log-destinations", e.Admin, nil).JSON(t, &list)
+	if len(list.Data) != 0 {
+		t.Errorf("refused creates wrote %d destinations", len(list.Data))
+	}
+	t.Run("ErrWebhookWithoutEndpoint", func(t *testing.T) {
+		res := e.Do("PATCH", "/v2/audit-log-webhook", e.Admin, map[string]any{"enabled": true})
+		if res.Status != http.StatusBadRequest || !bytes.Contains(res.Body, []byte(`"field":"endpoint"`)) {
+			t.Fatalf("got %d %s", res.Status, res.Body)
+		}
+		var hook struct {
+			Enabled   bool
+			UpdatedAt *time.Time `json:"updated_at"`
+		}
+		e.Do("GET", "/v2/audit-log-webhook", e.Admin, nil).JSON(t, &hook)
+		if hook.Enabled || hook.UpdatedAt != nil {
+			t.Errorf("a refused configuration was kept: %+v", hook)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		for _, m := range []string{"GET", "PATCH", "DELETE"} {
+			var body any
+			if m == "PATCH" {
+				body = map[string]any{"name": "x"}
+			}
+			if res := e.Do(m, "/v2/audit-log-destinations/00000000-0000-4000-8000-000000000000", e.Admin, body); res.Status != http.StatusNotFound {
+				t.Errorf("%s: %d %s", m, res.Status, res.Body)
+			}
+		}
+	})
+}
+
+// A destination that never answers well loses its batch after Konnect's
+// four retries, and says so; a host name that resolves to a refused
+// address is refused at connection time and not retried.
+func TestAuditDeliveryGivesUp(t *testing.T) {
+	e := apitest.New(t, "sqlite", apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback})
+	r := newKonnectReceiver(t, e.Server.URL+"/v2/audit-log-webhook/jwks.json", "")
+	r.status.Store(http.StatusServiceUnavailable)
+	if res := e.Do("PATCH", "/v2/audit-log-webhook", e.Admin, map[string]any{"endpoint": r.srv.URL, "enabled": true, "log_format": "json"}); res.Status != http.StatusOK {
+		t.Fatalf("configure: %d %s", res.Status, res.Body)
+	}
+	for i := range 5 {
+		deliverAudit(t, e)
+		if r.postCount() != i+1 {
+			t.Fatalf("attempt %d: %d posts", i+1, r.postCount())
+		}
+		e.Clock.Advance(31 * time.Second)
+	}
+	var st struct {
+		WebhookStatus       string `json:"webhook_status"`
+		LastResponseCode    *int   `json:"last_response_code"`
+		LastResponseMessage string `json:"last_response_message"`
+	}
+	e.Do("GET", "/v2/audit-log-webhook/status", e.Admin, nil).JSON(t, &st)
+	if st.WebhookStatus != "inactive" || st.LastResponseCode == nil || *st.LastResponseCode != 503 ||
+		!strings.Contains(st.LastResponseMessage, "after attempt 5: 503") {
+		t.Errorf("status after giving up: %+v", st)
+	}
+	deliverAudit(t, e)
+	if r.postCount() != 5 {
+		t.Errorf("a given-up batch was sent again: %d posts", r.postCount())
+	}
+
+	// Without --webhook-allow-networks, localhost resolves to a refused
+	// address: the connection is refused, once, and recorded.
+	strict := apitest.New(t, "sqlite", apitest.Options{SecretKey: secretKey(t)})
+	port := r.srv.URL[strings.LastIndex(r.srv.URL, ":"):]
+	if res := strict.Do("PATCH", "/v2/audit-log-webhook", strict.Admin, map[string]any{"endpoint": "http://localhost" + port, "enabled": true}); res.Status != http.StatusOK {
+		t.Fatalf("configure: %d %s", res.Status, res.Body)
+	}
+	deliverAudit(t, strict)
+	strict.Do("GET", "/v2/audit-log-webhook/status", strict.Admin, nil).JSON(t, &st)
+	if r.postCount() != 5 || !strings.Contains(st.LastResponseMessage, "is not a public address") || !strings.Contains(st.LastResponseMessage, "after attempt 1:") {
+		t.Errorf("refused address: %d posts, status %+v", r.postCount(), st)
+	}
+}

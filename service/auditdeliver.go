@@ -152,7 +152,7 @@ func (s *AuditExport) sendBatch(ctx context.Context, f *auditexport.Formatter, d
 		at := now.Add(min(time.Second<<(d.Attempts-1), maxAuditRetryDelay))
 		d.NextAttemptAt = &at
 	case retry || (code != nil && (*code < 200 || *code > 299)) || code == nil && msg != "":
-		d.LastResponseMessage = truncate(fmt.Sprintf("gave up events %d to %d after %d attempts: %s",
+		d.LastResponseMessage = truncate(fmt.Sprintf("gave up events %d to %d after attempt %d: %s",
 			d.NextSeq, next-1, d.Attempts+1, msg), 512)
 		d.NextSeq, d.Attempts, d.NextAttemptAt = next, 0, nil
 	default:
