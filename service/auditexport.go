@@ -91,11 +91,16 @@ func (s *AuditExport) CreateAuditDestination(ctx context.Context, in keyhold.Aud
 	return d, nil
 }
 
+// errNoAuthorizationKey answers calls that would need to seal an
+// authorization value on a server started without a key.
+var errNoAuthorizationKey = keyhold.Errorf(keyhold.ECONFLICT,
+	"Audit-log destinations' authorization values are kept encrypted, and this server has no key for them: start keyhold with --secret-key-file (KEYHOLD_SECRET_KEY_FILE)")
+
 // sealAuthorization seals an Authorization header value under the secret
 // key, bound to the destination's id.
 func (s *core) sealAuthorization(v, id string) ([]byte, error) {
 	if s.sealer == nil {
-		return nil, errNoSecretKey
+		return nil, errNoAuthorizationKey
 	}
 	return s.sealer.seal([]byte(v), id)
 }

@@ -23,7 +23,7 @@ func TestMintedTokensAreWrittenNowhere(t *testing.T) {
 	for _, backend := range storetest.Backends(t) {
 		t.Run(backend, func(t *testing.T) {
 			db := storetest.NewURL(t, backend)
-			p := startServe(t, "--db", db)
+			p := startServe(t, "--db", db, "--secret-key-file", writeKeyFile(t, 0o600, newKey()))
 			admin := kpatPattern.FindString(p.out.String())
 
 			canary := "canary" + randomHex(t)
@@ -36,8 +36,14 @@ func TestMintedTokensAreWrittenNowhere(t *testing.T) {
 			_, spat := p.call(t, "POST", "/v3/system-accounts/"+acct["id"].(string)+"/access-tokens", admin, `{"name":"t","expires_at":"`+expires+`"}`)
 			_, me := p.call(t, "GET", "/v3/users/me", admin, "")
 			_, pat := p.call(t, "POST", "/v3/users/"+me["id"].(string)+"/access-tokens", admin, `{"name":"second","ttl_seconds":86400}`)
-			secrets := []string{spat["token"].(string), pat["konnect_token"].(string)}
-			for _, s := range secrets {
+			// An audit-log destination's authorization value is a secret too.
+			auditAuth := "Bearer audit-" + randomHex(t)
+			if status, d := p.call(t, "POST", "/v2/audit-log-destinations", admin,
+				`{"name":"siem","endpoint":"https://siem.example.com/in","authorization":"`+auditAuth+`"}`); status != 201 {
+				t.Fatalf("create audit destination: %d %v", status, d)
+			}
+			secrets := []string{spat["token"].(string), pat["konnect_token"].(string), auditAuth}
+			for _, s := range secrets[:2] {
 				if status, _ := p.call(t, "GET", "/v1/whoami", s, ""); status != 200 {
 					t.Fatalf("minted token does not work: %d", status)
 				}
@@ -54,7 +60,7 @@ func TestMintedTokensAreWrittenNowhere(t *testing.T) {
 				for _, s := range secrets {
 					for _, part := range []string{s, s[5:]} { // with and without the prefix
 						if bytes.Contains(haystack, []byte(part)) {
-							t.Errorf("%s contains a minted token value", where)
+							t.Errorf("%s contains a minted token value or an authorization value", where)
 						}
 					}
 				}
