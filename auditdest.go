@@ -9,11 +9,12 @@ import (
 const (
 	AuditFormatCEF  = "cef"
 	AuditFormatJSON = "json"
+	AuditFormatOCSF = "ocsf"
 )
 
 // AuditLogFormats lists the formats a destination may choose; CEF is the
-// default, as in Konnect.
-var AuditLogFormats = []string{AuditFormatCEF, AuditFormatJSON}
+// default, as in Konnect. OCSF is keyhold's, in place of Konnect's cps.
+var AuditLogFormats = []string{AuditFormatCEF, AuditFormatJSON, AuditFormatOCSF}
 
 // AuditDestination is an HTTP endpoint that receives the audit trail as
 // signed entries, one per line, gzipped: one of the audit-log destinations,

@@ -164,6 +164,11 @@ func TestAuditExportToKonnectReceiver(t *testing.T) {
 			const jsonAuth, cefAuth = "Bearer konnect-json-7d1f0c", "Splunk konnect-cef-93ab2e"
 			rj := newKonnectReceiver(t, jwks, jsonAuth)
 			rc := newKonnectReceiver(t, jwks, cefAuth)
+			ro := newKonnectReceiver(t, jwks, "")
+			if res := e.Do("POST", "/v2/audit-log-destinations", e.Admin, map[string]any{"name": "ocsf", "endpoint": ro.srv.URL,
+				"log_format": "ocsf"}); res.Status != http.StatusCreated {
+				t.Fatalf("create OCSF destination: %d %s", res.Status, res.Body)
+			}
 
 			res := e.Do("POST", "/v2/audit-log-destinations", e.Admin, map[string]any{"name": "siem", "endpoint": rj.srv.URL,
 				"authorization": jsonAuth, "log_format": "json"})
@@ -209,6 +214,9 @@ func TestAuditExportToKonnectReceiver(t *testing.T) {
 				(!strings.Contains(acct[0], `target_name=ci|deploy\=1`) || !strings.HasPrefix(strings.SplitN(acct[0], " ", 2)[1], "keyhold CEF:0|keyhold|keyhold|1.0|system_account|")) {
 				t.Errorf("CEF entry: %s", acct[0])
 			}
+			if ol := ro.got(); len(containing(ol, `"class_uid":3001`)) != 1 || len(containing(ol, `"type_uid":300101`)) != 1 {
+				t.Errorf("OCSF receiver: %q", ol)
+			}
 			for _, l := range jl {
 				var m map[string]any
 				dec := json.NewDecoder(strings.NewReader(l))
@@ -249,7 +257,7 @@ func TestAuditExportToKonnectReceiver(t *testing.T) {
 			for _, b := range [][]byte{seen, e.Do("GET", "/v2/audit-log-destinations", e.Admin, nil).Body,
 				e.Do("GET", "/v2/audit-log-destinations/"+dest.ID, e.Admin, nil).Body,
 				e.Do("GET", "/v2/audit-log-webhook", e.Admin, nil).Body, []byte(e.Logs.String()),
-				[]byte(strings.Join(rj.got(), "\n")), []byte(strings.Join(rc.got(), "\n"))} {
+				[]byte(strings.Join(rj.got(), "\n")), []byte(strings.Join(rc.got(), "\n")), []byte(strings.Join(ro.got(), "\n"))} {
 				for _, secret := range []string{"konnect-json-7d1f0c", "konnect-cef-93ab2e"} {
 					if bytes.Contains(b, []byte(secret)) {
 						t.Errorf("the authorization value %s leaked: %.300s", secret, b)

@@ -13,11 +13,9 @@
 package auditexport
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -30,12 +28,12 @@ import (
 
 // Log formats, as a destination's log_format names them.
 const (
-	FormatJSON = "json"
-	FormatCEF  = "cef"
+	FormatJSON = keyhold.AuditFormatJSON
+	FormatCEF  = keyhold.AuditFormatCEF
 )
 
 // Formats lists the log formats a destination may choose.
-var Formats = []string{FormatCEF, FormatJSON}
+var Formats = []string{FormatCEF, FormatJSON, FormatOCSF}
 
 // Header values of every entry: keyhold is the vendor and the product.
 const (
@@ -66,6 +64,8 @@ func (f *Formatter) Format(format string, e *keyhold.AuditEvent) ([]byte, error)
 		return f.JSON(e)
 	case FormatCEF:
 		return f.CEF(e), nil
+	case FormatOCSF:
+		return f.OCSF(e)
 	}
 	return nil, fmt.Errorf("audit export: unknown log format %q", format)
 }
@@ -147,18 +147,7 @@ func (f *Formatter) JSON(e *keyhold.AuditEvent) ([]byte, error) {
 	m["name"] = e.Action
 	m["severity"] = Severity(e)
 	m["event_ts"] = eventTS(e.Time)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil { // maps encode with their keys sorted
-		return nil, fmt.Errorf("audit export: %w", err)
-	}
-	signed := bytes.TrimSuffix(buf.Bytes(), []byte("}\n"))
-	kid, _ := json.Marshal(f.KeyID)
-	signed = append(append(append(signed, `,"sig_kid":`...), kid...), '}')
-	sig := f.sign(signed)
-	out := append(signed[:len(signed)-1:len(signed)-1], `,"sig":"`...)
-	return append(append(out, sig...), `"}`...), nil
+	return f.signJSON(m)
 }
 
 // CEF returns e as a CEF line: "{event_ts} {host} CEF:0|keyhold|keyhold|1.0|

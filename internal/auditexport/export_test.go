@@ -69,11 +69,11 @@ func TestVectors(t *testing.T) {
 		Host: "keyhold.example.com", OrgID: "4f3e2d1c-0b9a-4876-9543-210fedcba987"}
 	e := vectorEvent()
 	got := vectors{
-		Comment: "keyhold's Konnect-compatible audit entries: Ed25519 (RFC 8032) over signed, the entry without its sig field; sig is base64url unpadded",
+		Comment: "keyhold's Konnect-compatible audit entries: Ed25519 (RFC 8032) over signed, the entry without its sig field; sig is base64url unpadded; ocsf entries are signed as json ones",
 		Seed:    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", PublicKey: base64.RawURLEncoding.EncodeToString(pub),
 		KeyID: f.KeyID, OrgID: f.OrgID, Host: f.Host, Event: string(e.LeafData()),
 	}
-	for _, format := range []string{auditexport.FormatJSON, auditexport.FormatCEF} {
+	for _, format := range []string{auditexport.FormatJSON, auditexport.FormatCEF, auditexport.FormatOCSF} {
 		line, err := f.Format(format, e)
 		if err != nil {
 			t.Fatal(err)
@@ -120,7 +120,8 @@ func TestVectors(t *testing.T) {
 func splitSig(t *testing.T, format string, line []byte) ([]byte, string) {
 	t.Helper()
 	marker, end := []byte(` sig=`), []byte(nil)
-	if format == auditexport.FormatJSON {
+	json := format != auditexport.FormatCEF
+	if json {
 		marker, end = []byte(`,"sig":"`), []byte(`"}`)
 	}
 	i := bytes.LastIndex(line, marker)
@@ -128,7 +129,7 @@ func splitSig(t *testing.T, format string, line []byte) ([]byte, string) {
 		t.Fatalf("%s line without sig: %s", format, line)
 	}
 	signed := append([]byte{}, line[:i]...)
-	if format == auditexport.FormatJSON {
+	if json {
 		signed = append(signed, '}')
 	}
 	return signed, string(line[i+len(marker) : len(line)-len(end)])
@@ -144,5 +145,47 @@ func TestCEFEscapes(t *testing.T) {
 	want := `1970-01-01T00:00:00Z keyhold CEF:0|keyhold|keyhold|1.0|a\\b\|c|a\\b\|c.d|6|action=a\\b|c.d count=1 id=i outcome=denied reason=x\=y\nz rt=0 seq=0 sig_kid=k sig=`
 	if len(line) != len(want)+86 || line[:len(want)] != want {
 		t.Errorf("CEF line:\n got %s\nwant %s<sig>", line, want)
+	}
+}
+
+// OCSF entries carry the required fields, with type_uid = class_uid×100 +
+// activity_id, for every action keyhold writes.
+func TestOCSFRequiredFields(t *testing.T) {
+	f := &auditexport.Formatter{Signer: auditexport.Signer{Key: vectorKey(), KeyID: "k"}}
+	for _, action := range keyhold.AuditActions() {
+		e := vectorEvent()
+		e.Action = action
+		line, err := f.OCSF(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			ActivityID  *int `json:"activity_id"`
+			CategoryUID *int `json:"category_uid"`
+			ClassUID    *int `json:"class_uid"`
+			TypeUID     *int `json:"type_uid"`
+			SeverityID  *int `json:"severity_id"`
+			Time        *int64
+			Metadata    struct {
+				Version string
+				Product struct{ Name string }
+			}
+		}
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.ActivityID == nil || m.CategoryUID == nil || m.ClassUID == nil || m.TypeUID == nil || m.SeverityID == nil ||
+			m.Time == nil || m.Metadata.Version != "1.8.0" || m.Metadata.Product.Name != "keyhold" ||
+			*m.TypeUID != *m.ClassUID*100+*m.ActivityID || *m.CategoryUID != *m.ClassUID/1000 {
+			t.Errorf("%s: %s", action, line)
+		}
+	}
+	for action, want := range map[string][2]int{"system_account.created": {3001, 1}, "user.deleted": {3001, 6},
+		"auth.failed": {3002, 1}, "token.created": {3004, 1}, "token.revoked": {3004, 4}, "token.expired": {3004, 11},
+		"system_account.updated": {3004, 3}, "role.assigned": {3005, 1}, "role.unassigned": {3005, 2},
+		"team.member_added": {3006, 3}, "team.member_removed": {3006, 4}} {
+		if c, a := auditexport.OCSFClass(action); c != want[0] || a != want[1] {
+			t.Errorf("%s: class %d activity %d, want %v", action, c, a, want)
+		}
 	}
 }
