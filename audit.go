@@ -11,6 +11,7 @@ var auditActions = []string{
 	"audit.destination_created",
 	"audit.destination_deleted",
 	"audit.destination_updated",
+	"audit.replay_requested",
 	"audit.signing_key_rotated",
 	"audit.webhook_updated",
 	"auth.failed",

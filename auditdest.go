@@ -100,3 +100,34 @@ type AuditExportService interface {
 	// without a secret key.
 	UpdateAuditLogWebhook(ctx context.Context, in AuditDestinationUpdate) (*AuditDestination, error)
 }
+
+// Replay job states, as Konnect's.
+const (
+	ReplayUnconfigured = "unconfigured"
+	ReplayAccepted     = "accepted"
+	ReplayRunning      = "running"
+	ReplayCompleted    = "completed"
+	ReplayFailed       = "failed"
+)
+
+// AuditReplayJob sends the events that occurred in [StartAt, EndAt] again
+// to every enabled destination. There is one at a time.
+type AuditReplayJob struct {
+	StartAt, EndAt time.Time
+	Status         string
+	// NextSeq is the replay's cursor: events with a lower seq were sent.
+	NextSeq int64
+	// Message says which batches a destination refused, if any.
+	Message   string
+	UpdatedAt time.Time
+}
+
+// AuditReplayService runs replay jobs; both methods need PermAuditAdmin.
+type AuditReplayService interface {
+	// ReplayAuditLogs starts a replay of [start, end]: EINVALID; ECONFLICT
+	// while one is accepted or running.
+	ReplayAuditLogs(ctx context.Context, start, end time.Time) (*AuditReplayJob, error)
+	// AuditLogReplayJob returns the last job, Status unconfigured before
+	// the first.
+	AuditLogReplayJob(ctx context.Context) (*AuditReplayJob, error)
+}

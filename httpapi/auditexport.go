@@ -156,3 +156,41 @@ func noQuery(r *http.Request) error {
 	_, err := intParams(r.URL.Query(), nil)
 	return err
 }
+
+func replayJobOut(j *keyhold.AuditReplayJob) wire.AuditLogReplayJob {
+	out := wire.AuditLogReplayJob{Status: j.Status}
+	if j.Status != keyhold.ReplayUnconfigured {
+		start, end, at := j.StartAt, j.EndAt, j.UpdatedAt
+		out.StartAt, out.EndAt, out.UpdatedAt = &start, &end, &at
+	}
+	return out
+}
+
+func (s *Server) putAuditLogReplayJob(w http.ResponseWriter, r *http.Request) error {
+	o, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	start, end := o.time("start_at", true), o.time("end_at", true)
+	if err := o.err(); err != nil {
+		return err
+	}
+	j, err := s.svc.AuditExport.ReplayAuditLogs(r.Context(), *start, *end)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusAccepted, replayJobOut(j))
+	return nil
+}
+
+func (s *Server) getAuditLogReplayJob(w http.ResponseWriter, r *http.Request) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
+	j, err := s.svc.AuditExport.AuditLogReplayJob(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusOK, replayJobOut(j))
+	return nil
+}

@@ -264,6 +264,33 @@ func TestAuditExportToKonnectReceiver(t *testing.T) {
 					}
 				}
 			}
+
+			// A replay sends the range again: the same entries, verified
+			// again, to every enabled destination.
+			before := len(rj.got())
+			acctLines := len(containing(rj.got(), `"name":"system_account.created"`))
+			now := e.Clock.Now()
+			span := map[string]any{"start_at": now.Add(-time.Hour).Format(time.RFC3339), "end_at": now.Add(time.Hour).Format(time.RFC3339)}
+			if res := e.Do("PUT", "/v2/audit-log-replay-job", e.Admin, span); res.Status != http.StatusAccepted || !bytes.Contains(res.Body, []byte(`"status":"accepted"`)) {
+				t.Fatalf("replay: %d %s", res.Status, res.Body)
+			}
+			if res := e.Do("PUT", "/v2/audit-log-replay-job", e.Admin, span); res.Status != http.StatusConflict {
+				t.Fatalf("second replay while one runs: %d %s", res.Status, res.Body)
+			}
+			deliverAudit(t, e)
+			deliverAudit(t, e)
+			if got := len(containing(rj.got(), `"name":"system_account.created"`)); got != acctLines+1 || len(rj.got()) <= before {
+				t.Errorf("replay: %d system_account.created entries, want %d", got, acctLines+1)
+			}
+			var job struct{ Status string }
+			e.Do("GET", "/v2/audit-log-replay-job", e.Admin, nil).JSON(t, &job)
+			if job.Status != "completed" {
+				t.Errorf("replay job: %+v", job)
+			}
+			bad := map[string]any{"start_at": span["end_at"], "end_at": span["start_at"]}
+			if res := e.Do("PUT", "/v2/audit-log-replay-job", e.Admin, bad); res.Status != http.StatusBadRequest {
+				t.Errorf("a reversed range: %d %s", res.Status, res.Body)
+			}
 		})
 	}
 }

@@ -146,6 +146,8 @@ func (s *Server) routes() []route {
 		rt("GET", "/v2/audit-log-webhook", "AuditLogWebhook", s.getAuditLogWebhook),
 		rt("PATCH", "/v2/audit-log-webhook", "UpdateAuditLogWebhook", s.updateAuditLogWebhook),
 		rt("GET", "/v2/audit-log-webhook/status", "AuditLogWebhook", s.getAuditLogWebhookStatus),
+		rt("PUT", "/v2/audit-log-replay-job", "ReplayAuditLogs", s.putAuditLogReplayJob),
+		rt("GET", "/v2/audit-log-replay-job", "AuditLogReplayJob", s.getAuditLogReplayJob),
 		rt("GET", "/v1/tokens/expiring", "ListExpiringTokens", s.listExpiringTokens),
 		rt("GET", "/v1/token-policy", "TokenPolicy", s.getTokenPolicy),
 		pub("POST", "/v1/leak-reports", "ReportLeak", s.reportLeak),

@@ -30,7 +30,10 @@ type Services struct {
 	Leaks       LeakReporter
 	Webhooks    keyhold.WebhookService
 	AuditLog    AuditLog
-	AuditExport keyhold.AuditExportService
+	AuditExport interface {
+		keyhold.AuditExportService
+		keyhold.AuditReplayService
+	}
 }
 
 // Config configures a Server.

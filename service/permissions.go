@@ -167,6 +167,8 @@ var rules = map[string]Rule{
 	"DeleteAuditDestination": auditAdmin("audit.destination_deleted"),
 	"AuditLogWebhook":        auditAdmin(""),
 	"UpdateAuditLogWebhook":  auditAdmin("audit.webhook_updated"),
+	"ReplayAuditLogs":        auditAdmin("audit.replay_requested"),
+	"AuditLogReplayJob":      auditAdmin(""),
 	// Every principal that mints a token is bound by the policy, so every
 	// one may read it: the token forms offer only what it allows.
 	"TokenPolicy":    {Access: AccessAuthenticated},

@@ -380,6 +380,23 @@ type AuditDestinations interface {
 	// Attempts, NextAttemptAt and the Last fields, and ends the lease. It
 	// reports false when the lease was lost or the destination is gone.
 	FinishAuditDelivery(ctx context.Context, d *keyhold.AuditDestination, owner string) (bool, error)
+	// EnabledAuditDestinations returns every enabled destination, the
+	// webhook among them, with its sealed Authorization.
+	EnabledAuditDestinations(ctx context.Context) ([]*keyhold.AuditDestination, [][]byte, error)
+	// AuditEventsBetween returns up to limit events that occurred in
+	// [start, end] with seq >= from, in seq order, each with its leaf hash.
+	AuditEventsBetween(ctx context.Context, start, end time.Time, from int64, limit int) ([]*keyhold.AuditEvent, error)
+	// AuditReplayJob returns the replay job; ENOTFOUND before the first.
+	AuditReplayJob(ctx context.Context) (*keyhold.AuditReplayJob, error)
+	// StartAuditReplayJob replaces the replay job with j; ECONFLICT while
+	// the current one is accepted or running.
+	StartAuditReplayJob(ctx context.Context, j *keyhold.AuditReplayJob) error
+	// ClaimAuditReplayJob leases an accepted or running job to owner until
+	// until; ENOTFOUND when there is none to run or it is leased.
+	ClaimAuditReplayJob(ctx context.Context, now, until time.Time, owner string) (*keyhold.AuditReplayJob, error)
+	// FinishAuditReplayBatch records the job's progress under owner's
+	// lease and ends the lease; false when the lease was lost.
+	FinishAuditReplayBatch(ctx context.Context, j *keyhold.AuditReplayJob, owner string) (bool, error)
 }
 
 // Webhooks are webhook destinations, with their signing secrets sealed.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/keyhold/keyhold"
 )
 
@@ -144,6 +146,127 @@ func (t *tx) FinishAuditDelivery(ctx context.Context, d *keyhold.AuditDestinatio
 		d.NextSeq, d.Attempts, nullTS(d.NextAttemptAt), nullTS(d.LastAttemptAt), code, d.LastResponseMessage, d.ID, owner)
 	if err != nil {
 		return false, fmt.Errorf("finish audit delivery: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// EnabledAuditDestinations returns every enabled destination, the webhook
+// among them, oldest first, with its sealed Authorization.
+func (t *tx) EnabledAuditDestinations(ctx context.Context) ([]*keyhold.AuditDestination, [][]byte, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+auditDestCols+`, a.auth_sealed FROM audit_destinations a
+		WHERE a.enabled ORDER BY a.created_at, a.id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("enabled audit destinations: %w", err)
+	}
+	defer rows.Close()
+	var out []*keyhold.AuditDestination
+	var sealed [][]byte
+	for rows.Next() {
+		var s []byte
+		d, err := scanAuditDest(rows, &s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("enabled audit destinations: %w", err)
+		}
+		out, sealed = append(out, d), append(sealed, s)
+	}
+	return out, sealed, rows.Err()
+}
+
+// AuditEventsBetween returns up to limit events that occurred in [start,
+// end] with a leaf index of at least from, in leaf order, with their leaf
+// hashes.
+func (t *tx) AuditEventsBetween(ctx context.Context, start, end time.Time, from int64, limit int) ([]*keyhold.AuditEvent, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events e
+		WHERE e.occurred_at >= $1 AND e.occurred_at <= $2 AND e.leaf_index >= $3
+		ORDER BY e.leaf_index LIMIT $4`, ts(start), ts(end), from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit events between: %w", err)
+	}
+	defer rows.Close()
+	var out []*keyhold.AuditEvent
+	var idx []int64
+	for rows.Next() {
+		e, err := scanAuditEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("audit events between: %w", err)
+		}
+		out, idx = append(out, e), append(idx, tlog.StoredHashIndex(0, e.Seq))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if len(idx) == 0 {
+		return out, nil
+	}
+	hs, err := t.ReadAuditHashes(ctx, idx)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range out {
+		e.Hash = hs[i]
+	}
+	return out, nil
+}
+
+const replayCols = `start_at, end_at, status, next_seq, message, updated_at`
+
+func scanReplay(s scanner) (*keyhold.AuditReplayJob, error) {
+	var j keyhold.AuditReplayJob
+	err := s.Scan(scanTime{&j.StartAt}, scanTime{&j.EndAt}, &j.Status, &j.NextSeq, &j.Message, scanTime{&j.UpdatedAt})
+	return &j, err
+}
+
+var replayMsgs = msgs{notFound: "No audit log replay job", conflict: "An audit log replay job is running already"}
+
+// AuditReplayJob returns the replay job; ENOTFOUND before the first.
+func (t *tx) AuditReplayJob(ctx context.Context) (*keyhold.AuditReplayJob, error) {
+	j, err := scanReplay(t.tx.QueryRowContext(ctx, `SELECT `+replayCols+` FROM audit_replay_jobs WHERE id = 'replay'`))
+	if err != nil {
+		return nil, t.translate("get audit replay job", err, replayMsgs)
+	}
+	return j, nil
+}
+
+// StartAuditReplayJob replaces the job unless it is accepted or running
+// (ECONFLICT): one conditional statement, so that two callers at once
+// cannot both start one.
+func (t *tx) StartAuditReplayJob(ctx context.Context, j *keyhold.AuditReplayJob) error {
+	res, err := t.exec(ctx, `INSERT INTO audit_replay_jobs (id, start_at, end_at, status, next_seq, message,
+		lease_owner, updated_at) VALUES ('replay', $1, $2, $3, $4, $5, '', $6)
+		ON CONFLICT (id) DO UPDATE SET start_at = excluded.start_at, end_at = excluded.end_at,
+		status = excluded.status, next_seq = excluded.next_seq, message = excluded.message,
+		lease_owner = '', lease_until = NULL, updated_at = excluded.updated_at
+		WHERE audit_replay_jobs.status NOT IN ('accepted', 'running')`,
+		ts(j.StartAt), ts(j.EndAt), j.Status, j.NextSeq, j.Message, ts(j.UpdatedAt))
+	if err != nil {
+		return t.translate("start audit replay job", err, replayMsgs)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return keyhold.Errorf(keyhold.ECONFLICT, "%s", replayMsgs.conflict)
+	}
+	return nil
+}
+
+// ClaimAuditReplayJob leases an accepted or running job to owner.
+func (t *tx) ClaimAuditReplayJob(ctx context.Context, now, until time.Time, owner string) (*keyhold.AuditReplayJob, error) {
+	j, err := scanReplay(t.tx.QueryRowContext(ctx, `UPDATE audit_replay_jobs SET lease_owner = $1, lease_until = $2
+		WHERE id = 'replay' AND status IN ('accepted', 'running') AND (lease_until IS NULL OR lease_until <= $3)
+		RETURNING `+replayCols, owner, ts(until), ts(now)))
+	if err != nil {
+		return nil, t.translate("claim audit replay job", err, replayMsgs)
+	}
+	return j, nil
+}
+
+// FinishAuditReplayBatch records the job's progress and ends the lease.
+func (t *tx) FinishAuditReplayBatch(ctx context.Context, j *keyhold.AuditReplayJob, owner string) (bool, error) {
+	res, err := t.exec(ctx, `UPDATE audit_replay_jobs SET status = $1, next_seq = $2, message = $3, updated_at = $4,
+		lease_owner = '', lease_until = NULL WHERE id = 'replay' AND lease_owner = $5`,
+		j.Status, j.NextSeq, j.Message, ts(j.UpdatedAt), owner)
+	if err != nil {
+		return false, fmt.Errorf("finish audit replay batch: %w", err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err

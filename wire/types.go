@@ -374,3 +374,12 @@ type AuditLogWebhookStatus struct {
 	LastResponseCode    *int       `json:"last_response_code"`
 	LastResponseMessage string     `json:"last_response_message"`
 }
+
+// AuditLogReplayJob is the audit-log replay job; its times are null before
+// the first.
+type AuditLogReplayJob struct {
+	StartAt   *time.Time `json:"start_at"`
+	EndAt     *time.Time `json:"end_at"`
+	Status    string     `json:"status"`
+	UpdatedAt *time.Time `json:"updated_at"`
+}

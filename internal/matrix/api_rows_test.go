@@ -2,6 +2,7 @@ package matrix_test
 
 import (
 	"net/url"
+	"time"
 
 	"github.com/keyhold/keyhold"
 )
@@ -379,5 +380,14 @@ func auditExportCases() []apiCase {
 			return apiReq{path: "/v2/audit-log-webhook", body: map[string]any{"endpoint": k.hook, "enabled": false, "log_format": "json"}}
 		}),
 		row("GET", "/v2/audit-log-webhook/status", "", auditAdmins, get("/v2/audit-log-webhook/status")),
+		row("GET", "/v2/audit-log-replay-job", "", auditAdmins, get("/v2/audit-log-replay-job")),
+		// Each allowed caller's job must find none running: the rows run
+		// the job to its end before the next call.
+		row("PUT", "/v2/audit-log-replay-job", "", auditAdmins, func(k *apiCell) apiReq {
+			k.finishReplay()
+			end := k.e.Clock.Now()
+			return apiReq{path: "/v2/audit-log-replay-job", body: map[string]any{
+				"start_at": end.Add(-time.Hour).Format(time.RFC3339), "end_at": end.Format(time.RFC3339)}}
+		}),
 	}
 }

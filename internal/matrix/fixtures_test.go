@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/keyhold/keyhold"
+	"github.com/keyhold/keyhold/service"
 )
 
 // Shared fixtures, made once and only read, or changed harmlessly.
@@ -205,4 +206,22 @@ func (x *world) auditDestination() string {
 
 func (x *world) sharedAuditDestination() string {
 	return keep(x, "audit destination", x.auditDestination)
+}
+
+// finishReplay runs a started replay job to its end, so that the next may
+// start.
+func (x *world) finishReplay() {
+	for range 100 {
+		if _, err := x.e.Service.AuditExport.DeliverAuditLogs(x.t.Context()); err != nil {
+			x.t.Fatal(err)
+		}
+		j, err := x.e.Service.AuditExport.AuditLogReplayJob(service.AsSystem(x.t.Context()))
+		if err != nil {
+			x.t.Fatal(err)
+		}
+		if j.Status != keyhold.ReplayAccepted && j.Status != keyhold.ReplayRunning {
+			return
+		}
+	}
+	x.t.Fatal("the replay job does not end")
 }

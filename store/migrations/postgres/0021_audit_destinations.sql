@@ -31,3 +31,18 @@ CREATE TABLE audit_destinations (
 );
 CREATE UNIQUE INDEX audit_destinations_one_webhook ON audit_destinations (webhook) WHERE webhook;
 CREATE INDEX audit_destinations_created ON audit_destinations (created_at, id);
+
+-- audit_replay_jobs holds the one replay job (id 'replay'): the events
+-- that occurred between start_at and end_at are sent again to every
+-- enabled destination, in leaf order from next_seq.
+CREATE TABLE audit_replay_jobs (
+	id          TEXT PRIMARY KEY,
+	start_at    TIMESTAMPTZ NOT NULL,
+	end_at      TIMESTAMPTZ NOT NULL,
+	status      TEXT NOT NULL,
+	next_seq    BIGINT NOT NULL,
+	message     TEXT NOT NULL,
+	lease_owner TEXT NOT NULL,
+	lease_until TIMESTAMPTZ,
+	updated_at  TIMESTAMPTZ NOT NULL
+);
