@@ -161,7 +161,7 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 			Jobs:      service.JobConfig{Tick: f.jobTick, Period: f.jobPeriod},
 			Webhooks:  service.WebhookConfig{SecretKey: key, Networks: hookNets},
 			Sessions:  service.SessionConfig{TTL: f.sessionTTL},
-			AuditLog:  service.AuditLogConfig{Origin: auditOrigin(f.publicURL)}},
+			AuditLog:  service.AuditLogConfig{Origin: auditOrigin(f.publicURL), ExportHost: exportHost(f.publicURL)}},
 		PublicURL: publicURL,
 	})
 	if err := bootstrap(ctx, m.Service, f, io, publicURL); err != nil {
@@ -382,6 +382,17 @@ func checkLDAPFlags(f serveFlags) error {
 // auditOrigin names the audit log after the host of an explicit
 // --public-url, <host>/audit; "" (keyhold/<organization id>) without one.
 // It is fixed at the first start: a later --public-url does not rename it.
+// exportHost names keyhold in exported CEF entries: --public-url's host
+// name, or "" (the default, "keyhold") without one or for one that is not
+// a plain host name.
+func exportHost(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if publicURL == "" || err != nil || !checkpoint.ValidOrigin(u.Hostname()) || strings.ContainsAny(u.Hostname(), "|/") {
+		return ""
+	}
+	return u.Hostname()
+}
+
 func auditOrigin(publicURL string) string {
 	u, err := url.Parse(publicURL)
 	if publicURL == "" || err != nil || u.Host == "" {
