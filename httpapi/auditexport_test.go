@@ -417,3 +417,28 @@ func TestAuditDeliveryGivesUp(t *testing.T) {
 		t.Errorf("refused address: %d posts, status %+v", r.postCount(), st)
 	}
 }
+
+// A disabled destination receives nothing; enabled again, it receives the
+// events from then on, not those of the time it was off.
+func TestAuditDestinationEnabledAgain(t *testing.T) {
+	e := apitest.New(t, "sqlite", apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback})
+	r := newKonnectReceiver(t, e.Server.URL+"/v2/audit-log-webhook/jwks.json", "")
+	res := e.Do("POST", "/v2/audit-log-destinations", e.Admin, map[string]any{"name": "siem", "endpoint": r.srv.URL, "log_format": "json", "enabled": false})
+	var d struct{ ID string }
+	res.JSON(t, &d)
+	e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "while-off", "description": "x"})
+	deliverAudit(t, e)
+	if r.postCount() != 0 {
+		t.Fatalf("a disabled destination got %d posts", r.postCount())
+	}
+	if res := e.Do("PATCH", "/v2/audit-log-destinations/"+d.ID, e.Admin, map[string]any{"enabled": true}); res.Status != http.StatusOK {
+		t.Fatalf("enable: %d %s", res.Status, res.Body)
+	}
+	e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "while-on", "description": "x"})
+	deliverAudit(t, e)
+	got := r.got()
+	if len(containing(got, `"target_name":"while-off"`)) != 0 || len(containing(got, `"target_name":"while-on"`)) != 1 ||
+		len(containing(got, `"name":"audit.destination_updated"`)) != 1 {
+		t.Errorf("after enabling: %q", got)
+	}
+}

@@ -187,7 +187,8 @@ func (s *core) updateDestination(ctx context.Context, tx storage.Tx, ev *keyhold
 			return err
 		}
 	}
-	if d.Enabled && !before.Enabled {
+	reset := d.Enabled && !before.Enabled
+	if reset {
 		// Enabled again: from the events appended now, as a new one.
 		st, err := tx.Audit().AuditLog(ctx)
 		if err != nil {
@@ -206,7 +207,7 @@ func (s *core) updateDestination(ctx context.Context, tx storage.Tx, ev *keyhold
 	}
 	ev.Changes, ev.TargetName = c, d.Name
 	d.UpdatedAt = s.clock()
-	return tx.AuditDestinations().UpdateAuditDestination(ctx, d, sealed)
+	return tx.AuditDestinations().UpdateAuditDestination(ctx, d, sealed, reset)
 }
 
 // DeleteAuditDestination implements keyhold.AuditExportService.

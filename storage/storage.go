@@ -367,9 +367,10 @@ type AuditDestinations interface {
 	// ListAuditDestinations lists destinations, never the webhook, oldest
 	// first, with the total.
 	ListAuditDestinations(ctx context.Context, f keyhold.AuditDestinationFilter) ([]*keyhold.AuditDestination, int, error)
-	// UpdateAuditDestination writes d's settings and NextSeq, and the
-	// sealed Authorization when it is not nil; ENOTFOUND.
-	UpdateAuditDestination(ctx context.Context, d *keyhold.AuditDestination, sealed []byte) error
+	// UpdateAuditDestination writes d's settings, its cursor (NextSeq,
+	// Attempts, NextAttemptAt) only when reset, and the sealed
+	// Authorization when it is not nil; ENOTFOUND.
+	UpdateAuditDestination(ctx context.Context, d *keyhold.AuditDestination, sealed []byte, reset bool) error
 	// DeleteAuditDestination: ENOTFOUND.
 	DeleteAuditDestination(ctx context.Context, id string) error
 	// ClaimAuditDestinations leases to owner until the enabled

@@ -82,20 +82,26 @@ func (t *tx) ListAuditDestinations(ctx context.Context, f keyhold.AuditDestinati
 		w: w, order: "a.created_at, a.id", page: f.Page}, scanAuditDest)
 }
 
-// UpdateAuditDestination writes d's settings and cursor, and the sealed
-// Authorization when it is not nil; ENOTFOUND.
-func (t *tx) UpdateAuditDestination(ctx context.Context, d *keyhold.AuditDestination, sealed []byte) error {
+// UpdateAuditDestination writes d's settings, its cursor only when reset
+// (so that a change made while a batch is out does not move the cursor
+// back), and the sealed Authorization when it is not nil; ENOTFOUND.
+func (t *tx) UpdateAuditDestination(ctx context.Context, d *keyhold.AuditDestination, sealed []byte, reset bool) error {
 	if sealed != nil {
 		if err := t.execOne(ctx, "update audit destination authorization", auditDestMsgs,
 			`UPDATE audit_destinations SET auth_sealed = $1 WHERE id = $2`, sealed, d.ID); err != nil {
 			return err
 		}
 	}
+	if reset {
+		if err := t.execOne(ctx, "reset audit destination", auditDestMsgs, `UPDATE audit_destinations SET next_seq = $1,
+			attempts = $2, next_attempt_at = $3 WHERE id = $4`, d.NextSeq, d.Attempts, nullTS(d.NextAttemptAt), d.ID); err != nil {
+			return err
+		}
+	}
 	return t.execOne(ctx, "update audit destination", auditDestMsgs, `UPDATE audit_destinations SET name = $1,
-		name_fold = $2, endpoint = $3, log_format = $4, skip_ssl_verification = $5, enabled = $6, next_seq = $7,
-		attempts = $8, next_attempt_at = $9, updated_at = $10 WHERE id = $11`,
-		d.Name, strings.ToLower(d.Name), d.Endpoint, d.LogFormat, d.SkipSSLVerification, d.Enabled, d.NextSeq,
-		d.Attempts, nullTS(d.NextAttemptAt), ts(d.UpdatedAt), d.ID)
+		name_fold = $2, endpoint = $3, log_format = $4, skip_ssl_verification = $5, enabled = $6, updated_at = $7
+		WHERE id = $8`, d.Name, strings.ToLower(d.Name), d.Endpoint, d.LogFormat, d.SkipSSLVerification, d.Enabled,
+		ts(d.UpdatedAt), d.ID)
 }
 
 // DeleteAuditDestination deletes a destination, never the webhook;
