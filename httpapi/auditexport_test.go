@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apitest"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store/storetest"
 )
 
@@ -440,5 +441,39 @@ func TestAuditDestinationEnabledAgain(t *testing.T) {
 	if len(containing(got, `"target_name":"while-off"`)) != 0 || len(containing(got, `"target_name":"while-on"`)) != 1 ||
 		len(containing(got, `"name":"audit.destination_updated"`)) != 1 {
 		t.Errorf("after enabling: %q", got)
+	}
+}
+
+// A sender that dies holding a destination's lease loses nothing: no one
+// sends while the lease lasts, and after it the next sender starts from
+// the cursor, which had not moved.
+func TestAuditDeliveryAfterACrash(t *testing.T) {
+	e := apitest.New(t, "sqlite", apitest.Options{SecretKey: secretKey(t), WebhookNetworks: apitest.Loopback})
+	r := newKonnectReceiver(t, e.Server.URL+"/v2/audit-log-webhook/jwks.json", "")
+	e.Do("POST", "/v2/audit-log-destinations", e.Admin, map[string]any{"name": "siem", "endpoint": r.srv.URL, "log_format": "cef"})
+	e.Do("POST", "/v3/system-accounts", e.Admin, map[string]any{"name": "before-crash", "description": "x"})
+	now := e.Clock.Now()
+	err := e.DB.Write(t.Context(), func(tx storage.Tx) error { // the sender that dies mid-batch
+		st, err := tx.Audit().AuditLog(t.Context())
+		if err != nil {
+			return err
+		}
+		got, _, err := tx.AuditDestinations().ClaimAuditDestinations(t.Context(), st.Size, now, now.Add(2*time.Minute), "dead", 10)
+		if len(got) != 1 {
+			t.Errorf("the dead sender claimed %d destinations", len(got))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliverAudit(t, e)
+	if r.postCount() != 0 {
+		t.Fatalf("sent during another's lease: %d posts", r.postCount())
+	}
+	e.Clock.Advance(2*time.Minute + time.Second)
+	deliverAudit(t, e)
+	if got := r.got(); len(containing(got, "|system_account.created|")) != 1 || len(containing(got, "|audit.destination_created|")) != 1 {
+		t.Errorf("after the lease: %q", got)
 	}
 }
