@@ -12,7 +12,8 @@ import (
 
 func auditDestinationOut(d *keyhold.AuditDestination) wire.AuditLogDestination {
 	return wire.AuditLogDestination{ID: d.ID, Name: d.Name, Endpoint: d.Endpoint, LogFormat: d.LogFormat,
-		SkipSSLVerification: d.SkipSSLVerification, Enabled: d.Enabled, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		SkipSSLVerification: d.SkipSSLVerification, Enabled: d.Enabled, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		LastAttemptAt: d.LastAttemptAt, LastResponseCode: d.LastResponseCode, LastResponseMessage: d.LastResponseMessage}
 }
 
 func auditWebhookOut(d *keyhold.AuditDestination) wire.AuditLogWebhook {

@@ -227,6 +227,13 @@ func TestAuditExportToKonnectReceiver(t *testing.T) {
 				}
 			}
 
+			var got struct {
+				LastResponseCode *int `json:"last_response_code"`
+			}
+			e.Do("GET", "/v2/audit-log-destinations/"+dest.ID, e.Admin, nil).JSON(t, &got)
+			if got.LastResponseCode == nil || *got.LastResponseCode != 200 {
+				t.Errorf("destination's last response: %v", got.LastResponseCode)
+			}
 			var status struct {
 				WebhookStatus    string `json:"webhook_status"`
 				WebhookEnabled   bool   `json:"webhook_enabled"`

@@ -353,6 +353,11 @@ type AuditLogDestination struct {
 	Enabled             bool      `json:"enabled"`
 	CreatedAt           time.Time `json:"created_at"`
 	UpdatedAt           time.Time `json:"updated_at"`
+	// The outcome of the last delivery, as the webhook's status has it
+	// (keyhold's).
+	LastAttemptAt       *time.Time `json:"last_attempt_at"`
+	LastResponseCode    *int       `json:"last_response_code"`
+	LastResponseMessage string     `json:"last_response_message"`
 }
 
 // AuditLogWebhook is the audit-log webhook (Konnect v2), without its
