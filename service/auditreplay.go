@@ -41,7 +41,7 @@ func (s *AuditExport) ReplayAuditLogs(ctx context.Context, start, end time.Time)
 	j := &keyhold.AuditReplayJob{StartAt: start.UTC().Truncate(time.Microsecond), EndAt: end.UTC().Truncate(time.Microsecond),
 		Status: keyhold.ReplayAccepted, UpdatedAt: s.clock()}
 	ev := s.audit(ctx, "audit.replay_requested", targetAuditReplay, "", "")
-	ev.Changes = keyhold.Changes{}.Add("start_at", "", j.StartAt.Format(time.RFC3339Nano)).Add("end_at", "", j.EndAt.Format(time.RFC3339Nano))
+	ev.Changes = keyhold.Changes{}.Add("start_at", nil, j.StartAt.Format(time.RFC3339Nano)).Add("end_at", nil, j.EndAt.Format(time.RFC3339Nano))
 	err = s.write(ctx, ev, func(tx storage.Tx) error { return tx.AuditDestinations().StartAuditReplayJob(ctx, j) })
 	if err != nil {
 		return nil, err
