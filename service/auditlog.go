@@ -105,8 +105,31 @@ func (l *AuditLog) Setup(ctx context.Context) error {
 	if err != nil && keyhold.ErrorCode(err) != keyhold.ECONFLICT {
 		return err
 	}
+	if err := l.openCurrentKeys(ctx); err != nil {
+		return err
+	}
 	_, err = l.Checkpoint(ctx, false)
 	return err
+}
+
+// openCurrentKeys opens the current signing keys, so that a replica
+// started with another secret key stops before it serves, not at its
+// first checkpoint or export, which may be an hour away.
+func (l *AuditLog) openCurrentKeys(ctx context.Context) error {
+	return l.store.Read(ctx, func(tx storage.Tx) error {
+		keys, err := tx.Audit().ListAuditKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, purpose := range []string{keyhold.AuditKeyCheckpoint, keyhold.AuditKeyEntry} {
+			if k := current(keys, purpose); k != nil {
+				if _, err := l.privateKey(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 func current(keys []*keyhold.AuditKey, purpose string) *keyhold.AuditKey {

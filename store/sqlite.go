@@ -165,3 +165,13 @@ func (d sqliteDialect) backup(ctx context.Context, outPath string) error {
 	}
 	return nil
 }
+
+// DataDir is the directory of the SQLite database url names, where keyhold
+// keeps the files that go with it; ok is false for PostgreSQL, whose
+// replicas share no directory.
+func DataDir(url string) (dir string, ok bool) {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return "", false
+	}
+	return filepath.Dir(sqlitePath(url)), true
+}

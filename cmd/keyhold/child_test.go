@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,7 +34,41 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		os.Exit(childMain())
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "keyhold-test-key")
+	if err != nil {
+		panic(err)
+	}
+	pgKeyFile = filepath.Join(dir, "secret.key")
+	if err := os.WriteFile(pgKeyFile, []byte(newKey()), 0o600); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// pgKeyFile is the secret key file of every serve on PostgreSQL in these
+// tests, which need one: all the replicas of one database share it.
+var pgKeyFile string
+
+// withKeyFile adds --secret-key-file pgKeyFile to serve args that name a
+// PostgreSQL database but no key file.
+func withKeyFile(args []string) []string {
+	pg := false
+	for i, a := range args {
+		switch {
+		case a == "--secret-key-file" || strings.HasPrefix(a, "--secret-key-file="):
+			return args
+		case strings.HasPrefix(a, "--db=postgres"):
+			pg = true
+		case a == "--db" && i+1 < len(args) && strings.HasPrefix(args[i+1], "postgres"):
+			pg = true
+		}
+	}
+	if !pg {
+		return args
+	}
+	return append(slices.Clip(args), "--secret-key-file", pgKeyFile)
 }
 
 func childMain() int {
@@ -70,7 +105,7 @@ func startChild(ctx context.Context, t *testing.T, dir string, n int, args ...st
 	addrFile := filepath.Join(dir, fmt.Sprintf("addr-%d", n))
 	c := &child{out: &apitest.Buffer{}, err: &apitest.Buffer{}, exited: make(chan struct{}),
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}}
-	c.cmd = exec.Command(os.Args[0], args...)
+	c.cmd = exec.Command(os.Args[0], withKeyFile(args)...)
 	c.cmd.Env = append(os.Environ(), childEnv+"=1", childAddrEnv+"="+addrFile)
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.err
 	if err := c.cmd.Start(); err != nil {

@@ -41,7 +41,7 @@ func startServeHooks(t *testing.T, h *hooks, args ...string) *process {
 	p := &process{out: &apitest.Buffer{}, err: &apitest.Buffer{}, stop: cancel, done: make(chan int, 1)}
 	listening := make(chan net.Addr, 1)
 	h.onListen = func(a net.Addr) { listening <- a }
-	args = append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)
+	args = withKeyFile(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...))
 	go func() { p.done <- run(ctx, args, stdio{out: p.out, err: p.err}, noEnv, h) }()
 	select {
 	case a := <-listening:

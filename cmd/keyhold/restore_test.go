@@ -131,6 +131,15 @@ func TestBackupRestoreSQLite(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(restored, "keyhold.db"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The secret key serve created goes with the database, as the
+	// procedure says: without it the audit log's keys do not open.
+	key, err := os.ReadFile(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "secret.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	before := acknowledgedBefore(all, start)
 	t.Logf("%d writes acknowledged in all, %d before the backup started", len(all), len(before))
 	checkRestored(t, "sqlite:"+filepath.Join(restored, "keyhold.db"), before, start, admin)

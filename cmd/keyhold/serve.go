@@ -73,7 +73,7 @@ func serveCommand(io stdio, h *hooks) *cobra.Command {
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.IntVar(&f.authFailureLimit, "auth-failure-limit", 100, "failed authentications per client address and minute, over all replicas, before 429 (negative: no limit)")
 	fl.StringVar(&f.rolesFile, "roles-file", "", "JSON file of the organization's own entity types and roles (docs/authorization.md)")
-	fl.StringVar(&f.secretKeyFile, "secret-key-file", "", "file of 32 random bytes (base64 or hex, mode 0600) that encrypts webhook signing secrets; without it webhooks are off")
+	fl.StringVar(&f.secretKeyFile, "secret-key-file", "", "file of 32 random bytes (base64 or hex, mode 0600) that seals the audit log's signing keys and webhook signing secrets; every replica needs the same one (default: secret.key beside a SQLite database, created on first start; required with PostgreSQL)")
 	fl.StringVar(&f.publicURL, "public-url", "", "URL at which browsers reach this server, e.g. https://keyhold.example.com; builds the first admin's setup link and, when https, marks console cookies Secure (default http://LISTEN, or https://LISTEN with --tls-cert)")
 	fl.DurationVar(&f.sessionTTL, "session-ttl", 12*time.Hour, "how long a console sign-in lasts")
 	fl.DurationVar(&f.readyInterval, "readiness-interval", 5*time.Second, "how often /readyz re-checks that the schema matches this binary")
@@ -107,10 +107,6 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 	if err != nil {
 		return err
 	}
-	key, err := loadSecretKey(f.secretKeyFile)
-	if err != nil {
-		return err
-	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
 	}
@@ -124,6 +120,10 @@ func serve(ctx context.Context, f serveFlags, io stdio, h *hooks) (err error) {
 		}
 	}
 	password, err := loadDBPassword(f.dbPasswordFile, f.db)
+	if err != nil {
+		return err
+	}
+	key, err := secretKey(f.secretKeyFile, f.db, log)
 	if err != nil {
 		return err
 	}
@@ -340,12 +340,16 @@ func watchCertificates(ctx context.Context, certs *tlsfiles.Reloader, interval t
 
 // printConfig prints cmd's effective settings, one a line: name, value,
 // and where the value came from (flag, env, file or default). Passwords in
-// URLs are masked; the secret files are shown by path, never read.
+// URLs are masked; the secret files are shown by path, never read. Without
+// --secret-key-file the file serve would create or read is shown.
 func printConfig(io stdio, cmd *cobra.Command) error {
 	w := tabwriter.NewWriter(io.out, 0, 0, 2, ' ', 0)
 	_, _ = fmt.Fprintln(w, "SETTING\tVALUE\tSOURCE")
 	for _, s := range cmdenv.Settings(cmd) {
 		v := s.Value
+		if s.Name == "secret-key-file" && v == "" {
+			v = defaultSecretKeyFile(cmd.Flags().Lookup("db").Value.String())
+		}
 		if v == "" {
 			v = "-"
 		}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,7 +104,8 @@ func TestWebhookSecretsAreWrittenNowhere(t *testing.T) {
 }
 
 // A key file others may read, or of the wrong size, stops serve with a
-// clear error; without a key file webhooks are refused and the rest works.
+// clear error; without a key file on SQLite serve creates one beside the
+// database, says so once, and reuses it.
 func TestSecretKeyFile(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -123,15 +125,102 @@ func TestSecretKeyFile(t *testing.T) {
 			}
 		})
 	}
-	t.Run("OKWithoutKey", func(t *testing.T) {
-		p := startServe(t, "--db", storetest.NewURL(t, storetest.SQLite))
+	t.Run("OKCreatedWithoutKey", func(t *testing.T) {
+		db := storetest.NewURL(t, storetest.SQLite)
+		p := startServe(t, "--db", db, "--webhook-allow-networks", "127.0.0.0/8")
 		admin := kpatPattern.FindString(p.out.String())
 		status, body := p.call(t, "POST", "/v1/webhooks", admin, `{"name":"h","url":"https://example.com/","event_types":["token.expired"]}`)
-		if status != 409 || !strings.Contains(fmt.Sprint(body["detail"]), "--secret-key-file") {
-			t.Errorf("%d %v", status, body)
+		if status != 201 {
+			t.Errorf("a webhook on a server with a created key: %d %v", status, body)
 		}
-		if status, _ := p.call(t, "GET", "/v1/whoami", admin, ""); status != 200 {
-			t.Errorf("whoami %d", status)
+		p.shutdown(t)
+		path := filepath.Join(strings.TrimSuffix(strings.TrimPrefix(db, "sqlite:"), "keyhold.db"), "secret.key")
+		fi, err := os.Stat(path)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("the created key file: %v %v", fi, err)
+		}
+		if n := strings.Count(p.err.String(), "created secret key file"); n != 1 || !strings.Contains(p.err.String(), path) {
+			t.Errorf("the first start logged the key's creation %d times: %s", n, p.err.String())
+		}
+		first, _ := os.ReadFile(path)
+
+		// The second start reuses it: the audit keys it sealed open.
+		again := startServe(t, "--db", db)
+		if status, _ := again.call(t, "GET", "/v1/webhooks", admin, ""); status != 200 {
+			t.Errorf("webhooks after a restart: %d", status)
+		}
+		again.shutdown(t)
+		if second, _ := os.ReadFile(path); string(second) != string(first) {
+			t.Error("the second start replaced the key file")
+		}
+		if strings.Contains(again.err.String(), "created secret key file") {
+			t.Errorf("the second start logged a creation: %s", again.err.String())
 		}
 	})
+}
+
+// Without --secret-key-file PostgreSQL refuses to start: its replicas
+// share no directory to keep one key in.
+func TestSecretKeyFilePostgresRequired(t *testing.T) {
+	var out, errb apitest.Buffer
+	code := run(t.Context(), []string{"serve", "--listen", "127.0.0.1:0", "--db", "postgres://keyhold@127.0.0.1:1/keyhold"},
+		stdio{out: &out, err: &errb}, noEnv, nil)
+	if code == 0 || !strings.Contains(errb.String(), "--secret-key-file is required with PostgreSQL") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// A start with another key than the one that sealed the audit log's keys
+// stops, saying every replica needs the same key.
+func TestSecretKeyFileChanged(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			db := storetest.NewURL(t, backend)
+			startServe(t, "--db", db, "--secret-key-file", writeKeyFile(t, 0o600, newKey())).shutdown(t)
+			var out, errb apitest.Buffer
+			code := run(t.Context(), []string{"serve", "--listen", "127.0.0.1:0", "--db", db,
+				"--secret-key-file", writeKeyFile(t, 0o600, newKey())}, stdio{out: &out, err: &errb}, noEnv, &hooks{})
+			if code == 0 || !strings.Contains(errb.String(), "every replica needs the same --secret-key-file") {
+				t.Errorf("exit %d, stderr %q", code, errb.String())
+			}
+		})
+	}
+}
+
+// Of concurrent first starts one creates the key file and all read the
+// same key.
+func TestSecretKeyCreatedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	db := "sqlite:" + filepath.Join(dir, "keyhold.db")
+	keys := make([]string, 8)
+	var created atomic.Int32
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() {
+			errb := &apitest.Buffer{}
+			log, err := newLogger(errb, "info")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			k, err := secretKey("", db, log)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = string(k)
+			created.Add(int32(strings.Count(errb.String(), "created secret key file")))
+		})
+	}
+	wg.Wait()
+	if created.Load() != 1 {
+		t.Errorf("%d starts said they created the key", created.Load())
+	}
+	for _, k := range keys {
+		if k != keys[0] || len(k) != 32 {
+			t.Fatalf("the starts read different keys")
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left in the data directory: %v", entries)
+	}
 }
