@@ -18,6 +18,7 @@ var auditActions = []string{
 	"console.signed_in",
 	"ldap.bind",
 	"organization.bootstrapped",
+	"organization.updated",
 	"role.assigned",
 	"role.unassigned",
 	"system_account.created",

@@ -296,11 +296,27 @@ type SetupLink struct {
 	ExpiresAt time.Time
 }
 
-// OrganizationService reads the organization.
+// OrganizationService reads and updates the organization.
 type OrganizationService interface {
 	// Organization returns the organization. ENOTFOUND before bootstrap.
 	Organization(ctx context.Context) (*Organization, error)
+	// UpdateOrganization changes the organization's settings that in
+	// names; Organization Admin only. EINVALID, EFORBIDDEN, ENOTFOUND.
+	UpdateOrganization(ctx context.Context, in OrganizationUpdate) (*Organization, error)
 }
+
+// OrganizationUpdate is a change to the organization: nil fields stay.
+type OrganizationUpdate struct {
+	// RetentionPeriodDays is how long the audit trail keeps events' bodies,
+	// MinRetentionDays to MaxRetentionDays.
+	RetentionPeriodDays *int
+}
+
+// The bounds of Organization.RetentionPeriodDays.
+const (
+	MinRetentionDays = 1
+	MaxRetentionDays = 3650
+)
 
 // AuditService reads the audit trail and records failed authentications.
 type AuditService interface {

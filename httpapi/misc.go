@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	_ "embed"
+	"math"
 	"net/http"
 
 	"github.com/keyhold/keyhold"
@@ -50,6 +51,29 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, r, http.StatusOK, organizationOut(o))
+	return nil
+}
+
+// patchOrganization changes the organization's settings; of Konnect's
+// fields keyhold takes retention_period_days.
+func (s *Server) patchOrganization(w http.ResponseWriter, r *http.Request) error {
+	o, err := decodeObject(r)
+	if err != nil {
+		return err
+	}
+	var in keyhold.OrganizationUpdate
+	if days := o.integer("retention_period_days", false); days != nil {
+		d := int(max(min(*days, math.MaxInt32), math.MinInt32)) // the service refuses what is out of bounds
+		in.RetentionPeriodDays = &d
+	}
+	if err := o.err(); err != nil {
+		return err
+	}
+	org, err := s.svc.Orgs.UpdateOrganization(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, r, http.StatusOK, organizationOut(org))
 	return nil
 }
 

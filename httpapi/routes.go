@@ -128,6 +128,7 @@ func (s *Server) routes() []route {
 		rt("PATCH", "/v3/users/{userId}/access-tokens/{tokenId}/revoke", "RevokeToken", s.revokePersonalToken),
 		rt("POST", "/v3/invites", "InviteUser", s.invite),
 		rt("GET", "/v3/organizations/me", "Organization", s.getOrganization),
+		rt("PATCH", "/v3/organizations/me", "UpdateOrganization", s.patchOrganization),
 
 		rt("GET", "/v3/audit-events", "ListAuditEvents", s.listAuditEvents),
 		rt("GET", "/v1/audit/checkpoint", "LatestCheckpoint", s.getAuditCheckpoint),

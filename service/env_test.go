@@ -12,6 +12,7 @@ import (
 	"github.com/keyhold/keyhold"
 	"github.com/keyhold/keyhold/authz"
 	"github.com/keyhold/keyhold/service"
+	"github.com/keyhold/keyhold/storage"
 	"github.com/keyhold/keyhold/store/storetest"
 )
 
@@ -23,6 +24,8 @@ type env struct {
 	t     *testing.T
 	svc   *service.Service
 	clock *clock
+	// db is the store under svc, for tests that check what it keeps.
+	db storage.Store
 
 	auth     keyhold.Authenticator
 	accounts keyhold.SystemAccountService
@@ -80,8 +83,9 @@ func newEnv(t *testing.T, backend string) *env {
 	c := &clock{now: t0}
 	// The secret key lets webhooks be created; the tests deliver none.
 	key := make([]byte, service.SecretKeySize)
-	svc := service.New(service.Config{Store: storetest.Open(t, backend), Now: c.Now, Webhooks: service.WebhookConfig{SecretKey: key}})
-	e := &env{t: t, svc: svc, clock: c,
+	db := storetest.Open(t, backend)
+	svc := service.New(service.Config{Store: db, Now: c.Now, Webhooks: service.WebhookConfig{SecretKey: key}})
+	e := &env{t: t, svc: svc, clock: c, db: db,
 		auth: svc.Decider, accounts: svc.Accounts, tokens: svc.Tokens, roles: svc.Roles, teams: svc.Teams, users: svc.Users,
 		sessions: svc.Sessions, audit: svc.Audit, policy: svc.Policy, webhooks: svc.Webhooks}
 	e.ctx = keyhold.NewContextWithRequest(context.Background(), keyhold.RequestInfo{RequestID: "svctest", ClientIP: clientIP, UserAgent: "svctest"})

@@ -31,6 +31,7 @@ var jobs = []job{
 	{"auto-rotate", 1, (*core).autoRotateTokens},
 	{"prune-changes", 10, (*core).pruneChanges},
 	{"audit-checkpoint", 1, (*core).auditCheckpoint},
+	{"prune-audit", 60, (*core).pruneAudit},
 }
 
 // Jobs runs the periodic tasks that run once across every replica.
@@ -106,6 +107,27 @@ func (s *core) expireTokens(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// pruneAudit drops the bodies of the audit events older than the
+// organization's retention period; their leaves stay in the log, which
+// reports them pruned. Before bootstrap there is nothing to prune.
+func (s *core) pruneAudit(ctx context.Context) error {
+	return s.store.Write(ctx, func(tx storage.Tx) error {
+		org, err := tx.Org().GetOrganization(ctx)
+		if keyhold.ErrorCode(err) == keyhold.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		cutoff := s.clock().AddDate(0, 0, -org.RetentionPeriodDays)
+		n, err := tx.Audit().PruneAuditEvents(ctx, cutoff)
+		if n > 0 {
+			s.log.Info("pruned audit events", "events", n, "older_than", cutoff)
+		}
+		return err
+	})
 }
 
 func (s *core) pruneChanges(ctx context.Context) error {

@@ -143,8 +143,9 @@ var rules = map[string]Rule{
 	"Me":             {Access: AccessAuthenticated, Guards: "users only"},
 	"SetUserActive":  write("user.deactivated, user.activated", "never the last active user of Organization Admin; activating: "+guardActAs),
 
-	"Organization":    {Access: AccessAuthenticated},
-	"ListAuditEvents": {Access: AccessPermission, Perm: keyhold.PermAuditRead},
+	"Organization":       {Access: AccessAuthenticated},
+	"UpdateOrganization": write("organization.updated", "Organization Admin only"),
+	"ListAuditEvents":    {Access: AccessPermission, Perm: keyhold.PermAuditRead},
 
 	// The audit log's integrity: checkpoints, proofs and leaves need the
 	// audit trail's own permission; the verifier keys are public, since

@@ -366,6 +366,47 @@ func (s *Orgs) Organization(ctx context.Context) (*keyhold.Organization, error) 
 	return o, err
 }
 
+// UpdateOrganization implements keyhold.OrganizationService.
+func (s *Orgs) UpdateOrganization(ctx context.Context, in keyhold.OrganizationUpdate) (o *keyhold.Organization, err error) {
+	defer s.denied(ctx, "organization.updated", &err)
+	if err := s.authorize(ctx, "UpdateOrganization", false); err != nil {
+		return nil, err
+	}
+	if !s.isOrgAdmin(ctx) {
+		return nil, keyhold.Errorf(keyhold.EFORBIDDEN, "Only Organization Admin may change the organization's settings")
+	}
+	if d := in.RetentionPeriodDays; d != nil {
+		const reason = "must be from 1 to 3650 days"
+		switch {
+		case *d < keyhold.MinRetentionDays:
+			return nil, keyhold.Invalid(keyhold.FieldError{Field: "retention_period_days", Reason: reason, Rule: "min", Minimum: keyhold.Int64(keyhold.MinRetentionDays)})
+		case *d > keyhold.MaxRetentionDays:
+			return nil, keyhold.Invalid(keyhold.FieldError{Field: "retention_period_days", Reason: reason, Rule: "max", Maximum: keyhold.Int64(keyhold.MaxRetentionDays)})
+		}
+	}
+	ev := s.audit(ctx, "organization.updated", "organization", "", "")
+	err = s.write(ctx, ev, func(tx storage.Tx) error {
+		if o, err = tx.Org().GetOrganization(ctx); err != nil {
+			return err
+		}
+		ev.TargetID, ev.TargetName = o.ID, o.Name
+		changes := keyhold.Changes{}
+		if d := in.RetentionPeriodDays; d != nil && *d != o.RetentionPeriodDays {
+			changes = changes.Add("retention_period_days", o.RetentionPeriodDays, *d)
+			o.RetentionPeriodDays = *d
+		}
+		if len(changes) > 0 {
+			ev.Changes = changes
+		}
+		o.UpdatedAt = s.clock()
+		return tx.Org().UpdateOrganization(ctx, o)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
 func listOf[T any](items []T, total int, p keyhold.Page) *keyhold.List[T] {
 	if items == nil {
 		items = []T{}

@@ -156,6 +156,8 @@ type POSIX interface {
 type Organization interface {
 	GetOrganization(ctx context.Context) (*keyhold.Organization, error)
 	CreateOrganization(ctx context.Context, o *keyhold.Organization) error
+	// UpdateOrganization stores o's settings (retention) and UpdatedAt.
+	UpdateOrganization(ctx context.Context, o *keyhold.Organization) error
 	GetTokenPolicy(ctx context.Context) (*keyhold.TokenPolicy, error)
 	SetTokenPolicy(ctx context.Context, p *keyhold.TokenPolicy) error
 }

@@ -24,6 +24,13 @@ func (t *tx) GetOrganization(ctx context.Context) (*keyhold.Organization, error)
 	return &o, nil
 }
 
+// UpdateOrganization stores the organization's retention and UpdatedAt.
+func (t *tx) UpdateOrganization(ctx context.Context, o *keyhold.Organization) error {
+	_, err := t.exec(ctx, `UPDATE organization SET retention_period_days = $1, updated_at = $2 WHERE id = $3`,
+		o.RetentionPeriodDays, ts(o.UpdatedAt), o.ID)
+	return t.translate("update organization", err, orgMsgs)
+}
+
 // CreateOrganization stores the organization; ECONFLICT when one exists.
 func (t *tx) CreateOrganization(ctx context.Context, o *keyhold.Organization) error {
 	_, err := t.exec(ctx, `INSERT INTO organization (id, name, owner_id, login_path, state,

@@ -107,6 +107,10 @@ func apiCases() []apiCase {
 	return append(cs,
 		row("GET", "/v3/roles", "", valid, get("/v3/roles")),
 		row("GET", "/v3/organizations/me", "", valid, get("/v3/organizations/me")),
+		// The audit trail's retention is Organization Admin's alone.
+		row("PATCH", "/v3/organizations/me", "", orgAdmins, func(*apiCell) apiReq {
+			return apiReq{path: "/v3/organizations/me", body: map[string]any{"retention_period_days": 90}}
+		}),
 		row("GET", "/v1/whoami", "", valid, get("/v1/whoami")),
 		row("GET", "/v3/audit-events", "", auditors, get("/v3/audit-events")),
 		// The audit log's integrity: what proves the trail is read like
