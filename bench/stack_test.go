@@ -132,6 +132,32 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+// The write benchmark creates tokens through the API, each a token the
+// server then holds, and counts only 201s of the measured window.
+func TestMint(t *testing.T) {
+	url, admin, _ := seedDB(t, 10)
+	s := startStack(t, url, time.Second)
+	before := s.svc.Feed.IndexStats().Tokens
+	res, err := Mint(context.Background(), MintConfig{URL: s.server.URL, Admin: admin, Concurrency: 3,
+		Warmup: 100 * time.Millisecond, Duration: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Created == 0 || res.Failed != 0 || len(res.Latency) != res.Created {
+		t.Fatalf("result %+v", res)
+	}
+	// The warm-up's creations and those past the window are not counted.
+	if got := s.svc.Feed.IndexStats().Tokens - before; got < res.Created {
+		t.Errorf("the server holds %d new tokens, the tool counted %d", got, res.Created)
+	}
+	if out := res.String(); !strings.Contains(out, "result created=") {
+		t.Errorf("no result line:\n%s", out)
+	}
+	if _, err := Mint(context.Background(), MintConfig{URL: s.server.URL, Admin: "kpat_wrong", Duration: time.Second}); err == nil {
+		t.Error("a refused admin token did not stop the run")
+	}
+}
+
 // Probes of refused tokens are failed authentications, all from one
 // address: a replica that rate-limits them stops the run with a clear
 // error instead of timing out on every token.

@@ -84,6 +84,10 @@ func TestLoopbackOnly(t *testing.T) {
 	if !errors.Is(err, errNotLoopback) {
 		t.Errorf("revoke with a private address: %v", err)
 	}
+	_, err = Mint(context.Background(), MintConfig{URL: "http://10.1.2.3:80", Admin: "x", Duration: time.Second})
+	if !errors.Is(err, errNotLoopback) {
+		t.Errorf("mint against a private address: %v", err)
+	}
 }
 
 // The load generator reads fixed-length, chunked and closing answers, and

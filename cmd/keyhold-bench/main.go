@@ -40,7 +40,7 @@ func (e *exitError) Error() string { return e.msg }
 func run(ctx context.Context, args []string, io stdio, getenv func(string) string) int {
 	root := &cobra.Command{
 		Use:           "keyhold-bench",
-		Short:         "Performance tools: seed a synthetic organization, load a server, measure revocation, soak a server (bench/README.md)",
+		Short:         "Performance tools: seed a synthetic organization, load a server, measure revocation and write throughput, soak a server (bench/README.md)",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// The tools run from scripts; a completion command would only
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, io stdio, getenv func(string) strin
 	root.SetIn(io.in)
 	root.SetOut(io.out)
 	root.SetErr(io.err)
-	root.AddCommand(benchSeedCommand(io), benchLoadCommand(io), benchBaselineCommand(io), benchRevokeCommand(io), benchSoakCommand(io))
+	root.AddCommand(benchSeedCommand(io), benchLoadCommand(io), benchBaselineCommand(io), benchRevokeCommand(io), benchMintCommand(io), benchSoakCommand(io))
 	if err := root.ExecuteContext(ctx); err != nil {
 		_, _ = fmt.Fprintf(io.err, "keyhold-bench: %v\n", err) // the last word; nowhere else to say it
 		return 1
