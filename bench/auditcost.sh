@@ -81,7 +81,7 @@ run() {
 	SERVER=$!
 	local addr="" i
 	for i in $(seq 600); do
-		addr=$(grep -o '"msg":"listening","addr":"[^"]*"' "$log" | sed 's/.*"addr":"\([^"]*\)"/\1/' || true)
+		addr=$(grep -so '"msg":"listening","addr":"[^"]*"' "$log" | sed 's/.*"addr":"\([^"]*\)"/\1/' || true)
 		[ -n "$addr" ] && break
 		kill -0 "$SERVER" 2>/dev/null || { cat "$log" >&2; return 1; }
 		sleep 0.1
