@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -42,43 +43,51 @@ func scanAuditEvent(s scanner, extra ...any) (*keyhold.AuditEvent, error) {
 // AppendAuditEvent stores e and appends it to the audit log, setting its
 // Seq and Hash. Its time is stored to the microsecond, and e keeps what
 // was stored, so that its leaf is the one a reader rebuilds.
-func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) (err error) {
+func (t *tx) AppendAuditEvent(ctx context.Context, e *keyhold.AuditEvent) error {
 	e.Time = ts(e.Time)
 	changes, err := encodeChanges(e)
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)
 	}
-	// The leaf and its event stand or fall together. On PostgreSQL a
-	// failed statement aborts the whole transaction, so the insert runs
-	// without exec's savepoint: a change whose event cannot be stored
-	// cannot commit. SQLite undoes only the failed statement, so a
-	// savepoint undoes the leaf with it.
-	if !t.d.savepoints() {
-		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT keyhold_audit`); err != nil {
-			return fmt.Errorf("append audit event: %w", err)
-		}
-		defer func() {
-			if err != nil {
-				_, _ = t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT keyhold_audit`)
-				e.Seq, e.Hash = -1, [32]byte{}
-			}
-			_, _ = t.tx.ExecContext(ctx, `RELEASE SAVEPOINT keyhold_audit`)
-		}()
-	}
-	if err = t.appendLeaf(ctx, e, nil); err != nil {
-		return err
-	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
-		actor_name, action, target_type, target_id, target_name, outcome, request_id,
-		client_ip, user_agent, count, reason, subject_account_id, credential_id,
-		credential_fingerprint, auth_method, changes, leaf_index)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-		e.ID, e.Time, string(e.ActorType), e.ActorID, e.ActorName, e.Action,
+	// The leaf and its event stand or fall together.
+	args := []any{e.ID, e.Time, string(e.ActorType), e.ActorID, e.ActorName, e.Action,
 		e.TargetType, e.TargetID, e.TargetName, e.Outcome, e.RequestID,
 		e.ClientIP, e.UserAgent, e.Count, e.Reason, e.SubjectID, e.Credential.ID,
-		e.Credential.Fingerprint, e.Credential.Method, changes, e.Seq)
-	err = t.translate("append audit event", err, auditMsgs)
-	return err
+		e.Credential.Fingerprint, e.Credential.Method, changes}
+	if t.d.savepoints() {
+		// PostgreSQL: take the index, and with it the log's lock, first;
+		// then insert the hashes and the event in one statement. A failed
+		// statement aborts the whole transaction, so a change whose event
+		// cannot be stored cannot commit.
+		err = t.appendLeaf(ctx, e, nil, func(n int64, first int) (string, []any) {
+			return insertEventSQL(first, fmt.Sprintf("$%d", first+len(args))), append(args, n)
+		})
+		return t.translate("append audit event", err, auditMsgs)
+	}
+	// SQLite, whose one writer holds the database: the event takes the
+	// log's size as its index before the leaf is appended, so that an
+	// event that cannot be stored takes no leaf (SQLite undoes only the
+	// failed statement, and the transaction may go on).
+	_, err = t.tx.ExecContext(ctx, insertEventSQL(1, `(SELECT size FROM audit_log WHERE id = 1)`), args...)
+	if err != nil {
+		return t.translate("append audit event", err, auditMsgs)
+	}
+	return t.appendLeaf(ctx, e, nil, nil)
+}
+
+// insertEventSQL inserts an audit event whose 20 arguments are numbered
+// from first, and whose leaf index is leaf.
+func insertEventSQL(first int, leaf string) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_events (id, occurred_at, actor_type, actor_id,
+		actor_name, action, target_type, target_id, target_name, outcome, request_id,
+		client_ip, user_agent, count, reason, subject_account_id, credential_id,
+		credential_fingerprint, auth_method, changes, leaf_index) VALUES (`)
+	for i := range 20 {
+		fmt.Fprintf(&b, "$%d, ", first+i)
+	}
+	b.WriteString(leaf + ")")
+	return b.String()
 }
 
 // ListAuditEvents returns a page of events, newest first, and the total.

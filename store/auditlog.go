@@ -27,7 +27,11 @@ import (
 // concurrent replicas queue there, so indexes are gap-free and in commit
 // order, and a rolled-back change gives its index back. Callers append
 // last in their transaction, to hold the lock briefly.
-func (t *tx) appendLeaf(ctx context.Context, e *keyhold.AuditEvent, hashes *hashCache) error {
+//
+// then, when not nil, is a statement (and its arguments, numbered from
+// $1) that runs with the hashes' insert as one: on PostgreSQL the event's
+// own insert, so that the lock is held for one round trip fewer.
+func (t *tx) appendLeaf(ctx context.Context, e *keyhold.AuditEvent, hashes *hashCache, then func(n int64, first int) (string, []any)) error {
 	var n int64
 	if err := t.tx.QueryRowContext(ctx,
 		`UPDATE audit_log SET size = size + 1 WHERE id = 1 RETURNING size - 1`).Scan(&n); err != nil {
@@ -43,6 +47,9 @@ func (t *tx) appendLeaf(ctx context.Context, e *keyhold.AuditEvent, hashes *hash
 	}
 	base := tlog.StoredHashIndex(0, n)
 	var b strings.Builder
+	if then != nil {
+		b.WriteString(`WITH leaf AS (`)
+	}
 	b.WriteString(`INSERT INTO audit_hashes (idx, hash) VALUES `)
 	args := make([]any, 0, 2*len(hs))
 	for k, h := range hs {
@@ -53,10 +60,16 @@ func (t *tx) appendLeaf(ctx context.Context, e *keyhold.AuditEvent, hashes *hash
 		args = append(args, base+int64(k), h[:])
 		hashes.put(base+int64(k), h)
 	}
-	if _, err := t.tx.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("append audit leaf %d: %w", n, err)
-	}
 	e.Seq, e.Hash = n, hs[0]
+	if then != nil {
+		q, more := then(n, len(args)+1)
+		b.WriteString(") " + q)
+		args = append(args, more...)
+	}
+	if _, err := t.tx.ExecContext(ctx, b.String(), args...); err != nil {
+		e.Seq, e.Hash = -1, tlog.Hash{}
+		return err
+	}
 	return nil
 }
 
@@ -383,8 +396,8 @@ func (db *DB) logUnlogged(ctx context.Context) error {
 		}
 		hashes := &hashCache{t: t, ctx: ctx}
 		for _, r := range pending {
-			if err := t.appendLeaf(ctx, r.e, hashes); err != nil {
-				return err
+			if err := t.appendLeaf(ctx, r.e, hashes, nil); err != nil {
+				return fmt.Errorf("log earlier audit events: %w", err)
 			}
 			if _, err := sqlTx.ExecContext(ctx, `UPDATE audit_events SET leaf_index = $1 WHERE seq = $2`, r.e.Seq, r.seq); err != nil {
 				return fmt.Errorf("log earlier audit events: %w", err)
