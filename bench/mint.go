@@ -92,8 +92,10 @@ func Mint(ctx context.Context, cfg MintConfig) (*MintResult, error) {
 		m := &minter{client: client, admin: cfg.Admin}
 		var acct struct{ ID string }
 		if status, body, err := m.post(ctx, strings.TrimSuffix(cfg.URL, "/")+"/v3/system-accounts",
-			map[string]any{"name": fmt.Sprintf("mint-%s-%d", run, i), "description": "write benchmark"}, &acct); err != nil || status != 201 {
-			return nil, fmt.Errorf("mint: create a system account: %d %s %v", status, body, err)
+			map[string]any{"name": fmt.Sprintf("mint-%s-%d", run, i), "description": "write benchmark"}, &acct); err != nil {
+			return nil, fmt.Errorf("mint: create a system account: %w", err)
+		} else if status != 201 {
+			return nil, fmt.Errorf("mint: create a system account: %d %s", status, body)
 		}
 		m.account = strings.TrimSuffix(cfg.URL, "/") + "/v3/system-accounts/" + acct.ID + "/access-tokens"
 		ms[i] = m

@@ -78,7 +78,7 @@ Exit code 0 only when everything verifies; 6 when something does not.`,
 				if err != nil {
 					return usageErrorf("--bundle: %v", err)
 				}
-				defer f.Close()
+				defer func() { _ = f.Close() }()
 				b, err := auditverify.ReadBundle(f)
 				if err != nil {
 					return usageErr(err)

@@ -214,7 +214,8 @@ func (l *AuditLog) Checkpoint(ctx context.Context, force bool) (*keyhold.AuditCh
 		now := l.clock()
 		if last != nil {
 			age := now.Sub(last.SignedAt)
-			if !force && !(st.Size > last.Size && age >= l.interval/2) && age < l.quiet {
+			grown := st.Size > last.Size && age >= l.interval/2
+			if !force && !grown && age < l.quiet {
 				return nil
 			}
 			if err := l.consistentWith(ctx, tx, st, last); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -148,28 +147,32 @@ func (t *tx) readHashes(ctx context.Context, indexes []int64) (map[int64]tlog.Ha
 			args[i] = idx
 		}
 		b.WriteString(")")
-		rows, err := t.tx.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return nil, fmt.Errorf("read audit hashes: %w", err)
-		}
-		for rows.Next() {
-			var idx int64
-			var h []byte
-			if err := rows.Scan(&idx, &h); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read audit hashes: %w", err)
-			}
-			if len(h) != tlog.HashSize {
-				rows.Close()
-				return nil, fmt.Errorf("read audit hashes: hash %d is %d bytes", idx, len(h))
-			}
-			got[idx] = tlog.Hash(h)
-		}
-		if err := rows.Close(); err != nil {
+		if err := t.scanHashes(ctx, b.String(), args, got); err != nil {
 			return nil, fmt.Errorf("read audit hashes: %w", err)
 		}
 	}
 	return got, nil
+}
+
+// scanHashes adds the (idx, hash) rows of query to got.
+func (t *tx) scanHashes(ctx context.Context, query string, args []any, got map[int64]tlog.Hash) error {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return err
+		}
+		if len(h) != tlog.HashSize {
+			return fmt.Errorf("hash %d is %d bytes", idx, len(h))
+		}
+		got[idx] = tlog.Hash(h)
+	}
+	return rows.Err()
 }
 
 // AuditLog returns the log's size, pruned prefix and origin.
@@ -371,27 +374,8 @@ func (t *tx) ListAuditKeys(ctx context.Context) ([]*keyhold.AuditKey, error) {
 func (db *DB) logUnlogged(ctx context.Context) error {
 	return db.migrateStep(ctx, func(sqlTx *sql.Tx) error {
 		t := &tx{tx: sqlTx, d: db.d}
-		rows, err := sqlTx.QueryContext(ctx, `SELECT `+auditCols+`, e.seq FROM audit_events e
-			WHERE e.leaf_index IS NULL ORDER BY e.occurred_at, e.seq`)
+		pending, err := unlogged(ctx, sqlTx)
 		if err != nil {
-			return fmt.Errorf("log earlier audit events: %w", err)
-		}
-		type row struct {
-			e   *keyhold.AuditEvent
-			seq int64
-		}
-		var pending []row
-		for rows.Next() {
-			var r row
-			e, err := scanAuditEvent(rows, &r.seq)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("log earlier audit events: %w", err)
-			}
-			r.e = e
-			pending = append(pending, r)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return fmt.Errorf("log earlier audit events: %w", err)
 		}
 		hashes := &hashCache{t: t, ctx: ctx}
@@ -408,6 +392,32 @@ func (db *DB) logUnlogged(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// unloggedEvent is an event without a leaf index, and its row's seq.
+type unloggedEvent struct {
+	e   *keyhold.AuditEvent
+	seq int64
+}
+
+// unlogged reads the events without a leaf index, in the order they are
+// appended: (occurred_at, seq).
+func unlogged(ctx context.Context, sqlTx *sql.Tx) ([]unloggedEvent, error) {
+	rows, err := sqlTx.QueryContext(ctx, `SELECT `+auditCols+`, e.seq FROM audit_events e
+		WHERE e.leaf_index IS NULL ORDER BY e.occurred_at, e.seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []unloggedEvent
+	for rows.Next() {
+		var r unloggedEvent
+		if r.e, err = scanAuditEvent(rows, &r.seq); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // encodeChanges is the changes column of e.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,7 +150,7 @@ func TestAuditShowsChangesAndCredential(t *testing.T) {
 			`<a href="/ui/users/` + p.ID + `#token-` + p.Auth.ID + `"><code>` + p.Auth.ID[:8] + `</code></a>`,
 		}
 		bySession := `<code>name</code>: <span class="change-before">&#34;after-bot&#34;</span> → <span class="change-after">&#34;console-bot&#34;</span>`
-		want := append(byToken, bySession, `<td class="credential">session <code title="fingerprint `)
+		want := slices.Concat(byToken, []string{bySession, `<td class="credential">session <code title="fingerprint `})
 		admin.get("/ui/audit?action=system_account.updated").want(t, http.StatusOK, want...)
 		admin.get("/ui/accounts/"+a.ID).want(t, http.StatusOK, want...)
 		// An event without changes or credential shows neither.

@@ -152,6 +152,8 @@ func (f *Formatter) signJSON(m map[string]any) ([]byte, error) {
 	kid, _ := json.Marshal(f.KeyID)
 	signed = append(append(append(signed, `,"sig_kid":`...), kid...), '}')
 	sig := f.sign(signed)
-	out := append(signed[:len(signed)-1:len(signed)-1], `,"sig":"`...)
-	return append(append(out, sig...), `"}`...), nil
+	out := make([]byte, 0, len(signed)+len(sig)+16)
+	out = append(out, signed[:len(signed)-1]...)
+	out = append(append(append(out, `,"sig":"`...), sig...), `"}`...)
+	return out, nil
 }
