@@ -164,9 +164,9 @@ func TestUsageRecorderInternsClients(t *testing.T) {
 	clients := 0
 	for i := range u.shards {
 		sh := &u.shards[i]
-		clients += len(sh.clients)
-		if len(sh.clients) > max(64, 2*len(sh.pending)) || len(sh.byClient) != len(sh.clients) {
-			t.Errorf("shard %d keeps %d clients (%d indexed) for %d waiting uses", i, len(sh.clients), len(sh.byClient), len(sh.pending))
+		clients += len(sh.clients.list)
+		if len(sh.clients.list) > max(64, 2*len(sh.pending)) || len(sh.clients.by) != len(sh.clients.list) {
+			t.Errorf("shard %d keeps %d clients (%d indexed) for %d waiting uses", i, len(sh.clients.list), len(sh.clients.by), len(sh.pending))
 		}
 	}
 	if clients > 1000 {
@@ -183,7 +183,7 @@ func TestUsageRecorderInternsClients(t *testing.T) {
 		u.record(id(i), keyhold.TokenUse{At: t0, IP: "192.0.2.1", UserAgent: "agent"})
 	}
 	for i := range u.shards {
-		if n := len(u.shards[i].clients); n != 1 {
+		if n := len(u.shards[i].clients.list); n != 1 {
 			t.Fatalf("shard %d keeps %d clients for one", i, n)
 		}
 	}

@@ -46,15 +46,75 @@ type usageRecorder struct {
 type usageShard struct {
 	mu      sync.Mutex
 	pending map[[16]byte]pendingUse
-	// clients interns the (address, user agent) pairs of pending uses;
-	// byClient finds one. Both are rebuilt from pending when a drain
-	// leaves them mostly unused, so that they stay bounded by it.
-	clients  []usageClient
-	byClient map[usageClient]uint32
-	_        [64]byte // keeps neighbouring shards' locks off one cache line
+	// clients interns the clients of pending uses; it is rebuilt from
+	// pending when a drain leaves it mostly unused, so that it stays
+	// bounded by it.
+	clients clientTable
+	_       [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
 type usageClient struct{ ip, userAgent, method string }
+
+// clientTable interns clients (address, user agent, method) by number, so
+// that what waits to be written holds no pointer: a million waiting uses
+// or roll-ups are not a million objects for the garbage collector to mark.
+// Its owner's lock guards it.
+type clientTable struct {
+	list []usageClient
+	by   map[usageClient]uint32
+}
+
+// intern returns c's number, adding a copy of it if new, so that a
+// request's buffers are not kept alive.
+func (t *clientTable) intern(c usageClient) uint32 {
+	// Most uses come from the client seen last.
+	if n := len(t.list); n > 0 && t.list[n-1] == c {
+		return uint32(n - 1)
+	}
+	if i, ok := t.by[c]; ok {
+		return i
+	}
+	if t.by == nil {
+		t.by = map[usageClient]uint32{}
+	}
+	c = usageClient{strings.Clone(c.ip), strings.Clone(c.userAgent), c.method}
+	t.list = append(t.list, c)
+	i := uint32(len(t.list) - 1)
+	t.by[c] = i
+	return i
+}
+
+func (t *clientTable) get(i uint32) usageClient { return t.list[i] }
+
+// reset empties the table, keeping its list's memory.
+func (t *clientTable) reset() {
+	clear(t.list)
+	t.list, t.by = t.list[:0], nil
+}
+
+// compact rebuilds the table from the numbers still in use once more than
+// half of its clients are not: live is how many entries use a number, and
+// renumber must call to with each entry's number and store what it
+// returns, the number of the same client in the rebuilt table.
+func (t *clientTable) compact(live int, renumber func(to func(old uint32) uint32)) {
+	if len(t.list) <= 64 || len(t.list) <= 2*live {
+		return
+	}
+	old := t.list
+	t.list, t.by = nil, make(map[usageClient]uint32, live)
+	seen := map[uint32]uint32{}
+	renumber(func(o uint32) uint32 {
+		n, ok := seen[o]
+		if !ok {
+			c := old[o]
+			t.list = append(t.list, c)
+			n = uint32(len(t.list) - 1)
+			t.by[c] = n
+			seen[o] = n
+		}
+		return n
+	})
+}
 
 // pendingUse is the latest use of a token not yet written, and since when
 // the token has had one waiting (Unix microseconds).
@@ -80,7 +140,7 @@ const maxUserAgent = 512
 func newUsageRecorder(resolution time.Duration) *usageRecorder {
 	u := &usageRecorder{resolution: resolution.Microseconds()}
 	for i := range u.shards {
-		u.shards[i] = usageShard{pending: map[[16]byte]pendingUse{}, byClient: map[usageClient]uint32{}}
+		u.shards[i] = usageShard{pending: map[[16]byte]pendingUse{}}
 	}
 	return u
 }
@@ -118,43 +178,18 @@ func (sh *usageShard) intern(ip, userAgent, method string) uint32 {
 	if len(userAgent) > maxUserAgent {
 		userAgent = strings.ToValidUTF8(userAgent[:maxUserAgent], "")
 	}
-	c := usageClient{ip, userAgent, method}
-	// Most uses come from the client the shard saw last.
-	if n := len(sh.clients); n > 0 && sh.clients[n-1] == c {
-		return uint32(n - 1)
-	}
-	if i, ok := sh.byClient[c]; ok {
-		return i
-	}
-	// Copies, so that a request's buffers are not kept alive.
-	c = usageClient{strings.Clone(ip), strings.Clone(userAgent), method}
-	sh.clients = append(sh.clients, c)
-	i := uint32(len(sh.clients) - 1)
-	sh.byClient[c] = i
-	return i
+	return sh.clients.intern(usageClient{ip, userAgent, method})
 }
 
 // compact rebuilds the shard's clients from its pending uses once more
 // than half of them are no longer used; the caller holds the lock.
 func (sh *usageShard) compact() {
-	if len(sh.clients) <= 64 || len(sh.clients) <= 2*len(sh.pending) {
-		return
-	}
-	old := sh.clients
-	sh.clients, sh.byClient = nil, make(map[usageClient]uint32, len(sh.pending))
-	renumber := map[uint32]uint32{}
-	for id, p := range sh.pending {
-		n, ok := renumber[p.client]
-		if !ok {
-			c := old[p.client]
-			sh.clients = append(sh.clients, c)
-			n = uint32(len(sh.clients) - 1)
-			sh.byClient[c] = n
-			renumber[p.client] = n
+	sh.clients.compact(len(sh.pending), func(to func(uint32) uint32) {
+		for id, p := range sh.pending {
+			p.client = to(p.client)
+			sh.pending[id] = p
 		}
-		p.client = n
-		sh.pending[id] = p
-	}
+	})
 }
 
 // drain returns at most limit pending uses, and every use that has waited
@@ -172,13 +207,12 @@ func (u *usageRecorder) drain(now time.Time, limit int) map[[16]byte]recordedUse
 			if limit >= 0 && len(out) >= limit && p.since > cutoff {
 				continue
 			}
-			c := sh.clients[p.client]
+			c := sh.clients.get(p.client)
 			out[id] = recordedUse{keyhold.TokenUse{At: time.UnixMicro(p.at).UTC(), IP: c.ip, UserAgent: c.userAgent, Method: c.method}, p.n}
 			delete(sh.pending, id)
 		}
 		if len(sh.pending) == 0 {
-			clear(sh.clients)
-			sh.clients, sh.byClient = sh.clients[:0], map[usageClient]uint32{}
+			sh.clients.reset()
 		} else {
 			sh.compact()
 		}

@@ -92,10 +92,9 @@ type rollupEntry struct {
 // An hour's counts become token.used events (reason rollup) at the first
 // flush after the hour ends, or at shutdown.
 type rollups struct {
-	mu       sync.Mutex
-	counts   map[rollupKey]rollupEntry
-	clients  []usageClient
-	byClient map[usageClient]uint32
+	mu      sync.Mutex
+	counts  map[rollupKey]rollupEntry
+	clients clientTable
 }
 
 func (r *rollups) add(id [16]byte, use recordedUse) {
@@ -103,15 +102,9 @@ func (r *rollups) add(id [16]byte, use recordedUse) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.counts == nil {
-		r.counts, r.byClient = map[rollupKey]rollupEntry{}, map[usageClient]uint32{}
+		r.counts = map[rollupKey]rollupEntry{}
 	}
-	c := usageClient{use.IP, use.UserAgent, use.Method}
-	i, ok := r.byClient[c]
-	if !ok {
-		r.clients = append(r.clients, c)
-		i = uint32(len(r.clients) - 1)
-		r.byClient[c] = i
-	}
+	i := r.clients.intern(usageClient{use.IP, use.UserAgent, use.Method})
 	e := r.counts[k]
 	e.n += max(use.n, 1)
 	e.client = i
@@ -146,7 +139,7 @@ func (r *rollups) get(k rollupKey) rollupCount {
 	if !ok {
 		return rollupCount{}
 	}
-	c := r.clients[e.client]
+	c := r.clients.get(e.client)
 	return rollupCount{n: int(e.n), ip: c.ip, ua: c.userAgent, method: c.method}
 }
 
@@ -159,23 +152,12 @@ func (r *rollups) remove(keys []rollupKey) {
 	for _, k := range keys {
 		delete(r.counts, k)
 	}
-	if len(r.clients) <= 64 || len(r.clients) <= 2*len(r.counts) {
-		return
-	}
-	old := r.clients
-	r.clients, r.byClient = nil, make(map[usageClient]uint32, len(r.counts))
-	renumber := map[uint32]uint32{}
-	for k, e := range r.counts {
-		n, ok := renumber[e.client]
-		if !ok {
-			r.clients = append(r.clients, old[e.client])
-			n = uint32(len(r.clients) - 1)
-			r.byClient[old[e.client]] = n
-			renumber[e.client] = n
+	r.clients.compact(len(r.counts), func(to func(uint32) uint32) {
+		for k, e := range r.counts {
+			e.client = to(e.client)
+			r.counts[k] = e
 		}
-		e.client = n
-		r.counts[k] = e
-	}
+	})
 }
 
 // useEvent is the token.used event of a use of token t.

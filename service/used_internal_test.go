@@ -94,8 +94,8 @@ func TestRollupsInternClients(t *testing.T) {
 		t.Errorf("token 1: %+v", c)
 	}
 	r.remove(due)
-	if len(r.clients) > 2*len(r.counts) || len(r.byClient) != len(r.clients) {
-		t.Errorf("%d clients (%d indexed) kept for %d roll-ups", len(r.clients), len(r.byClient), len(r.counts))
+	if len(r.clients.list) > 2*len(r.counts) || len(r.clients.by) != len(r.clients.list) {
+		t.Errorf("%d clients (%d indexed) kept for %d roll-ups", len(r.clients.list), len(r.clients.by), len(r.counts))
 	}
 	for _, k := range r.due(t9, -1) {
 		i := int(k.id[14])<<8 | int(k.id[15])

@@ -121,8 +121,14 @@ func (t *tx) ClaimAuditDestinations(ctx context.Context, size int64, now, until 
 		WHERE `+due+` AND id IN (SELECT id FROM audit_destinations WHERE `+due+`
 			ORDER BY created_at, id LIMIT $5`+t.d.skipLocked()+`)
 		RETURNING `+strings.ReplaceAll(auditDestCols, "a.", "")+`, auth_sealed`, ts(until), owner, size, ts(now), limit)
+	return scanAuditDestsSealed("claim audit destinations", rows, err)
+}
+
+// scanAuditDestsSealed reads destinations, each with its sealed
+// Authorization, from the rows of a query that ended with err.
+func scanAuditDestsSealed(op string, rows *sql.Rows, err error) ([]*keyhold.AuditDestination, [][]byte, error) {
 	if err != nil {
-		return nil, nil, fmt.Errorf("claim audit destinations: %w", err)
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	defer rows.Close()
 	var out []*keyhold.AuditDestination
@@ -131,11 +137,14 @@ func (t *tx) ClaimAuditDestinations(ctx context.Context, size int64, now, until 
 		var s []byte
 		d, err := scanAuditDest(rows, &s)
 		if err != nil {
-			return nil, nil, fmt.Errorf("claim audit destinations: %w", err)
+			return nil, nil, fmt.Errorf("%s: %w", op, err)
 		}
 		out, sealed = append(out, d), append(sealed, s)
 	}
-	return out, sealed, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, sealed, nil
 }
 
 // FinishAuditDelivery records an attempt of owner's lease and ends it; it
@@ -162,21 +171,7 @@ func (t *tx) FinishAuditDelivery(ctx context.Context, d *keyhold.AuditDestinatio
 func (t *tx) EnabledAuditDestinations(ctx context.Context) ([]*keyhold.AuditDestination, [][]byte, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT `+auditDestCols+`, a.auth_sealed FROM audit_destinations a
 		WHERE a.enabled ORDER BY a.created_at, a.id`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("enabled audit destinations: %w", err)
-	}
-	defer rows.Close()
-	var out []*keyhold.AuditDestination
-	var sealed [][]byte
-	for rows.Next() {
-		var s []byte
-		d, err := scanAuditDest(rows, &s)
-		if err != nil {
-			return nil, nil, fmt.Errorf("enabled audit destinations: %w", err)
-		}
-		out, sealed = append(out, d), append(sealed, s)
-	}
-	return out, sealed, rows.Err()
+	return scanAuditDestsSealed("enabled audit destinations", rows, err)
 }
 
 // AuditEventsBetween returns up to limit events that occurred in [start,
